@@ -1,0 +1,53 @@
+#pragma once
+// The one naming rule for pipelines, steps and parameters:
+// 1-64 characters, a letter first, then letters, digits, '_' or '-'.
+
+#include <string>
+#include <string_view>
+
+#include <typeflow/core/errors.hpp>
+
+namespace typeflow {
+
+inline constexpr std::size_t max_name_length = 64;
+
+/// True when `name` follows the naming rule.
+[[nodiscard]] constexpr bool is_valid_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > max_name_length) return false;
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (!letter(name.front())) return false;
+  for (char c : name) {
+    if (!letter(c) && !digit(c) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+namespace detail {
+inline std::string describe_bad_name(std::string_view name) {
+  if (name.empty()) return "it is empty";
+  if (name.size() > max_name_length) {
+    return "it has " + std::to_string(name.size()) + " characters, more than " +
+           std::to_string(max_name_length);
+  }
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (!letter(name.front())) return "it does not start with a letter";
+  for (char c : name) {
+    if (!letter(c) && !(c >= '0' && c <= '9') && c != '_' && c != '-') {
+      return std::string("it contains '") + c + "'";
+    }
+  }
+  return "it is valid";
+}
+}  // namespace detail
+
+/// Throws definition_error naming `what` ("step", "parameter", "pipeline") and the reason.
+inline void check_name(std::string_view what, std::string_view name) {
+  if (is_valid_name(name)) return;
+  throw definition_error("typeflow: invalid " + std::string(what) + " name '" + std::string(name) +
+                         "': " + detail::describe_bad_name(name) +
+                         "; a name has 1-64 characters, a letter first, then letters, digits, "
+                         "'_' or '-'");
+}
+
+}  // namespace typeflow

@@ -1,0 +1,21 @@
+// An edge whose type does not convert to the step's parameter.
+// expected-error: edge_type_mismatch<.*argument<2>.*expects<.*Dataset>.*but_the_edge_carries<.*Split>
+#include <typeflow/core.hpp>
+
+struct Dataset {};
+struct Split {
+  Dataset train, test;
+};
+struct Model {};
+
+int main() {
+  typeflow::pipeline p{"demo"};
+  auto lr = p.param<double>("lr", 0.1);
+  auto data = p.step("load", [] { return Dataset{}; });
+  auto split = p.step("split", [](const Dataset& d) { return Split{d, d}; }, data);
+#ifdef TYPEFLOW_COMPILE_FAIL_CONTROL
+  p.step("train", [](double, const Dataset&) { return Model{}; }, lr, split[&Split::train]);
+#else
+  p.step("train", [](double, const Dataset&) { return Model{}; }, lr, split);
+#endif
+}

@@ -1,0 +1,31 @@
+// get<I>() on a handle whose type is not tuple-like.
+// expected-error: element_projection_on_a_non_tuple<Model>
+#include <typeflow/core.hpp>
+
+#include <string>
+#include <tuple>
+#include <vector>
+
+struct Dataset {
+  std::vector<float> x;
+};
+struct Split {
+  Dataset train, test;
+};
+struct Model {
+  std::vector<float> w;
+};
+
+int main() {
+  typeflow::pipeline p{"demo"};
+  auto lr = p.param<double>("lr", 0.1);
+  auto data = p.step("load", [] { return Dataset{}; });
+  auto split = p.step("split", [](const Dataset& d) { return Split{d, d}; }, data);
+  auto model = p.step("train", [](const Dataset&, double) { return Model{}; }, split[&Split::train], lr);
+#ifdef TYPEFLOW_COMPILE_FAIL_CONTROL
+  auto pair = p.step("pair", [] { return std::tuple<int, double>{1, 2.0}; }); auto e = pair.get<0>(); (void)e;
+#else
+  auto e = model.get<0>(); (void)e;
+#endif
+  (void)model;
+}

@@ -1,0 +1,31 @@
+// A step may not take a possibly shared input by non-const reference.
+// expected-error: parameter_is_a_mutable_reference<.*argument<1>.*expects<Model ?&>
+#include <typeflow/core.hpp>
+
+#include <string>
+#include <tuple>
+#include <vector>
+
+struct Dataset {
+  std::vector<float> x;
+};
+struct Split {
+  Dataset train, test;
+};
+struct Model {
+  std::vector<float> w;
+};
+
+int main() {
+  typeflow::pipeline p{"demo"};
+  auto lr = p.param<double>("lr", 0.1);
+  auto data = p.step("load", [] { return Dataset{}; });
+  auto split = p.step("split", [](const Dataset& d) { return Split{d, d}; }, data);
+  auto model = p.step("train", [](const Dataset&, double) { return Model{}; }, split[&Split::train], lr);
+#ifdef TYPEFLOW_COMPILE_FAIL_CONTROL
+  p.step("tweak", [](Model m) { m.w.clear(); }, model);
+#else
+  p.step("tweak", [](Model& m) { m.w.clear(); }, model);
+#endif
+  (void)model;
+}

@@ -1,0 +1,31 @@
+// A step given more inputs than its callable takes.
+// expected-error: wrong_number_of_inputs<.*step_takes<1>.*but_was_given<2>
+#include <typeflow/core.hpp>
+
+#include <string>
+#include <tuple>
+#include <vector>
+
+struct Dataset {
+  std::vector<float> x;
+};
+struct Split {
+  Dataset train, test;
+};
+struct Model {
+  std::vector<float> w;
+};
+
+int main() {
+  typeflow::pipeline p{"demo"};
+  auto lr = p.param<double>("lr", 0.1);
+  auto data = p.step("load", [] { return Dataset{}; });
+  auto split = p.step("split", [](const Dataset& d) { return Split{d, d}; }, data);
+  auto model = p.step("train", [](const Dataset&, double) { return Model{}; }, split[&Split::train], lr);
+#ifdef TYPEFLOW_COMPILE_FAIL_CONTROL
+  p.step("size", [](const Model& m) { return m.w.size(); }, model);
+#else
+  p.step("size", [](const Model& m) { return m.w.size(); }, model, lr);
+#endif
+  (void)model;
+}

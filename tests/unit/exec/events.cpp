@@ -1,0 +1,57 @@
+#include <typeflow/exec/run.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <stdexcept>
+
+#include "../support.hpp"
+
+namespace tyf = typeflow;
+
+TEST_CASE("observers see run and step events; contexts carry ids, metrics and progress") {
+  tyf::pipeline p{"events"};
+  std::string seen_run, seen_step;
+  auto a = p.step("a", [&](tyf::context& ctx) {
+    seen_run = std::string(ctx.run_id());
+    seen_step = std::string(ctx.step_name());
+    for (int epoch = 0; epoch < 3; ++epoch) {
+      ctx.log_metric("loss", 1.0 / (epoch + 1), epoch);
+      ctx.progress(static_cast<std::uint64_t>(epoch + 1), 3);
+    }
+    return 1;
+  });
+  p.step("b", [](int) -> int { throw std::runtime_error("nope"); }, a);
+  tyf::test::recorder rec;
+  auto r = tyf::run(p, tyf::run_options{}.observe(rec));
+  REQUIRE(seen_run == r.run_id());
+  REQUIRE(seen_step == "a");
+  auto entries = rec.entries();
+  REQUIRE(entries.front().kind == tyf::event_kind::run_started);
+  REQUIRE(entries.back().kind == tyf::event_kind::run_finished);
+  REQUIRE(rec.count(tyf::event_kind::step_started) == 2);
+  REQUIRE(rec.count(tyf::event_kind::step_succeeded, "a") == 1);
+  REQUIRE(rec.count(tyf::event_kind::step_failed, "b") == 1);
+  REQUIRE(rec.count(tyf::event_kind::metric, "a") == 3);
+  REQUIRE(rec.count(tyf::event_kind::progress, "a") == 3);
+  auto metrics = r.metrics();
+  REQUIRE(metrics.size() == 3);
+  REQUIRE(metrics[2].name == "loss");
+  REQUIRE(metrics[2].index == 2);
+  REQUIRE(metrics[2].value == Approx(1.0 / 3));
+  REQUIRE(metrics[2].step == "a");
+}
+
+TEST_CASE("a throwing observer never breaks a run") {
+  struct thrower : tyf::observer {
+    void on_event(const tyf::event&) override { throw std::runtime_error("observer bug"); }
+  } bad;
+  tyf::test::recorder good;
+  tyf::pipeline p{"robust"};
+  auto a = p.step("a", [] { return 1; });
+  auto b = p.step("b", [](int x) { return x + 1; }, a);
+  auto r = tyf::run(p, tyf::run_options{}.observe(bad).observe(good));
+  REQUIRE(r.ok());
+  REQUIRE(r.get(b) == 2);
+  REQUIRE(r.observer_errors() == good.entries().size());
+  REQUIRE_THAT(r.first_observer_error(), Catch::Contains("run_started: observer bug"));
+}
