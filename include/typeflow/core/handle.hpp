@@ -100,6 +100,18 @@ class handle {
     return *this;
   }
 
+  /// Orders this step after every handle in `others` (a vector or other range of handles).
+  template <class Range>
+    requires requires(const Range& r) {
+      r.begin();
+      r.end();
+      (*r.begin()).name();
+    }
+  handle& after_all(const Range& others) {
+    for (const auto& h : others) add_order(h.def_, h.node_);
+    return *this;
+  }
+
   /// Re-runs a failed step up to `times` more times, waiting `backoff`, then backoff*factor...
   handle& retry(unsigned times, std::chrono::nanoseconds backoff = {}, double factor = 2.0) {
     auto& p = policy("retry");

@@ -13,7 +13,7 @@ namespace d = typeflow::detail;
 namespace {
 struct A {};
 struct B {};
-double f2(int, const std::string&) { return 0; }
+[[maybe_unused]] double f2(int, const std::string&) { return 0; }
 }  // namespace
 
 TEST_CASE("a signature is read at compile time; context parameters are not inputs") {

@@ -43,7 +43,7 @@ using steady = std::chrono::steady_clock;
 struct node_state {
   std::atomic<std::uint32_t> pending{0};    ///< predecessors not yet resolved
   std::atomic<std::uint32_t> readers{0};    ///< data edges that have not read the output yet
-  std::atomic<std::uint32_t> blocker{none}; ///< first predecessor without outputs
+  std::atomic<std::uint32_t> blocker{none}; ///< earliest predecessor without outputs
   std::atomic<bool> retry_scheduled{false};
   bool holds_resources = false;
   detail::box out;
@@ -445,7 +445,11 @@ class engine final : public detail::context_sink {
     auto& st = state_[u];
     auto& rec = records_[u];
     if (rec.attempts > 0) {  // a retry after its backoff
-      attempt(u, ready);
+      if (stop_.stop_requested()) {
+        finish(u, step_status::failed, {}, ready);  // keeps its last error
+      } else {
+        attempt(u, ready);
+      }
       return;
     }
     if (nd.kind == detail::node_kind::parameter) {
@@ -685,8 +689,10 @@ class engine final : public detail::context_sink {
     for (auto i = succ_begin_[u]; i < succ_begin_[u + 1]; ++i) {
       node_id v = succ_[i];
       if (!produced) {
-        std::uint32_t expected = none;
-        state_[v].blocker.compare_exchange_strong(expected, u, std::memory_order_acq_rel);
+        // The earliest declared blocker wins, so skip reasons do not depend on timing.
+        std::uint32_t seen = state_[v].blocker.load(std::memory_order_acquire);
+        while (u < seen && !state_[v].blocker.compare_exchange_weak(seen, u, std::memory_order_acq_rel)) {
+        }
       }
       if (state_[v].pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         ready.push_back({priority_[v], v});

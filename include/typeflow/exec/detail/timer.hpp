@@ -64,8 +64,11 @@ class timer {
         continue;
       }
       auto first = pending_.begin();
-      if (clock::now() < first->first.first) {
-        changed_.wait_until(lock, first->first.first);
+      // A copy: wait_until reads the deadline again after the lock is released and retaken,
+      // when the entry may be gone.
+      const clock::time_point deadline = first->first.first;
+      if (clock::now() < deadline) {
+        changed_.wait_until(lock, deadline);
         continue;
       }
       auto fn = std::move(first->second);
