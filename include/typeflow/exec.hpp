@@ -3,6 +3,7 @@
 // stop, and events for observers.
 
 #include <typeflow/exec/event.hpp>
+#include <typeflow/exec/hooks.hpp>
 #include <typeflow/exec/options.hpp>
 #include <typeflow/exec/record.hpp>
 #include <typeflow/exec/result.hpp>

@@ -14,6 +14,7 @@
 #include <typeflow/core/errors.hpp>
 #include <typeflow/core/handle.hpp>
 #include <typeflow/exec/event.hpp>
+#include <typeflow/exec/hooks.hpp>
 
 namespace typeflow {
 
@@ -106,7 +107,22 @@ class run_options {
     return *this;
   }
 
+  /// Installs hooks (the run store uses them for caching, resume and partial runs).
+  run_options& hooks(std::shared_ptr<run_hooks> h) {
+    hooks_ = std::move(h);
+    return *this;
+  }
+
+  /// Restricts the run to the steps marked true (indexed by node id); the others never run:
+  /// hooks may restore their outputs, else they are skipped. Empty: every step.
+  run_options& select(std::vector<bool> selected) {
+    selection_ = std::move(selected);
+    return *this;
+  }
+
   // Read access for the executor and other layers.
+  [[nodiscard]] const std::shared_ptr<run_hooks>& hooks() const noexcept { return hooks_; }
+  [[nodiscard]] const std::vector<bool>& selection() const noexcept { return selection_; }
   [[nodiscard]] unsigned threads() const noexcept { return threads_; }
   [[nodiscard]] failure_policy on_failure() const noexcept { return failure_; }
   [[nodiscard]] const std::map<std::string, double, std::less<>>& capacities() const noexcept {
@@ -144,6 +160,8 @@ class run_options {
   std::vector<std::pair<std::string, std::string>> overrides_;
   std::string run_id_;
   std::stop_token external_stop_;
+  std::shared_ptr<run_hooks> hooks_;
+  std::vector<bool> selection_;
 };
 
 }  // namespace typeflow

@@ -172,6 +172,9 @@ class engine final : public detail::context_sink {
     std::lock_guard lock(metrics_mutex_);
     return first_observer_error_;
   }
+  /// The value a parameter node has in this run.
+  [[nodiscard]] const void* param_value(node_id u) const noexcept { return param_values_[u].get(); }
+  [[nodiscard]] const run_options& options() const noexcept { return opts_; }
   [[nodiscard]] unsigned queues_count() const noexcept { return sequential_ ? 1 : worker_count(opts_); }
 
   // context_sink
@@ -291,6 +294,10 @@ class engine final : public detail::context_sink {
     }
 
     prepare_resources();
+    if (!opts_.selection().empty() && opts_.selection().size() != n) {
+      throw run_error("typeflow: the run's selection has " + std::to_string(opts_.selection().size()) +
+                      " entries but pipeline '" + d.name + "' has " + std::to_string(n) + " nodes");
+    }
 
     state_ = std::make_unique<node_state[]>(n);
     records_.resize(n);
@@ -300,6 +307,7 @@ class engine final : public detail::context_sink {
       records_[u].name = d.nodes[u].name;
     }
     unresolved_.store(n);
+    if (opts_.hooks()) opts_.hooks()->prepare(*this);
   }
 
   void resolve_params() {
@@ -471,6 +479,25 @@ class engine final : public detail::context_sink {
              ready);
       return;
     }
+    const bool selected = opts_.selection().empty() || opts_.selection()[u];
+    if (const auto& hooks = opts_.hooks(); hooks && !st.holds_resources) {
+      rec.started = sys_clock::now();
+      try {
+        if (hooks->restore(*this, u, st.out, selected)) {
+          finish(u, step_status::cached, {}, ready);
+          return;
+        }
+      } catch (...) {
+        st.out.reset();
+        finish(u, step_status::failed, "could not restore the output: " + describe(std::current_exception()), ready);
+        return;
+      }
+    }
+    if (!selected) {
+      rec.started = sys_clock::now();
+      finish(u, step_status::skipped, "not selected for this run", ready);
+      return;
+    }
     if (!needs_.empty() && !needs_[u].empty() && !st.holds_resources) {
       if (!pool_->acquire_or_wait(needs_[u], {priority_[u], u})) return;  // admitted later
       st.holds_resources = true;
@@ -557,6 +584,16 @@ class engine final : public detail::context_sink {
       const bool timed_out = expired.load(std::memory_order_acquire);
       relay.reset();
 
+      if (!error && !timed_out && opts_.hooks()) {
+        try {
+          opts_.hooks()->produced(*this, u, st.out);
+        } catch (...) {
+          st.out.reset();
+          finish(u, step_status::failed,
+                 "could not record the output: " + describe(std::current_exception()), ready);
+          return;
+        }
+      }
       if (!error && !timed_out) {
         finish(u, step_status::succeeded, {}, ready);
         return;
