@@ -13,6 +13,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -104,7 +105,11 @@ class recording_reporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const auto& run : runs) {
-      if (run.error_occurred || run.iterations <= 0) continue;
+      if (run.error_occurred) {
+        failed_.insert(run.run_name.function_name + ": " + run.error_message);
+        continue;
+      }
+      if (run.iterations <= 0) continue;
       const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
       const bool single = run.run_type == Run::RT_Iteration && run.repetitions <= 1;
       if (!median && !single) continue;
@@ -116,9 +121,11 @@ class recording_reporter : public benchmark::ConsoleReporter {
     auto it = seconds_.find(name);
     return it == seconds_.end() ? nullptr : &it->second;
   }
+  [[nodiscard]] const std::set<std::string>& failed() const noexcept { return failed_; }
 
  private:
   std::map<std::string, double> seconds_;
+  std::set<std::string> failed_;
 };
 
 /// Removes "--name N" or "--name=N" from argv; returns the value or `fallback`.
@@ -225,5 +232,6 @@ int main(int argc, char** argv) {
   }
   std::fflush(stdout);
   benchmark::Shutdown();
-  return 0;
+  for (const auto& f : reporter.failed()) std::fprintf(stderr, "typeflow-bench: FAILED %s\n", f.c_str());
+  return reporter.failed().empty() ? 0 : 1;
 }

@@ -32,10 +32,11 @@ inline constexpr std::uint32_t none = ~std::uint32_t{0};
 /// What a step invocation sees: its inputs resolved to objects, whether each may be moved
 /// from, where to put the output, and its context.
 struct invocation {
-  void* const* inputs = nullptr;
+  void* const* inputs = nullptr;  ///< null entries: absent (skipped by a condition)
   const bool* movable = nullptr;
   box* output = nullptr;
   context* ctx = nullptr;
+  const void* outcome = nullptr;  ///< a run_outcome, for finally handlers
 };
 
 /// A step's callable with its wiring types baked in. Implemented in core/step.hpp.
@@ -46,6 +47,42 @@ class step_base {
   step_base& operator=(const step_base&) = delete;
   virtual ~step_base() = default;
   virtual void invoke(invocation& call) = 0;
+};
+
+/// Destroys an object that lives in an arena (the arena frees the memory).
+struct destroy_in_place {
+  template <class T>
+  void operator()(T* p) const noexcept {
+    p->~T();
+  }
+};
+
+/// Bump allocator for step objects, so that declaring a step costs no heap allocation of its
+/// own. Memory is freed when the definition goes; objects are destroyed by their owners.
+class object_arena {
+ public:
+  template <class T, class... Args>
+  std::unique_ptr<T, destroy_in_place> make(Args&&... args) {
+    static_assert(alignof(T) <= alignof(std::max_align_t));
+    constexpr std::size_t align = alignof(std::max_align_t);
+    std::size_t size = (sizeof(T) + align - 1) / align * align;
+    if (size > left_) {
+      std::size_t block = size > block_size ? size : block_size;
+      blocks_.push_back(std::make_unique<std::max_align_t[]>(block / sizeof(std::max_align_t) + 1));
+      next_ = reinterpret_cast<unsigned char*>(blocks_.back().get());
+      left_ = block;
+    }
+    T* obj = ::new (static_cast<void*>(next_)) T(std::forward<Args>(args)...);
+    next_ += size;
+    left_ -= size;
+    return std::unique_ptr<T, destroy_in_place>(obj);
+  }
+
+ private:
+  static constexpr std::size_t block_size = 256 * 1024;
+  std::vector<std::unique_ptr<std::max_align_t[]>> blocks_;
+  unsigned char* next_ = nullptr;
+  std::size_t left_ = 0;
 };
 
 /// One selection step from a value to a part of it (a struct member or tuple element).
@@ -68,7 +105,33 @@ struct port {
   const std::type_info* type = nullptr;
 };
 
-enum class node_kind : std::uint8_t { step, parameter };
+enum class node_kind : std::uint8_t {
+  step,
+  parameter,
+  map,        ///< a step run once per element of its first input (a vector), in parallel
+  finally_handler,  ///< runs after every other node, whatever happened
+};
+
+/// How a map node reaches into its vector input and gathers its results.
+struct map_ops {
+  std::size_t (*size)(const void* vec) = nullptr;
+  void* (*element)(void* vec, std::size_t i) = nullptr;
+  /// Moves the results (boxes of R) of the elements listed in `which` into `out` as the
+  /// map's output type.
+  void (*gather)(box& out, box* results, const std::vector<std::size_t>& which,
+                 bool with_indices) = nullptr;
+  bool allow_partial = false;
+};
+
+/// Conditions on a node: a guard (a condition node whose bool output must equal a value)
+/// and skip_if predicates over earlier outputs. Their inputs are read before the step runs.
+struct node_control {
+  node_id guard = none;
+  bool guard_value = true;
+  std::vector<port_id> skip_ports;
+  std::function<bool(void* const* inputs)> skip_pred;
+  std::string skip_reason;
+};
 
 /// The per-step policies set fluently on a step's handle (exec reads them).
 struct step_policy {
@@ -85,6 +148,15 @@ struct step_policy {
   bool keep_output = false;
 };
 
+/// A constraint on a parameter's value (.range, .choices, .validate), checked on the default
+/// when it is declared and on every value a run is given, before anything runs.
+struct param_check {
+  enum class kind : std::uint8_t { range, choices, validate };
+  kind what = kind::validate;
+  std::string expected;                           ///< a valid value, in words: "a value from 0 to 1"
+  std::function<bool(const void* value)> holds;  ///< may throw: the value fails the check
+};
+
 /// A parameter's declared form; values are resolved per run.
 struct param_spec {
   const std::type_info* type = nullptr;
@@ -93,6 +165,11 @@ struct param_spec {
   void (*store)(box& out, const void* value) = nullptr;  ///< copies a value of the type into a box
   /// Parses text into a new value; on failure returns null and says what was expected.
   std::shared_ptr<const void> (*parse)(std::string_view text, std::string& expected) = nullptr;
+  std::string (*format)(const void* value) = nullptr;  ///< a value's text form
+  std::string description;
+  bool delayed = false;               ///< asked for (run_options::param_provider) when needed
+  std::vector<param_check> checks;
+  std::vector<std::string> choices;  ///< the allowed values as text (choices or enum names)
 };
 
 struct node {
@@ -102,9 +179,11 @@ struct node {
   port_id whole = none;                         ///< none when the step returns void
   std::uint32_t first_input = 0;                ///< data inputs: inputs[first_input, +count)
   std::uint32_t input_count = 0;
-  std::unique_ptr<step_base> impl;  ///< steps only
+  std::unique_ptr<step_base, destroy_in_place> impl;  ///< steps only; lives in the step arena
   std::unique_ptr<step_policy> policy;  ///< null: defaults
   std::unique_ptr<param_spec> param;    ///< parameters only
+  std::unique_ptr<node_control> control;  ///< null: unconditional
+  std::unique_ptr<map_ops> map;           ///< map nodes only
 };
 
 /// `after` must wait for `before` (an ordering edge without data).
@@ -137,46 +216,85 @@ class name_arena {
   std::size_t left_ = 0;
 };
 
-/// Open-addressing index from name to node id (names live in the arena).
+/// A fast 64-bit hash for step names (short strings).
+inline std::uint64_t hash_name(std::string_view s) noexcept {
+  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ s.size();
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  std::uint64_t w = 0;
+  std::memcpy(&w, s.data() + i, s.size() - i);
+  h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+  return h ^ (h >> 29);
+}
+
+/// Open-addressing index from name to node id; slots keep the hash, so a probe rarely
+/// touches a name.
 class name_index {
  public:
   [[nodiscard]] node_id find(std::string_view name, const std::vector<node>& nodes) const noexcept {
     if (slots_.empty()) return none;
-    std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = std::hash<std::string_view>{}(name) & mask;; i = (i + 1) & mask) {
-      node_id id = slots_[i];
-      if (id == none) return none;
-      if (nodes[id].name == name) return id;
+    const std::uint64_t h = hash_name(name);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      const slot& s = slots_[i];
+      if (s.id == none) return none;
+      if (s.hash == h && nodes[s.id].name == name) return s.id;
     }
   }
-  void insert(node_id id, const std::vector<node>& nodes) {
-    if ((count_ + 1) * 2 > slots_.size()) grow(nodes);
-    place(id, nodes);
-    ++count_;
+  /// Inserts `id` (named nodes[id].name) unless the name is there; returns the id found.
+  node_id insert(node_id id, const std::vector<node>& nodes) {
+    if ((count_ + 1) * 2 > slots_.size()) grow(slots_.empty() ? 64 : slots_.size() * 2);
+    const std::uint64_t h = hash_name(nodes[id].name);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      slot& s = slots_[i];
+      if (s.id == none) {
+        s = {h, id};
+        ++count_;
+        return id;
+      }
+      if (s.hash == h && nodes[s.id].name == nodes[id].name) return s.id;
+    }
+  }
+  void reserve(std::size_t n) {
+    std::size_t want = 64;
+    while (want < 2 * n) want *= 2;
+    if (want > slots_.size()) grow(want);
   }
 
  private:
-  void place(node_id id, const std::vector<node>& nodes) {
-    std::size_t mask = slots_.size() - 1;
-    std::size_t i = std::hash<std::string_view>{}(nodes[id].name) & mask;
-    while (slots_[i] != none) i = (i + 1) & mask;
-    slots_[i] = id;
-  }
-  void grow(const std::vector<node>& nodes) {
-    std::vector<node_id> old = std::move(slots_);
-    slots_.assign(old.empty() ? 64 : old.size() * 2, none);
-    for (node_id id : old) {
-      if (id != none) place(id, nodes);
+  struct slot {
+    std::uint64_t hash = 0;
+    node_id id = none;
+  };
+  void grow(std::size_t size) {
+    std::vector<slot> old = std::move(slots_);
+    slots_.assign(size, slot{});
+    const std::size_t mask = size - 1;
+    for (const slot& s : old) {
+      if (s.id == none) continue;
+      std::size_t i = s.hash & mask;
+      while (slots_[i].id != none) i = (i + 1) & mask;
+      slots_[i] = s;
     }
   }
-  std::vector<node_id> slots_;
+  std::vector<slot> slots_;
   std::size_t count_ = 0;
 };
 
 struct definition {
   std::string name;
+  object_arena arena;  ///< step objects; declared before nodes, so it outlives them
   std::vector<node> nodes;
   std::vector<port_id> inputs;  ///< data inputs of all steps, by node, in argument order
+  /// Per input: 1 when it may be absent (a maybe<T> edge into a std::optional parameter).
+  std::vector<std::uint8_t> input_tolerant;
+  unsigned auto_names = 0;  ///< counter for generated names (when-1, require-2, ...)
   std::vector<port> ports;
   std::vector<order_edge> order;
   name_arena names;
@@ -185,10 +303,13 @@ struct definition {
 
   [[nodiscard]] node_id find(std::string_view n) const noexcept { return index.find(n, nodes); }
 
-  void check_not_running(std::string_view what) const {
+  /// Throws when a run reads this definition. The message is built only when it throws:
+  /// this check runs for every step declared.
+  void check_not_running(std::string_view verb, std::string_view subject = {}) const {
     if (active_runs.load(std::memory_order_acquire) != 0) {
-      throw definition_error("typeflow: cannot " + std::string(what) + " in pipeline '" + name +
-                             "' while a run of it is in progress");
+      throw definition_error("typeflow: cannot " + std::string(verb) +
+                             (subject.empty() ? std::string{} : " '" + std::string(subject) + "'") +
+                             " in pipeline '" + name + "' while a run of it is in progress");
     }
   }
 
@@ -231,6 +352,29 @@ struct definition {
     return pt.proj.apply(resolve(pt.parent, whole), pt.proj);
   }
 
+  /// The ports a node reads besides its data inputs: its guard's output and skip_if inputs.
+  template <class F>
+  void for_each_extra_read(node_id id, F&& f) const {
+    const auto& c = nodes[id].control;
+    if (!c) return;
+    if (c->guard != none) f(nodes[c->guard].whole);
+    for (auto p : c->skip_ports) f(p);
+  }
+
+  node_control& control_of(node_id id) {
+    auto& slot = nodes[id].control;
+    if (!slot) slot = std::make_unique<node_control>();
+    return *slot;
+  }
+
+  /// A generated name, unique in this definition: "when-1", "require-2", ...
+  std::string auto_name(std::string_view prefix) {
+    for (;;) {
+      std::string candidate = std::string(prefix) + "-" + std::to_string(++auto_names);
+      if (find(candidate) == none) return candidate;
+    }
+  }
+
   step_policy& policy_of(node_id id) {
     auto& slot = nodes[id].policy;
     if (!slot) slot = std::make_unique<step_policy>();
@@ -240,14 +384,10 @@ struct definition {
 
 inline node_id definition::add_node(std::string_view kind_word, std::string_view node_name,
                                     node_kind kind, const std::type_info& output) {
-  check_not_running("add " + std::string(kind_word) + " '" + std::string(node_name) + "'");
-  check_name(kind_word, node_name);
-  if (node_id other = find(node_name); other != none) {
-    throw definition_error("typeflow: duplicate name '" + std::string(node_name) + "' in pipeline '" +
-                           name + "': it is already used by " +
-                           (nodes[other].kind == node_kind::step ? "a step" : "a parameter") +
-                           "; step and parameter names must be unique");
+  if (active_runs.load(std::memory_order_acquire) != 0) {
+    check_not_running("add " + std::string(kind_word), node_name);
   }
+  check_name(kind_word, node_name);
   if (nodes.size() >= none - 1) throw definition_error("typeflow: too many nodes in pipeline '" + name + "'");
   node n;
   n.name = names.store(node_name);
@@ -255,7 +395,13 @@ inline node_id definition::add_node(std::string_view kind_word, std::string_view
   n.output_type = &output;
   nodes.push_back(std::move(n));
   auto id = static_cast<node_id>(nodes.size() - 1);
-  index.insert(id, nodes);
+  if (node_id other = index.insert(id, nodes); other != id) {
+    nodes.pop_back();
+    throw definition_error("typeflow: duplicate name '" + std::string(node_name) + "' in pipeline '" +
+                           name + "': it is already used by " +
+                           (nodes[other].kind == node_kind::parameter ? "a parameter" : "a step") +
+                           "; step and parameter names must be unique");
+  }
   return id;
 }
 }  // namespace typeflow::detail

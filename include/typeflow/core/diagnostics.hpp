@@ -35,6 +35,8 @@ template <class Index, class Size> struct tuple_element_out_of_range {};
 template <class Arg, class Expects> struct parameter_is_a_mutable_reference {};
 template <class Callable, class Returns> struct step_returns_a_reference {};
 template <class Arg, class Expects, class Carries> struct possibly_skipped_output_needs_optional {};
+template <class Got> struct map_input_is_not_a_vector {};
+template <class Callable> struct run_outcome_outside_finally {};
 
 namespace detail {
 
@@ -58,21 +60,21 @@ constexpr void diagnose(D) {
   static_assert(always_false<D>,
                 "typeflow: a step input has the wrong type: the edge carries a type that does not "
                 "convert (without narrowing) to the step's parameter. See "
-                "edge_type_mismatch<argument<N>, expects<P>, but_the_edge_carries<T>> below.");
+                "edge_type_mismatch<argument<N>, expects<P>, but_the_edge_carries<T>> in the notes.");
 }
 template <instance_of<parameter_type_mismatch> D>
 constexpr void diagnose(D) {
   static_assert(always_false<D>,
                 "typeflow: a pipeline parameter has the wrong type for this step input. Declare it "
                 "with the step's type (p.param<P>(...)) or change the step's parameter. See "
-                "parameter_type_mismatch<argument<N>, expects<P>, but_the_parameter_is<T>> below.");
+                "parameter_type_mismatch<argument<N>, expects<P>, but_the_parameter_is<T>> in the notes.");
 }
 template <instance_of<wrong_number_of_inputs> D>
 constexpr void diagnose(D) {
   static_assert(always_false<D>,
                 "typeflow: wrong number of inputs for this step: pass one handle per parameter "
                 "of the callable (a typeflow::context& parameter takes none). See "
-                "wrong_number_of_inputs<step_takes<N>, but_was_given<M>> below.");
+                "wrong_number_of_inputs<step_takes<N>, but_was_given<M>> in the notes.");
 }
 template <instance_of<callable_has_no_fixed_signature> D>
 constexpr void diagnose(D) {
@@ -80,7 +82,7 @@ constexpr void diagnose(D) {
                 "typeflow: a step needs a callable with one fixed signature; a generic lambda "
                 "(auto parameters) or an overloaded function object has none. Give the lambda "
                 "explicit parameter types, e.g. [](const Dataset& d) { ... }. See "
-                "callable_has_no_fixed_signature<Callable> below.");
+                "callable_has_no_fixed_signature<Callable> in the notes.");
 }
 template <instance_of<argument_is_not_a_handle> D>
 constexpr void diagnose(D) {
@@ -88,27 +90,27 @@ constexpr void diagnose(D) {
                 "typeflow: a step input must be a handle (the result of p.step) or a parameter "
                 "(the result of p.param); plain values are not edges. Declare the value with "
                 "p.param<T>(\"name\", value). See argument_is_not_a_handle<argument<N>, got<T>> "
-                "below.");
+                "in the notes.");
 }
 template <instance_of<projection_onto_member_of_another_type> D>
 constexpr void diagnose(D) {
   static_assert(always_false<D>,
                 "typeflow: handle[&Class::member] selects a member of another type than the one "
                 "the handle carries. See projection_onto_member_of_another_type<member_of<C>, "
-                "but_the_handle_carries<T>> below.");
+                "but_the_handle_carries<T>> in the notes.");
 }
 template <instance_of<element_projection_on_a_non_tuple> D>
 constexpr void diagnose(D) {
   static_assert(always_false<D>,
                 "typeflow: handle.get<I>() selects an element of a tuple-like output; this "
                 "handle's type is not tuple-like. Use handle[&Class::member] for a struct. See "
-                "element_projection_on_a_non_tuple<T> below.");
+                "element_projection_on_a_non_tuple<T> in the notes.");
 }
 template <instance_of<tuple_element_out_of_range> D>
 constexpr void diagnose(D) {
   static_assert(always_false<D>,
                 "typeflow: handle.get<I>() is out of range for this tuple. See "
-                "tuple_element_out_of_range<index<I>, size<N>> below.");
+                "tuple_element_out_of_range<index<I>, size<N>> in the notes.");
 }
 template <instance_of<parameter_is_a_mutable_reference> D>
 constexpr void diagnose(D) {
@@ -116,13 +118,13 @@ constexpr void diagnose(D) {
                 "typeflow: a step parameter is a non-const lvalue reference; inputs may be shared "
                 "with other steps. Take it by value (it is moved in when this step is its only "
                 "consumer) or by const&. See parameter_is_a_mutable_reference<argument<N>, "
-                "expects<P>> below.");
+                "expects<P>> in the notes.");
 }
 template <instance_of<step_returns_a_reference> D>
 constexpr void diagnose(D) {
   static_assert(always_false<D>,
                 "typeflow: a step must return its output by value (or void), not a reference. "
-                "See step_returns_a_reference<the_callable<F>, returns<R>> below.");
+                "See step_returns_a_reference<the_callable<F>, returns<R>> in the notes.");
 }
 template <instance_of<possibly_skipped_output_needs_optional> D>
 constexpr void diagnose(D) {
@@ -130,7 +132,22 @@ constexpr void diagnose(D) {
                 "typeflow: this input comes from a step inside a condition branch and may be "
                 "skipped; the consuming step must take std::optional<T> (or select with "
                 "p.first_of). See possibly_skipped_output_needs_optional<argument<N>, expects<P>, "
-                "but_the_edge_carries<maybe<T>>> below.");
+                "but_the_edge_carries<maybe<T>>> in the notes.");
+}
+
+template <instance_of<map_input_is_not_a_vector> D>
+constexpr void diagnose(D) {
+  static_assert(always_false<D>,
+                "typeflow: p.map(name, fn, items, ...) runs fn once per element of `items`, "
+                "which must be a handle to a std::vector. See map_input_is_not_a_vector<got<T>> "
+                "in the notes.");
+}
+template <instance_of<run_outcome_outside_finally> D>
+constexpr void diagnose(D) {
+  static_assert(always_false<D>,
+                "typeflow: only p.finally(...) handlers receive a typeflow::run_outcome; a step "
+                "runs before the outcome is known. See run_outcome_outside_finally<...> in the "
+                "notes.");
 }
 
 }  // namespace detail

@@ -24,7 +24,7 @@ namespace typeflow {
 template <class T>
 class handle;
 template <class T>
-class param;
+class param;  // core/param.hpp
 
 namespace detail {
 
@@ -112,6 +112,33 @@ class handle {
     return *this;
   }
 
+  /// Skips this step (and so what depends on it) when `pred(values of inputs...)` holds; the
+  /// inputs are outputs or parameters declared before this step.
+  ///
+  ///     p.step("upload", upload, model).skip_if([](bool dry) { return dry; }, dry_run);
+  template <class Pred, class... U>
+  handle& skip_if(Pred pred, const handle<U>&... inputs) {
+    static_assert(sizeof...(U) > 0, "typeflow: skip_if(pred, inputs...) needs at least one input");
+    static_assert(std::is_invocable_r_v<bool, Pred&, const U&...>,
+                  "typeflow: skip_if(pred, inputs...): pred must take the inputs' values "
+                  "(const T&...) and return bool");
+    if (def_ == nullptr) throw definition_error("typeflow: .skip_if() on an empty handle");
+    std::string reason = "skip_if held on";
+    (check_earlier("skip_if", inputs.def_, inputs.node_), ...);
+    ((reason += " '" + std::string(inputs.name()) + "'"), ...);
+    def_->check_not_running("change the policy of", name());
+    auto& c = def_->control_of(node_);
+    if (c.skip_pred) fail("skip_if", "the step already has a skip_if condition");
+    c.skip_ports = {inputs.port_...};
+    c.skip_pred = [pred = std::move(pred)](void* const* in) mutable {
+      return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return static_cast<bool>(pred(*static_cast<const U*>(in[I])...));
+      }(std::index_sequence_for<U...>{});
+    };
+    c.skip_reason = std::move(reason);
+    return *this;
+  }
+
   /// Re-runs a failed step up to `times` more times, waiting `backoff`, then backoff*factor...
   handle& retry(unsigned times, std::chrono::nanoseconds backoff = {}, double factor = 2.0) {
     auto& p = policy("retry");
@@ -191,7 +218,7 @@ class handle {
   template <class M>
   handle<M> project(const detail::projection& proj) const {
     if (def_ == nullptr) return handle<M>{};
-    def_->check_not_running("select a part of '" + std::string(name()) + "'");
+    def_->check_not_running("select a part of", name());
     return handle<M>{def_, node_, def_->child_port(port_, proj, typeid(M))};
   }
 
@@ -202,11 +229,23 @@ class handle {
 
   detail::step_policy& policy(std::string_view what) {
     if (def_ == nullptr) throw definition_error("typeflow: ." + std::string(what) + "() on an empty handle");
-    if (def_->nodes[node_].kind != detail::node_kind::step) {
+    if (def_->nodes[node_].kind == detail::node_kind::parameter) {
       fail(what, "it is a parameter, not a step");
     }
-    def_->check_not_running("change the policy of '" + std::string(name()) + "'");
+    def_->check_not_running("change the policy of", name());
     return def_->policy_of(node_);
+  }
+
+  void check_earlier(std::string_view what, detail::definition* other_def, detail::node_id other) const {
+    if (other_def == nullptr) fail(what, "an input is an empty handle");
+    if (other_def != def_) {
+      fail(what, "'" + std::string(other_def->nodes[other].name) + "' belongs to pipeline '" +
+                     other_def->name + "'");
+    }
+    if (other >= node_) {
+      fail(what, "'" + std::string(def_->nodes[other].name) +
+                     "' is not declared before this step");
+    }
   }
 
   void add_order(detail::definition* other_def, detail::node_id other) {
@@ -228,7 +267,7 @@ class handle {
                                 "' is declared later; declare steps in the order they run, "
                                 "so that no cycle can be written"));
     }
-    def_->check_not_running("order '" + std::string(name()) + "'");
+    def_->check_not_running("order", name());
     def_->order.push_back({other, node_});
   }
 
@@ -241,17 +280,7 @@ class handle {
   detail::port_id port_ = detail::none;
 };
 
-/// A pipeline parameter: a handle whose value comes from the run's configuration.
-template <class T>
-class param : public handle<T> {
- public:
-  param() noexcept = default;
-
- private:
-  friend struct detail::handle_access;
-  param(detail::definition* def, detail::node_id node, detail::port_id port) noexcept
-      : handle<T>(def, node, port) {}
-};
+// param<T>, the parameter handle, is defined in <typeflow/core/param.hpp>.
 
 namespace detail {
 

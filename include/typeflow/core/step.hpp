@@ -2,6 +2,7 @@
 // How a callable becomes a step: its signature is read at compile time, every input is checked
 // against the handle wired to it, and the checked call is type-erased behind step_base.
 
+#include <array>
 #include <cstddef>
 #include <tuple>
 #include <type_traits>
@@ -11,6 +12,7 @@
 #include <boost/callable_traits/return_type.hpp>
 
 #include <typeflow/core/context.hpp>
+#include <typeflow/core/control.hpp>
 #include <typeflow/core/definition.hpp>
 #include <typeflow/core/diagnostics.hpp>
 #include <typeflow/core/errors.hpp>
@@ -29,7 +31,13 @@ concept fixed_signature =
     std::is_function_v<std::remove_pointer_t<F>> || requires { &F::operator(); };
 
 template <class P>
-inline constexpr bool is_context = std::is_same_v<std::remove_cvref_t<P>, context>;
+inline constexpr bool is_outcome = std::is_same_v<std::remove_cvref_t<P>, run_outcome>;
+
+/// Parameters the executor supplies itself (not inputs): the context, and for finally
+/// handlers the run's outcome.
+template <class P>
+inline constexpr bool is_context =
+    std::is_same_v<std::remove_cvref_t<P>, context> || is_outcome<P>;
 
 template <class Args>
 struct input_params;
@@ -71,7 +79,11 @@ struct step_output {
   using type = T;
 };
 
-template <std::size_t N, class P, class H>
+/// Where a step is declared: outside any branch, or inside a condition branch (where outputs
+/// of the same branch are present whenever the step runs).
+enum class scope : bool { pipeline, branch };
+
+template <std::size_t N, class P, class H, scope Where>
 constexpr auto check_input() {
   using traits = handle_traits<H>;
   if constexpr (!traits::is_handle) {
@@ -79,7 +91,21 @@ constexpr auto check_input() {
   } else {
     using T = typename traits::value_type;
     using D = std::remove_cvref_t<P>;
-    if constexpr (std::is_lvalue_reference_v<P> && !std::is_const_v<std::remove_reference_t<P>>) {
+    if constexpr (maybe_traits<T>::is_maybe) {
+      using X = typename maybe_traits<T>::value_type;
+      if constexpr (optional_traits<D>::is_optional) {
+        if constexpr (edge_convertible<X, typename optional_traits<D>::value_type>) {
+          return ok{};
+        } else {
+          return edge_type_mismatch<argument<N>, expects<D>, but_the_edge_carries<T>>{};
+        }
+      } else if constexpr (Where == scope::branch) {
+        return check_input<N, P, handle<X>, Where>();
+      } else {
+        return possibly_skipped_output_needs_optional<argument<N>, expects<D>,
+                                                      but_the_edge_carries<T>>{};
+      }
+    } else if constexpr (std::is_lvalue_reference_v<P> && !std::is_const_v<std::remove_reference_t<P>>) {
       return parameter_is_a_mutable_reference<argument<N>, expects<P>>{};
     } else if constexpr (std::is_same_v<T, poisoned> || edge_convertible<T, D>) {
       return ok{};
@@ -91,19 +117,27 @@ constexpr auto check_input() {
   }
 }
 
-template <class Inputs, std::size_t K, class H, class... Rest>
+template <scope Where, class Inputs, std::size_t K, class H, class... Rest>
 constexpr auto check_inputs() {
-  using verdict = decltype(check_input<K + 1, std::tuple_element_t<K, Inputs>, H>());
+  using verdict = decltype(check_input<K + 1, std::tuple_element_t<K, Inputs>, H, Where>());
   if constexpr (!std::is_same_v<verdict, ok> || sizeof...(Rest) == 0) {
     return verdict{};
   } else {
-    return check_inputs<Inputs, K + 1, Rest...>();
+    return check_inputs<Where, Inputs, K + 1, Rest...>();
   }
 }
+
+template <scope Where, class F, class... H>
+constexpr auto check_step_in();
 
 /// The first failed check of wiring `H...` into callable `F`, or ok.
 template <class F, class... H>
 constexpr auto check_step() {
+  return check_step_in<scope::pipeline, F, H...>();
+}
+
+template <scope Where, class F, class... H>
+constexpr auto check_step_in() {
   if constexpr (!fixed_signature<F>) {
     return callable_has_no_fixed_signature<the_callable<F>>{};
   } else {
@@ -116,7 +150,7 @@ constexpr auto check_step() {
     } else if constexpr (sizeof...(H) == 0) {
       return ok{};
     } else {
-      return check_inputs<typename sig::inputs, 0, H...>();
+      return check_inputs<Where, typename sig::inputs, 0, H...>();
     }
   }
 }
@@ -144,10 +178,44 @@ using output_t = typename decltype(output_of<F>())::type;
                   "move-only; take it by const& instead");
 }
 
+/// Per input of F wired with H...: true when the input may be absent at run time (a
+/// maybe<T> edge into a std::optional parameter).
+template <class F, class... H>
+constexpr std::array<bool, sizeof...(H)> tolerant_inputs() {
+  using inputs = typename signature<F>::inputs;
+  return [&]<std::size_t... K>(std::index_sequence<K...>) {
+    return std::array<bool, sizeof...(H)>{
+        (maybe_traits<typename handle_traits<H>::value_type>::is_maybe &&
+         optional_traits<std::remove_cvref_t<std::tuple_element_t<K, inputs>>>::is_optional)...};
+  }(std::index_sequence_for<H...>{});
+}
+
+template <class P, class E>
+decltype(auto) pass_value(void* p, bool movable, const context& ctx);
+
 /// Passes edge value `E` (stored at `p`) as parameter type `P`: by const& when P is one, moved
-/// when this consumer is the value's only reader, copied otherwise.
+/// when this consumer is the value's only reader, copied otherwise. A maybe<X> edge is an X
+/// when present; into a std::optional parameter, an absent one (null `p`) is std::nullopt.
 template <class P, class E>
 decltype(auto) pass(void* p, bool movable, const context& ctx) {
+  using D = std::remove_cvref_t<P>;
+  if constexpr (maybe_traits<E>::is_maybe) {
+    using X = typename maybe_traits<E>::value_type;
+    if constexpr (optional_traits<D>::is_optional) {
+      if (p == nullptr) return D{};
+      X& value = *static_cast<X*>(p);
+      if (movable) return D(std::move(value));
+      return D(static_cast<const X&>(value));
+    } else {
+      return pass<P, X>(p, movable, ctx);
+    }
+  } else {
+    return pass_value<P, E>(p, movable, ctx);
+  }
+}
+
+template <class P, class E>
+decltype(auto) pass_value(void* p, bool movable, const context& ctx) {
   using D = std::remove_cvref_t<P>;
   E& value = *static_cast<E*>(p);
   if constexpr (std::is_lvalue_reference_v<P>) {
@@ -192,7 +260,9 @@ class step_impl final : public step_base {
   template <std::size_t I>
   decltype(auto) arg(invocation& call) {
     using P = std::tuple_element_t<I, typename sig::params>;
-    if constexpr (is_context<P>) {
+    if constexpr (is_outcome<P>) {
+      return (*static_cast<const run_outcome*>(call.outcome));
+    } else if constexpr (is_context<P>) {
       return (*call.ctx);
     } else {
       constexpr std::size_t k = sig::template input_index<I>;

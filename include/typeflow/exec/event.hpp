@@ -22,6 +22,7 @@ enum class event_kind : std::uint8_t {
   step_cancelled,
   metric,
   progress,
+  param_requested,  ///< a delayed parameter's value is being asked for (step: its name)
 };
 
 [[nodiscard]] constexpr std::string_view to_string(event_kind k) noexcept {
@@ -37,6 +38,7 @@ enum class event_kind : std::uint8_t {
     case event_kind::step_cancelled: return "step_cancelled";
     case event_kind::metric: return "metric";
     case event_kind::progress: return "progress";
+    case event_kind::param_requested: return "param_requested";
   }
   return "unknown";
 }

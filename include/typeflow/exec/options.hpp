@@ -3,6 +3,7 @@
 // keep, parameter overrides. Every setter returns *this so options read as one expression.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stop_token>
@@ -13,6 +14,7 @@
 
 #include <typeflow/core/errors.hpp>
 #include <typeflow/core/handle.hpp>
+#include <typeflow/core/param_info.hpp>
 #include <typeflow/exec/event.hpp>
 #include <typeflow/exec/hooks.hpp>
 
@@ -89,9 +91,26 @@ class run_options {
     return *this;
   }
 
-  /// Overrides a parameter's value from text, parsed by the parameter's type.
+  /// Overrides a parameter's value from text, parsed by the parameter's type. Overrides win
+  /// over the environment (TYPEFLOW_PARAM_<NAME>), which wins over the params file.
   run_options& set(std::string name, std::string value) {
     overrides_.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+
+  /// Reads parameter values from a JSON file holding an object of names to values; a value
+  /// may be JSON-typed ({"lr": 0.05, "layers": [64, 32]}) or a string parsed like set().
+  run_options& params_file(std::string path) {
+    params_file_ = std::move(path);
+    return *this;
+  }
+
+  /// Gives the values of delayed parameters (param<T>::delayed()) that no source set: called
+  /// when the first step that needs one is about to run, once per parameter, one call at a
+  /// time; the text returned is parsed and checked like set(). A throw fails the parameter,
+  /// and the steps that need it are skipped with the reason.
+  run_options& param_provider(std::function<std::string(const param_info&)> provider) {
+    param_provider_ = std::move(provider);
     return *this;
   }
 
@@ -143,6 +162,10 @@ class run_options {
     return overrides_;
   }
   [[nodiscard]] const std::string& run_id() const noexcept { return run_id_; }
+  [[nodiscard]] const std::string& params_file() const noexcept { return params_file_; }
+  [[nodiscard]] const std::function<std::string(const param_info&)>& param_provider() const noexcept {
+    return param_provider_;
+  }
   [[nodiscard]] const std::stop_token& external_stop() const noexcept { return external_stop_; }
 
  private:
@@ -158,6 +181,8 @@ class run_options {
   std::vector<std::uint32_t> keep_;
   bool keep_all_ = false;
   std::vector<std::pair<std::string, std::string>> overrides_;
+  std::string params_file_;
+  std::function<std::string(const param_info&)> param_provider_;
   std::string run_id_;
   std::stop_token external_stop_;
   std::shared_ptr<run_hooks> hooks_;

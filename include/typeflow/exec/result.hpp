@@ -2,6 +2,8 @@
 // run_result: what a finished run tells its caller: the run's status, every step's record,
 // the metrics logged, and the outputs that were kept.
 
+#include <map>
+#include <charconv>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,8 +47,22 @@ class run_result {
 
   /// The record of one step; throws run_error for an unknown name.
   [[nodiscard]] const step_record& step(std::string_view name) const {
+    // A map element: "train[3]".
+    if (!name.empty() && name.back() == ']') {
+      if (auto open = name.rfind('['); open != std::string_view::npos) {
+        auto u = run_->def().find(name.substr(0, open));
+        const auto* elements = u == detail::none ? nullptr : run_->element_records(u);
+        std::size_t i = 0;
+        auto digits = name.substr(open + 1, name.size() - open - 2);
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), i);
+        if (elements != nullptr && ec == std::errc{} && end == digits.data() + digits.size() &&
+            i < elements->size()) {
+          return (*elements)[i];
+        }
+      }
+    }
     auto u = run_->def().find(name);
-    if (u == detail::none || run_->def().nodes[u].kind != detail::node_kind::step) {
+    if (u == detail::none || run_->def().nodes[u].kind == detail::node_kind::parameter) {
       throw run_error("typeflow: run " + run_id() + " of pipeline '" + run_->def().name +
                       "' has no step '" + std::string(name) + "'");
     }
@@ -57,13 +73,18 @@ class run_result {
     return step(h.name());
   }
 
-  /// Every step's record, in declaration order (parameters are not steps).
+  /// Every step's record, in declaration order, each map step followed by its elements
+  /// (parameters are not steps).
   [[nodiscard]] std::vector<const step_record*> steps() const {
     std::vector<const step_record*> out;
     const auto& d = run_->def();
     // Steps declared after this run started are not part of it.
     for (std::size_t u = 0; u < run_->records().size(); ++u) {
-      if (d.nodes[u].kind == detail::node_kind::step) out.push_back(&run_->records()[u]);
+      if (d.nodes[u].kind == detail::node_kind::parameter) continue;
+      out.push_back(&run_->records()[u]);
+      if (const auto* elements = run_->element_records(static_cast<detail::node_id>(u))) {
+        for (const auto& e : *elements) out.push_back(&e);
+      }
     }
     return out;
   }
@@ -73,6 +94,10 @@ class run_result {
     std::erase_if(all, [&](const step_record* r) { return r->status != s; });
     return all;
   }
+
+  /// name -> text of the value each parameter had in this run (a delayed parameter only once
+  /// it was given one), for run records and reports.
+  [[nodiscard]] std::map<std::string, std::string> params() const { return run_->param_texts(); }
 
   /// Every metric point logged through context::log_metric, in the order logged.
   [[nodiscard]] std::vector<metric_record> metrics() const { return run_->metrics(); }
@@ -113,7 +138,7 @@ class run_result {
     }
     const auto& rec = run_->records()[u];
     const auto& nd = run_->def().nodes[u];
-    if (nd.kind == detail::node_kind::step && !produced_outputs(rec.status)) {
+    if (nd.kind != detail::node_kind::parameter && !produced_outputs(rec.status)) {
       throw run_error("typeflow: step '" + std::string(nd.name) + "' has no output: it " +
                       std::string(to_string(rec.status)) +
                       (rec.message.empty() ? std::string{} : " (" + rec.message + ")"));

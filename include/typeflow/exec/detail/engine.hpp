@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,8 +23,11 @@
 #include <vector>
 
 #include <typeflow/core/context.hpp>
+#include <typeflow/core/control.hpp>
 #include <typeflow/core/definition.hpp>
 #include <typeflow/core/errors.hpp>
+#include <typeflow/core/params.hpp>
+#include <typeflow/exec/detail/delayed_params.hpp>
 #include <typeflow/exec/detail/resource_pool.hpp>
 #include <typeflow/exec/detail/run_id.hpp>
 #include <typeflow/exec/detail/timer.hpp>
@@ -46,6 +50,7 @@ struct node_state {
   std::atomic<std::uint32_t> blocker{none}; ///< earliest predecessor without outputs
   std::atomic<bool> retry_scheduled{false};
   bool holds_resources = false;
+  bool absent = false;  ///< skipped by its condition: optional readers see std::nullopt
   detail::box out;
 };
 
@@ -103,10 +108,13 @@ class engine final : public detail::context_sink {
     }
     stop_link_.emplace(stop_.get_token(), retry_flusher{this});
     emit_run(event_kind::run_started);
-    if (def_->nodes.empty()) {
+    if (def_->nodes.size() == finally_.size()) {
+      run_finally();
       complete();
       return;
     }
+    // Delayed parameters whose consumers wait on nothing else are due at once.
+    delayed_.start([this](node_id v) { return will_run(v); }, [this](node_id p) { make_due(p, nullptr); });
     if (sequential_) {
       if (use_caller) {
         run_sequential();
@@ -117,7 +125,9 @@ class engine final : public detail::context_sink {
     }
     std::vector<ready_item> roots;
     for (node_id u = 0; u < def_->nodes.size(); ++u) {
-      if (plan_in_degree_[u] == 0) roots.push_back({priority_[u], u});
+      if (plan_in_degree_[u] == 0 && def_->nodes[u].kind != detail::node_kind::finally_handler) {
+        roots.push_back({priority_[u], u});
+      }
     }
     // Spread the roots so that every worker starts with work.
     const unsigned n = queues_count();
@@ -172,8 +182,24 @@ class engine final : public detail::context_sink {
     std::lock_guard lock(metrics_mutex_);
     return first_observer_error_;
   }
+  /// The records of a map node's elements (empty for other nodes or before it ran).
+  [[nodiscard]] const std::vector<step_record>* element_records(node_id u) const noexcept {
+    if (maps_.empty() || !maps_[u]) return nullptr;
+    return &maps_[u]->records;
+  }
+
   /// The value a parameter node has in this run.
   [[nodiscard]] const void* param_value(node_id u) const noexcept { return param_values_[u].get(); }
+  /// name -> text of each parameter value this run used (a delayed one once it was given).
+  [[nodiscard]] std::map<std::string, std::string> param_texts() const {
+    std::map<std::string, std::string> out;
+    for (node_id u = 0; u < param_values_.size(); ++u) {
+      if (param_values_[u]) {
+        out.emplace(std::string(def_->nodes[u].name), def_->nodes[u].param->format(param_values_[u].get()));
+      }
+    }
+    return out;
+  }
   [[nodiscard]] const run_options& options() const noexcept { return opts_; }
   [[nodiscard]] unsigned queues_count() const noexcept { return sequential_ ? 1 : worker_count(opts_); }
 
@@ -238,25 +264,47 @@ class engine final : public detail::context_sink {
       ++out_degree[e.before];
       ++plan_in_degree_[e.after];
     }
+    // Guards and skip_if inputs are read before a step runs: edges and readers like inputs.
+    for (node_id v = 0; v < n; ++v) {
+      d.for_each_extra_read(v, [&](detail::port_id p) {
+        node_id u = d.ports[p].node;
+        ++out_degree[u];
+        ++readers[u];
+        ++plan_in_degree_[v];
+      });
+    }
     succ_begin_.assign(n + 1, 0);
     for (node_id u = 0; u < n; ++u) succ_begin_[u + 1] = succ_begin_[u] + out_degree[u];
     succ_.resize(succ_begin_[n]);
+    succ_tolerant_.assign(succ_begin_[n], 0);
     {
       std::vector<std::uint32_t> fill(succ_begin_.begin(), succ_begin_.end() - 1);
       for (node_id v = 0; v < n; ++v) {
         const auto& nd = d.nodes[v];
         for (std::uint32_t i = 0; i < nd.input_count; ++i) {
-          succ_[fill[d.ports[d.inputs[nd.first_input + i]].node]++] = v;
+          const auto k = nd.first_input + i;
+          const auto slot = fill[d.ports[d.inputs[k]].node]++;
+          succ_[slot] = v;
+          succ_tolerant_[slot] = k < d.input_tolerant.size() ? d.input_tolerant[k] : 0;
         }
       }
       for (const auto& e : d.order) succ_[fill[e.before]++] = e.after;
+      for (node_id v = 0; v < n; ++v) {
+        d.for_each_extra_read(v, [&](detail::port_id p) { succ_[fill[d.ports[p].node]++] = v; });
+      }
     }
+    for (node_id u = 0; u < n; ++u) {
+      if (d.nodes[u].kind == detail::node_kind::finally_handler) finally_.push_back(u);
+      if (d.nodes[u].kind == detail::node_kind::map && maps_.empty()) maps_.resize(n);
+    }
+
+    delayed_.plan(d, param_values_, succ_begin_, succ_, plan_in_degree_);
 
     // Outputs kept for the result: sinks, steps marked keep(), handles the options name.
     kept_.assign(n, 0);
     for (node_id u = 0; u < n; ++u) {
       const auto& nd = d.nodes[u];
-      bool keep = opts_.keeps_all() || (readers[u] == 0 && nd.kind == detail::node_kind::step) ||
+      bool keep = opts_.keeps_all() || (readers[u] == 0 && nd.kind != detail::node_kind::parameter) ||
                   (nd.policy && nd.policy->keep_output);
       kept_[u] = keep ? 1 : 0;
     }
@@ -268,6 +316,7 @@ class engine final : public detail::context_sink {
     // contains it or lies inside it, and the output is not kept for the result.
     std::vector<std::uint32_t> own(d.ports.size(), 0);
     for (auto p : d.inputs) ++own[p];
+    for (node_id v = 0; v < n; ++v) d.for_each_extra_read(v, [&](detail::port_id p) { ++own[p]; });
     std::vector<std::uint32_t> subtree(own);
     for (auto p = static_cast<std::int64_t>(d.ports.size()) - 1; p >= 0; --p) {
       auto parent = d.ports[static_cast<std::size_t>(p)].parent;
@@ -306,67 +355,95 @@ class engine final : public detail::context_sink {
       state_[u].readers.store(readers[u], std::memory_order_relaxed);
       records_[u].name = d.nodes[u].name;
     }
-    unresolved_.store(n);
+    unresolved_.store(n - finally_.size());
     if (opts_.hooks()) opts_.hooks()->prepare(*this);
   }
 
   void resolve_params() {
-    const auto& d = *def_;
-    param_values_.assign(d.nodes.size(), nullptr);
-    for (const auto& [name, text] : opts_.overrides()) {
-      node_id u = d.find(name);
-      if (u == none || d.nodes[u].kind != detail::node_kind::parameter) {
-        throw run_error("typeflow: unknown parameter '" + name + "' in pipeline '" + d.name + "'" +
-                        suggestion(name));
-      }
-      const auto& spec = *d.nodes[u].param;
-      std::string expected;
-      auto value = spec.parse(text, expected);
-      if (!value) {
-        throw run_error("typeflow: parameter '" + name + "' (" + spec.type_name + ") got '" + text +
-                        "', expected " + expected);
-      }
-      param_values_[u] = std::move(value);
-    }
-    for (node_id u = 0; u < d.nodes.size(); ++u) {
-      const auto& nd = d.nodes[u];
-      if (nd.kind != detail::node_kind::parameter || param_values_[u]) continue;
-      if (!nd.param->default_value) {
-        throw run_error("typeflow: parameter '" + std::string(nd.name) + "' (" +
-                        nd.param->type_name + ") is required and has no value");
-      }
-      param_values_[u] = nd.param->default_value;
+    param_sources sources;
+    sources.file = opts_.params_file();
+    sources.overrides = opts_.overrides();
+    param_values_ = detail::resolve_params(*def_, sources);
+  }
+
+  // ---------------------------------------------------------------- delayed parameters
+  /// Would node v run if it were ready now (no upstream failure, selected)?
+  [[nodiscard]] bool will_run(node_id v) const {
+    return state_[v].blocker.load(std::memory_order_acquire) == none &&
+           (opts_.selection().empty() || opts_.selection()[v]);
+  }
+
+  /// Makes delayed parameter p ready: into `ready` (from a worker), the queues (at the start)
+  /// or, in a sequential run, the list asked for before the first step that reads p runs.
+  void make_due(node_id p, std::vector<ready_item>* ready) {
+    if (sequential_) {
+      due_.push_back(p);
+    } else if (ready != nullptr) {
+      ready->push_back({priority_[p], p});
+    } else {
+      ready_item item{priority_[p], p};
+      queues_.push(0, &item, 1);
     }
   }
 
-  [[nodiscard]] std::string suggestion(const std::string& name) const {
-    // The closest parameter name by edit distance, if it is close.
-    std::string best;
-    std::size_t best_distance = 3;
-    for (const auto& nd : def_->nodes) {
-      if (nd.kind != detail::node_kind::parameter) continue;
-      auto dist = edit_distance(name, nd.name);
-      if (dist < best_distance) {
-        best_distance = dist;
-        best = std::string(nd.name);
+  /// Sequential runs: asks for the due parameters that node v reads (all of them for none).
+  void run_due_params(node_id v, std::vector<ready_item>& ready) {
+    for (std::size_t i = 0; i < due_.size();) {
+      node_id p = due_[i];
+      auto first = succ_.begin() + succ_begin_[p];
+      auto last = succ_.begin() + succ_begin_[p + 1];
+      if (v != none && std::find(first, last, v) == last) {
+        ++i;
+        continue;
       }
+      due_.erase(due_.begin() + static_cast<std::ptrdiff_t>(i));
+      run_node(p, ready);
     }
-    return best.empty() ? std::string{} : "; did you mean '" + best + "'?";
   }
 
-  static std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-      std::size_t diag = row[0];
-      row[0] = i;
-      for (std::size_t j = 1; j <= b.size(); ++j) {
-        std::size_t up = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-        diag = up;
-      }
+  /// Asks the provider for delayed parameter u's value, parses and checks it like an override.
+  void ask_param(node_id u, std::vector<ready_item>& ready) {
+    const auto& nd = def_->nodes[u];
+    if (!delayed_.wanted(u)) {
+      finish(u, step_status::skipped, "not asked for: no step that reads it was to run", ready);
+      return;
     }
-    return row[b.size()];
+    if (stop_.stop_requested()) {
+      finish(u, step_status::cancelled, "the run was stopped before it was asked for", ready);
+      return;
+    }
+    const auto& provider = opts_.param_provider();
+    if (!provider) {
+      finish(u, step_status::failed,
+             "it is delayed and no source gave it a value, but the run has no parameter "
+             "provider (run_options::param_provider)",
+             ready);
+      return;
+    }
+    if (!opts_.observers().empty()) {
+      event e = base_event(event_kind::param_requested, u);
+      e.time = sys_clock::now();
+      notify(e);
+    }
+    std::string text;
+    try {
+      std::lock_guard lock(provider_mutex_);
+      text = provider(detail::describe_param(*def_, u));
+    } catch (...) {
+      finish(u, step_status::failed,
+             "the parameter provider failed: " + describe(std::current_exception()), ready);
+      return;
+    }
+    try {
+      param_values_[u] = detail::parse_param_value(*def_, u, text, "the parameter provider");
+    } catch (const run_error& e) {
+      std::string message = e.what();
+      if (message.starts_with("typeflow: ")) message.erase(0, 10);
+      finish(u, step_status::failed, std::move(message), ready);
+      return;
+    }
+    nd.param->store(state_[u].out, param_values_[u].get());
+    finish(u, step_status::succeeded, {}, ready);
   }
 
   void prepare_resources() {
@@ -414,25 +491,24 @@ class engine final : public detail::context_sink {
   // ---------------------------------------------------------------- running
   void worker_loop(unsigned w) {
     std::vector<ready_item> ready;
-    node_id next = none;
+    std::optional<ready_item> next;
     for (;;) {
-      if (next == none) {
+      if (!next) {
         auto seen = queues_.epoch();
-        if (auto popped = queues_.pop(w)) {
-          next = *popped;
-        } else {
+        next = queues_.pop(w);
+        if (!next) {
           if (queues_.finished()) break;
           queues_.wait(seen);
           continue;
         }
       }
-      node_id u = next;
-      next = none;
-      run_node(u, ready);
+      ready_item item = *next;
+      next.reset();
+      run_item(item, ready);
       if (ready.empty()) continue;
       // Run the most urgent newly ready step here, without a trip through the queues.
       auto best = std::max_element(ready.begin(), ready.end());
-      next = best->node;
+      next = *best;
       *best = ready.back();
       ready.pop_back();
       queues_.push(w, ready.data(), ready.size());
@@ -442,67 +518,154 @@ class engine final : public detail::context_sink {
 
   void run_sequential() {
     std::vector<ready_item> ready;
+    std::vector<ready_item> elements;
     for (node_id u = 0; u < def_->nodes.size(); ++u) {
+      if (def_->nodes[u].kind == detail::node_kind::finally_handler) continue;
+      if (delayed_.asked(u)) continue;  // asked for just before the first step that needs it
+      run_due_params(u, ready);
       run_node(u, ready);
-      ready.clear();
+      // Successors are reached in declaration order anyway; only a map's element tasks
+      // need running here, in element order.
+      for (;;) {
+        elements.clear();
+        for (const auto& item : ready) {
+          if (item.element != none) elements.push_back(item);
+        }
+        ready.clear();
+        if (elements.empty()) break;
+        std::sort(elements.begin(), elements.end(),
+                  [](const ready_item& a, const ready_item& b) { return a.element < b.element; });
+        for (const auto& item : elements) run_item(item, ready);
+      }
+    }
+    run_due_params(none, ready);  // none is left unless no step reads them
+  }
+
+  void run_item(const ready_item& item, std::vector<ready_item>& ready) {
+    if (item.element == none) {
+      run_node(item.node, ready);
+    } else {
+      run_element(item.node, item.element, ready);
     }
   }
 
+  /// The record, name and output box of a unit of work: a node, or one element of a map.
+  struct unit {
+    node_id node;
+    std::uint32_t element;
+    step_record* rec;
+    std::string_view name;
+    detail::box* out;
+  };
+  unit unit_of(node_id u, std::uint32_t e) {
+    if (e == none) return {u, e, &records_[u], def_->nodes[u].name, &state_[u].out};
+    auto& m = *maps_[u];
+    return {u, e, &m.records[e], m.names[e], &m.results[e]};
+  }
+
   void run_node(node_id u, std::vector<ready_item>& ready) {
-    const auto& nd = def_->nodes[u];
+    const auto& d = *def_;
+    const auto& nd = d.nodes[u];
     auto& st = state_[u];
     auto& rec = records_[u];
     if (rec.attempts > 0) {  // a retry after its backoff
       if (stop_.stop_requested()) {
         finish(u, step_status::failed, {}, ready);  // keeps its last error
       } else {
-        attempt(u, ready);
+        attempt(unit_of(u, none), ready);
       }
       return;
     }
     if (nd.kind == detail::node_kind::parameter) {
       rec.started = sys_clock::now();
+      if (delayed_.asked(u)) {
+        ask_param(u, ready);
+        return;
+      }
       nd.param->store(st.out, param_values_[u].get());
       finish(u, step_status::succeeded, {}, ready);
       return;
     }
-    if (stop_.stop_requested()) {
-      rec.started = sys_clock::now();
-      finish(u, step_status::cancelled, "the run was stopped before this step started", ready);
-      return;
-    }
-    if (auto b = st.blocker.load(std::memory_order_acquire); b != none) {
-      rec.started = sys_clock::now();
-      finish(u, step_status::skipped,
-             "upstream step '" + std::string(def_->nodes[b].name) + "' " +
-                 std::string(outcome_word(records_[b].status)),
-             ready);
-      return;
-    }
-    const bool selected = opts_.selection().empty() || opts_.selection()[u];
-    if (const auto& hooks = opts_.hooks(); hooks && !st.holds_resources) {
-      rec.started = sys_clock::now();
-      try {
-        if (hooks->restore(*this, u, st.out, selected)) {
-          finish(u, step_status::cached, {}, ready);
-          return;
-        }
-      } catch (...) {
-        st.out.reset();
-        finish(u, step_status::failed, "could not restore the output: " + describe(std::current_exception()), ready);
+    if (!st.holds_resources) {
+      if (auto why = reason_not_to_run(u, st)) {
+        rec.started = sys_clock::now();
+        finish(u, why->first, std::move(why->second), ready);
         return;
       }
+      const bool selected = opts_.selection().empty() || opts_.selection()[u];
+      if (const auto& hooks = opts_.hooks()) {
+        rec.started = sys_clock::now();
+        try {
+          if (hooks->restore(*this, u, st.out, selected)) {
+            finish(u, step_status::cached, {}, ready);
+            return;
+          }
+        } catch (...) {
+          st.out.reset();
+          finish(u, step_status::failed,
+                 "could not restore the output: " + describe(std::current_exception()), ready);
+          return;
+        }
+      }
+      if (!selected) {
+        rec.started = sys_clock::now();
+        finish(u, step_status::skipped, "not selected for this run", ready);
+        return;
+      }
+      if (nd.kind == detail::node_kind::map) {
+        expand_map(u, ready);
+        return;
+      }
+      if (!needs_.empty() && !needs_[u].empty()) {
+        if (!pool_->acquire_or_wait(needs_[u], {priority_[u], u})) return;  // admitted later
+        st.holds_resources = true;
+      }
     }
-    if (!selected) {
-      rec.started = sys_clock::now();
-      finish(u, step_status::skipped, "not selected for this run", ready);
-      return;
+    attempt(unit_of(u, none), ready);
+  }
+
+  /// Why node u must not run now, if it must not: the run was stopped, its guard's condition
+  /// is not met, an upstream step did not produce its outputs, or a skip_if holds.
+  std::optional<std::pair<step_status, std::string>> reason_not_to_run(node_id u, node_state& st) {
+    const auto& d = *def_;
+    const auto& nd = d.nodes[u];
+    if (stop_.stop_requested()) {
+      return std::pair{step_status::cancelled,
+                       std::string("the run was stopped before this step started")};
     }
-    if (!needs_.empty() && !needs_[u].empty() && !st.holds_resources) {
-      if (!pool_->acquire_or_wait(needs_[u], {priority_[u], u})) return;  // admitted later
-      st.holds_resources = true;
+    if (nd.control && nd.control->guard != none) {
+      const auto g = nd.control->guard;
+      const void* value = state_[g].out.get();
+      if (value != nullptr && *static_cast<const bool*>(value) != nd.control->guard_value) {
+        st.absent = true;
+        return std::pair{step_status::skipped, "condition '" + std::string(d.nodes[g].name) +
+                                                   "' is " + (nd.control->guard_value ? "false" : "true")};
+      }
     }
-    attempt(u, ready);
+    if (auto b = st.blocker.load(std::memory_order_acquire); b != none) {
+      if (d.nodes[b].kind == detail::node_kind::parameter) {
+        return std::pair{step_status::skipped, "parameter '" + std::string(d.nodes[b].name) +
+                                                   "' has no value: " + records_[b].message};
+      }
+      return std::pair{step_status::skipped, "upstream step '" + std::string(d.nodes[b].name) +
+                                                 "' " + std::string(outcome_word(records_[b].status))};
+    }
+    if (nd.control && nd.control->skip_pred) {
+      std::vector<void*> inputs;
+      for (auto p : nd.control->skip_ports) {
+        void* whole = state_[d.ports[p].node].out.get();
+        inputs.push_back(whole == nullptr ? nullptr : d.resolve(p, whole));
+      }
+      try {
+        if (nd.control->skip_pred(inputs.data())) {
+          return std::pair{step_status::skipped, nd.control->skip_reason};
+        }
+      } catch (...) {
+        return std::pair{step_status::failed,
+                         "its skip_if predicate threw: " + describe(std::current_exception())};
+      }
+    }
+    return std::nullopt;
   }
 
   static std::string_view outcome_word(step_status s) {
@@ -522,23 +685,136 @@ class engine final : public detail::context_sink {
     return nd.policy && nd.policy->has_timeout ? nd.policy->timeout : opts_.default_timeout();
   }
 
-  void attempt(node_id u, std::vector<ready_item>& ready) {
+  // ---------------------------------------------------------------- map fan-out
+  struct map_run {
+    std::vector<std::string> names;
+    std::vector<step_record> records;
+    std::unique_ptr<detail::box[]> results;
+    std::unique_ptr<std::atomic<bool>[]> retry_scheduled;
+    std::unique_ptr<char[]> holds_resources;
+    void* items = nullptr;  ///< the vector being mapped
+    bool move_items = false;
+    std::atomic<std::size_t> remaining{0};
+  };
+
+  void expand_map(node_id u, std::vector<ready_item>& ready) {
     const auto& d = *def_;
     const auto& nd = d.nodes[u];
-    auto& st = state_[u];
     auto& rec = records_[u];
+    rec.started = sys_clock::now();
+    rec.attempts = 1;
+    rec.status = step_status::running;
+    emit_step(event_kind::step_started, u, none, 1, {});
+    auto m = std::make_unique<map_run>();
+    const auto vec_port = d.inputs[nd.first_input];
+    m->items = d.resolve(vec_port, state_[d.ports[vec_port].node].out.get());
+    m->move_items = movable_[nd.first_input] != 0 && retries_of(nd) == 0;
+    const std::size_t count = nd.map->size(m->items);
+    m->names.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      m->names.push_back(std::string(nd.name) + "[" + std::to_string(i) + "]");
+    }
+    m->records.resize(count);
+    for (std::size_t i = 0; i < count; ++i) m->records[i].name = m->names[i];
+    m->results = std::make_unique<detail::box[]>(count);
+    m->retry_scheduled = std::make_unique<std::atomic<bool>[]>(count);
+    m->holds_resources = std::make_unique<char[]>(count);
+    m->remaining.store(count);
+    maps_[u] = std::move(m);
+    if (count == 0) {
+      gather_map(u, ready);
+      return;
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      ready.push_back({priority_[u], u, static_cast<std::uint32_t>(i)});
+    }
+  }
+
+  void run_element(node_id u, std::uint32_t e, std::vector<ready_item>& ready) {
+    auto& m = *maps_[u];
+    auto& rec = m.records[e];
+    if (rec.attempts > 0 && !stop_.stop_requested()) {
+      attempt(unit_of(u, e), ready);
+      return;
+    }
+    if (rec.attempts > 0 || stop_.stop_requested()) {
+      if (rec.attempts == 0) rec.started = sys_clock::now();
+      finish_element(u, e, rec.attempts > 0 ? step_status::failed : step_status::cancelled,
+                     rec.attempts > 0 ? std::string{} : "the run was stopped before this step started",
+                     ready);
+      return;
+    }
+    if (!needs_.empty() && !needs_[u].empty() && m.holds_resources[e] == 0) {
+      if (!pool_->acquire_or_wait(needs_[u], {priority_[u], u, e})) return;
+      m.holds_resources[e] = 1;
+    }
+    attempt(unit_of(u, e), ready);
+  }
+
+  void finish_element(node_id u, std::uint32_t e, step_status status, std::string message,
+                      std::vector<ready_item>& ready) {
+    auto& m = *maps_[u];
+    auto& rec = m.records[e];
+    rec.status = status;
+    rec.finished = sys_clock::now();
+    if (!message.empty()) rec.message = std::move(message);
+    if (!produced_outputs(status)) m.results[e].reset();
+    emit_step(step_event(status), u, e, rec.attempts, rec.message, rec.duration());
+    if (m.holds_resources[e] != 0) {
+      m.holds_resources[e] = 0;
+      release_resources(u, ready);
+    }
+    if (m.remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) gather_map(u, ready);
+  }
+
+  void gather_map(node_id u, std::vector<ready_item>& ready) {
+    const auto& nd = def_->nodes[u];
+    auto& m = *maps_[u];
+    std::vector<std::size_t> good;
+    std::size_t failed = 0, cancelled = 0;
+    std::string first_error;
+    for (std::size_t i = 0; i < m.records.size(); ++i) {
+      const auto s = m.records[i].status;
+      if (s == step_status::succeeded) {
+        good.push_back(i);
+      } else if (s == step_status::cancelled) {
+        ++cancelled;
+      } else {
+        if (failed++ == 0) first_error = m.names[i] + ": " + m.records[i].message;
+      }
+    }
+    const std::size_t total = m.records.size();
+    if (failed > 0 && !nd.map->allow_partial) {
+      finish(u, step_status::failed,
+             std::to_string(failed) + " of " + std::to_string(total) + " elements failed; first " +
+                 first_error,
+             ready);
+    } else if (cancelled > 0 && (!nd.map->allow_partial || good.empty())) {
+      finish(u, step_status::cancelled, "the run was stopped before all elements ran", ready);
+    } else {
+      nd.map->gather(state_[u].out, m.results.get(), good, nd.map->allow_partial);
+      finish(u, step_status::succeeded,
+             failed > 0 ? std::to_string(failed) + " of " + std::to_string(total) +
+                              " elements failed (partial results allowed); first " + first_error
+                        : std::string{},
+             ready);
+    }
+  }
+
+  // ---------------------------------------------------------------- one attempt
+  void attempt(unit w, std::vector<ready_item>& ready) {
+    const auto& d = *def_;
+    const node_id u = w.node;
+    const auto& nd = d.nodes[u];
+    auto& rec = *w.rec;
     for (;;) {
       const unsigned number = ++rec.attempts;
       if (number == 1) rec.started = sys_clock::now();
       rec.status = step_status::running;
-      if (!opts_.observers().empty()) {
-        event e = base_event(event_kind::step_started, u);
-        e.attempt = number;
-        e.time = sys_clock::now();
-        notify(e);
-      }
+      emit_step(event_kind::step_started, u, w.element, number, {});
 
-      // Inputs resolved to objects (projections applied); few steps have more than 8.
+      // Inputs resolved to objects (projections applied); few steps have more than 8. An
+      // absent input (a maybe<T> whose branch did not run) is null.
       std::array<void*, 8> small_inputs{};
       std::array<bool, 8> small_movable{};
       std::vector<void*> big_inputs;
@@ -551,11 +827,18 @@ class engine final : public detail::context_sink {
         inputs = big_inputs.data();
         movable = big_movable.get();
       }
+      const bool may_move = retries_of(nd) == 0;  // a retry needs its inputs intact
       for (std::uint32_t i = 0; i < nd.input_count; ++i) {
         auto p = d.inputs[nd.first_input + i];
-        inputs[i] = d.resolve(p, state_[d.ports[p].node].out.get());
-        // A step that may be retried needs its inputs intact for the next attempt.
-        movable[i] = movable_[nd.first_input + i] != 0 && retries_of(nd) == 0;
+        void* whole = state_[d.ports[p].node].out.get();
+        inputs[i] = whole == nullptr ? nullptr : d.resolve(p, whole);
+        movable[i] = may_move && movable_[nd.first_input + i] != 0;
+      }
+      if (w.element != none) {  // a map element: input 0 is its element, the rest are shared
+        auto& m = *maps_[u];
+        inputs[0] = nd.map->element(m.items, w.element);
+        movable[0] = m.move_items && may_move;
+        for (std::uint32_t i = 1; i < nd.input_count; ++i) movable[i] = false;
       }
 
       // The step's stop token: the run's, or its own when a timeout can trigger it.
@@ -572,11 +855,16 @@ class engine final : public detail::context_sink {
           own->request_stop();
         });
       }
-      context ctx{run_id_, nd.name, u, number, own ? own->get_token() : stop_.get_token(), this};
-      detail::invocation call{inputs, movable, &st.out, &ctx};
+      context ctx{run_id_, w.name, u, number, own ? own->get_token() : stop_.get_token(), this};
+      detail::invocation call{inputs, movable, w.out, &ctx, nullptr};
       std::exception_ptr error;
       try {
         nd.impl->invoke(call);
+      } catch (const skip_step& skip) {
+        if (deadline != 0) timer_.cancel(deadline);
+        w.out->reset();
+        end_unit(w, step_status::skipped, skip.what(), ready);
+        return;
       } catch (...) {
         error = std::current_exception();
       }
@@ -584,52 +872,54 @@ class engine final : public detail::context_sink {
       const bool timed_out = expired.load(std::memory_order_acquire);
       relay.reset();
 
-      if (!error && !timed_out && opts_.hooks()) {
+      if (!error && !timed_out && w.element == none && opts_.hooks()) {
         try {
-          opts_.hooks()->produced(*this, u, st.out);
+          opts_.hooks()->produced(*this, u, *w.out);
         } catch (...) {
-          st.out.reset();
-          finish(u, step_status::failed,
-                 "could not record the output: " + describe(std::current_exception()), ready);
+          w.out->reset();
+          end_unit(w, step_status::failed,
+                   "could not record the output: " + describe(std::current_exception()), ready);
           return;
         }
       }
       if (!error && !timed_out) {
-        finish(u, step_status::succeeded, {}, ready);
+        end_unit(w, step_status::succeeded, {}, ready);
         return;
       }
-      st.out.reset();
+      w.out->reset();
       std::string message = timed_out ? "timed out after " + format_duration(limit)
                                       : describe(error);
       const bool retry_allowed =
           number <= retries_of(nd) && !stop_.stop_requested() &&
           (!nd.policy || !nd.policy->retry_if || (!timed_out && nd.policy->retry_if(error)));
       if (!retry_allowed) {
-        finish(u, timed_out ? step_status::timed_out : step_status::failed, std::move(message),
-               ready);
+        end_unit(w, timed_out ? step_status::timed_out : step_status::failed, std::move(message),
+                 ready);
         return;
       }
       rec.message = message;
       auto delay = backoff_of(nd, number);
-      if (!opts_.observers().empty()) {
-        event e = base_event(event_kind::step_retried, u);
-        e.attempt = number;
-        e.time = sys_clock::now();
-        e.message = rec.message;
-        e.duration = delay;
-        notify(e);
-      }
+      emit_step(event_kind::step_retried, u, w.element, number, rec.message, delay);
       if (delay.count() <= 0) continue;
       if (sequential_) {
         wait_for(delay);
         if (stop_.stop_requested()) {
-          finish(u, step_status::failed, rec.message, ready);
+          end_unit(w, step_status::failed, rec.message, ready);
           return;
         }
         continue;
       }
-      schedule_retry(u, delay);
+      schedule_retry(u, w.element, delay);
       return;
+    }
+  }
+
+  void end_unit(const unit& w, step_status status, std::string message,
+                std::vector<ready_item>& ready) {
+    if (w.element == none) {
+      finish(w.node, status, std::move(message), ready);
+    } else {
+      finish_element(w.node, w.element, status, std::move(message), ready);
     }
   }
 
@@ -654,29 +944,48 @@ class engine final : public detail::context_sink {
     cv.wait_for(lock, token, delay, [] { return false; });
   }
 
-  void schedule_retry(node_id u, std::chrono::nanoseconds delay) {
+  std::atomic<bool>& retry_flag(node_id u, std::uint32_t e) {
+    return e == none ? state_[u].retry_scheduled : maps_[u]->retry_scheduled[e];
+  }
+
+  void schedule_retry(node_id u, std::uint32_t e, std::chrono::nanoseconds delay) {
     {
       std::lock_guard lock(retry_mutex_);
-      state_[u].retry_scheduled.store(true, std::memory_order_release);
-      retrying_.push_back(u);
+      retry_flag(u, e).store(true, std::memory_order_release);
+      retrying_.push_back({priority_[u], u, e});
     }
-    timer_.schedule(steady::now() + delay, [this, u] { release_retry(u); });
+    timer_.schedule(steady::now() + delay, [this, u, e] { release_retry(u, e); });
     if (stop_.stop_requested()) flush_retries();
   }
 
-  void release_retry(node_id u) {
-    if (!state_[u].retry_scheduled.exchange(false, std::memory_order_acq_rel)) return;
-    ready_item item{priority_[u], u};
+  void release_retry(node_id u, std::uint32_t e) {
+    if (!retry_flag(u, e).exchange(false, std::memory_order_acq_rel)) return;
+    ready_item item{priority_[u], u, e};
     queues_.push(0, &item, 1);
   }
 
   void flush_retries() {
-    std::vector<node_id> nodes;
+    std::vector<ready_item> items;
     {
       std::lock_guard lock(retry_mutex_);
-      nodes.swap(retrying_);
+      items.swap(retrying_);
     }
-    for (auto u : nodes) release_retry(u);
+    for (const auto& item : items) release_retry(item.node, item.element);
+  }
+
+  void release_resources(node_id u, std::vector<ready_item>& ready) {
+    std::vector<ready_item> admitted;
+    pool_->release(
+        needs_[u], [&](node_id v) -> const std::vector<resource_need>& { return needs_[v]; },
+        admitted);
+    for (auto& item : admitted) {
+      if (item.element == none) {
+        state_[item.node].holds_resources = true;
+      } else {
+        maps_[item.node]->holds_resources[item.element] = 1;
+      }
+    }
+    ready.insert(ready.end(), admitted.begin(), admitted.end());
   }
 
   void finish(node_id u, step_status status, std::string message,
@@ -693,49 +1002,106 @@ class engine final : public detail::context_sink {
       any_failed_.store(true, std::memory_order_release);
       if (opts_.on_failure() == failure_policy::fail_fast) stop_.request_stop();
     }
-    if (nd.kind == detail::node_kind::step && !opts_.observers().empty()) {
-      event e = base_event(step_event(status), u);
-      e.attempt = rec.attempts;
-      e.time = rec.finished;
-      e.message = rec.message;
-      e.duration = rec.duration();
-      notify(e);
+    if (nd.kind != detail::node_kind::parameter) {
+      emit_step(step_event(status), u, none, rec.attempts, rec.message, rec.duration());
     }
-
     if (st.holds_resources) {
       st.holds_resources = false;
-      std::vector<ready_item> admitted;
-      pool_->release(needs_[u], [&](node_id v) -> const std::vector<resource_need>& { return needs_[v]; },
-                     admitted);
-      for (auto& item : admitted) state_[item.node].holds_resources = true;
-      if (!admitted.empty()) queues_.push(0, admitted.data(), admitted.size());
+      release_resources(u, ready);
     }
 
     // Release inputs after their last reader; the output itself when nobody will read it.
-    for (std::uint32_t i = 0; i < nd.input_count; ++i) {
-      node_id v = d.ports[d.inputs[nd.first_input + i]].node;
+    auto release = [&](detail::port_id p) {
+      node_id v = d.ports[p].node;
       if (state_[v].readers.fetch_sub(1, std::memory_order_acq_rel) == 1 && !kept_[v]) {
         state_[v].out.reset();
       }
-    }
-    const bool produced = produced_outputs(status);
+    };
+    for (std::uint32_t i = 0; i < nd.input_count; ++i) release(d.inputs[nd.first_input + i]);
+    d.for_each_extra_read(u, release);
+    // A delayed parameter resolved unasked (no step that reads it runs) blocks nobody.
+    const bool produced = produced_outputs(status) || (delayed_.asked(u) && !delayed_.wanted(u));
     if (!produced || (st.readers.load(std::memory_order_acquire) == 0 && !kept_[u])) {
       st.out.reset();
     }
+    if (nd.kind == detail::node_kind::map && maps_[u]) maps_[u]->results.reset();
 
     for (auto i = succ_begin_[u]; i < succ_begin_[u + 1]; ++i) {
       node_id v = succ_[i];
-      if (!produced) {
+      // An output skipped by its condition is absent, which a std::optional reader accepts.
+      if (!produced && !(st.absent && succ_tolerant_[i] != 0)) {
         // The earliest declared blocker wins, so skip reasons do not depend on timing.
         std::uint32_t seen = state_[v].blocker.load(std::memory_order_acquire);
-        while (u < seen && !state_[v].blocker.compare_exchange_weak(seen, u, std::memory_order_acq_rel)) {
+        while (u < seen &&
+               !state_[v].blocker.compare_exchange_weak(seen, u, std::memory_order_acq_rel)) {
         }
       }
+      delayed_.resolved(u, v, [this](node_id c) { return will_run(c); },
+                        [&](node_id p) { make_due(p, &ready); });
       if (state_[v].pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         ready.push_back({priority_[v], v});
       }
     }
-    if (unresolved_.fetch_sub(1, std::memory_order_acq_rel) == 1) complete();
+    if (unresolved_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      run_finally();
+      complete();
+    }
+  }
+
+  [[nodiscard]] run_status status_so_far() const {
+    if (user_stop_.load(std::memory_order_acquire)) return run_status::stopped;
+    if (any_failed_.load(std::memory_order_acquire)) return run_status::failed;
+    return run_status::succeeded;
+  }
+
+  /// Runs the finally handlers, in declaration order, with how the rest of the run ended.
+  /// Their failures are recorded but do not change the run's status.
+  void run_finally() {
+    if (finally_.empty()) return;
+    run_outcome outcome;
+    outcome.run_id = run_id_;
+    outcome.pipeline = def_->name;
+    outcome.status = status_so_far();
+    for (node_id u = 0; u < def_->nodes.size(); ++u) {
+      const auto s = records_[u].status;
+      if (def_->nodes[u].kind != detail::node_kind::parameter &&
+          (s == step_status::failed || s == step_status::timed_out)) {
+        outcome.failed_steps.emplace_back(def_->nodes[u].name);
+      }
+    }
+    status_.store(outcome.status);
+    for (node_id u : finally_) {
+      const auto& nd = def_->nodes[u];
+      auto& rec = records_[u];
+      rec.attempts = 1;
+      rec.started = sys_clock::now();
+      rec.status = step_status::running;
+      emit_step(event_kind::step_started, u, none, 1, {});
+      std::stop_source never;
+      context ctx{run_id_, nd.name, u, 1, never.get_token(), this};
+      detail::invocation call{nullptr, nullptr, &state_[u].out, &ctx, &outcome};
+      try {
+        nd.impl->invoke(call);
+        rec.status = step_status::succeeded;
+      } catch (...) {
+        rec.status = step_status::failed;
+        rec.message = describe(std::current_exception());
+      }
+      rec.finished = sys_clock::now();
+      emit_step(step_event(rec.status), u, none, 1, rec.message, rec.duration());
+    }
+  }
+
+  void emit_step(event_kind kind, node_id u, std::uint32_t e, unsigned attempt,
+                 std::string_view message, std::chrono::nanoseconds duration = {}) {
+    if (opts_.observers().empty()) return;
+    event ev = base_event(kind, u);
+    if (e != none) ev.step = maps_[u]->names[e];
+    ev.attempt = attempt;
+    ev.time = sys_clock::now();
+    ev.message = message;
+    ev.duration = duration;
+    notify(ev);
   }
 
   static event_kind step_event(step_status s) {
@@ -751,13 +1117,7 @@ class engine final : public detail::context_sink {
 
   void complete() {
     finished_sys_ = sys_clock::now();
-    run_status final = run_status::succeeded;
-    if (user_stop_.load(std::memory_order_acquire)) {
-      final = run_status::stopped;
-    } else if (any_failed_.load(std::memory_order_acquire)) {
-      final = run_status::failed;
-    }
-    status_.store(final);
+    status_.store(status_so_far());
     emit_run(event_kind::run_finished);
     external_link_.reset();
     unlock_definition();  // the definition may grow again; this run keeps reading its prefix
@@ -818,11 +1178,17 @@ class engine final : public detail::context_sink {
   std::vector<std::uint32_t> plan_in_degree_;
   std::vector<std::uint32_t> succ_begin_;
   std::vector<std::uint32_t> succ_;
+  std::vector<char> succ_tolerant_;  ///< per successor edge: accepts an absent output
+  std::vector<node_id> finally_;
+  std::vector<std::unique_ptr<map_run>> maps_;  ///< by node id; empty when there are no maps
   std::vector<char> kept_;
   std::vector<char> movable_;
   std::vector<double> priority_;
   std::vector<std::vector<resource_need>> needs_;
   std::vector<std::shared_ptr<const void>> param_values_;
+  delayed_params delayed_;
+  std::vector<node_id> due_;  ///< sequential runs: delayed parameters due, not yet asked for
+  std::mutex provider_mutex_;  ///< one param_provider call at a time
 
   // state
   std::unique_ptr<node_state[]> state_;
@@ -839,7 +1205,7 @@ class engine final : public detail::context_sink {
   std::optional<resource_pool> pool_;
   timer timer_;
   std::mutex retry_mutex_;
-  std::vector<node_id> retrying_;
+  std::vector<ready_item> retrying_;
   std::vector<std::thread> threads_;
   sys_clock::time_point started_sys_{};
   sys_clock::time_point finished_sys_{};

@@ -15,9 +15,13 @@ namespace typeflow::exec_detail {
 struct ready_item {
   double priority;
   std::uint32_t node;
-  /// Heap order: higher priority first, then the earlier declared node.
+  std::uint32_t element = ~std::uint32_t{0};  ///< for a map node's element task
+  /// Heap order: higher priority first, then the earlier declared node, then the earlier
+  /// element.
   friend bool operator<(const ready_item& a, const ready_item& b) noexcept {
-    return a.priority < b.priority || (a.priority == b.priority && a.node > b.node);
+    if (a.priority != b.priority) return a.priority < b.priority;
+    if (a.node != b.node) return a.node > b.node;
+    return a.element > b.element;
   }
 };
 
@@ -34,13 +38,13 @@ class work_queues {
         q.heap.push_back(items[i]);
         std::push_heap(q.heap.begin(), q.heap.end());
       }
-      q.size.store(q.heap.size(), std::memory_order_relaxed);
+      q.size.store(q.heap.size(), std::memory_order_seq_cst);
     }
     wake(count);
   }
 
   /// The best item of `worker`'s own queue, else one stolen from another worker.
-  std::optional<std::uint32_t> pop(unsigned worker) {
+  std::optional<ready_item> pop(unsigned worker) {
     if (auto item = pop_from(worker)) return item;
     const auto n = static_cast<unsigned>(queues_.size());
     for (unsigned i = 1; i < n; ++i) {
@@ -49,11 +53,17 @@ class work_queues {
     return std::nullopt;
   }
 
-  /// Blocks until a push or finish() happened after `seen` was read from epoch().
+  /// Blocks until there may be work: a push or finish() after `seen` was read from epoch().
+  /// Pushes bump the epoch only when someone sleeps, so a sleeper announces itself first and
+  /// then looks at the queues once more (the two sides order through seq_cst operations).
   void wait(std::uint64_t seen) {
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
-    if (epoch_.load(std::memory_order_seq_cst) == seen) epoch_.wait(seen, std::memory_order_seq_cst);
-    sleepers_.fetch_sub(1, std::memory_order_relaxed);
+    bool work = false;
+    for (auto& q : queues_) work = work || q.size.load(std::memory_order_seq_cst) != 0;
+    if (!work && epoch_.load(std::memory_order_seq_cst) == seen) {
+      epoch_.wait(seen, std::memory_order_seq_cst);
+    }
+    sleepers_.fetch_sub(1, std::memory_order_seq_cst);
   }
   [[nodiscard]] std::uint64_t epoch() const noexcept {
     return epoch_.load(std::memory_order_seq_cst);
@@ -74,26 +84,26 @@ class work_queues {
     std::atomic<std::size_t> size{0};
   };
 
-  std::optional<std::uint32_t> pop_from(unsigned worker) {
+  std::optional<ready_item> pop_from(unsigned worker) {
     auto& q = queues_[worker];
     if (q.size.load(std::memory_order_relaxed) == 0) return std::nullopt;
     std::lock_guard lock(q.mutex);
     if (q.heap.empty()) return std::nullopt;
     std::pop_heap(q.heap.begin(), q.heap.end());
-    auto node = q.heap.back().node;
+    auto item = q.heap.back();
     q.heap.pop_back();
     q.size.store(q.heap.size(), std::memory_order_relaxed);
-    return node;
+    return item;
   }
 
   void wake(std::size_t count) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) == 0) return;  // busy workers find the work
     epoch_.fetch_add(1, std::memory_order_seq_cst);
-    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
-      if (count > 1) {
-        epoch_.notify_all();
-      } else {
-        epoch_.notify_one();
-      }
+    if (count > 1) {
+      epoch_.notify_all();
+    } else {
+      epoch_.notify_one();
     }
   }
 

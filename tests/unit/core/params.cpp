@@ -1,0 +1,356 @@
+#include <typeflow/core/params.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tyf = typeflow;
+
+namespace {
+enum class Optimizer { adam, sgd, rms_prop = 5 };
+enum Legacy { legacy_first, legacy_second };  // no fixed underlying type: named by hand
+
+/// Sets an environment variable for the lifetime of the guard.
+struct env_var {
+  std::string name;
+  env_var(std::string n, const char* value) : name(std::move(n)) { ::setenv(name.c_str(), value, 1); }
+  env_var(const env_var&) = delete;
+  env_var& operator=(const env_var&) = delete;
+  ~env_var() { ::unsetenv(name.c_str()); }
+};
+
+std::string write_file(const std::string& name, const std::string& text) {
+  std::ofstream(name, std::ios::binary) << text;
+  return name;
+}
+
+tyf::param_sources with(std::vector<std::pair<std::string, std::string>> overrides,
+                        std::string file = {}) {
+  tyf::param_sources s;
+  s.overrides = std::move(overrides);
+  s.file = std::move(file);
+  return s;
+}
+
+bool power_of_two(int x) { return x > 0 && (x & (x - 1)) == 0; }
+
+/// The pipeline most tests below use.
+struct sweep {
+  tyf::pipeline p{"sweep"};
+  tyf::param<double> lr = p.param<double>("lr", 0.1).describe("learning rate").range(0.0, 1.0);
+  tyf::param<int> batch = p.param<int>("batch", 32).validate(power_of_two, "a power of two");
+  tyf::param<std::string> optimizer =
+      p.param<std::string>("optimizer", "adam").choices({"adam", "sgd"});
+  tyf::param<Optimizer> kind = p.param<Optimizer>("kind", Optimizer::sgd);
+  tyf::param<std::vector<int>> layers = p.param<std::vector<int>>("layers", {64, 32}).range(1, 512);
+  tyf::param<bool> shuffle = p.param<bool>("shuffle", true);
+  tyf::param<nlohmann::json> settings =
+      p.param<nlohmann::json>("settings", nlohmann::json{{"seed", 1}});
+  tyf::param<std::string> data = p.param<std::string>("data-dir").describe("where the data is");
+};
+}  // namespace
+
+template <>
+struct typeflow::enum_names<Legacy> {
+  static constexpr std::pair<Legacy, std::string_view> value[] = {{legacy_first, "first"},
+                                                                   {legacy_second, "second"}};
+};
+
+TEST_CASE("parameter types: only the supported ones") {
+  STATIC_REQUIRE(tyf::param_type<bool>);
+  STATIC_REQUIRE(tyf::param_type<int>);
+  STATIC_REQUIRE(tyf::param_type<std::uint64_t>);
+  STATIC_REQUIRE(tyf::param_type<double>);
+  STATIC_REQUIRE(tyf::param_type<std::string>);
+  STATIC_REQUIRE(tyf::param_type<Optimizer>);
+  STATIC_REQUIRE(tyf::param_type<Legacy>);
+  STATIC_REQUIRE(tyf::param_type<std::vector<std::string>>);
+  STATIC_REQUIRE(tyf::param_type<std::vector<Optimizer>>);
+  STATIC_REQUIRE(tyf::param_type<nlohmann::json>);
+  STATIC_REQUIRE(!tyf::param_type<char>);
+  STATIC_REQUIRE(!tyf::param_type<const char*>);
+  STATIC_REQUIRE(!tyf::param_type<std::vector<std::vector<int>>>);
+  STATIC_REQUIRE(!tyf::param_type<std::map<std::string, int>>);
+  enum Unnamed { u_one };
+  STATIC_REQUIRE(!tyf::param_type<Unnamed>);
+}
+
+TEST_CASE("p.params() describes every parameter for manifests and help") {
+  sweep s;
+  auto all = s.p.params();
+  REQUIRE(all.size() == 8);
+  const auto& lr = all[0];
+  REQUIRE(lr.name == "lr");
+  REQUIRE(lr.type == "double");
+  REQUIRE(lr.default_value == "0.1");
+  REQUIRE(lr.description == "learning rate");
+  REQUIRE(lr.constraints == "a value from 0 to 1");
+  REQUIRE_FALSE(lr.required);
+  REQUIRE_FALSE(lr.delayed);
+  REQUIRE(lr.environment_variable == "TYPEFLOW_PARAM_LR");
+  REQUIRE(all[1].constraints == "a power of two");
+  REQUIRE(all[2].choices == std::vector<std::string>{"adam", "sgd"});
+  REQUIRE(all[2].constraints == "one of: adam, sgd");
+  REQUIRE(all[3].type == "(anonymous namespace)::Optimizer");
+  REQUIRE(all[3].default_value == "sgd");
+  REQUIRE(all[3].choices == std::vector<std::string>{"adam", "sgd", "rms_prop"});
+  REQUIRE(all[4].type == "std::vector<int>");
+  REQUIRE(all[4].default_value == "[64,32]");
+  REQUIRE(all[4].constraints == "each element from 1 to 512");
+  REQUIRE(all[5].default_value == "true");
+  REQUIRE(all[6].type == "nlohmann::json");
+  REQUIRE(all[6].default_value == R"({"seed":1})");
+  const auto& data = all[7];
+  REQUIRE(data.type == "std::string");
+  REQUIRE_FALSE(data.default_value.has_value());
+  REQUIRE(data.required);
+  REQUIRE(data.environment_variable == "TYPEFLOW_PARAM_DATA_DIR");
+  s.data.delayed();
+  REQUIRE(s.p.params()[7].delayed);
+  s.lr.required();
+  REQUIRE(s.p.params()[0].required);
+}
+
+TEST_CASE("a default outside its own constraints is a definition error") {
+  tyf::pipeline p{"defaults"};
+  REQUIRE_THROWS_MATCHES(p.param<double>("lr", 5.0).range(0.0, 1.0), tyf::definition_error,
+                         Catch::Message("typeflow: parameter 'lr' (double) has default '5', "
+                                        "expected a value from 0 to 1"));
+  REQUIRE_THROWS_WITH(p.param<std::string>("opt", "adagrad").choices({"adam", "sgd"}),
+                      "typeflow: parameter 'opt' (std::string) has default 'adagrad', expected "
+                      "one of: adam, sgd");
+  REQUIRE_THROWS_WITH(p.param<int>("batch", 12).validate(power_of_two, "a power of two"),
+                      "typeflow: parameter 'batch' (int) has default '12', expected a power of two");
+  REQUIRE_THROWS_WITH(p.param<std::vector<int>>("sizes", {1, 900}).range(1, 512),
+                      "typeflow: parameter 'sizes' (std::vector<int>) has default '[1,900]', "
+                      "expected each element from 1 to 512");
+  REQUIRE_THROWS_WITH(p.param<int>("empty-range", 1).range(3, 2),
+                      "typeflow: .range() on parameter 'empty-range' (int): the low end 3 is "
+                      "above the high end 2");
+  REQUIRE_THROWS_WITH(p.param<int>("no-choice", 1).choices({}),
+                      "typeflow: .choices() on parameter 'no-choice' (int): give at least one "
+                      "allowed value");
+  REQUIRE_THROWS_WITH(p.param<int>("silent", 1).validate(power_of_two, ""),
+                      "typeflow: .validate() on parameter 'silent' (int): say what the check "
+                      "checks, e.g. \"a power of two\"");
+  // A required parameter has no default to check; a later range replaces the earlier one.
+  auto epochs = p.param<int>("epochs").range(1, 10).range(1, 100);
+  REQUIRE(p.params().back().constraints == "a value from 1 to 100");
+  (void)epochs;
+}
+
+TEST_CASE("values parse by type, from text") {
+  sweep s;
+  auto values = tyf::resolve_params(
+      s.p, with({{"data-dir", "/data"},
+                 {"lr", "0.05"},
+                 {"batch", "64"},
+                 {"optimizer", "sgd"},
+                 {"kind", "rms_prop"},
+                 {"layers", " 128, 64 ,8"},
+                 {"shuffle", "off"},
+                 {"settings", R"({"seed": 7, "tags": ["a"]})"}}));
+  REQUIRE(values == std::map<std::string, std::string>{{"batch", "64"},
+                                                       {"data-dir", "/data"},
+                                                       {"kind", "rms_prop"},
+                                                       {"layers", "[128,64,8]"},
+                                                       {"lr", "0.05"},
+                                                       {"optimizer", "sgd"},
+                                                       {"settings", R"({"seed":7,"tags":["a"]})"},
+                                                       {"shuffle", "false"}});
+  // Lists also as JSON arrays; an empty text is an empty list.
+  REQUIRE(tyf::resolve_params(s.p, with({{"data-dir", "x"}, {"layers", "[1, 2]"}})).at("layers") ==
+          "[1,2]");
+  tyf::pipeline p{"lists"};
+  auto names = p.param<std::vector<std::string>>("names", {});
+  auto kinds = p.param<std::vector<Optimizer>>("kinds", {Optimizer::adam});
+  auto legacy = p.param<Legacy>("legacy", legacy_first);
+  (void)names, (void)kinds, (void)legacy;
+  auto v = tyf::resolve_params(
+      p, with({{"names", R"(["a,b", "c"])"}, {"kinds", "sgd,adam"}, {"legacy", "second"}}));
+  REQUIRE(v.at("names") == R"(["a,b","c"])");
+  REQUIRE(v.at("kinds") == R"(["sgd","adam"])");
+  REQUIRE(v.at("legacy") == "second");
+  REQUIRE(tyf::resolve_params(p, with({{"names", ""}})).at("names") == "[]");
+}
+
+TEST_CASE("a value that does not parse names the parameter, the value and what was expected") {
+  sweep s;
+  auto fails = [&](std::string name, std::string value) {
+    return [&s, name, value] {
+      (void)tyf::resolve_params(s.p, with({{"data-dir", "x"}, {name, value}}));
+    };
+  };
+  REQUIRE_THROWS_MATCHES(fails("lr", "fast")(), tyf::run_error,
+                         Catch::Message("typeflow: parameter 'lr' (double) got 'fast', expected a "
+                                        "number (set by run_options::set)"));
+  REQUIRE_THROWS_WITH(fails("batch", "3.5")(),
+                      "typeflow: parameter 'batch' (int) got '3.5', expected an integer from "
+                      "-2147483648 to 2147483647 (set by run_options::set)");
+  REQUIRE_THROWS_WITH(fails("shuffle", "maybe")(),
+                      "typeflow: parameter 'shuffle' (bool) got 'maybe', expected a boolean "
+                      "(true/false, yes/no, on/off, 1/0) (set by run_options::set)");
+  REQUIRE_THROWS_WITH(fails("kind", "Adam")(),
+                      "typeflow: parameter 'kind' ((anonymous namespace)::Optimizer) got 'Adam', "
+                      "expected one of: adam, sgd, rms_prop (set by run_options::set)");
+  REQUIRE_THROWS_WITH(fails("layers", "64,x")(),
+                      "typeflow: parameter 'layers' (std::vector<int>) got '64,x', expected a "
+                      "JSON array or a comma-separated list, each element an integer from "
+                      "-2147483648 to 2147483647 (set by run_options::set)");
+  REQUIRE_THROWS_WITH(fails("layers", "[64,")(),
+                      "typeflow: parameter 'layers' (std::vector<int>) got '[64,', expected a "
+                      "JSON array or a comma-separated list, each element an integer from "
+                      "-2147483648 to 2147483647 (set by run_options::set)");
+  REQUIRE_THROWS_WITH(fails("settings", "{seed: 1}")(),
+                      "typeflow: parameter 'settings' (nlohmann::json) got '{seed: 1}', expected "
+                      "a JSON value (set by run_options::set)");
+}
+
+TEST_CASE("a value outside its range or choices, or failing its check, is refused") {
+  sweep s;
+  auto fails = [&](std::string name, std::string value) {
+    return [&s, name, value] {
+      (void)tyf::resolve_params(s.p, with({{"data-dir", "x"}, {name, value}}));
+    };
+  };
+  REQUIRE_THROWS_WITH(fails("lr", "1.5")(),
+                      "typeflow: parameter 'lr' (double) got '1.5', expected a value from 0 to 1 "
+                      "(set by run_options::set)");
+  REQUIRE_THROWS_WITH(fails("optimizer", "adagrad")(),
+                      "typeflow: parameter 'optimizer' (std::string) got 'adagrad', expected one "
+                      "of: adam, sgd (set by run_options::set)");
+  REQUIRE_THROWS_WITH(fails("batch", "48")(),
+                      "typeflow: parameter 'batch' (int) got '48', expected a power of two (set by "
+                      "run_options::set)");
+  REQUIRE_THROWS_WITH(fails("layers", "[64, 0]")(),
+                      "typeflow: parameter 'layers' (std::vector<int>) got '[64, 0]', expected "
+                      "each element from 1 to 512 (set by run_options::set)");
+  // A check that throws fails the value, and says so.
+  tyf::pipeline p{"throwing"};
+  auto n = p.param<int>("n", 1).validate(
+      [](int x) {
+        if (x > 9) throw std::out_of_range("too big");
+        return true;
+      },
+      "a small number");
+  (void)n;
+  REQUIRE_THROWS_WITH(tyf::resolve_params(p, with({{"n", "10"}})),
+                      "typeflow: parameter 'n' (int) got '10', expected a small number (the check "
+                      "threw: too big) (set by run_options::set)");
+}
+
+TEST_CASE("an unknown parameter name gets a 'did you mean' or the list of parameters") {
+  sweep s;
+  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({{"data-dir", "x"}, {"Lr", "0.1"}})),
+                      "typeflow: unknown parameter 'Lr' in pipeline 'sweep' (set to '0.1' by "
+                      "run_options::set); did you mean 'lr'?");
+  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({{"momentum", "0.9"}})),
+                      "typeflow: unknown parameter 'momentum' in pipeline 'sweep' (set to '0.9' "
+                      "by run_options::set); its parameters are: lr, batch, optimizer, kind, "
+                      "layers, shuffle, settings, data-dir");
+  tyf::pipeline empty{"empty"};
+  auto step = empty.step("step", [] { return 1; });
+  (void)step;
+  REQUIRE_THROWS_WITH(tyf::resolve_params(empty, with({{"step", "1"}})),
+                      "typeflow: unknown parameter 'step' in pipeline 'empty' (set to '1' by "
+                      "run_options::set); it has no parameters");
+  // The command line names its own overrides.
+  auto cli = with({{"lrr", "1"}});
+  cli.overrides_origin = "--param";
+  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, cli),
+                      "typeflow: unknown parameter 'lrr' in pipeline 'sweep' (set to '1' by "
+                      "--param); did you mean 'lr'?");
+}
+
+TEST_CASE("a required parameter without a value stops the run before it starts") {
+  sweep s;
+  REQUIRE_THROWS_MATCHES(tyf::resolve_params(s.p), tyf::run_error,
+                         Catch::Message("typeflow: parameter 'data-dir' (std::string) is required "
+                                        "and has no value; give it one with run_options::set, a "
+                                        "params file or the environment variable "
+                                        "TYPEFLOW_PARAM_DATA_DIR"));
+  // .required() drops a default.
+  s.lr.required();
+  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({{"data-dir", "x"}})),
+                      "typeflow: parameter 'lr' (double) is required and has no value; give it "
+                      "one with run_options::set, a params file or the environment variable "
+                      "TYPEFLOW_PARAM_LR");
+  // A delayed one is asked for later instead; resolution leaves it out.
+  s.lr.delayed();
+  auto values = tyf::resolve_params(s.p, with({{"data-dir", "x"}}));
+  REQUIRE(values.count("lr") == 0);
+  REQUIRE(values.at("batch") == "32");
+}
+
+TEST_CASE("sources: defaults < params file < environment < overrides") {
+  sweep s;
+  auto file = write_file("sources.json", R"({"lr": 0.2, "batch": "16", "layers": [8, 4],
+      "optimizer": "sgd", "shuffle": false, "settings": {"seed": 3}, "data-dir": "/file"})");
+  auto from_file = tyf::resolve_params(s.p, with({}, file));
+  REQUIRE(from_file == std::map<std::string, std::string>{{"batch", "16"},
+                                                          {"data-dir", "/file"},
+                                                          {"kind", "sgd"},
+                                                          {"layers", "[8,4]"},
+                                                          {"lr", "0.2"},
+                                                          {"optimizer", "sgd"},
+                                                          {"settings", R"({"seed":3})"},
+                                                          {"shuffle", "false"}});
+  env_var lr("TYPEFLOW_PARAM_LR", "0.3");
+  env_var dir("TYPEFLOW_PARAM_DATA_DIR", "/env");
+  auto from_env = tyf::resolve_params(s.p, with({}, file));
+  REQUIRE(from_env.at("lr") == "0.3");
+  REQUIRE(from_env.at("data-dir") == "/env");
+  REQUIRE(from_env.at("batch") == "16");
+  auto overridden = tyf::resolve_params(s.p, with({{"lr", "0.4"}, {"lr", "0.5"}}, file));
+  REQUIRE(overridden.at("lr") == "0.5");  // the later override wins
+  REQUIRE(overridden.at("data-dir") == "/env");
+  // Every value given is checked, even one a later source overrides.
+  env_var bad("TYPEFLOW_PARAM_BATCH", "7");
+  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({{"batch", "8"}}, file)),
+                      "typeflow: parameter 'batch' (int) got '7', expected a power of two (set by "
+                      "environment variable TYPEFLOW_PARAM_BATCH)");
+}
+
+TEST_CASE("params file errors name the file") {
+  sweep s;
+  REQUIRE_THROWS_MATCHES(tyf::resolve_params(s.p, with({}, "no-such-file.json")), tyf::run_error,
+                         Catch::Message("typeflow: params file 'no-such-file.json' cannot be "
+                                        "read: it does not exist"));
+  std::filesystem::create_directories("params-dir");
+  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, "params-dir")),
+                      "typeflow: params file 'params-dir' cannot be read: it is a directory");
+  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, write_file("bad.json", "{\"lr\": 0.1,}"))),
+                      "typeflow: params file 'bad.json' is not valid JSON (parse error at byte 12)");
+  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, write_file("list.json", "[1, 2]"))),
+                      "typeflow: params file 'list.json' holds a JSON array; expected an object of "
+                      "parameter names to values, like {\"lr\": 0.05}");
+  REQUIRE_THROWS_WITH(
+      tyf::resolve_params(s.p, with({}, write_file("unknown.json", R"({"batchs": 8})"))),
+      "typeflow: unknown parameter 'batchs' in pipeline 'sweep' (set to '8' by params file "
+      "'unknown.json'); did you mean 'batch'?");
+  REQUIRE_THROWS_WITH(
+      tyf::resolve_params(s.p, with({}, write_file("wrong.json", R"({"lr": "high"})"))),
+      "typeflow: parameter 'lr' (double) got 'high', expected a number (set by params file "
+      "'wrong.json')");
+  REQUIRE_THROWS_WITH(
+      tyf::resolve_params(s.p, with({}, write_file("typed.json", R"({"lr": [0.1]})"))),
+      "typeflow: parameter 'lr' (double) got '[0.1]', expected a number (set by params file "
+      "'typed.json')");
+}
+
+TEST_CASE("enum names: read from the compiler, or given by enum_names") {
+  using tyf::detail::enum_entries;
+  REQUIRE(enum_entries<Optimizer>().size() == 3);
+  REQUIRE(enum_entries<Optimizer>()[2] == std::pair{Optimizer::rms_prop, std::string_view("rms_prop")});
+  REQUIRE(enum_entries<Legacy>().size() == 2);
+  REQUIRE(enum_entries<Legacy>()[1].second == "second");
+  REQUIRE(tyf::detail::param_codec<Optimizer>::format(static_cast<Optimizer>(9)) == "9");
+}
