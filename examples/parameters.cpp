@@ -5,6 +5,7 @@
 #include <typeflow/typeflow.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -47,10 +48,11 @@ int main() {
   }
 
   // A params file (JSON-typed values or strings), then an explicit override on top of it.
-  std::ofstream("params.json") << R"({"lr": 0.05, "optimizer": "sgd", "layers": [128, 64, 8],
-                                      "tags": {"team": "vision"}})";
+  const auto file = (std::filesystem::temp_directory_path() / "typeflow-tune-params.json").string();
+  std::ofstream(file) << R"({"lr": 0.05, "optimizer": "sgd", "layers": [128, 64, 8],
+                             "tags": {"team": "vision"}})";
   auto opts = tyf::run_options{}
-                  .params_file("params.json")
+                  .params_file(file)
                   .set("epochs", "20")
                   .param_provider([](const tyf::param_info& info) {
                     // A real program would prompt on a terminal; the command line does.
@@ -58,6 +60,7 @@ int main() {
                     return std::string("0.55");
                   });
   auto result = tyf::run(p, opts);
+  std::filesystem::remove(file);
   std::printf("%s\n", result.summary().c_str());
   for (const auto& [name, value] : result.params()) {
     std::printf("  %s = %s\n", name.c_str(), value.c_str());

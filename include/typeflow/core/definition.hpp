@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +29,8 @@ namespace typeflow::detail {
 using node_id = std::uint32_t;
 using port_id = std::uint32_t;
 inline constexpr std::uint32_t none = ~std::uint32_t{0};
+
+struct codec_ops;  // core/codec.hpp: how a node's output becomes bytes (the run store's)
 
 /// What a step invocation sees: its inputs resolved to objects, whether each may be moved
 /// from, where to put the output, and its context.
@@ -146,6 +149,9 @@ struct step_policy {
   std::vector<std::pair<std::string, double>> resources;
   double cost = 1.0;
   bool keep_output = false;
+  bool persist = true;    ///< the run store saves the output as an artifact
+  bool cache = true;      ///< the run store may serve the step from its cache
+  std::string version;    ///< the user's version of the step's code, part of its cache key
 };
 
 /// A constraint on a parameter's value (.range, .choices, .validate), checked on the default
@@ -182,8 +188,15 @@ struct node {
   std::unique_ptr<step_base, destroy_in_place> impl;  ///< steps only; lives in the step arena
   std::unique_ptr<step_policy> policy;  ///< null: defaults
   std::unique_ptr<param_spec> param;    ///< parameters only
+  const codec_ops* codec = nullptr;     ///< the output's codec; null: the type has none
   std::unique_ptr<node_control> control;  ///< null: unconditional
   std::unique_ptr<map_ops> map;           ///< map nodes only
+};
+
+/// A named subset of steps that can be run alone (a partial run), from pipeline::scene().
+struct scene {
+  std::string name;
+  std::vector<node_id> steps;
 };
 
 /// `after` must wait for `before` (an ordering edge without data).
@@ -232,53 +245,55 @@ inline std::uint64_t hash_name(std::string_view s) noexcept {
   return h ^ (h >> 29);
 }
 
-/// Open-addressing index from name to node id; slots keep the hash, so a probe rarely
-/// touches a name.
+/// Open-addressing index from name to node id. A slot is 8 bytes (32 bits of the hash and
+/// the id), so a million names fit in 16 MB and a probe rarely touches a name.
 class name_index {
  public:
   [[nodiscard]] node_id find(std::string_view name, const std::vector<node>& nodes) const noexcept {
     if (slots_.empty()) return none;
     const std::uint64_t h = hash_name(name);
+    const auto tag = static_cast<std::uint32_t>(h >> 32);
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
       const slot& s = slots_[i];
       if (s.id == none) return none;
-      if (s.hash == h && nodes[s.id].name == name) return s.id;
+      if (s.tag == tag && nodes[s.id].name == name) return s.id;
     }
   }
   /// Inserts `id` (named nodes[id].name) unless the name is there; returns the id found.
   node_id insert(node_id id, const std::vector<node>& nodes) {
-    if ((count_ + 1) * 2 > slots_.size()) grow(slots_.empty() ? 64 : slots_.size() * 2);
+    if ((count_ + 1) * 2 > slots_.size()) grow(slots_.empty() ? 64 : slots_.size() * 2, nodes);
     const std::uint64_t h = hash_name(nodes[id].name);
+    const auto tag = static_cast<std::uint32_t>(h >> 32);
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
       slot& s = slots_[i];
       if (s.id == none) {
-        s = {h, id};
+        s = {tag, id};
         ++count_;
         return id;
       }
-      if (s.hash == h && nodes[s.id].name == nodes[id].name) return s.id;
+      if (s.tag == tag && nodes[s.id].name == nodes[id].name) return s.id;
     }
   }
-  void reserve(std::size_t n) {
+  void reserve(std::size_t n, const std::vector<node>& nodes) {
     std::size_t want = 64;
     while (want < 2 * n) want *= 2;
-    if (want > slots_.size()) grow(want);
+    if (want > slots_.size()) grow(want, nodes);
   }
 
  private:
   struct slot {
-    std::uint64_t hash = 0;
+    std::uint32_t tag = 0;
     node_id id = none;
   };
-  void grow(std::size_t size) {
+  void grow(std::size_t size, const std::vector<node>& nodes) {
     std::vector<slot> old = std::move(slots_);
     slots_.assign(size, slot{});
     const std::size_t mask = size - 1;
     for (const slot& s : old) {
       if (s.id == none) continue;
-      std::size_t i = s.hash & mask;
+      std::size_t i = hash_name(nodes[s.id].name) & mask;  // rare: rehash from the names
       while (slots_[i].id != none) i = (i + 1) & mask;
       slots_[i] = s;
     }
@@ -294,9 +309,10 @@ struct definition {
   std::vector<port_id> inputs;  ///< data inputs of all steps, by node, in argument order
   /// Per input: 1 when it may be absent (a maybe<T> edge into a std::optional parameter).
   std::vector<std::uint8_t> input_tolerant;
-  unsigned auto_names = 0;  ///< counter for generated names (when-1, require-2, ...)
+  std::map<std::string, unsigned> auto_names;  ///< per prefix: when-1, require-1, ...
   std::vector<port> ports;
   std::vector<order_edge> order;
+  std::vector<scene> scenes;
   name_arena names;
   name_index index;
   std::atomic<int> active_runs{0};  ///< definitions must not change while a run reads them
@@ -367,10 +383,12 @@ struct definition {
     return *slot;
   }
 
-  /// A generated name, unique in this definition: "when-1", "require-2", ...
+  /// A generated name, unique in this definition, numbered per prefix: "when-1",
+  /// "when-2", "require-1", ...
   std::string auto_name(std::string_view prefix) {
+    auto& counter = auto_names[std::string(prefix)];
     for (;;) {
-      std::string candidate = std::string(prefix) + "-" + std::to_string(++auto_names);
+      std::string candidate = std::string(prefix) + "-" + std::to_string(++counter);
       if (find(candidate) == none) return candidate;
     }
   }

@@ -59,7 +59,8 @@ constexpr std::string_view enum_value_name() noexcept {
   // A name is an identifier; anything else ("(Color)5", "Anon)7") is an unnamed value.
   if (s.empty() || (s.front() >= '0' && s.front() <= '9')) return {};
   for (char c : s) {
-    bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '_';
     if (!word) return {};
   }
   return s;
@@ -70,7 +71,8 @@ std::vector<std::pair<E, std::string_view>> reflect_enum(std::integer_sequence<i
   using U = std::underlying_type_t<E>;
   std::vector<std::pair<E, std::string_view>> out;
   auto add = [&]<int V>(std::integral_constant<int, V>) {
-    if constexpr (static_cast<long long>(V) <= static_cast<long long>(std::numeric_limits<U>::max())) {
+    constexpr auto highest = static_cast<long long>(std::numeric_limits<U>::max());
+    if constexpr (static_cast<long long>(V) <= highest) {
       constexpr std::string_view name = enum_value_name<static_cast<E>(V)>();
       if constexpr (!name.empty()) out.emplace_back(static_cast<E>(V), name);
     }

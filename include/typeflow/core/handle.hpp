@@ -89,6 +89,9 @@ class handle {
       using E = std::tuple_element_t<I, T>;
       detail::projection proj;
       proj.apply = &detail::project_element<T, I>;
+      // The index in the data too, so that a projection reads the same in every process.
+      const std::uint64_t index = I;
+      std::memcpy(proj.data, &index, sizeof index);
       return project<E>(proj);
     }
   }
@@ -190,6 +193,24 @@ class handle {
   /// Keeps the output after its last consumer so that run_result::get can read it.
   handle& keep() {
     policy("keep").keep_output = true;
+    return *this;
+  }
+
+  /// Whether the run store saves this step's output as an artifact (default: yes). An output
+  /// type without a codec must be marked .persist(false) to run with a store.
+  handle& persist(bool yes = true) {
+    policy("persist").persist = yes;
+    return *this;
+  }
+  /// Whether the run store may serve this step from its cache (default: yes). Turn it off for
+  /// steps whose output is not a function of their inputs and parameters.
+  handle& cache(bool yes = true) {
+    policy("cache").cache = yes;
+    return *this;
+  }
+  /// The version of the step's code, part of its cache key: change it when the code changes.
+  handle& version(std::string v) {
+    policy("version").version = std::move(v);
     return *this;
   }
 

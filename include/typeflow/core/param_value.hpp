@@ -168,7 +168,8 @@ struct param_codec<std::vector<E>> {
     if (trimmed.empty()) return true;
     for (std::size_t start = 0;;) {
       auto comma = trimmed.find(',', start);
-      auto item = trim(trimmed.substr(start, comma == std::string_view::npos ? comma : comma - start));
+      auto length = comma == std::string_view::npos ? comma : comma - start;
+      auto item = trim(trimmed.substr(start, length));
       E value{};
       std::string ignored;
       if (!element_codec::parse(item, value, ignored)) return false;

@@ -190,7 +190,8 @@ inline std::map<std::string, std::string> resolve_params(const pipeline& p,
   auto values = detail::resolve_params(d, sources);
   std::map<std::string, std::string> out;
   for (detail::node_id u = 0; u < d.nodes.size(); ++u) {
-    if (values[u]) out.emplace(std::string(d.nodes[u].name), d.nodes[u].param->format(values[u].get()));
+    if (!values[u]) continue;
+    out.emplace(std::string(d.nodes[u].name), d.nodes[u].param->format(values[u].get()));
   }
   return out;
 }

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include <typeflow/core/control.hpp>
+#include <typeflow/core/codec.hpp>
 #include <typeflow/core/definition.hpp>
 #include <typeflow/core/diagnostics.hpp>
 #include <typeflow/core/errors.hpp>
@@ -167,7 +168,32 @@ class pipeline {
     def_->input_tolerant.reserve(def_->input_tolerant.size() + steps);
     def_->ports.reserve(def_->ports.size() + steps);
     def_->order.reserve(def_->order.size() + steps);
-    def_->index.reserve(def_->nodes.size() + steps);
+    def_->index.reserve(def_->nodes.size() + steps, def_->nodes);
+  }
+
+  /// Declares a scene: a named subset of steps that can be run alone (a partial run), e.g.
+  /// p.scene("retrain", {"train", "evaluate"}); the run store runs it with .scene("retrain").
+  pipeline& scene(std::string_view name, std::initializer_list<std::string_view> steps) {
+    def_->check_not_running("declare a scene");
+    check_name("scene", name);
+    auto where = [&] {
+      return "typeflow: scene '" + std::string(name) + "' of pipeline '" + def_->name + "'";
+    };
+    for (const auto& s : def_->scenes) {
+      if (s.name == name) throw definition_error(where() + " is declared twice");
+    }
+    if (steps.size() == 0) throw definition_error(where() + " has no steps");
+    detail::scene s{std::string(name), {}};
+    for (auto step_name : steps) {
+      auto id = def_->find(step_name);
+      if (id == detail::none || def_->nodes[id].kind == detail::node_kind::parameter) {
+        throw definition_error(where() + " names '" + std::string(step_name) +
+                               "', which is not a step declared before it");
+      }
+      s.steps.push_back(id);
+    }
+    def_->scenes.push_back(std::move(s));
+    return *this;
   }
 
   /// Number of nodes (steps and parameters).
@@ -217,6 +243,7 @@ class pipeline {
       }
     }
     def_->nodes[id].param = std::move(spec);
+    def_->nodes[id].codec = detail::codec_ops_for<T>();
     def_->nodes[id].whole = whole_port(id, typeid(T));
     return id;
   }
@@ -267,6 +294,7 @@ class pipeline {
       n.impl = def_->arena.make<
           detail::step_impl<F, typename detail::handle_traits<H>::value_type...>>(std::move(fn));
       if constexpr (!std::is_void_v<R>) n.whole = whole_port(id, typeid(R));
+      n.codec = detail::codec_ops_for<R>();
       return detail::handle_access::make<R>(def_.get(), id, n.whole);
     }
   }
@@ -400,6 +428,7 @@ class map_handle : public handle<std::vector<R>> {
     auto& n = d->nodes[this->node_];
     n.map->allow_partial = true;
     n.output_type = &typeid(out_t);
+    n.codec = detail::codec_ops_for<out_t>();
     d->ports[n.whole].type = &typeid(out_t);
     return detail::handle_access::make<out_t>(d, this->node_, n.whole);
   }
@@ -439,6 +468,7 @@ auto pipeline::map(std::string_view name, F fn, const handle<V>& items, const H&
       n.impl = def_->arena.make<
           detail::step_impl<F, C, typename detail::handle_traits<H>::value_type...>>(std::move(fn));
       n.map = std::make_unique<detail::map_ops>(detail::make_map_ops<C, R>());
+      n.codec = detail::codec_ops_for<std::vector<R>>();
       n.whole = whole_port(id, typeid(std::vector<R>));
       return map_handle<R>{detail::handle_access::make<std::vector<R>>(def_.get(), id, n.whole)};
     }

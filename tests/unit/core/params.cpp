@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -27,9 +29,28 @@ struct env_var {
   ~env_var() { ::unsetenv(name.c_str()); }
 };
 
+/// A path in this process's own temporary folder, removed at exit (tests never write into
+/// the working directory).
+std::string temp_path(const std::string& name) {
+  struct folder {
+    std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                 ("typeflow-core-params-" + std::to_string(::getpid()));
+    folder() { std::filesystem::create_directories(path); }
+    folder(const folder&) = delete;
+    folder& operator=(const folder&) = delete;
+    ~folder() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  };
+  static const folder dir;
+  return (dir.path / name).string();
+}
+
 std::string write_file(const std::string& name, const std::string& text) {
-  std::ofstream(name, std::ios::binary) << text;
-  return name;
+  auto path = temp_path(name);
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
 }
 
 tyf::param_sources with(std::vector<std::pair<std::string, std::string>> overrides,
@@ -321,29 +342,35 @@ TEST_CASE("sources: defaults < params file < environment < overrides") {
 
 TEST_CASE("params file errors name the file") {
   sweep s;
-  REQUIRE_THROWS_MATCHES(tyf::resolve_params(s.p, with({}, "no-such-file.json")), tyf::run_error,
-                         Catch::Message("typeflow: params file 'no-such-file.json' cannot be "
-                                        "read: it does not exist"));
-  std::filesystem::create_directories("params-dir");
-  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, "params-dir")),
-                      "typeflow: params file 'params-dir' cannot be read: it is a directory");
-  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, write_file("bad.json", "{\"lr\": 0.1,}"))),
-                      "typeflow: params file 'bad.json' is not valid JSON (parse error at byte 12)");
-  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, write_file("list.json", "[1, 2]"))),
-                      "typeflow: params file 'list.json' holds a JSON array; expected an object of "
-                      "parameter names to values, like {\"lr\": 0.05}");
-  REQUIRE_THROWS_WITH(
-      tyf::resolve_params(s.p, with({}, write_file("unknown.json", R"({"batchs": 8})"))),
-      "typeflow: unknown parameter 'batchs' in pipeline 'sweep' (set to '8' by params file "
-      "'unknown.json'); did you mean 'batch'?");
-  REQUIRE_THROWS_WITH(
-      tyf::resolve_params(s.p, with({}, write_file("wrong.json", R"({"lr": "high"})"))),
-      "typeflow: parameter 'lr' (double) got 'high', expected a number (set by params file "
-      "'wrong.json')");
-  REQUIRE_THROWS_WITH(
-      tyf::resolve_params(s.p, with({}, write_file("typed.json", R"({"lr": [0.1]})"))),
-      "typeflow: parameter 'lr' (double) got '[0.1]', expected a number (set by params file "
-      "'typed.json')");
+  const auto missing = temp_path("no-such-file.json");
+  REQUIRE_THROWS_MATCHES(tyf::resolve_params(s.p, with({}, missing)), tyf::run_error,
+                         Catch::Message("typeflow: params file '" + missing +
+                                        "' cannot be read: it does not exist"));
+  const auto dir = temp_path("params-dir");
+  std::filesystem::create_directories(dir);
+  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, dir)),
+                      "typeflow: params file '" + dir + "' cannot be read: it is a directory");
+  const auto bad = write_file("bad.json", "{\"lr\": 0.1,}");
+  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, bad)),
+                      "typeflow: params file '" + bad +
+                          "' is not valid JSON (parse error at byte 12)");
+  const auto list = write_file("list.json", "[1, 2]");
+  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, list)),
+                      "typeflow: params file '" + list +
+                          "' holds a JSON array; expected an object of parameter names to "
+                          "values, like {\"lr\": 0.05}");
+  const auto unknown = write_file("unknown.json", R"({"batchs": 8})");
+  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, unknown)),
+                      "typeflow: unknown parameter 'batchs' in pipeline 'sweep' (set to '8' by "
+                      "params file '" + unknown + "'); did you mean 'batch'?");
+  const auto wrong = write_file("wrong.json", R"({"lr": "high"})");
+  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, wrong)),
+                      "typeflow: parameter 'lr' (double) got 'high', expected a number (set by "
+                      "params file '" + wrong + "')");
+  const auto typed = write_file("typed.json", R"({"lr": [0.1]})");
+  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, typed)),
+                      "typeflow: parameter 'lr' (double) got '[0.1]', expected a number (set by "
+                      "params file '" + typed + "')");
 }
 
 TEST_CASE("enum names: read from the compiler, or given by enum_names") {

@@ -2,9 +2,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -51,9 +54,13 @@ void wait_for(const std::atomic<bool>& flag) {
 
 TEST_CASE("a run takes its parameters from every source and reports the values used") {
   counted_run c;
-  std::ofstream("run-params.json") << R"({"lr": 0.2, "epochs": 5, "data": "file"})";
+  auto file = (std::filesystem::temp_directory_path() /
+               ("typeflow-exec-params-" + std::to_string(::getpid()) + ".json"))
+                  .string();
+  std::ofstream(file) << R"({"lr": 0.2, "epochs": 5, "data": "file"})";
   env_var epochs("TYPEFLOW_PARAM_EPOCHS", "7");
-  auto r = tyf::run(c.p, tyf::run_options{}.params_file("run-params.json").set("data", "cli"));
+  auto r = tyf::run(c.p, tyf::run_options{}.params_file(file).set("data", "cli"));
+  std::filesystem::remove(file);
   REQUIRE(r.ok());
   REQUIRE(r.get(c.fit) == "cli:7@0.20");
   REQUIRE(r.params() ==
@@ -80,8 +87,8 @@ TEST_CASE("bad parameter input stops the run before anything runs or is recorded
   REQUIRE_THROWS_WITH(refused(tyf::run_options{}.set("data", "d").set("lr", "-1"))(),
                       "typeflow: parameter 'lr' (double) got '-1', expected a value from 0 to 1 "
                       "(set by run_options::set)");
-  REQUIRE_THROWS_WITH(refused(tyf::run_options{}.set("data", "d").params_file("missing.json"))(),
-                      "typeflow: params file 'missing.json' cannot be read: it does not exist");
+  REQUIRE_THROWS_WITH(refused(tyf::run_options{}.set("data", "d").params_file("/no/such.json"))(),
+                      "typeflow: params file '/no/such.json' cannot be read: it does not exist");
   {
     env_var lr("TYPEFLOW_PARAM_LR", "big");
     REQUIRE_THROWS_WITH(refused(tyf::run_options{}.set("data", "d"))(),

@@ -29,7 +29,8 @@ class delayed_params {
     bool any = false;
     for (node_id u = 0; u < n; ++u) {
       const auto& nd = d.nodes[u];
-      if (nd.kind == detail::node_kind::parameter && !values[u] && succ_begin[u] != succ_begin[u + 1]) {
+      const bool read = succ_begin[u] != succ_begin[u + 1];
+      if (nd.kind == detail::node_kind::parameter && !values[u] && read) {
         asked_[u] = 1;
         any = true;
       }

@@ -114,7 +114,8 @@ class engine final : public detail::context_sink {
       return;
     }
     // Delayed parameters whose consumers wait on nothing else are due at once.
-    delayed_.start([this](node_id v) { return will_run(v); }, [this](node_id p) { make_due(p, nullptr); });
+    delayed_.start([this](node_id v) { return will_run(v); },
+                   [this](node_id p) { make_due(p, nullptr); });
     if (sequential_) {
       if (use_caller) {
         run_sequential();
@@ -194,9 +195,9 @@ class engine final : public detail::context_sink {
   [[nodiscard]] std::map<std::string, std::string> param_texts() const {
     std::map<std::string, std::string> out;
     for (node_id u = 0; u < param_values_.size(); ++u) {
-      if (param_values_[u]) {
-        out.emplace(std::string(def_->nodes[u].name), def_->nodes[u].param->format(param_values_[u].get()));
-      }
+      if (!param_values_[u]) continue;
+      const auto& nd = def_->nodes[u];
+      out.emplace(std::string(nd.name), nd.param->format(param_values_[u].get()));
     }
     return out;
   }
@@ -793,6 +794,16 @@ class engine final : public detail::context_sink {
       finish(u, step_status::cancelled, "the run was stopped before all elements ran", ready);
     } else {
       nd.map->gather(state_[u].out, m.results.get(), good, nd.map->allow_partial);
+      if (opts_.hooks()) {  // the gathered output, as produced() sees every other output
+        try {
+          opts_.hooks()->produced(*this, u, state_[u].out);
+        } catch (...) {
+          state_[u].out.reset();
+          finish(u, step_status::failed,
+                 "could not record the output: " + describe(std::current_exception()), ready);
+          return;
+        }
+      }
       finish(u, step_status::succeeded,
              failed > 0 ? std::to_string(failed) + " of " + std::to_string(total) +
                               " elements failed (partial results allowed); first " + first_error

@@ -1,0 +1,176 @@
+#pragma once
+// Artifact files and the process facts the store records: an artifact is written once per
+// content hash, atomically (a temporary file, fsync, rename), so no reader ever sees half of
+// one, even when the writing process is killed.
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <typeflow/store/errors.hpp>
+
+namespace typeflow::store_detail {
+
+namespace fs = std::filesystem;
+using sys_clock = std::chrono::system_clock;
+
+/// Times in the store: microseconds since the Unix epoch.
+inline std::int64_t to_us(sys_clock::time_point t) noexcept {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+inline sys_clock::time_point from_us(std::int64_t us) noexcept {
+  return sys_clock::time_point{std::chrono::duration_cast<sys_clock::duration>(std::chrono::microseconds{us})};
+}
+inline std::int64_t now_us() noexcept { return to_us(sys_clock::now()); }
+
+inline std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+inline std::int64_t process_id() noexcept { return static_cast<std::int64_t>(::getpid()); }
+
+/// False only when no process `pid` exists on this host.
+inline bool process_alive(std::int64_t pid) noexcept {
+  if (pid <= 0) return false;
+  if (::kill(static_cast<pid_t>(pid), 0) == 0) return true;
+  return errno == EPERM;
+}
+
+[[noreturn]] inline void io_fail(const std::string& what, int err) {
+  throw store_error("typeflow: run store: " + what + ": " + std::strerror(err));
+}
+
+class artifact_files {
+ public:
+  explicit artifact_files(fs::path dir) : dir_(std::move(dir)), tmp_(dir_ / "tmp") {
+    std::error_code ec;
+    fs::create_directories(tmp_, ec);
+    if (ec) throw store_error("typeflow: run store: cannot create '" + tmp_.string() + "': " + ec.message());
+  }
+
+  [[nodiscard]] fs::path path_of(std::string_view hash) const {
+    return dir_ / std::string(hash.substr(0, 2)) / std::string(hash.substr(2));
+  }
+  [[nodiscard]] bool exists(std::string_view hash) const {
+    struct stat st{};
+    return ::stat(path_of(hash).c_str(), &st) == 0;
+  }
+
+  /// Writes the artifact unless it is there already: a temporary file, fsync, rename, then
+  /// fsync of the directory, so a crash leaves either nothing or the whole file.
+  void write(std::string_view hash, std::span<const std::byte> bytes) const {
+    auto final_path = path_of(hash);
+    if (exists(hash)) return;
+    static std::atomic<std::uint64_t> counter{0};
+    auto tmp = tmp_ / (host_name() + "-" + std::to_string(process_id()) + "-" +
+                       std::to_string(counter.fetch_add(1)) + ".part");
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) io_fail("cannot create '" + tmp.string() + "'", errno);
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        int err = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        io_fail("cannot write '" + tmp.string() + "'", err);
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      io_fail("cannot sync '" + tmp.string() + "'", err);
+    }
+    ::close(fd);
+    std::error_code ec;
+    fs::create_directories(final_path.parent_path(), ec);
+    if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+      int err = errno;
+      ::unlink(tmp.c_str());
+      io_fail("cannot rename '" + tmp.string() + "' to '" + final_path.string() + "'", err);
+    }
+    sync_directory(final_path.parent_path());
+  }
+
+  /// The artifact's bytes; throws store_error when it cannot be read.
+  [[nodiscard]] std::vector<std::byte> read(std::string_view hash) const {
+    auto p = path_of(hash);
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) io_fail("cannot open artifact '" + p.string() + "'", errno);
+    struct stat st{};
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      io_fail("cannot stat '" + p.string() + "'", err);
+    }
+    std::vector<std::byte> out(static_cast<std::size_t>(st.st_size));
+    std::size_t done = 0;
+    while (done < out.size()) {
+      auto n = ::read(fd, out.data() + done, out.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        int err = n < 0 ? errno : EIO;
+        ::close(fd);
+        io_fail("cannot read '" + p.string() + "'", err);
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    return out;
+  }
+
+  void remove(std::string_view hash) const {
+    std::error_code ec;
+    fs::remove(path_of(hash), ec);
+  }
+
+  /// Removes temporary files left by processes of this host that died mid-write.
+  void clean_temporaries(const std::string& host) const {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(tmp_, ec)) {
+      auto name = entry.path().filename().string();
+      auto prefix = host + "-";
+      if (name.rfind(prefix, 0) != 0) continue;
+      auto rest = name.substr(prefix.size());
+      auto dash = rest.find('-');
+      if (dash == std::string::npos) continue;
+      std::int64_t pid = std::atoll(rest.substr(0, dash).c_str());
+      if (!process_alive(pid)) fs::remove(entry.path(), ec);
+    }
+  }
+
+  [[nodiscard]] const fs::path& dir() const noexcept { return dir_; }
+
+ private:
+  static void sync_directory(const fs::path& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
+  }
+
+  fs::path dir_;
+  fs::path tmp_;
+};
+
+}  // namespace typeflow::store_detail

@@ -1,0 +1,128 @@
+#pragma once
+// The store's tables and their migrations. The schema's version lives in a table of its own;
+// opening a store applies the migrations it lacks, in one IMMEDIATE transaction, so two
+// processes opening a new store at once agree. A store made by a newer typeflow is refused.
+
+#include <array>
+#include <string>
+
+#include <typeflow/store/detail/sqlite.hpp>
+
+namespace typeflow::store_detail {
+
+/// Migration i takes the schema from version i to i + 1. Append, never edit.
+inline constexpr std::array<const char*, 1> migrations{
+    // 0 -> 1: the first schema. Times are microseconds since the Unix epoch.
+    R"sql(
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  pipeline TEXT NOT NULL,
+  structure_hash TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started INTEGER NOT NULL,
+  ended INTEGER,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  experiment TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL DEFAULT 'run',
+  origin TEXT,
+  heartbeat INTEGER NOT NULL,
+  stop_requested INTEGER NOT NULL DEFAULT 0,
+  message TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX runs_by_status ON runs(status);
+CREATE INDEX runs_by_experiment ON runs(experiment, id);
+CREATE TABLE run_params (
+  run_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  value TEXT,
+  value_hash TEXT,
+  is_default INTEGER NOT NULL,
+  PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+CREATE INDEX run_params_by_value ON run_params(name, value);
+CREATE TABLE run_tags (
+  run_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE INDEX run_tags_by_value ON run_tags(key, value);
+CREATE TABLE step_runs (
+  run_id TEXT NOT NULL,
+  step TEXT NOT NULL,
+  node INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  started INTEGER,
+  ended INTEGER,
+  message TEXT NOT NULL DEFAULT '',
+  cache_hit INTEGER NOT NULL DEFAULT 0,
+  cache_key TEXT,
+  artifact TEXT,
+  PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
+CREATE INDEX step_runs_by_artifact ON step_runs(artifact);
+CREATE TABLE metrics (
+  run_id TEXT NOT NULL,
+  step TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value REAL NOT NULL,
+  idx INTEGER NOT NULL,
+  time INTEGER NOT NULL
+);
+CREATE INDEX metrics_by_run ON metrics(run_id, name);
+CREATE TABLE artifacts (
+  hash TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  codec_version INTEGER NOT NULL,
+  created INTEGER NOT NULL,
+  inline_bytes BLOB
+) WITHOUT ROWID;
+CREATE TABLE cache (
+  key TEXT PRIMARY KEY,
+  pipeline TEXT NOT NULL,
+  step TEXT NOT NULL,
+  artifact TEXT,
+  run_id TEXT NOT NULL,
+  created INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX cache_by_pipeline ON cache(pipeline);
+CREATE INDEX cache_by_artifact ON cache(artifact);
+CREATE INDEX cache_by_run ON cache(run_id);
+)sql",
+};
+
+inline constexpr int schema_version = static_cast<int>(migrations.size());
+
+/// Brings the database to schema_version; returns the version it found.
+inline int migrate(database& db) {
+  transaction tx{db};
+  db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  int found = 0;
+  {
+    auto q = db.prepare("SELECT version FROM schema_version");
+    if (q.step()) {
+      found = static_cast<int>(q.int64(0));
+    } else {
+      db.prepare("INSERT INTO schema_version (version) VALUES (0)").run();
+    }
+  }
+  if (found > schema_version) {
+    throw store_error("typeflow: run store: the database has schema version " +
+                      std::to_string(found) + ", newer than this typeflow's " +
+                      std::to_string(schema_version) + "; use a newer typeflow to open it");
+  }
+  for (int v = found; v < schema_version; ++v) {
+    db.exec(migrations[static_cast<std::size_t>(v)]);
+  }
+  if (found != schema_version) {
+    db.prepare("UPDATE schema_version SET version = ?").bind_all(schema_version).run();
+  }
+  tx.commit();
+  return found;
+}
+
+}  // namespace typeflow::store_detail

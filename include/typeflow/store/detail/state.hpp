@@ -1,0 +1,154 @@
+#pragma once
+// What one open store holds: its directory and settings, the artifact files, a connection for
+// queries and direct writes (under a lock), and the writer thread. Runs share it.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <typeinfo>
+#include <unordered_map>
+#include <vector>
+
+#include <typeflow/detail/type_name.hpp>
+#include <typeflow/store/detail/files.hpp>
+#include <typeflow/store/detail/hash.hpp>
+#include <typeflow/store/detail/schema.hpp>
+#include <typeflow/store/detail/sqlite.hpp>
+#include <typeflow/store/detail/writer.hpp>
+
+namespace typeflow {
+
+/// Settings of an open store.
+struct store_config {
+  /// How often a running run records that it is alive and looks for a stop request.
+  std::chrono::milliseconds heartbeat{1000};
+  /// A running run whose heartbeat is older than this is interrupted (its process is gone),
+  /// also when it ran on another host. On this host a dead process is found at once.
+  std::chrono::milliseconds stale_after{60000};
+  /// How long a connection waits for another's lock before reporting an error.
+  std::chrono::milliseconds busy_timeout{60000};
+  /// Artifacts up to this size live in the database (one commit, no file, no fsync); larger
+  /// ones are files under artifacts/.
+  std::size_t inline_limit = 16 * 1024;
+};
+
+namespace store_detail {
+
+inline const std::string& type_name_cached(const std::type_info& t) {
+  static std::mutex m;
+  static std::unordered_map<const std::type_info*, std::string> names;
+  std::lock_guard lock(m);
+  auto it = names.find(&t);
+  if (it == names.end()) it = names.emplace(&t, detail::demangle(t)).first;
+  return it->second;
+}
+
+struct store_state {
+  store_state(fs::path d, store_config c)
+      : dir(std::move(d)), cfg(c), host(host_name()), pid(process_id()),
+        files((make_dir(dir), dir / "artifacts")), db((dir / "runs.db").string(), cfg.busy_timeout),
+        found_schema(migrate(db)),
+        w((dir / "runs.db").string(), files, cfg.inline_limit, cfg.busy_timeout) {}
+
+  /// The bytes of an artifact (from the database or its file), checked against its hash.
+  std::vector<std::byte> read_artifact(const std::string& hash) {
+    std::vector<std::byte> bytes;
+    bool in_db = false;
+    {
+      std::lock_guard lock(db_mutex);
+      auto& q = db.cached("SELECT inline_bytes FROM artifacts WHERE hash = ?");
+      q.bind_all(hash);
+      if (q.step() && !q.null(0)) {
+        auto [p, n] = q.blob(0);
+        bytes.resize(n);
+        if (n != 0) std::memcpy(bytes.data(), p, n);
+        in_db = true;
+      }
+      q.reset();
+    }
+    if (!in_db) bytes = files.read(hash);
+    if (hash128(bytes) != hash) {
+      throw store_error("typeflow: run store: artifact " + hash +
+                        " is damaged: its bytes no longer match their hash");
+    }
+    return bytes;
+  }
+
+  /// The cache entry for `key`: nullopt when there is none; else the artifact's hash, or
+  /// nullopt inside for a step that returns void. Workers look up concurrently, each on a
+  /// connection of its own from a small pool (WAL readers do not block each other).
+  std::optional<std::optional<std::string>> lookup_cache(const std::string& key) {
+    auto db = acquire_reader();
+    std::optional<std::optional<std::string>> out;
+    try {
+      auto& q = db->cached("SELECT artifact FROM cache WHERE key = ?");
+      q.bind_all(key);
+      if (q.step()) out = q.maybe_text(0);
+      q.reset();
+    } catch (...) {
+      release_reader(std::move(db));
+      throw;
+    }
+    release_reader(std::move(db));
+    return out;
+  }
+
+  /// True when the artifact's bytes can be read (a row with inline bytes, or a file).
+  bool artifact_available(const std::string& hash) {
+    {
+      std::lock_guard lock(db_mutex);
+      auto& q = db.cached("SELECT inline_bytes IS NOT NULL FROM artifacts WHERE hash = ?");
+      q.bind_all(hash);
+      bool row = q.step();
+      bool inline_bytes = row && q.int64(0) != 0;
+      q.reset();
+      if (!row) return false;
+      if (inline_bytes) return true;
+    }
+    return files.exists(hash);
+  }
+
+  std::unique_ptr<database> acquire_reader() {
+    {
+      std::lock_guard lock(readers_mutex);
+      if (!readers.empty()) {
+        auto db = std::move(readers.back());
+        readers.pop_back();
+        return db;
+      }
+    }
+    return std::make_unique<database>((dir / "runs.db").string(), cfg.busy_timeout);
+  }
+  void release_reader(std::unique_ptr<database> db) {
+    std::lock_guard lock(readers_mutex);
+    if (readers.size() < 16) readers.push_back(std::move(db));
+  }
+
+  fs::path dir;
+  store_config cfg;
+  std::string host;
+  std::int64_t pid;
+  artifact_files files;
+  std::mutex db_mutex;  ///< guards db
+  database db;
+  int found_schema;
+  std::mutex readers_mutex;
+  std::vector<std::unique_ptr<database>> readers;  ///< idle connections for cache lookups
+  writer w;  ///< last: stops (and drains) first
+
+ private:
+  static bool make_dir(const fs::path& d) {
+    std::error_code ec;
+    fs::create_directories(d, ec);
+    if (ec) throw store_error("typeflow: run store: cannot create '" + d.string() + "': " + ec.message());
+    return true;
+  }
+};
+
+}  // namespace store_detail
+}  // namespace typeflow

@@ -1,0 +1,115 @@
+#pragma once
+// How one run is recorded: where the store lives, the experiment and tags, caching, which
+// steps run (only/from/to/scenes) and where the inputs of a partial run come from, plus the
+// executor's own run_options. Every setter returns *this.
+
+#include <filesystem>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <typeflow/exec/options.hpp>
+#include <typeflow/graph/slice.hpp>
+
+namespace typeflow {
+
+class store_options {
+ public:
+  /// The store's directory, for typeflow::run(p, store_options); default: $TYPEFLOW_STORE,
+  /// else ./.typeflow.
+  store_options& store(std::filesystem::path dir) {
+    store_ = std::move(dir);
+    return *this;
+  }
+  /// The experiment the run belongs to (runs are listed and compared by experiment).
+  store_options& experiment(std::string name) {
+    experiment_ = std::move(name);
+    return *this;
+  }
+  store_options& tag(std::string key, std::string value) {
+    tags_.emplace_back(std::move(key), std::move(value));
+    return *this;
+  }
+  /// Runs every selected step, even when the cache holds its output (outputs are still stored
+  /// and cached for later runs).
+  store_options& no_cache(bool yes = true) {
+    no_cache_ = yes;
+    return *this;
+  }
+  /// Runs only these steps (repeatable); their inputs come from the cache or inputs_from().
+  store_options& only(std::string step) {
+    slice_.only.push_back(std::move(step));
+    return *this;
+  }
+  store_options& only(std::initializer_list<std::string_view> steps) {
+    for (auto s : steps) slice_.only.emplace_back(s);
+    return *this;
+  }
+  /// Runs this step and everything downstream of it.
+  store_options& from(std::string step) {
+    slice_.from.push_back(std::move(step));
+    return *this;
+  }
+  /// Runs this step and everything it needs.
+  store_options& to(std::string step) {
+    slice_.to.push_back(std::move(step));
+    return *this;
+  }
+  /// Runs a scene declared with pipeline::scene().
+  store_options& scene(std::string name) {
+    slice_.scenes.push_back(std::move(name));
+    return *this;
+  }
+  /// Takes the outputs of steps this run does not run from an earlier run (an id, a unique
+  /// prefix of one, or "latest"), before looking in the cache.
+  store_options& inputs_from(std::string run) {
+    inputs_from_ = std::move(run);
+    return *this;
+  }
+  /// Overrides a parameter's value from text, as run_options::set does.
+  store_options& set(std::string param, std::string value) {
+    overrides_.emplace_back(std::move(param), std::move(value));
+    return *this;
+  }
+  /// The executor's options (threads, retries, observers, ...). The store installs its own
+  /// hooks and selection; a stop token given here still stops the run.
+  store_options& base(run_options opts) {
+    base_ = std::move(opts);
+    return *this;
+  }
+  /// Runs in the calling thread, one step at a time.
+  store_options& sequential(bool yes = true) {
+    sequential_ = yes;
+    return *this;
+  }
+
+  [[nodiscard]] const std::optional<std::filesystem::path>& store_path() const noexcept { return store_; }
+  [[nodiscard]] const std::optional<std::string>& experiment() const noexcept { return experiment_; }
+  [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& tags() const noexcept {
+    return tags_;
+  }
+  [[nodiscard]] bool no_cache() const noexcept { return no_cache_; }
+  [[nodiscard]] const slice_spec& selection() const noexcept { return slice_; }
+  [[nodiscard]] const std::string& inputs_from() const noexcept { return inputs_from_; }
+  [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& overrides() const noexcept {
+    return overrides_;
+  }
+  [[nodiscard]] const run_options& base() const noexcept { return base_; }
+  [[nodiscard]] bool sequential() const noexcept { return sequential_; }
+
+ private:
+  std::optional<std::filesystem::path> store_;
+  std::optional<std::string> experiment_;
+  std::vector<std::pair<std::string, std::string>> tags_;
+  bool no_cache_ = false;
+  slice_spec slice_;
+  std::string inputs_from_;
+  std::vector<std::pair<std::string, std::string>> overrides_;
+  run_options base_;
+  bool sequential_ = false;
+};
+
+}  // namespace typeflow

@@ -1,0 +1,208 @@
+#pragma once
+// What the run store gives back: runs, their steps, metrics and artifacts as plain values,
+// the filter for listing runs, and comparisons of runs side by side.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <typeflow/exec/record.hpp>
+#include <typeflow/exec/status.hpp>
+
+namespace typeflow {
+
+/// One run as the store recorded it.
+struct run_info {
+  std::string id;
+  std::string pipeline;
+  std::string structure_hash;  ///< of the pipeline's definition: steps, types, wiring
+  run_status status = run_status::pending;
+  std::chrono::system_clock::time_point started{};
+  std::optional<std::chrono::system_clock::time_point> ended;
+  std::chrono::system_clock::time_point heartbeat{};
+  std::string host;
+  std::int64_t pid = 0;
+  std::string experiment;
+  std::string kind;    ///< "run", "retry", "copy" or "partial"
+  std::string origin;  ///< the run this one retries or copies ("" for none)
+  std::string message;
+  bool stop_requested = false;
+  std::map<std::string, std::string> params;  ///< values as text
+  std::map<std::string, std::string> tags;
+
+  [[nodiscard]] std::chrono::nanoseconds duration() const {
+    return ended ? *ended - started : std::chrono::nanoseconds{};
+  }
+};
+
+/// A stored output.
+struct artifact_info {
+  std::string hash;  ///< XXH3-128 of the encoded bytes, 32 hex digits
+  std::uint64_t size = 0;
+  std::string type;  ///< the C++ type
+  std::uint32_t codec_version = 0;
+};
+
+/// One step of a stored run.
+struct step_info {
+  std::string name;
+  step_status status = step_status::pending;
+  unsigned attempts = 0;
+  std::optional<std::chrono::system_clock::time_point> started, ended;
+  std::string message;
+  bool cache_hit = false;
+  std::string cache_key;
+  std::optional<artifact_info> artifact;
+};
+
+/// A run with its steps and the full history of its metrics.
+struct run_details {
+  run_info run;
+  std::vector<step_info> steps;
+  std::vector<metric_record> metrics;
+
+  [[nodiscard]] const step_info* step(std::string_view name) const {
+    for (const auto& s : steps) {
+      if (s.name == name) return &s;
+    }
+    return nullptr;
+  }
+  /// The last value logged for a metric (by index, then time), if any.
+  [[nodiscard]] std::optional<double> final_metric(std::string_view name) const {
+    const metric_record* best = nullptr;
+    for (const auto& m : metrics) {
+      if (m.name != name) continue;
+      if (best == nullptr || m.index > best->index ||
+          (m.index == best->index && m.time >= best->time)) {
+        best = &m;
+      }
+    }
+    return best != nullptr ? std::optional<double>{best->value} : std::nullopt;
+  }
+};
+
+/// Which runs store::runs() lists; every setter narrows. Newest first.
+class run_query {
+ public:
+  run_query& status(run_status s) {
+    status_ = s;
+    return *this;
+  }
+  run_query& pipeline(std::string name) {
+    pipeline_ = std::move(name);
+    return *this;
+  }
+  run_query& experiment(std::string name) {
+    experiment_ = std::move(name);
+    return *this;
+  }
+  run_query& tag(std::string key, std::string value) {
+    tags_.emplace_back(std::move(key), std::move(value));
+    return *this;
+  }
+  /// Runs whose parameter `name` had the value `text` (as the run recorded it).
+  run_query& param(std::string name, std::string text) {
+    params_.emplace_back(std::move(name), std::move(text));
+    return *this;
+  }
+  run_query& since(std::chrono::system_clock::time_point t) {
+    since_ = t;
+    return *this;
+  }
+  run_query& until(std::chrono::system_clock::time_point t) {
+    until_ = t;
+    return *this;
+  }
+  run_query& limit(std::size_t n) {
+    limit_ = n;
+    return *this;
+  }
+
+  [[nodiscard]] const std::optional<run_status>& status() const noexcept { return status_; }
+  [[nodiscard]] const std::optional<std::string>& pipeline() const noexcept { return pipeline_; }
+  [[nodiscard]] const std::optional<std::string>& experiment() const noexcept { return experiment_; }
+  [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& tags() const noexcept {
+    return tags_;
+  }
+  [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& params() const noexcept {
+    return params_;
+  }
+  [[nodiscard]] const std::optional<std::chrono::system_clock::time_point>& since() const noexcept {
+    return since_;
+  }
+  [[nodiscard]] const std::optional<std::chrono::system_clock::time_point>& until() const noexcept {
+    return until_;
+  }
+  [[nodiscard]] std::size_t limit() const noexcept { return limit_; }
+
+ private:
+  std::optional<run_status> status_;
+  std::optional<std::string> pipeline_;
+  std::optional<std::string> experiment_;
+  std::vector<std::pair<std::string, std::string>> tags_;
+  std::vector<std::pair<std::string, std::string>> params_;
+  std::optional<std::chrono::system_clock::time_point> since_, until_;
+  std::size_t limit_ = 0;
+};
+
+/// Runs side by side: their parameters and the final value of each metric.
+struct comparison {
+  std::vector<std::string> runs;
+  template <class V>
+  struct row {
+    std::string name;
+    std::vector<std::optional<V>> values;  ///< one per run; empty where a run has none
+    [[nodiscard]] bool differs() const {
+      for (const auto& v : values) {
+        if (v != values.front()) return true;
+      }
+      return false;
+    }
+  };
+  std::vector<row<std::string>> params;
+  std::vector<row<double>> metrics;  ///< named "step.metric"
+
+  /// A plain-text table: one column per run, parameters then metrics; differing rows marked *.
+  [[nodiscard]] std::string table() const {
+    std::vector<std::vector<std::string>> cells;
+    cells.push_back({""});
+    for (const auto& r : runs) cells.back().push_back(r);
+    for (const auto& p : params) {
+      cells.push_back({(p.differs() ? "* " : "  ") + p.name});
+      for (const auto& v : p.values) cells.back().push_back(v ? *v : "-");
+    }
+    for (const auto& m : metrics) {
+      cells.push_back({(m.differs() ? "* " : "  ") + m.name});
+      for (const auto& v : m.values) cells.back().push_back(v ? format(*v) : "-");
+    }
+    std::vector<std::size_t> width(runs.size() + 1, 0);
+    for (const auto& row : cells) {
+      for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    }
+    std::string out;
+    for (const auto& row : cells) {
+      for (std::size_t i = 0; i < row.size(); ++i) {
+        out += row[i];
+        if (i + 1 < row.size()) out += std::string(width[i] - row[i].size() + 2, ' ');
+      }
+      out += '\n';
+    }
+    return out;
+  }
+
+ private:
+  static std::string format(double v) {
+    char buf[32];
+    auto n = std::snprintf(buf, sizeof buf, "%.6g", v);
+    return std::string(buf, static_cast<std::size_t>(n));
+  }
+};
+
+}  // namespace typeflow

@@ -1,0 +1,56 @@
+// A child process for the run store's tests: runs pipelines against a store given on the
+// command line, so tests can kill it mid-run, stop it from outside, or run two at once.
+//
+//   store_child runs DIR N OFFSET   N small runs with seeds OFFSET..OFFSET+N-1
+//   store_child hang DIR            a run whose `train` step hangs (set TYPEFLOW_TEST_HANG)
+//   store_child wait-stop DIR       a run that waits until it is stopped; exits 0 if stopped
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "store_testing.hpp"
+
+namespace tyf = typeflow;
+
+int main(int argc, char** argv) try {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: store_child runs|hang|wait-stop DIR [N OFFSET]\n");
+    return 2;
+  }
+  const std::string mode = argv[1];
+  tyf::store_config cfg;
+  cfg.heartbeat = std::chrono::milliseconds(50);
+  tyf::store st{argv[2], cfg};
+  if (mode == "runs" && argc == 5) {
+    auto p = tyf::test::small_pipeline();
+    int n = std::stoi(argv[3]), offset = std::stoi(argv[4]);
+    for (int i = 0; i < n; ++i) {
+      auto r = st.run(p, tyf::store_options{}
+                             .set("seed", std::to_string(offset + i))
+                             .experiment("concurrent")
+                             .base(tyf::run_options{}.threads(2)));
+      if (!r.ok() || r.store_errors() != 0) {
+        std::fprintf(stderr, "run %d: %s; store errors: %zu %s\n", i, r.summary().c_str(),
+                     r.store_errors(), r.first_store_error().c_str());
+        return 1;
+      }
+    }
+    return 0;
+  }
+  if (mode == "hang") {
+    tyf::test::step_counts counts;
+    auto p = tyf::test::crash_pipeline(counts);
+    (void)st.run(p);
+    return 0;
+  }
+  if (mode == "wait-stop") {
+    auto p = tyf::test::stoppable_pipeline();
+    auto r = st.run(p);
+    return r.status() == tyf::run_status::stopped ? 0 : 3;
+  }
+  std::fprintf(stderr, "store_child: unknown mode '%s'\n", mode.c_str());
+  return 2;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "store_child: %s\n", e.what());
+  return 1;
+}

@@ -1,0 +1,242 @@
+// The SQLite store: where it lives, what a run records (parameters, statuses, metrics,
+// artifacts), run ids ("latest", prefixes), listing with filters, and schema versions.
+#include <typeflow/store.hpp>
+
+#include <boost/hana/define_struct.hpp>
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <range/v3/range/conversion.hpp>
+#include <sqlite3.h>
+
+#include "store_testing.hpp"
+
+namespace tyf = typeflow;
+using tyf::test::temp_dir;
+
+namespace {
+struct Dataset {
+  BOOST_HANA_DEFINE_STRUCT(Dataset, (std::vector<double>, x), (std::string, name));
+};
+struct Opaque {
+  int v = 0;
+};
+
+tyf::pipeline train_pipeline() {
+  tyf::pipeline p{"train"};
+  auto lr = p.param<double>("lr", 0.1);
+  auto n = p.param<int>("n", 4);
+  auto data = p.step("load", [](int k) {
+    Dataset d{{}, "rows"};
+    for (int i = 0; i < k; ++i) d.x.push_back(i);
+    return d;
+  }, n);
+  auto model = p.step("fit", [](const Dataset& d, double rate, tyf::context& ctx) {
+    double w = 0;
+    for (std::size_t epoch = 0; epoch < 3; ++epoch) {
+      w += rate * static_cast<double>(d.x.size());
+      ctx.log_metric("loss", 1.0 / (1.0 + w), static_cast<std::int64_t>(epoch));
+    }
+    return w;
+  }, data, lr);
+  p.step("report", [](double w, tyf::context& ctx) { ctx.log_metric("w", w); }, model);
+  return p;
+}
+}  // namespace
+
+TEST_CASE("a store is a directory with runs.db and artifacts/, made on first use") {
+  temp_dir dir;
+  auto where = dir.path() / "deep" / "store";
+  tyf::store st{where};
+  REQUIRE(st.path() == where);
+  REQUIRE(std::filesystem::exists(where / "runs.db"));
+  REQUIRE(std::filesystem::is_directory(where / "artifacts"));
+  REQUIRE(st.runs().empty());
+  REQUIRE_THROWS_WITH(st.resolve("latest"), Catch::Contains("has no runs yet"));
+}
+
+TEST_CASE("the default store is ./.typeflow, or $TYPEFLOW_STORE") {
+  ::unsetenv("TYPEFLOW_STORE");
+  REQUIRE(tyf::store::default_path() == ".typeflow");
+  ::setenv("TYPEFLOW_STORE", "/tmp/elsewhere", 1);
+  REQUIRE(tyf::store::default_path() == "/tmp/elsewhere");
+  ::unsetenv("TYPEFLOW_STORE");
+}
+
+TEST_CASE("a run records its parameters, step statuses, metrics and artifacts") {
+  temp_dir dir;
+  tyf::store st{dir.path()};
+  auto p = train_pipeline();
+  auto r = st.run(p, tyf::store_options{}.experiment("e1").tag("data", "v2").set("lr", "0.25"));
+  REQUIRE(r.ok());
+  REQUIRE(r.store_errors() == 0);
+  REQUIRE(r.run_id().size() == 12);
+  REQUIRE(st.resolve("latest") == r.run_id());
+  REQUIRE(st.resolve(r.run_id().substr(0, 10)) == r.run_id());
+
+  auto d = st.show(r.run_id());
+  REQUIRE(d.run.pipeline == "train");
+  REQUIRE(d.run.status == tyf::run_status::succeeded);
+  REQUIRE(d.run.experiment == "e1");
+  REQUIRE(d.run.tags.at("data") == "v2");
+  REQUIRE(d.run.params.at("lr") == "0.25");
+  REQUIRE(d.run.params.at("n") == "4");
+  REQUIRE(d.run.kind == "run");
+  REQUIRE(d.run.pid == ::getpid());
+  REQUIRE(d.run.structure_hash.size() == 16);
+  REQUIRE(d.run.ended.has_value());
+  REQUIRE(d.steps.size() == 3);
+  const auto* load = d.step("load");
+  REQUIRE(load != nullptr);
+  REQUIRE(load->status == tyf::step_status::succeeded);
+  REQUIRE(load->attempts == 1);
+  REQUIRE(load->artifact.has_value());
+  REQUIRE(load->artifact->hash.size() == 32);
+  REQUIRE(load->artifact->type == "(anonymous namespace)::Dataset");
+  REQUIRE(load->artifact->size > 32);
+  REQUIRE(load->cache_key.size() == 32);
+  REQUIRE(d.step("report")->artifact == std::nullopt);  // returns void
+  REQUIRE(d.metrics.size() == 4);
+  REQUIRE(d.metrics[0].name == "loss");
+  REQUIRE(d.metrics[0].step == "fit");
+  REQUIRE(d.final_metric("loss") == Approx(1.0 / (1.0 + 3.0)));
+  REQUIRE(d.step("fit")->status == tyf::step_status::succeeded);
+}
+
+TEST_CASE("store.load() reads a stored output back, whole or projected") {
+  temp_dir dir;
+  tyf::store st{dir.path()};
+  tyf::pipeline p{"load"};
+  auto pair = p.step("pair", [] { return std::pair<int, std::string>{7, "seven"}; });
+  p.step("use", [](const std::string& s) { return s.size(); }, pair.get<1>());
+  auto r = st.run(p);
+  REQUIRE(r.ok());
+  REQUIRE(st.load(r.run_id(), pair) == std::pair<int, std::string>{7, "seven"});
+  REQUIRE(st.load("latest", pair.get<1>()) == "seven");
+  REQUIRE(st.load("latest", pair.get<0>()) == 7);
+}
+
+TEST_CASE("a persisted output whose type has no codec is refused before anything runs") {
+  temp_dir dir;
+  tyf::store st{dir.path()};
+  tyf::pipeline p{"opaque"};
+  std::atomic<int> ran{0};
+  auto a = p.step("make", [&] {
+    ++ran;
+    return Opaque{3};
+  });
+  p.step("use", [](const Opaque& o) { return o.v; }, a);
+  REQUIRE_THROWS_MATCHES(
+      st.run(p), tyf::run_error,
+      Catch::Message("typeflow: the run store cannot persist these outputs of pipeline 'opaque': "
+                     "their types have no codec:\n  step 'make' returns (anonymous "
+                     "namespace)::Opaque\nGive each type a codec (specialise typeflow::codec<T> "
+                     "with encode, decode and version, or adapt the struct with "
+                     "BOOST_HANA_ADAPT_STRUCT / BOOST_HANA_DEFINE_STRUCT), or mark the step "
+                     ".persist(false) to keep its output out of the store"));
+  REQUIRE(ran == 0);
+  REQUIRE(st.runs().empty());
+  a.persist(false);
+  auto r = st.run(p);
+  REQUIRE(r.ok());
+  REQUIRE(ran == 1);
+  REQUIRE(st.show(r.run_id()).step("make")->artifact == std::nullopt);
+}
+
+TEST_CASE("equal outputs are stored once; large ones as files, small ones in the database") {
+  temp_dir dir;
+  tyf::store_config cfg;
+  cfg.inline_limit = 64;
+  tyf::store st{dir.path(), cfg};
+  tyf::pipeline p{"dedupe"};
+  auto big1 = p.step("big1", [] { return std::vector<int>(1000, 7); });
+  auto big2 = p.step("big2", [] { return std::vector<int>(1000, 7); });
+  p.step("small", [](const std::vector<int>& a, const std::vector<int>& b) { return a == b; }, big1, big2);
+  auto r = st.run(p, tyf::store_options{}.no_cache());
+  REQUIRE(r.ok());
+  auto d = st.show(r.run_id());
+  REQUIRE(d.step("big1")->artifact->hash == d.step("big2")->artifact->hash);
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path() / "artifacts")) {
+    if (e.is_regular_file()) ++files;
+  }
+  REQUIRE(files == 1);  // the two equal vectors; the bool lives in runs.db
+  auto path = dir.path() / "artifacts" / d.step("big1")->artifact->hash.substr(0, 2) /
+              d.step("big1")->artifact->hash.substr(2);
+  REQUIRE(std::filesystem::file_size(path) == d.step("big1")->artifact->size);
+}
+
+TEST_CASE("runs are listed newest first, filtered by status, experiment, tag, parameter, time") {
+  temp_dir dir;
+  tyf::store st{dir.path()};
+  auto p = train_pipeline();
+  auto before = std::chrono::system_clock::now();
+  auto r1 = st.run(p, tyf::store_options{}.experiment("a").tag("k", "1").set("lr", "0.5"));
+  auto r2 = st.run(p, tyf::store_options{}.experiment("b").tag("k", "2").set("lr", "0.5"));
+  tyf::pipeline failing{"failing"};
+  failing.step("boom", []() -> int { throw std::runtime_error("no"); });
+  auto r3 = st.run(failing, tyf::store_options{}.experiment("a"));
+  REQUIRE(r3.status() == tyf::run_status::failed);
+
+  auto all = st.runs();
+  REQUIRE(all.size() == 3);
+  REQUIRE(all[0].id == r3.run_id());
+  REQUIRE(all[2].id == r1.run_id());
+  REQUIRE(st.runs(tyf::run_query{}.status(tyf::run_status::failed)).size() == 1);
+  REQUIRE(st.runs(tyf::run_query{}.experiment("a")).size() == 2);
+  REQUIRE(st.runs(tyf::run_query{}.tag("k", "2")).front().id == r2.run_id());
+  REQUIRE(st.runs(tyf::run_query{}.param("lr", "0.5")).size() == 2);
+  REQUIRE(st.runs(tyf::run_query{}.param("lr", "0.1")).empty());
+  REQUIRE(st.runs(tyf::run_query{}.pipeline("failing")).size() == 1);
+  REQUIRE(st.runs(tyf::run_query{}.since(before)).size() == 3);
+  REQUIRE(st.runs(tyf::run_query{}.until(before - std::chrono::hours(1))).empty());
+  REQUIRE(st.runs(tyf::run_query{}.limit(2)).size() == 2);
+  auto show = st.show(r3.run_id());
+  REQUIRE(show.step("boom")->status == tyf::step_status::failed);
+  REQUIRE(show.step("boom")->message == "no");
+
+  // range-v3 adaptors over the listed runs.
+  auto listed = st.runs();
+  auto failed_ids = listed | tyf::run_views::with_status(tyf::run_status::succeeded) |
+                    tyf::run_views::tagged("k", "1") | tyf::run_views::ids() |
+                    ranges::to<std::vector<std::string>>();
+  REQUIRE(failed_ids == std::vector<std::string>{r1.run_id()});
+  auto in_a = listed | tyf::run_views::in_experiment("a") | tyf::run_views::with_param("lr", "0.5") |
+              tyf::run_views::ids() | ranges::to<std::vector<std::string>>();
+  REQUIRE(in_a == std::vector<std::string>{r1.run_id()});
+}
+
+TEST_CASE("run ids: a unique prefix names a run; an ambiguous or unknown one is an error") {
+  temp_dir dir;
+  tyf::store st{dir.path()};
+  auto p = train_pipeline();
+  auto a = st.run(p);
+  auto b = st.run(p);
+  REQUIRE(st.resolve(a.run_id()) == a.run_id());
+  REQUIRE_THROWS_WITH(st.resolve(""), Catch::Contains("is not a run id"));
+  REQUIRE_THROWS_WITH(st.resolve("ZZ%"), Catch::Contains("is not a run id"));
+  REQUIRE_THROWS_WITH(st.resolve("zzzzzz"), Catch::Contains("no run 'zzzzzz'"));
+  // Ids made within a few seconds share their first characters.
+  REQUIRE_THROWS_WITH(st.resolve(a.run_id().substr(0, 3)), Catch::Contains("is ambiguous"));
+  (void)b;
+}
+
+TEST_CASE("the schema has a version; a store from a newer typeflow is refused") {
+  temp_dir dir;
+  { tyf::store st{dir.path()}; }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((dir.path() / "runs.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "UPDATE schema_version SET version = 99", nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
+  sqlite3_close(db);
+  REQUIRE_THROWS_WITH(tyf::store{dir.path()}, Catch::Contains("schema version 99, newer than"));
+}
+
+TEST_CASE("the free run() opens the store named in the options") {
+  temp_dir dir;
+  auto p = train_pipeline();
+  auto r = tyf::run(p, tyf::store_options{}.store(dir.path() / "s").experiment("free"));
+  REQUIRE(r.ok());
+  tyf::store st{dir.path() / "s"};
+  REQUIRE(st.runs().front().experiment == "free");
+}
