@@ -2,7 +2,8 @@
 // off), and artifact throughput (1 MB and 100 MB outputs vs writing the same bytes to a file
 // with fsync + rename). Prints `summary shape=...` lines.
 //
-//   typeflow-bench-store [--threads N] [--dir PATH]   (default dir: a temporary directory)
+//   typeflow-bench-store [--threads N] [--dir PATH] [--only record|artifact]
+//   (default dir: a temporary directory)
 #include <typeflow/store.hpp>
 #include <typeflow/typeflow.hpp>
 
@@ -56,16 +57,18 @@ void plain_write(const fs::path& dir, const std::vector<unsigned char>& bytes, i
 
 int main(int argc, char** argv) {
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  std::string only;
   fs::path base = fs::temp_directory_path() / ("typeflow-store-bench-" + std::to_string(::getpid()));
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--threads") == 0) threads = static_cast<unsigned>(std::stoul(argv[i + 1]));
     if (std::strcmp(argv[i], "--dir") == 0) base = argv[i + 1];
+    if (std::strcmp(argv[i], "--only") == 0) only = argv[i + 1];
   }
   fs::remove_all(base);
   fs::create_directories(base);
 
   // 1. Recording overhead: 10,000 independent trivial steps.
-  {
+  if (only.empty() || only == "record") {
     constexpr int steps = 10000;
     tyf::pipeline p{"record"};
     p.reserve(steps);
@@ -100,6 +103,7 @@ int main(int argc, char** argv) {
 
   // 2. Artifact throughput: one step returning `size` bytes, vs a plain file write of them.
   for (std::size_t size : {std::size_t{1} << 20, std::size_t{100} << 20}) {
+    if (!only.empty() && only != "artifact") break;
     const int reps = size > (std::size_t{10} << 20) ? 3 : 7;
     std::vector<unsigned char> payload(size);
     std::mt19937_64 rng{42};

@@ -360,8 +360,8 @@ class store {
   }
 
   // ------------------------------------------------------------------------- deleting
-  /// Deletes runs (their steps, parameters, tags, metrics and cache entries), then the
-  /// artifacts that no run and no cache entry references any more.
+  /// Deletes runs (their steps, parameters, tags and metrics; the cache entries they made go
+  /// with their steps), then the artifacts that no run references any more.
   removal remove(const std::vector<std::string>& runs) {
     std::vector<std::string> ids;
     for (const auto& r : runs) ids.push_back(resolve(r));
@@ -377,7 +377,7 @@ class store {
         if (running) throw store_error("typeflow: run " + id + " is running; stop it before deleting it");
         for (const char* sql : {"DELETE FROM run_params WHERE run_id = ?", "DELETE FROM run_tags WHERE run_id = ?",
                                 "DELETE FROM step_runs WHERE run_id = ?", "DELETE FROM metrics WHERE run_id = ?",
-                                "DELETE FROM cache WHERE run_id = ?", "DELETE FROM runs WHERE id = ?"}) {
+                                "DELETE FROM runs WHERE id = ?"}) {
           st_->db.cached(sql).bind_all(id).run();
         }
         ++out.runs;
@@ -390,7 +390,7 @@ class store {
     return out;
   }
 
-  /// Deletes artifacts that no run and no cache entry references.
+  /// Deletes artifacts that no run references.
   removal collect_garbage() {
     removal out;
     std::vector<std::pair<std::string, bool>> files;  // hash, is a file
@@ -398,9 +398,8 @@ class store {
       std::lock_guard lock(st_->db_mutex);
       store_detail::transaction tx{st_->db};
       auto q = st_->db.prepare(
-          "SELECT hash, size, inline_bytes IS NULL FROM artifacts a WHERE NOT EXISTS "
-          "(SELECT 1 FROM step_runs s WHERE s.artifact = a.hash) AND NOT EXISTS "
-          "(SELECT 1 FROM cache c WHERE c.artifact = a.hash)");
+          "SELECT hash, size, inline_bytes IS NULL FROM artifacts WHERE hash NOT IN "
+          "(SELECT artifact FROM step_runs WHERE artifact IS NOT NULL)");
       while (q.step()) {
         files.emplace_back(q.text(0), q.int64(2) != 0);
         out.bytes += static_cast<std::uint64_t>(q.int64(1));

@@ -192,3 +192,17 @@ TEST_CASE("a run whose heartbeat went stale is found interrupted when the store 
   REQUIRE(r.run.message.find("stopped reporting") != std::string::npos);
   REQUIRE(st.recover() == 0);
 }
+
+TEST_CASE("opening a store removes temporary files left by processes that died mid-write") {
+  temp_dir dir;
+  { tyf::store st{dir.path()}; }
+  auto tmp = dir.path() / "artifacts" / "tmp";
+  auto host = tyf::store_detail::host_name();
+  auto dead = tmp / (host + "-999999999-0.part");      // no such process
+  auto alive = tmp / (host + "-" + std::to_string(::getpid()) + "-7.part");  // this one
+  std::ofstream(dead) << "half an artifact";
+  std::ofstream(alive) << "being written";
+  tyf::store st{dir.path()};
+  REQUIRE_FALSE(std::filesystem::exists(dead));
+  REQUIRE(std::filesystem::exists(alive));
+}

@@ -214,23 +214,28 @@ class recorder final : public run_hooks, public observer {
     }
     const auto& key = key_of(run, u);
     if (l_.no_cache || !caches(nd) || key.empty()) return false;
-    std::optional<std::optional<std::string>> entry;
+    std::optional<store_state::cache_entry> entry;
     try {
       entry = st_->lookup_cache(key);
     } catch (const std::exception&) {
       return false;  // the cache cannot be read now: run the step
     }
     if (!entry) return false;
-    if (!*entry) {
+    if (!entry->artifact) {
       if (!returns_void(nd)) return false;
       identity_[u] = "void:" + key;
       cached_[u] = 1;
       return true;
     }
-    const std::string& hash = **entry;
+    const std::string& hash = *entry->artifact;
     if (nd.codec == nullptr || !persists(nd)) return false;
     try {
-      load_into(nd, hash, out);
+      if (entry->bytes) {
+        if (hash128(*entry->bytes) != hash) return false;  // damaged: run the step
+        nd.codec->decode(*entry->bytes, out);
+      } else {
+        load_into(nd, hash, out);
+      }
     } catch (const std::exception&) {
       out.reset();  // a damaged or vanished entry is a miss: the step runs again
       return false;
@@ -246,10 +251,7 @@ class recorder final : public run_hooks, public observer {
     const auto& key = key_of(run, u);
     const bool cacheable = caches(nd) && !key.empty();
     if (!out.has_value()) {
-      if (returns_void(nd)) {
-        identity_[u] = key.empty() ? std::string{} : "void:" + key;
-        if (cacheable) st_->w.push(op_cache_entry{key, def_->name, std::string(nd.name), run_id_});
-      }
+      if (returns_void(nd)) identity_[u] = key.empty() ? std::string{} : "void:" + key;
       return;
     }
     if (nd.codec == nullptr || !persists(nd)) {
@@ -263,14 +265,10 @@ class recorder final : public run_hooks, public observer {
     artifact_[u] = hash;
     op_artifact op;
     op.run = run_id_;
-    op.step = std::string(nd.name);
-    op.pipeline = def_->name;
-    op.node = u;
     op.hash = std::move(hash);
     op.bytes = std::move(bytes);
     op.type = nd.codec->type_name();
     op.codec_version = nd.codec->version();
-    if (cacheable) op.cache_key = key;
     st_->w.push(std::move(op));
   }
 
@@ -307,7 +305,9 @@ class recorder final : public run_hooks, public observer {
         s.finished = true;
         s.cache_hit = cached;
         if (own_node && !key_[e.node].empty()) s.cache_key = key_[e.node];
-        if (cached && !artifact_[e.node].empty()) s.artifact = artifact_[e.node];
+        if (own_node && !artifact_[e.node].empty() && produced_outputs(status_of(e.kind))) {
+          s.artifact = artifact_[e.node];
+        }
         st_->w.push(std::move(s));
         break;
       }
@@ -489,7 +489,7 @@ class recorder final : public run_hooks, public observer {
       if (!art && !returns_void(nd)) {
         const auto& key = key_of(run, u);
         if (!key.empty()) {
-          if (auto entry = st_->lookup_cache(key)) art = *entry;
+          if (auto entry = st_->lookup_cache(key)) art = entry->artifact;
         }
       }
       if (art && !st_->artifact_available(*art)) art.reset();

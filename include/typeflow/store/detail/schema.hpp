@@ -11,7 +11,7 @@
 namespace typeflow::store_detail {
 
 /// Migration i takes the schema from version i to i + 1. Append, never edit.
-inline constexpr std::array<const char*, 1> migrations{
+inline constexpr std::array<const char*, 2> migrations{
     // 0 -> 1: the first schema. Times are microseconds since the Unix epoch.
     R"sql(
 CREATE TABLE runs (
@@ -92,6 +92,14 @@ CREATE TABLE cache (
 CREATE INDEX cache_by_pipeline ON cache(pipeline);
 CREATE INDEX cache_by_artifact ON cache(artifact);
 CREATE INDEX cache_by_run ON cache(run_id);
+)sql",
+    // 1 -> 2: the cache is the step rows themselves (a row with a key whose step produced its
+    // outputs is an entry), so an entry goes with its run; artifacts are collected with one
+    // NOT IN, so no index on artifact columns is needed.
+    R"sql(
+DROP TABLE cache;
+DROP INDEX step_runs_by_artifact;
+CREATE INDEX step_runs_by_cache_key ON step_runs(cache_key) WHERE cache_key IS NOT NULL;
 )sql",
 };
 

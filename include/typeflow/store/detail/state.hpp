@@ -60,16 +60,22 @@ struct store_state {
     std::vector<std::byte> bytes;
     bool in_db = false;
     {
-      std::lock_guard lock(db_mutex);
-      auto& q = db.cached("SELECT inline_bytes FROM artifacts WHERE hash = ?");
-      q.bind_all(hash);
-      if (q.step() && !q.null(0)) {
-        auto [p, n] = q.blob(0);
-        bytes.resize(n);
-        if (n != 0) std::memcpy(bytes.data(), p, n);
-        in_db = true;
+      auto reader = acquire_reader();
+      try {
+        auto& q = reader->cached("SELECT inline_bytes FROM artifacts WHERE hash = ?");
+        q.bind_all(hash);
+        if (q.step() && !q.null(0)) {
+          auto [p, n] = q.blob(0);
+          bytes.resize(n);
+          if (n != 0) std::memcpy(bytes.data(), p, n);
+          in_db = true;
+        }
+        q.reset();
+      } catch (...) {
+        release_reader(std::move(reader));
+        throw;
       }
-      q.reset();
+      release_reader(std::move(reader));
     }
     if (!in_db) bytes = files.read(hash);
     if (hash128(bytes) != hash) {
@@ -79,16 +85,33 @@ struct store_state {
     return bytes;
   }
 
-  /// The cache entry for `key`: nullopt when there is none; else the artifact's hash, or
-  /// nullopt inside for a step that returns void. Workers look up concurrently, each on a
-  /// connection of its own from a small pool (WAL readers do not block each other).
-  std::optional<std::optional<std::string>> lookup_cache(const std::string& key) {
+  /// A cache entry: the artifact of a step that produced its outputs under the key (none for
+  /// a step returning void), with the artifact's bytes when they live in the database.
+  struct cache_entry {
+    std::optional<std::string> artifact;
+    std::optional<std::vector<std::byte>> bytes;
+  };
+
+  /// The cache entry for `key`, if any. Workers look up concurrently, each on a connection of
+  /// its own from a small pool (WAL readers do not block each other nor the writer).
+  std::optional<cache_entry> lookup_cache(const std::string& key) {
     auto db = acquire_reader();
-    std::optional<std::optional<std::string>> out;
+    std::optional<cache_entry> out;
     try {
-      auto& q = db->cached("SELECT artifact FROM cache WHERE key = ?");
+      auto& q = db->cached(
+          "SELECT s.artifact, a.inline_bytes FROM step_runs s LEFT JOIN artifacts a ON a.hash = "
+          "s.artifact WHERE s.cache_key = ? AND s.status IN ('succeeded', 'cached') "
+          "ORDER BY s.artifact IS NULL LIMIT 1");
       q.bind_all(key);
-      if (q.step()) out = q.maybe_text(0);
+      if (q.step()) {
+        out.emplace();
+        out->artifact = q.maybe_text(0);
+        if (!q.null(1)) {
+          auto [p, n] = q.blob(1);
+          out->bytes.emplace(n);
+          if (n != 0) std::memcpy(out->bytes->data(), p, n);
+        }
+      }
       q.reset();
     } catch (...) {
       release_reader(std::move(db));

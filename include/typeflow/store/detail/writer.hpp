@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -61,17 +62,12 @@ struct op_step {
   bool cache_hit = false;
   std::optional<std::string> cache_key, artifact;
 };
-struct op_artifact {
-  std::string run, step, pipeline;
-  std::uint32_t node = 0;
+struct op_artifact {  ///< an output's bytes; the step's row (op_step) points to it
+  std::string run;
   std::string hash;
   std::shared_ptr<const std::vector<std::byte>> bytes;
   std::string type;
   std::uint32_t codec_version = 0;
-  std::string cache_key;  ///< empty: not a cache entry
-};
-struct op_cache_entry {  ///< a cache entry without an artifact (a step returning void)
-  std::string key, pipeline, step, run;
 };
 struct op_metric {
   std::string run, step, name;
@@ -83,7 +79,7 @@ struct op_barrier {
 };
 
 using write_op = std::variant<op_run_begin, op_run_params, op_run_end, op_heartbeat, op_step, op_artifact,
-                              op_cache_entry, op_metric, op_barrier>;
+                              op_metric, op_barrier>;
 
 class writer {
  public:
@@ -155,8 +151,22 @@ class writer {
           files_.write(a->hash, *a->bytes);
         } catch (const std::exception& e) {
           ok[i] = 0;
+          lost_.insert(a->hash);  // the step's row must not point to it
           record_error(a->run, e.what());
         }
+      }
+    }
+    // A step that started and finished within one batch needs only its final row.
+    std::unordered_set<std::string> finished;
+    for (const auto& op : batch) {
+      if (const auto* s = std::get_if<op_step>(&op); s != nullptr && s->finished) {
+        finished.insert(s->run + '\n' + s->step);
+      }
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (const auto* s = std::get_if<op_step>(&batch[i]); s != nullptr && !s->finished &&
+                                                           finished.count(s->run + '\n' + s->step) != 0) {
+        ok[i] = 0;
       }
     }
     try {
@@ -288,6 +298,8 @@ class writer {
           .run();
       return;
     }
+    std::optional<std::string> artifact = s.artifact;
+    if (artifact && lost_.count(*artifact) != 0) artifact.reset();
     db_.cached(
            "INSERT INTO step_runs (run_id, step, node, status, attempts, started, ended, message, "
            "cache_hit, cache_key, artifact) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -297,7 +309,7 @@ class writer {
            "cache_key = coalesce(excluded.cache_key, step_runs.cache_key), "
            "artifact = coalesce(excluded.artifact, step_runs.artifact)")
         .bind_all(s.run, s.step, s.node, s.status, s.attempts, s.started, s.ended, s.message,
-                  s.cache_hit, s.cache_key, s.artifact)
+                  s.cache_hit, s.cache_key, artifact)
         .run();
   }
   void apply_one(const op_artifact& a) {
@@ -311,25 +323,7 @@ class writer {
       ins.bind(6, nullptr);
     }
     ins.run();
-    db_.cached(
-           "INSERT INTO step_runs (run_id, step, node, status, artifact) VALUES (?, ?, ?, "
-           "'running', ?) ON CONFLICT (run_id, step) DO UPDATE SET artifact = excluded.artifact")
-        .bind_all(a.run, a.step, a.node, a.hash)
-        .run();
-    if (!a.cache_key.empty()) {
-      db_.cached(
-             "INSERT OR REPLACE INTO cache (key, pipeline, step, artifact, run_id, created) "
-             "VALUES (?, ?, ?, ?, ?, ?)")
-          .bind_all(a.cache_key, a.pipeline, a.step, a.hash, a.run, now_us())
-          .run();
-    }
-  }
-  void apply_one(const op_cache_entry& c) {
-    db_.cached(
-           "INSERT OR REPLACE INTO cache (key, pipeline, step, artifact, run_id, created) "
-           "VALUES (?, ?, ?, NULL, ?, ?)")
-        .bind_all(c.key, c.pipeline, c.step, c.run, now_us())
-        .run();
+    lost_.erase(a.hash);
   }
   void apply_one(const op_metric& m) {
     db_.cached("INSERT INTO metrics (run_id, step, name, value, idx, time) VALUES (?, ?, ?, ?, ?, ?)")
@@ -347,6 +341,7 @@ class writer {
   bool stopping_ = false;
   mutable std::mutex errors_mutex_;
   std::map<std::string, errors> errors_;
+  std::unordered_set<std::string> lost_;  ///< artifacts whose file could not be written
   std::thread thread_;
 };
 
