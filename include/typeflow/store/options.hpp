@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 
 #include <typeflow/exec/options.hpp>
 #include <typeflow/graph/slice.hpp>
+#include <typeflow/notify.hpp>
 
 namespace typeflow {
 
@@ -83,6 +85,14 @@ class store_options {
   /// Runs in the calling thread, one step at a time.
   store_options& sequential(bool yes = true) {
     sequential_ = yes;
+    return *this;
+  }
+  /// Runs `command` with /bin/sh -c when the run finishes and when it waits for a delayed
+  /// parameter, with the event as one line of JSON on its stdin (a command_notifier, see
+  /// <typeflow/notify.hpp>; its run_id is the store's). Repeatable. It is added to the
+  /// observers of base(), so call base() first: base() replaces them.
+  store_options& notify(std::string command) {
+    base_.observe(std::make_shared<command_notifier>(std::move(command)));
     return *this;
   }
 
