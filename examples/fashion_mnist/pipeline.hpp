@@ -1,0 +1,143 @@
+#pragma once
+// The flagship pipeline's definition: Fashion-MNIST from the IDX files to an exported
+// softmax-regression model, through a parallel hyperparameter sweep and a quality gate.
+//
+//   data-files ─┬─ load-train ─ normalise ─ split ──┐
+//               │   configs (learning_rates x l2) ──┴─ train[i] (p.map) ─ pick-best ─┐
+//               └─ load-test ─────────────────────────────────────────────────────────┴─ evaluate
+//   evaluate ─ quality ─ require (the gate) ─ export
+//
+// What is stored, and why: the training images as uint8 are 47 MB and as floats 188 MB
+// (normalise and split each make such an array). Hashing and writing them costs more than
+// making them again (gunzip + one pass, well under a second), so load-train, normalise and
+// split are .persist(false): their outputs stay out of the store, and their cache keys (made
+// from the parameters) still identify them, so every step after them is served from the
+// cache on a second run. The test images (7.8 MB) are stored, so `evaluate` can run alone
+// (--only evaluate). The sweep's fits, the best fit and the scores are small and stored.
+// export is .cache(false): it always writes the model file, also when everything else comes
+// from the cache, so the file on disk matches the run that reports it.
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <typeflow/typeflow.hpp>
+
+#include "fashion_mnist.hpp"
+
+namespace fashion {
+
+namespace tyf = typeflow;
+
+/// Declares the flagship's parameters and steps in p.
+inline void define(tyf::pipeline& p) {
+  auto data_dir = p.param<std::string>("data_dir", "/usr/share/datasets/fashion-mnist")
+                      .describe("directory of {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz");
+  auto train_limit = p.param<int>("train_limit", 0)
+                         .range(0, 60000)
+                         .describe("read only the first N training images (0: all 60,000)");
+  auto test_limit = p.param<int>("test_limit", 0)
+                        .range(0, 10000)
+                        .describe("read only the first N test images (0: all 10,000)");
+  auto val_fraction = p.param<double>("val_fraction", 0.1)
+                          .range(0.01, 0.5)
+                          .describe("share of the training images held out for validation");
+  auto seed = p.param<int>("seed", 42).describe("seed of the split and of the example order");
+  auto learning_rates = p.param<std::vector<double>>("learning_rates", {0.05, 0.1, 0.3})
+                            .range(1e-6, 10.0)
+                            .describe("initial SGD learning rates to sweep (decay lr/(1+epoch))");
+  auto l2 = p.param<std::vector<double>>("l2", {0.0, 1e-4})
+                .range(0.0, 1.0)
+                .describe("L2 weight decays to sweep");
+  auto epochs = p.param<int>("epochs", 5).range(1, 100).describe("epochs per configuration");
+  auto batch = p.param<int>("batch", 32).range(1, 4096).describe("mini-batch size");
+  auto min_accuracy = p.param<double>("min_accuracy", 0.80)
+                          .range(0.0, 1.0)
+                          .describe("quality gate: the least test accuracy that may be exported");
+  auto model_path = p.param<std::string>("model_path", "fashion-mnist-model.bin")
+                        .describe("where the model file is written (format: fashion_mnist.hpp)");
+
+  // 1. Load and check the files. The cache keys of steps are made from their inputs, and a
+  //    directory name says nothing of what is in it: data-files (never cached) lists each
+  //    file's size and modification time, so new files mean new keys and a fresh load. The
+  //    training set is large and cheap to read again: kept out of the store (see above).
+  auto files = p.step("data-files", [](const std::string& dir) { return fingerprint(dir); }, data_dir)
+                   .cache(false);
+  auto train_images = p.step("load-train", [](const std::string& dir, const std::string&, int limit) {
+    return load_idx(dir, "train", static_cast<std::size_t>(limit));
+  }, data_dir, files, train_limit).persist(false);
+  auto test_images = p.step("load-test", [](const std::string& dir, const std::string&, int limit) {
+    return load_idx(dir, "t10k", static_cast<std::size_t>(limit));
+  }, data_dir, files, test_limit);
+
+  // 2. Normalise and 3. split; both make 188 MB of floats, kept out of the store.
+  auto features = p.step("normalise", [](const Images& im) { return normalise(im); }, train_images)
+                      .persist(false);
+  auto parts = p.step("split", [](const Features& all, double fraction, int s) {
+    return split(all, fraction, static_cast<std::uint64_t>(s));
+  }, features, val_fraction, seed).persist(false);
+
+  // 4. The sweep: one training per (learning rate, L2) pair, in parallel, each with its own
+  //    status, metrics (train[0], train[1], ...) and progress.
+  auto configs = p.step("configs", [](const std::vector<double>& lrs, const std::vector<double>& l2s) {
+    return tyf::grid(lrs, l2s);
+  }, learning_rates, l2);
+  auto fits = p.map("train", [](std::tuple<double, double> config, const Split& data, int n_epochs,
+                                int batch_size, int s, tyf::context& ctx) {
+    train_settings settings;
+    settings.lr = std::get<0>(config);
+    settings.l2 = std::get<1>(config);
+    settings.epochs = n_epochs;
+    settings.batch = batch_size;
+    settings.seed = static_cast<std::uint64_t>(s);
+    train_callbacks cb;
+    cb.epoch_done = [&](int epoch, double loss, double val_accuracy) {
+      ctx.log_metric("loss", loss, epoch);
+      ctx.log_metric("val_accuracy", val_accuracy, epoch);
+    };
+    cb.progress = [&](std::uint64_t done, std::uint64_t total) {
+      if (done % 64 == 0 || done == total) ctx.progress(done, total);
+    };
+    cb.stop_requested = [&] { return ctx.stop_requested(); };
+    return train(data, settings, cb);
+  }, configs, parts, epochs, batch, seed);
+
+  // 5. The best configuration on validation accuracy.
+  auto best = p.step("pick-best", [](const std::vector<Fit>& all, tyf::context& ctx) {
+    Fit b = best_of(all);
+    ctx.log_metric("val_accuracy", b.val_accuracy);
+    ctx.log_metric("lr", b.lr);
+    ctx.log_metric("l2", b.l2);
+    return b;
+  }, fits);
+
+  // 6. Evaluate on the test images: accuracy, and per class (index = class 0-9).
+  auto scores = p.step("evaluate", [](const Fit& b, const Images& test, tyf::context& ctx) {
+    Scores s = evaluate(b.model, test);
+    ctx.log_metric("test_accuracy", s.accuracy);
+    for (std::size_t c = 0; c < classes; ++c) {
+      ctx.log_metric("class_accuracy", s.per_class[c], static_cast<std::int64_t>(c));
+    }
+    return s;
+  }, best, test_images);
+
+  // 7. The quality gate: the gate's predicate sees one value, so a small step pairs the
+  //    accuracy with the min_accuracy parameter first.
+  auto verdict = p.step("quality", [](const Scores& s, double bar) {
+    return std::pair<double, double>{s.accuracy, bar};
+  }, scores, min_accuracy);
+  auto gate = p.require(verdict, [](const std::pair<double, double>& v) { return v.first >= v.second; },
+                        "test accuracy >= min_accuracy");
+
+  // 8. Export, only past the gate; always written (not cached), atomically.
+  p.step("export", [](const Fit& b, const std::string& path, tyf::context& ctx) {
+    const auto bytes = write_model(b.model, path);
+    ctx.log_metric("model_bytes", static_cast<double>(bytes));
+    return std::filesystem::absolute(path).string();
+  }, best, model_path).after(gate).cache(false);
+}
+
+}  // namespace fashion
