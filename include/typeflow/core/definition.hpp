@@ -18,6 +18,7 @@
 
 #include <typeflow/core/errors.hpp>
 #include <typeflow/core/name.hpp>
+#include <typeflow/detail/big_allocator.hpp>
 #include <typeflow/detail/box.hpp>
 
 namespace typeflow {
@@ -246,27 +247,33 @@ inline std::uint64_t hash_name(std::string_view s) noexcept {
 }
 
 /// Open-addressing index from name to node id. A slot is 8 bytes (32 bits of the hash and
-/// the id), so a million names fit in 16 MB and a probe rarely touches a name.
+/// the id), so a million names fit in 16 MB and a probe rarely touches a name. The slot of a
+/// name comes from its 32 stored hash bits alone, so growing the table reads no names and
+/// moves slots almost in order (a slot either stays or moves up by the old size).
 class name_index {
  public:
-  [[nodiscard]] node_id find(std::string_view name, const std::vector<node>& nodes) const noexcept {
+  [[nodiscard]] node_id find(std::string_view name, const big_vector<node>& nodes) const noexcept {
     if (slots_.empty()) return none;
-    const std::uint64_t h = hash_name(name);
-    const auto tag = static_cast<std::uint32_t>(h >> 32);
+    const auto tag = tag_of(hash_name(name));
     const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
       const slot& s = slots_[i];
       if (s.id == none) return none;
       if (s.tag == tag && nodes[s.id].name == name) return s.id;
     }
   }
-  /// Inserts `id` (named nodes[id].name) unless the name is there; returns the id found.
-  node_id insert(node_id id, const std::vector<node>& nodes) {
-    if ((count_ + 1) * 2 > slots_.size()) grow(slots_.empty() ? 64 : slots_.size() * 2, nodes);
-    const std::uint64_t h = hash_name(nodes[id].name);
-    const auto tag = static_cast<std::uint32_t>(h >> 32);
+  /// Makes room for one more name and starts loading the slot where `hash` begins its probe,
+  /// so that the cache miss overlaps the caller's work until insert().
+  void prepare_insert(std::uint64_t hash) {
+    if ((count_ + 1) * 2 > slots_.size()) grow(slots_.empty() ? 64 : slots_.size() * 2);
+    __builtin_prefetch(&slots_[tag_of(hash) & (slots_.size() - 1)], 1);
+  }
+  /// Inserts `id` (named nodes[id].name, hashed to `hash`) unless the name is there; returns
+  /// the id found. prepare_insert(hash) must come first.
+  node_id insert(node_id id, std::uint64_t hash, const big_vector<node>& nodes) {
+    const auto tag = tag_of(hash);
     const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
       slot& s = slots_[i];
       if (s.id == none) {
         s = {tag, id};
@@ -276,10 +283,10 @@ class name_index {
       if (s.tag == tag && nodes[s.id].name == nodes[id].name) return s.id;
     }
   }
-  void reserve(std::size_t n, const std::vector<node>& nodes) {
+  void reserve(std::size_t n) {
     std::size_t want = 64;
     while (want < 2 * n) want *= 2;
-    if (want > slots_.size()) grow(want, nodes);
+    if (want > slots_.size()) grow(want);
   }
 
  private:
@@ -287,25 +294,26 @@ class name_index {
     std::uint32_t tag = 0;
     node_id id = none;
   };
-  void grow(std::size_t size, const std::vector<node>& nodes) {
-    std::vector<slot> old = std::move(slots_);
+  static std::uint32_t tag_of(std::uint64_t hash) noexcept { return static_cast<std::uint32_t>(hash >> 32); }
+  void grow(std::size_t size) {
+    big_vector<slot> old = std::move(slots_);
     slots_.assign(size, slot{});
     const std::size_t mask = size - 1;
     for (const slot& s : old) {
       if (s.id == none) continue;
-      std::size_t i = hash_name(nodes[s.id].name) & mask;  // rare: rehash from the names
+      std::size_t i = s.tag & mask;
       while (slots_[i].id != none) i = (i + 1) & mask;
       slots_[i] = s;
     }
   }
-  std::vector<slot> slots_;
+  big_vector<slot> slots_;
   std::size_t count_ = 0;
 };
 
 struct definition {
   std::string name;
   object_arena arena;  ///< step objects; declared before nodes, so it outlives them
-  std::vector<node> nodes;
+  big_vector<node> nodes;
   std::vector<port_id> inputs;  ///< data inputs of all steps, by node, in argument order
   /// Per input: 1 when it may be absent (a maybe<T> edge into a std::optional parameter).
   std::vector<std::uint8_t> input_tolerant;
@@ -407,13 +415,15 @@ inline node_id definition::add_node(std::string_view kind_word, std::string_view
   }
   check_name(kind_word, node_name);
   if (nodes.size() >= none - 1) throw definition_error("typeflow: too many nodes in pipeline '" + name + "'");
+  const std::uint64_t hash = hash_name(node_name);
+  index.prepare_insert(hash);
   node n;
   n.name = names.store(node_name);
   n.kind = kind;
   n.output_type = &output;
   nodes.push_back(std::move(n));
   auto id = static_cast<node_id>(nodes.size() - 1);
-  if (node_id other = index.insert(id, nodes); other != id) {
+  if (node_id other = index.insert(id, hash, nodes); other != id) {
     nodes.pop_back();
     throw definition_error("typeflow: duplicate name '" + std::string(node_name) + "' in pipeline '" +
                            name + "': it is already used by " +
