@@ -1,0 +1,85 @@
+#pragma once
+// Ctrl-C while a run goes on: the signal handler only writes a byte to a pipe; a watcher
+// thread reads it and asks the run to stop the first time, and ends the process at once
+// (_exit(130)) the second time. The run store finds such a run `interrupted` later.
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <functional>
+#include <thread>
+#include <utility>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace typeflow::cli_detail {
+
+inline std::atomic<int> sigint_pipe{-1};
+
+extern "C" inline void on_sigint(int) {
+  const int saved = errno;
+  const int fd = sigint_pipe.load(std::memory_order_relaxed);
+  if (fd >= 0) {
+    const char c = 'i';
+    [[maybe_unused]] auto n = ::write(fd, &c, 1);
+  }
+  errno = saved;
+}
+
+/// While alive, SIGINT calls `first` (from the watcher thread) once, and a second SIGINT ends
+/// the process with status 130. Restores the previous handler when destroyed.
+class sigint_watch {
+ public:
+  explicit sigint_watch(std::function<void()> first, bool enabled = true) : first_(std::move(first)) {
+    if (!enabled || ::pipe(fds_) != 0) return;
+    ::fcntl(fds_[0], F_SETFD, FD_CLOEXEC);
+    ::fcntl(fds_[1], F_SETFD, FD_CLOEXEC);
+    sigint_pipe.store(fds_[1]);
+    struct sigaction sa {};
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGINT, &sa, &old_);
+    installed_ = true;
+    watcher_ = std::thread([this] {
+      int count = 0;
+      char c = 0;
+      for (;;) {
+        auto n = ::read(fds_[0], &c, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0 || c == 'q') return;
+        if (++count == 1) {
+          static constexpr char msg[] = "\ntypeflow: stopping the run (Ctrl-C again to quit at once)\n";
+          [[maybe_unused]] auto w = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+          if (first_) first_();
+        } else {
+          static constexpr char msg[] = "\ntypeflow: quitting at once\n";
+          [[maybe_unused]] auto w = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+          ::_exit(130);
+        }
+      }
+    });
+  }
+  sigint_watch(const sigint_watch&) = delete;
+  sigint_watch& operator=(const sigint_watch&) = delete;
+  ~sigint_watch() {
+    if (!installed_) return;
+    ::sigaction(SIGINT, &old_, nullptr);
+    sigint_pipe.store(-1);
+    const char c = 'q';
+    [[maybe_unused]] auto n = ::write(fds_[1], &c, 1);
+    watcher_.join();
+    ::close(fds_[0]);
+    ::close(fds_[1]);
+  }
+
+ private:
+  std::function<void()> first_;
+  int fds_[2] = {-1, -1};
+  struct sigaction old_ {};
+  bool installed_ = false;
+  std::thread watcher_;
+};
+
+}  // namespace typeflow::cli_detail
