@@ -116,11 +116,12 @@ inline int notify_write_all(int fd, std::string_view data,
 /// TYPEFLOW_STATUS (run_finished) or TYPEFLOW_PARAM (param_requested) in its environment.
 ///
 /// Blocking: on run_finished the calling thread (the run is over) waits for the command, and
-/// for any earlier one still running, each at most `timeout`. On param_requested the command
-/// is started and given its line, but not waited for: the step that needs the parameter is
-/// delayed only by the spawn; the command is reaped later (at the next event, at
-/// run_finished, or when the notifier is destroyed). A command still running at its timeout
-/// is killed with its process group.
+/// for the run's param_requested commands still running, each at most `timeout`. On
+/// param_requested the command is started and given its line, but not waited for: the step
+/// that needs the parameter is delayed only by the spawn; the command is reaped later (at the
+/// next param_requested, at its run's run_finished, or when the notifier is destroyed). A
+/// command still running at its timeout is killed with its process group. No lock is held
+/// while waiting, so one run's notifier never holds up another run sharing the notifier.
 ///
 /// A notifier that fails (exits non-zero, is killed, cannot be started, times out) is
 /// reported on stderr, one line per failure, and counted in failures(); it never throws out
@@ -132,22 +133,18 @@ class command_notifier : public observer {
       : command_(std::move(command)), timeout_(timeout) {}
   command_notifier(const command_notifier&) = delete;
   command_notifier& operator=(const command_notifier&) = delete;
-  ~command_notifier() override {
-    std::lock_guard lock(mutex_);
-    reap(true);
-  }
+  ~command_notifier() override { wait_for({}); }
 
   void on_event(const event& e) override {
     switch (e.kind) {
       case event_kind::step_failed:
       case event_kind::step_timed_out: {
-        std::lock_guard lock(mutex_);
         try {
-          first_error_.try_emplace(std::string(e.run_id), "step '" + std::string(e.step) + "' " +
-                                                              (e.kind == event_kind::step_failed
-                                                                   ? "failed: "
-                                                                   : "timed out: ") +
-                                                              std::string(e.message));
+          std::string text = "step '" + std::string(e.step) + "' " +
+                             (e.kind == event_kind::step_failed ? "failed: " : "timed out: ") +
+                             std::string(e.message);
+          std::lock_guard lock(errors_mutex_);
+          first_error_.try_emplace(std::string(e.run_id), std::move(text));
         } catch (...) {  // out of memory: the message is only a courtesy
         }
         return;
@@ -156,21 +153,25 @@ class command_notifier : public observer {
       case event_kind::param_requested: break;
       default: return;
     }
-    std::lock_guard lock(mutex_);
     const auto kind = to_string(e.kind);
+    std::string run_id;
     try {
+      run_id = std::string(e.run_id);
       nlohmann::ordered_json j;
       j["event"] = kind;
       j["run_id"] = e.run_id;
       j["pipeline"] = e.pipeline;
       std::vector<std::string> env{"TYPEFLOW_EVENT=" + std::string(kind),
-                                   "TYPEFLOW_RUN_ID=" + std::string(e.run_id),
+                                   "TYPEFLOW_RUN_ID=" + run_id,
                                    "TYPEFLOW_PIPELINE=" + std::string(e.pipeline)};
       if (e.kind == event_kind::run_finished) {
         std::string message(e.message);
-        if (auto it = first_error_.find(std::string(e.run_id)); it != first_error_.end()) {
-          if (message.empty()) message = std::move(it->second);
-          first_error_.erase(it);
+        {
+          std::lock_guard lock(errors_mutex_);
+          if (auto it = first_error_.find(run_id); it != first_error_.end()) {
+            if (message.empty()) message = std::move(it->second);
+            first_error_.erase(it);
+          }
         }
         j["status"] = to_string(e.status);
         j["time"] = detail::notify_utc_text(e.time);
@@ -184,13 +185,18 @@ class command_notifier : public observer {
       }
       // Invalid UTF-8 in a step's message is replaced rather than thrown about.
       std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-      start(kind, line, env);
+      start(kind, run_id, line, env);
     } catch (const std::exception& ex) {
       fail(kind, std::string("failed: ") + ex.what());
     } catch (...) {
       fail(kind, "failed");
     }
-    reap(e.kind == event_kind::run_finished);
+    if (e.kind == event_kind::run_finished) {
+      wait_for(run_id);  // this run's notifiers, param_requested ones included
+    } else {
+      std::lock_guard lock(mutex_);
+      reap_now(nullptr);
+    }
   }
 
   /// Notifier runs that failed: exited non-zero, were killed, could not start, timed out.
@@ -202,13 +208,15 @@ class command_notifier : public observer {
     pid_t pid;
     std::chrono::steady_clock::time_point deadline;
     std::string_view event;  // a to_string(event_kind) literal
+    std::string run_id;
   };
 
   std::string command_;
   std::chrono::milliseconds timeout_;
   std::atomic<std::size_t> failures_{0};
-  std::mutex mutex_;
+  std::mutex mutex_;  // running_; never held while waiting
   std::vector<child> running_;
+  std::mutex errors_mutex_;
   std::map<std::string, std::string, std::less<>> first_error_;  // run id -> first step failure
 
   void fail(std::string_view event, const std::string& what) noexcept {
@@ -222,8 +230,9 @@ class command_notifier : public observer {
     }
   }
 
-  /// Starts the command with `line` on its stdin; the caller holds the lock.
-  void start(std::string_view event, const std::string& line, const std::vector<std::string>& extra) {
+  /// Starts the command and writes `line` to its stdin (bounded by the timeout).
+  void start(std::string_view event, const std::string& run_id, const std::string& line,
+             const std::vector<std::string>& extra) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) {
       fail(event, std::string("could not be started: pipe: ") + std::strerror(errno));
@@ -274,45 +283,69 @@ class command_notifier : public observer {
       return;
     }
     const auto deadline = std::chrono::steady_clock::now() + timeout_;
-    running_.push_back({pid, deadline, event});
+    try {
+      std::lock_guard lock(mutex_);
+      running_.push_back({pid, deadline, event, run_id});
+    } catch (...) {  // cannot track it: wait for it here, as reap_now would
+      ::close(fds[1]);
+      int status = 0;
+      while (::waitpid(pid, &status, 0) == -1 && errno == EINTR) {
+      }
+      throw;
+    }
     ::fcntl(fds[1], F_SETFL, ::fcntl(fds[1], F_GETFL) | O_NONBLOCK);
     // EPIPE: the command exited without reading its stdin; its exit status tells the rest.
-    // ETIMEDOUT: reap() kills it at the same deadline.
+    // ETIMEDOUT: reap_now() kills it at the same deadline.
     (void)detail::notify_write_all(fds[1], line, deadline);
     ::close(fds[1]);
   }
 
-  /// Collects finished commands, kills those past their deadline; with `block`, waits for
-  /// all of them. The caller holds the lock.
-  void reap(bool block) noexcept {
-    auto pause = std::chrono::milliseconds(1);
-    while (!running_.empty()) {
-      const auto now = std::chrono::steady_clock::now();
-      for (std::size_t i = 0; i < running_.size();) {
-        auto& c = running_[i];
-        int status = 0;
-        pid_t r = ::waitpid(c.pid, &status, WNOHANG);
-        while (r == -1 && errno == EINTR) r = ::waitpid(c.pid, &status, WNOHANG);
-        if (r == 0 && now >= c.deadline) {
-          ::kill(-c.pid, SIGKILL);
-          do {
-            r = ::waitpid(c.pid, &status, 0);
-          } while (r == -1 && errno == EINTR);
-          fail(c.event, "timed out after " + std::to_string(timeout_.count()) + " ms (killed)");
-        } else if (r == c.pid) {
-          if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-            fail(c.event, "exited with " + std::to_string(WEXITSTATUS(status)));
-          } else if (WIFSIGNALED(status)) {
-            fail(c.event, "was killed by signal " + std::to_string(WTERMSIG(status)));
-          }
-        } else if (r == 0) {
-          ++i;
-          continue;
-        }
-        // r == -1 (ECHILD: someone else reaped it, e.g. SIGCHLD ignored): nothing to report.
-        running_.erase(running_.begin() + static_cast<std::ptrdiff_t>(i));
+  /// Collects the finished commands (of run `only`, or all when null) and kills those past
+  /// their deadline. The caller holds mutex_. Returns how many of them still run.
+  std::size_t reap_now(const std::string* only) noexcept {
+    const auto now = std::chrono::steady_clock::now();
+    std::size_t left = 0;
+    for (std::size_t i = 0; i < running_.size();) {
+      auto& c = running_[i];
+      if (only != nullptr && c.run_id != *only) {
+        ++i;
+        continue;
       }
-      if (!block || running_.empty()) return;
+      int status = 0;
+      pid_t r = ::waitpid(c.pid, &status, WNOHANG);
+      while (r == -1 && errno == EINTR) r = ::waitpid(c.pid, &status, WNOHANG);
+      if (r == 0 && now >= c.deadline) {
+        ::kill(-c.pid, SIGKILL);
+        do {
+          r = ::waitpid(c.pid, &status, 0);
+        } while (r == -1 && errno == EINTR);
+        fail(c.event, "timed out after " + std::to_string(timeout_.count()) + " ms (killed)");
+      } else if (r == c.pid) {
+        if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+          fail(c.event, "exited with " + std::to_string(WEXITSTATUS(status)));
+        } else if (WIFSIGNALED(status)) {
+          fail(c.event, "was killed by signal " + std::to_string(WTERMSIG(status)));
+        }
+      } else if (r == 0) {
+        ++left;
+        ++i;
+        continue;
+      }
+      // r == -1 (ECHILD: someone else reaped it, e.g. SIGCHLD ignored): nothing to report.
+      running_.erase(running_.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    return left;
+  }
+
+  /// Waits until the commands of `run_id` (all, when empty) have ended or been killed at
+  /// their deadline, without holding the lock between looks.
+  void wait_for(const std::string& run_id) noexcept {
+    auto pause = std::chrono::milliseconds(1);
+    for (;;) {
+      {
+        std::lock_guard lock(mutex_);
+        if (reap_now(run_id.empty() ? nullptr : &run_id) == 0) return;
+      }
       std::this_thread::sleep_for(pause);
       if (pause < std::chrono::milliseconds(20)) pause *= 2;
     }

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -257,4 +258,53 @@ TEST_CASE("notify: store_options::notify is repeatable and shares nothing betwee
   REQUIRE(r.ok());
   REQUIRE(json_lines(a).at(0)["run_id"] == r.run_id());
   REQUIRE(json_lines(b).at(0)["run_id"] == r.run_id());
+}
+
+TEST_CASE("notify: the run does not wait for a param_requested notifier to end") {
+  // The notifier waits for a file that only the parameter provider creates: were it waited
+  // for before the provider is asked, it would end only at its timeout, counted as a failure.
+  temp_dir dir;
+  auto flag = dir.path() / "answered";
+  auto out = dir.path() / "events.jsonl";
+  tyf::pipeline p{"delayed"};
+  auto threshold = p.param<double>("threshold", 0.1).delayed();
+  p.step("use", [](double t) { return t * 2; }, threshold);
+  auto n = std::make_shared<tyf::command_notifier>(
+      "while [ ! -e " + quoted(flag) + " ]; do sleep 0.01; done; cat >> " + quoted(out), 20s);
+  auto opts = tyf::run_options{}.observe(n).param_provider([&](const tyf::param_info&) {
+    std::ofstream{flag} << "yes";
+    return std::string("0.5");
+  });
+  auto r = tyf::run(p, opts);
+  REQUIRE(r.ok());
+  REQUIRE(n->failures() == 0);
+  auto lines = json_lines(out);
+  REQUIRE(lines.size() == 2);
+  REQUIRE((lines[0]["event"] == "param_requested" || lines[1]["event"] == "param_requested"));
+}
+
+TEST_CASE("notify: runs sharing one notifier each get their own run_finished") {
+  temp_dir dir;
+  auto out = dir.path() / "events.jsonl";
+  auto n = std::make_shared<tyf::command_notifier>("cat >> " + quoted(out));
+  auto ok = small_pipeline(false);
+  auto bad = small_pipeline(true, "bad luck");
+  std::optional<tyf::run_result> r1, r2;
+  std::thread t1([&] { r1.emplace(tyf::run(ok, tyf::run_options{}.observe(n))); });
+  std::thread t2([&] { r2.emplace(tyf::run(bad, tyf::run_options{}.observe(n))); });
+  t1.join();
+  t2.join();
+  REQUIRE(n->failures() == 0);
+  auto lines = json_lines(out);
+  REQUIRE(lines.size() == 2);
+  for (const auto& j : lines) {
+    if (j["run_id"] == r1->run_id()) {
+      REQUIRE(j["status"] == "succeeded");
+      REQUIRE(j["message"] == "");
+    } else {
+      REQUIRE(j["run_id"] == r2->run_id());
+      REQUIRE(j["status"] == "failed");
+      REQUIRE(j["message"] == "step 'train' failed: bad luck");
+    }
+  }
 }
