@@ -153,8 +153,8 @@ TEST_CASE("html report: map elements roll up into their step; steps without a re
   tyf::pipeline p{"mapped"};
   auto items = p.constant("items", std::vector<int>{1, 2, 3});
   auto out = p.map("work", [](int x) { return x; }, items);
-  p.step("use", [](const std::vector<int>&) {}, out);
-  p.step("slow", [] { return 1; });
+  auto use = p.step("use", [](const std::vector<int>&) { return 0; }, out);
+  p.step("slow", [] { return 1; }).after(use);
 
   tyf::run_details d;
   d.run.id = "abc123def456";
@@ -184,6 +184,10 @@ TEST_CASE("html report: map elements roll up into their step; steps without a re
   REQUIRE(html.find("failed \xC2\xB7 2/3 elements") != std::string::npos);
   REQUIRE(html.find("<g class=\"node st-notrun\" id=\"node-use\">") != std::string::npos);
   REQUIRE(html.find("<g class=\"node st-timed_out\" id=\"node-slow\">") != std::string::npos);
+  // items -> work -> use as data, use -> slow as an ordering edge (dashed).
+  REQUIRE(count(html, "<path class=\"edge\"") == 2);
+  REQUIRE(count(html, "<path class=\"edge order\"") == 1);
+  REQUIRE(html.find("use &#8594; slow (runs after)") != std::string::npos);
   // Elements are listed under their step, by index; an unknown record still shows.
   const auto w0 = html.find("<tr><td>work[0]</td>");
   const auto w1 = html.find("<tr><td>work[1]</td>");
