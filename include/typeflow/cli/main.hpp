@@ -389,75 +389,84 @@ inline void add_run_flags(CLI::App* c, run_flags& f, std::string& store_flag, bo
   c->add_flag("--json", f.json, "print one JSON line per event, then the run as one JSON document");
 }
 
-inline bool env_flag(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' && std::string_view(v) != "0";
+/// TYPEFLOW_SCHEDULE_NOW=N (testing): the first N ticks of a schedule fire at once instead of
+/// at cron times.
+inline unsigned immediate_ticks() {
+  const char* v = std::getenv("TYPEFLOW_SCHEDULE_NOW");
+  if (v == nullptr || *v == '\0') return 0;
+  char* end = nullptr;
+  auto n = std::strtoul(v, &end, 10);
+  return end != v && *end == '\0' ? static_cast<unsigned>(n) : 1u;
 }
 
+/// Starts a run at each cron time until --max-runs runs have started (and finished) or Ctrl-C.
 inline int schedule(const pipeline& p, const std::string& store_flag, const cron_expr& expr,
                     const std::string& on_running, unsigned max_runs, const run_flags& f, cli_io& io) {
   (void)make_options(p, f);  // bad flags or parameters: refused before the first tick
   std::mutex m;
   std::condition_variable cv;
-  bool quit = false;
+  bool quit = false;          // Ctrl-C, or a run refused its input
+  std::stop_source current;   // the run going on (guarded by m)
+  int worst = exit_ok;
+  std::string error;
   cli_detail::sigint_watch watch{[&] {
                                    std::lock_guard lock(m);
                                    quit = true;
+                                   current.request_stop();
                                    cv.notify_all();
                                  },
                                  io.signals};
-  cli_io quiet_io{io.in, io.out, io.err, io.terminal, io.stdin_terminal, false, io.prog};
+  cli_io run_io{io.in, io.out, io.err, io.terminal, io.stdin_terminal, false, io.prog};
   std::thread worker;
   std::atomic<bool> busy{false};
-  std::stop_source run_stop;
-  int worst = exit_ok;
-  std::string error;
-  unsigned started = 0;
-  bool first = true;
-  const bool now_first = env_flag("TYPEFLOW_SCHEDULE_NOW");
-  io.out << "schedule '" << expr.text() << "'" << (max_runs ? ", at most " + std::to_string(max_runs) + " runs" : "")
-         << '\n'
+  unsigned started = 0, immediate = immediate_ticks();
+  io.out << "schedule '" << expr.text() << "'"
+         << (max_runs != 0 ? ", at most " + std::to_string(max_runs) + " runs" : std::string{}) << '\n'
          << std::flush;
-  for (;;) {
-    if (max_runs != 0 && started >= max_runs) break;
-    auto now = std::chrono::system_clock::now();
-    auto next = first && now_first ? now : expr.next_after(now);
-    first = false;
+  while (max_runs == 0 || started < max_runs) {
+    const auto now = std::chrono::system_clock::now();
+    const auto next = immediate > 0 ? now : expr.next_after(now);
+    if (immediate > 0) --immediate;
     {
       std::unique_lock lock(m);
       if (cv.wait_until(lock, next, [&] { return quit; })) break;
     }
     if (busy.load()) {
       if (on_running == "skip") {
-        io.out << "[" << clock_text(std::chrono::system_clock::now()) << "] tick skipped: the previous run is still going\n"
+        io.out << "[" << clock_text(std::chrono::system_clock::now())
+               << "] tick skipped: the previous run is still going\n"
                << std::flush;
         continue;
       }
       io.out << "[" << clock_text(std::chrono::system_clock::now()) << "] stopping the previous run\n" << std::flush;
-      run_stop.request_stop();
+      std::lock_guard lock(m);
+      current.request_stop();
     }
     if (worker.joinable()) worker.join();
+    std::stop_token token;
     {
       std::lock_guard lock(m);
-      if (!error.empty()) break;
+      if (quit) break;
+      current = std::stop_source{};
+      token = current.get_token();
     }
-    run_stop = std::stop_source{};
     busy = true;
     ++started;
-    worker = std::thread([&, token = run_stop.get_token()] {
+    worker = std::thread([&, token] {
       int code = exit_failed;
+      std::string why;
       try {
         store st{store_dir(store_flag)};
-        code = launch(p, st, launch_kind::run, {}, make_options(p, f), f, quiet_io, token);
+        code = launch(p, st, launch_kind::run, {}, make_options(p, f), f, run_io, token);
       } catch (const std::exception& e) {
-        std::lock_guard lock(m);
-        error = e.what();
+        why = e.what();
         code = exit_usage;
       }
       {
         std::lock_guard lock(m);
-        worst = std::max(worst, code == exit_stopped ? exit_ok : code);
-        if (!error.empty()) {
+        worst = std::max(worst, code == exit_stopped ? exit_ok : code);  // a cancelled run is no failure
+        if (!why.empty()) {
+          error = why;
           quit = true;
           cv.notify_all();
         }
@@ -465,15 +474,7 @@ inline int schedule(const pipeline& p, const std::string& store_flag, const cron
       busy = false;
     });
   }
-  if (worker.joinable()) {
-    bool interrupted;
-    {
-      std::lock_guard lock(m);
-      interrupted = quit && error.empty();
-    }
-    if (interrupted) run_stop.request_stop();
-    worker.join();
-  }
+  if (worker.joinable()) worker.join();  // Ctrl-C stops it through `current`
   std::lock_guard lock(m);
   if (!error.empty()) throw run_error(error);
   if (quit) return exit_stopped;

@@ -387,6 +387,8 @@ TEST_CASE("cli: stop from a second process stops a running run (exit 3)") {
   INFO(s.err);
   CHECK(s.code == 0);
   CHECK(running.wait() == 3);
+  INFO("child stdout:\n" << running.out() << "\nchild stderr:\n" << running.err());
+  REQUIRE(run_count(dir) == 1);
   CHECK(details(dir).run.status == tyf::run_status::stopped);
 }
 
@@ -397,6 +399,8 @@ TEST_CASE("cli: Ctrl-C stops the run cleanly; a second Ctrl-C quits at once") {
     REQUIRE(running.wait_for("] train started"));
     running.signal(SIGINT);
     CHECK(running.wait() == 3);
+    INFO("child stdout:\n" << running.out() << "\nchild stderr:\n" << running.err());
+    REQUIRE(run_count(dir) == 1);
     auto d = details(dir);
     CHECK(d.run.status == tyf::run_status::stopped);
   }
@@ -537,6 +541,43 @@ TEST_CASE("cli: schedule starts runs at cron times, up to --max-runs") {
   CHECK(bad_param.code == 2);
   CHECK(bad_param.err.find("parameter 'rows'") != std::string::npos);
   CHECK(run_count(dir) == 1);
+}
+
+TEST_CASE("cli: schedule --on-running skip skips a tick while the run goes on; Ctrl-C ends it") {
+  temp_dir dir;
+  // The first two ticks fire at once; the next cron time is far away.
+  proc sched{dir, {"schedule", "--cron", "0 0 1 1 *", "--max-runs", "2", "--param", "mode=slow"}, {},
+             {"TYPEFLOW_SCHEDULE_NOW=2"}};
+  REQUIRE(sched.wait_for("tick skipped: the previous run is still going"));
+  REQUIRE(sched.wait_for("] train started"));
+  sched.signal(SIGINT);
+  CHECK(sched.wait() == 3);
+  CHECK(run_count(dir) == 1);
+  CHECK(details(dir).run.status == tyf::run_status::stopped);
+}
+
+TEST_CASE("cli: schedule --on-running cancel stops the previous run and starts the next") {
+  temp_dir dir;
+  proc sched{dir,
+             {"schedule", "--cron", "0 0 1 1 *", "--on-running", "cancel", "--max-runs", "2", "--param", "mode=slow"},
+             {},
+             {"TYPEFLOW_SCHEDULE_NOW=2"}};
+  REQUIRE(sched.wait_for("stopping the previous run"));
+  // The second run's train step starts after the first run was stopped.
+  bool second = false;
+  for (int i = 0; i < 3000 && !second; ++i) {
+    auto out = sched.out();
+    second = out.find("] train started", out.find("stopping the previous run")) != std::string::npos;
+    if (!second) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(second);
+  sched.signal(SIGINT);  // ends the second run (max-runs reached: the schedule waits for it)
+  CHECK(sched.wait() == 3);
+  tyf::store st{dir.path() / "store"};
+  auto runs = st.runs();
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].status == tyf::run_status::stopped);
+  CHECK(runs[1].status == tyf::run_status::stopped);
 }
 
 TEST_CASE("cli: run --notify-cmd runs the command with the finished run as JSON") {
