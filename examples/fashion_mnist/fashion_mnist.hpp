@@ -62,7 +62,8 @@ class data_error : public std::runtime_error {
 /// One IDX pair: count images of rows x cols unsigned-byte pixels and their labels.
 struct Images {
   BOOST_HANA_DEFINE_STRUCT(Images, (std::uint32_t, rows), (std::uint32_t, cols),
-                           (std::vector<std::uint8_t>, pixels), (std::vector<std::uint8_t>, labels));
+                           (std::vector<std::uint8_t>, pixels),
+                           (std::vector<std::uint8_t>, labels));
   [[nodiscard]] std::size_t count() const noexcept { return labels.size(); }
 };
 
@@ -80,7 +81,9 @@ struct Split {
 /// Softmax regression: w is D x lanes (input-major, lanes >= classes padded with zeros).
 struct Model {
   BOOST_HANA_DEFINE_STRUCT(Model, (std::vector<float>, w), (std::vector<float>, b));
-  static Model zeros() { return Model{std::vector<float>(pixels * lanes, 0.0f), std::vector<float>(lanes, 0.0f)}; }
+  static Model zeros() {
+    return Model{std::vector<float>(pixels * lanes, 0.0f), std::vector<float>(lanes, 0.0f)};
+  }
 };
 
 /// One configuration of the sweep and what it reached.
@@ -93,8 +96,9 @@ struct Fit {
 };
 
 struct Scores {
+  // confusion[truth * C + predicted] counts the test images.
   BOOST_HANA_DEFINE_STRUCT(Scores, (double, accuracy), (std::vector<double>, per_class),
-                           (std::vector<std::uint32_t>, confusion));  // confusion[true*C + predicted]
+                           (std::vector<std::uint32_t>, confusion));
 };
 
 // ----------------------------------------------------------------------------------- loading
@@ -127,14 +131,15 @@ class gz_file {
       if (r < 0) {
         int code = 0;
         const char* msg = gzerror(f_, &code);
-        fail(std::string("is damaged: ") + (msg != nullptr ? msg : "gzip error") + " while reading " + what);
+        fail(std::string("is damaged: ") + (msg != nullptr ? msg : "gzip error") +
+             " while reading " + what);
       }
       if (r == 0) break;
       got += static_cast<std::size_t>(r);
     }
     if (got < n) {
-      fail("is truncated: " + std::string(what) + " needs " + std::to_string(n) + " bytes, the file has " +
-           std::to_string(got));
+      fail("is truncated: " + std::string(what) + " needs " + std::to_string(n) +
+           " bytes, the file has " + std::to_string(got));
     }
   }
   std::uint32_t big_endian_u32(const char* what) {
@@ -169,31 +174,33 @@ inline std::string hex_magic(std::uint32_t m) {
 /// them: the IDX magic numbers (2051, 2049), 28x28 images, as many labels as images, labels
 /// 0-9, no truncation, nothing after the last record. limit > 0 reads only the first
 /// `limit` records. Throws data_error naming the file and the problem.
-inline Images load_idx(const std::filesystem::path& dir, const std::string& prefix, std::size_t limit = 0) {
+inline Images load_idx(const std::filesystem::path& dir, const std::string& prefix,
+                       std::size_t limit = 0) {
   const auto image_path = dir / (prefix + "-images-idx3-ubyte.gz");
   const auto label_path = dir / (prefix + "-labels-idx1-ubyte.gz");
   detail::gz_file img(image_path), lab(label_path);
 
   const auto im = img.big_endian_u32("the magic number");
   if (im != image_magic) {
-    img.fail("is not an IDX image file: magic number " + detail::hex_magic(im) + " (" + std::to_string(im) +
-             "), expected " + detail::hex_magic(image_magic) + " (2051)");
+    img.fail("is not an IDX image file: magic number " + detail::hex_magic(im) + " (" +
+             std::to_string(im) + "), expected " + detail::hex_magic(image_magic) + " (2051)");
   }
   const auto count = img.big_endian_u32("the image count");
   const auto rows = img.big_endian_u32("the row count");
   const auto cols = img.big_endian_u32("the column count");
   if (rows != side || cols != side) {
-    img.fail("holds " + std::to_string(rows) + "x" + std::to_string(cols) + " images, expected 28x28");
+    img.fail("holds " + std::to_string(rows) + "x" + std::to_string(cols) +
+             " images, expected 28x28");
   }
   const auto lm = lab.big_endian_u32("the magic number");
   if (lm != label_magic) {
-    lab.fail("is not an IDX label file: magic number " + detail::hex_magic(lm) + " (" + std::to_string(lm) +
-             "), expected " + detail::hex_magic(label_magic) + " (2049)");
+    lab.fail("is not an IDX label file: magic number " + detail::hex_magic(lm) + " (" +
+             std::to_string(lm) + "), expected " + detail::hex_magic(label_magic) + " (2049)");
   }
   const auto label_count = lab.big_endian_u32("the label count");
   if (label_count != count) {
-    lab.fail("has " + std::to_string(label_count) + " labels but " + image_path.filename().string() + " has " +
-             std::to_string(count) + " images");
+    lab.fail("has " + std::to_string(label_count) + " labels but " +
+             image_path.filename().string() + " has " + std::to_string(count) + " images");
   }
 
   const std::size_t n = limit > 0 ? std::min<std::size_t>(limit, count) : count;
@@ -206,8 +213,10 @@ inline Images load_idx(const std::filesystem::path& dir, const std::string& pref
            ("the pixels of " + std::to_string(n) + " images").c_str());
   lab.read(out.labels.data(), out.labels.size(), ("" + std::to_string(n) + " labels").c_str());
   if (n == count) {
-    if (img.has_more()) img.fail("has data after its last image (the header says " + std::to_string(count) + ")");
-    if (lab.has_more()) lab.fail("has data after its last label (the header says " + std::to_string(count) + ")");
+    if (img.has_more())
+      img.fail("has data after its last image (the header says " + std::to_string(count) + ")");
+    if (lab.has_more())
+      lab.fail("has data after its last label (the header says " + std::to_string(count) + ")");
   }
   for (std::size_t i = 0; i < n; ++i) {
     if (out.labels[i] >= classes) {
@@ -233,7 +242,8 @@ inline std::string fingerprint(const std::filesystem::path& dir) {
       continue;
     }
     const auto time = std::filesystem::last_write_time(path, ec);
-    out += " " + std::to_string(size) + " " + std::to_string(time.time_since_epoch().count()) + "\n";
+    out +=
+        " " + std::to_string(size) + " " + std::to_string(time.time_since_epoch().count()) + "\n";
   }
   return out;
 }
@@ -246,7 +256,8 @@ inline Features normalise(const Images& im) {
   f.n = im.count();
   f.x.resize(im.pixels.size());
   constexpr float scale = 1.0f / 255.0f;
-  for (std::size_t i = 0; i < im.pixels.size(); ++i) f.x[i] = static_cast<float>(im.pixels[i]) * scale;
+  for (std::size_t i = 0; i < im.pixels.size(); ++i)
+    f.x[i] = static_cast<float>(im.pixels[i]) * scale;
   f.y = im.labels;
   return f;
 }
@@ -255,9 +266,11 @@ inline Features normalise(const Images& im) {
 /// validation set and the rest the training set.
 inline Split split(const Features& all, double val_fraction, std::uint64_t seed) {
   if (!(val_fraction > 0.0 && val_fraction < 1.0)) {
-    throw std::invalid_argument("val_fraction must lie strictly between 0 and 1, got " + std::to_string(val_fraction));
+    throw std::invalid_argument("val_fraction must lie strictly between 0 and 1, got " +
+                                std::to_string(val_fraction));
   }
-  if (all.n < 2) throw std::invalid_argument("cannot split " + std::to_string(all.n) + " example(s)");
+  if (all.n < 2)
+    throw std::invalid_argument("cannot split " + std::to_string(all.n) + " example(s)");
   std::vector<std::size_t> order(all.n);
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::mt19937_64 rng(seed);
@@ -365,7 +378,8 @@ inline Fit train(const Split& data, const train_settings& s, const train_callbac
     for (std::size_t start = 0; start < tr.n; start += batch) {
       if (cb.stop_requested && cb.stop_requested()) {
         throw std::runtime_error("stopped in epoch " + std::to_string(epoch + 1) + " after " +
-                                 std::to_string(done) + " of " + std::to_string(total) + " batches");
+                                 std::to_string(done) + " of " + std::to_string(total) +
+                                 " batches");
       }
       const std::size_t end = std::min(tr.n, start + batch);
       std::fill(grad.begin(), grad.end(), 0.0f);
@@ -416,7 +430,8 @@ inline const Fit& best_of(const std::vector<Fit>& fits) {
 
 inline Scores evaluate(const Model& m, const Images& test) {
   const Features f = normalise(test);
-  Scores s{0.0, std::vector<double>(classes, 0.0), std::vector<std::uint32_t>(classes * classes, 0)};
+  Scores s{0.0, std::vector<double>(classes, 0.0),
+           std::vector<std::uint32_t>(classes * classes, 0)};
   std::vector<std::size_t> per(classes, 0);
   std::size_t right = 0;
   for (std::size_t i = 0; i < f.n; ++i) {
@@ -427,7 +442,9 @@ inline Scores evaluate(const Model& m, const Images& test) {
     right += truth == guess;
   }
   for (std::size_t c = 0; c < classes; ++c) {
-    s.per_class[c] = per[c] == 0 ? 0.0 : static_cast<double>(s.confusion[c * classes + c]) / static_cast<double>(per[c]);
+    s.per_class[c] = per[c] == 0 ? 0.0
+                                 : static_cast<double>(s.confusion[c * classes + c]) /
+                                       static_cast<double>(per[c]);
   }
   s.accuracy = f.n == 0 ? 0.0 : static_cast<double>(right) / static_cast<double>(f.n);
   return s;
@@ -448,7 +465,8 @@ inline void put_f32(std::string& out, float f) {
 }
 inline std::uint32_t get_u32(const std::string& in, std::size_t at) {
   std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= std::uint32_t{static_cast<unsigned char>(in[at + static_cast<std::size_t>(i)])} << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= std::uint32_t{static_cast<unsigned char>(in[at + static_cast<std::size_t>(i)])} << (8 * i);
   return v;
 }
 inline float get_f32(const std::string& in, std::size_t at) {
@@ -480,15 +498,17 @@ inline std::size_t write_model(const Model& m, const std::filesystem::path& path
   tmp += ".tmp-" + std::to_string(::getpid());
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) {
-    throw std::runtime_error("cannot write the model to " + tmp.string() + ": " + std::strerror(errno));
+    throw std::runtime_error("cannot write the model to " + tmp.string() + ": " +
+                             std::strerror(errno));
   }
-  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0 &&
-                  ::fsync(fileno(f)) == 0;
+  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() &&
+                  std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
   const int err = errno;
   std::fclose(f);
   if (!ok) {
     std::filesystem::remove(tmp);
-    throw std::runtime_error("cannot write the model to " + tmp.string() + ": " + std::strerror(err));
+    throw std::runtime_error("cannot write the model to " + tmp.string() + ": " +
+                             std::strerror(err));
   }
   std::filesystem::rename(tmp, path);
   return bytes.size();
@@ -504,18 +524,20 @@ inline Model read_model(const std::filesystem::path& path) {
     throw data_error("model file " + path.string() + " is not a TFSMX1 model (wrong magic)");
   }
   if (detail::get_u32(bytes, 8) != classes || detail::get_u32(bytes, 12) != pixels) {
-    throw data_error("model file " + path.string() + " is for " + std::to_string(detail::get_u32(bytes, 8)) +
-                     " classes and " + std::to_string(detail::get_u32(bytes, 12)) + " inputs, expected 10 and 784");
+    throw data_error("model file " + path.string() + " is for " +
+                     std::to_string(detail::get_u32(bytes, 8)) + " classes and " +
+                     std::to_string(detail::get_u32(bytes, 12)) + " inputs, expected 10 and 784");
   }
   if (bytes.size() != expected) {
-    throw data_error("model file " + path.string() + " has " + std::to_string(bytes.size()) + " bytes, expected " +
-                     std::to_string(expected));
+    throw data_error("model file " + path.string() + " has " + std::to_string(bytes.size()) +
+                     " bytes, expected " + std::to_string(expected));
   }
   Model m = Model::zeros();
   std::size_t at = 16;
   for (std::size_t c = 0; c < classes; ++c, at += 4) m.b[c] = detail::get_f32(bytes, at);
   for (std::size_t c = 0; c < classes; ++c) {
-    for (std::size_t k = 0; k < pixels; ++k, at += 4) m.w[k * lanes + c] = detail::get_f32(bytes, at);
+    for (std::size_t k = 0; k < pixels; ++k, at += 4)
+      m.w[k * lanes + c] = detail::get_f32(bytes, at);
   }
   return m;
 }

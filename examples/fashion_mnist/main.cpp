@@ -1,7 +1,7 @@
 // The flagship: Fashion-MNIST, from the IDX files to an exported softmax-regression model,
 // through a parallel hyperparameter sweep and a quality gate (the steps: pipeline.hpp).
 //
-//   fashion-mnist run                                  # the whole pipeline, recorded in ./.typeflow
+//   fashion-mnist run                 # the whole pipeline, recorded in ./.typeflow
 //   fashion-mnist run --param epochs=3 --param learning_rates=0.1,0.3
 //   fashion-mnist runs | show latest | compare A B | retry RUN | run --only evaluate
 #include "pipeline.hpp"

@@ -64,13 +64,13 @@ inline void define(tyf::pipeline& p) {
   //    directory name says nothing of what is in it: data-files (never cached) lists each
   //    file's size and modification time, so new files mean new keys and a fresh load. The
   //    training set is large and cheap to read again: kept out of the store (see above).
-  auto files = p.step("data-files", [](const std::string& dir) { return fingerprint(dir); }, data_dir)
-                   .cache(false);
-  auto train_images = p.step("load-train", [](const std::string& dir, const std::string&, int limit) {
-    return load_idx(dir, "train", static_cast<std::size_t>(limit));
+  auto files = p.step("data-files", [](const std::string& dir) { return fingerprint(dir); },
+                      data_dir).cache(false);
+  auto train_images = p.step("load-train", [](const std::string& dir, const std::string&, int n) {
+    return load_idx(dir, "train", static_cast<std::size_t>(n));
   }, data_dir, files, train_limit).persist(false);
-  auto test_images = p.step("load-test", [](const std::string& dir, const std::string&, int limit) {
-    return load_idx(dir, "t10k", static_cast<std::size_t>(limit));
+  auto test_images = p.step("load-test", [](const std::string& dir, const std::string&, int n) {
+    return load_idx(dir, "t10k", static_cast<std::size_t>(n));
   }, data_dir, files, test_limit);
 
   // 2. Normalise and 3. split; both make 188 MB of floats, kept out of the store.
@@ -82,7 +82,8 @@ inline void define(tyf::pipeline& p) {
 
   // 4. The sweep: one training per (learning rate, L2) pair, in parallel, each with its own
   //    status, metrics (train[0], train[1], ...) and progress.
-  auto configs = p.step("configs", [](const std::vector<double>& lrs, const std::vector<double>& l2s) {
+  using doubles = std::vector<double>;
+  auto configs = p.step("configs", [](const doubles& lrs, const doubles& l2s) {
     return tyf::grid(lrs, l2s);
   }, learning_rates, l2);
   auto fits = p.map("train", [](std::tuple<double, double> config, const Split& data, int n_epochs,
@@ -129,7 +130,8 @@ inline void define(tyf::pipeline& p) {
   auto verdict = p.step("quality", [](const Scores& s, double bar) {
     return std::pair<double, double>{s.accuracy, bar};
   }, scores, min_accuracy);
-  auto gate = p.require(verdict, [](const std::pair<double, double>& v) { return v.first >= v.second; },
+  using bar = std::pair<double, double>;  // (test accuracy, min_accuracy)
+  auto gate = p.require(verdict, [](const bar& v) { return v.first >= v.second; },
                         "test accuracy >= min_accuracy");
 
   // 8. Export, only past the gate; always written (not cached), atomically.

@@ -58,10 +58,12 @@ inline int pipeline_main(int argc, char** argv, typeflow::pipeline& p) {
     const auto t0 = std::chrono::steady_clock::now();
     tyf::store st{opts.store_path() ? *opts.store_path() : tyf::store::default_path()};
     auto r = st.run(p, opts);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!quiet) {
       for (const auto* s : r.steps()) {
-        std::printf("  %-14s %s\n", std::string(s->name).c_str(), std::string(tyf::to_string(s->status)).c_str());
+        std::printf("  %-14s %s\n", std::string(s->name).c_str(),
+                    std::string(tyf::to_string(s->status)).c_str());
       }
       for (const auto& m : r.metrics()) {
         std::printf("  %s %s[%lld] = %.4f\n", m.step.c_str(), m.name.c_str(),

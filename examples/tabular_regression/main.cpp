@@ -28,7 +28,8 @@ namespace tyf = typeflow;
 
 // Types that the store keeps are adapted with Boost.Hana: that gives them a codec.
 struct Table {  // n rows of d features (row-major) and a target
-  BOOST_HANA_DEFINE_STRUCT(Table, (std::size_t, d), (std::vector<double>, x), (std::vector<double>, y));
+  BOOST_HANA_DEFINE_STRUCT(Table, (std::size_t, d), (std::vector<double>, x),
+                           (std::vector<double>, y));
   [[nodiscard]] std::size_t n() const { return y.size(); }
 };
 struct Split {
@@ -64,7 +65,8 @@ Table generate(int rows, int features, double noise, int seed) {
   return t;
 }
 
-Table rows_of(const Table& t, const std::vector<std::size_t>& idx, std::size_t from, std::size_t to) {
+Table rows_of(const Table& t, const std::vector<std::size_t>& idx, std::size_t from,
+              std::size_t to) {
   Table out{t.d, {}, {}};
   for (std::size_t i = from; i < to; ++i) {
     out.x.insert(out.x.end(), t.x.begin() + static_cast<std::ptrdiff_t>(idx[i] * t.d),
@@ -82,7 +84,8 @@ Split split(const Table& t, double test_fraction, int seed) {
   for (std::size_t i = idx.size(); i-- > 1;) std::swap(idx[i], idx[rng() % (i + 1)]);
   const auto n_test = static_cast<std::size_t>(static_cast<double>(t.n()) * test_fraction);
   const auto n_val = n_test;
-  if (n_test == 0 || 2 * n_test >= t.n()) throw std::invalid_argument("test_fraction leaves no data to train on");
+  if (n_test == 0 || 2 * n_test >= t.n())
+    throw std::invalid_argument("test_fraction leaves no data to train on");
   return Split{rows_of(t, idx, 2 * n_test, t.n()), rows_of(t, idx, n_test, n_test + n_val),
                rows_of(t, idx, 0, n_test)};
 }
@@ -93,7 +96,8 @@ Scaler fit_scaler(const Table& train) {
     for (std::size_t j = 0; j < train.d; ++j) s.mean[j] += train.x[i * train.d + j];
   for (auto& m : s.mean) m /= static_cast<double>(train.n());
   for (std::size_t i = 0; i < train.n(); ++i)
-    for (std::size_t j = 0; j < train.d; ++j) s.scale[j] += std::pow(train.x[i * train.d + j] - s.mean[j], 2);
+    for (std::size_t j = 0; j < train.d; ++j)
+      s.scale[j] += std::pow(train.x[i * train.d + j] - s.mean[j], 2);
   for (auto& v : s.scale) v = std::sqrt(v / static_cast<double>(train.n())) + 1e-12;
   return s;
 }
@@ -134,7 +138,8 @@ Fit fit_ridge(double ridge, const Table& train, const Table& validation, const S
     std::size_t piv = col;
     for (std::size_t r = col + 1; r < d; ++r)
       if (std::abs(a[r * (d + 1) + col]) > std::abs(a[piv * (d + 1) + col])) piv = r;
-    if (std::abs(a[piv * (d + 1) + col]) < 1e-12) throw std::runtime_error("singular system: raise ridge");
+    if (std::abs(a[piv * (d + 1) + col]) < 1e-12)
+      throw std::runtime_error("singular system: raise ridge");
     for (std::size_t c = 0; c <= d; ++c) std::swap(a[col * (d + 1) + c], a[piv * (d + 1) + c]);
     for (std::size_t r = 0; r < d; ++r) {
       if (r == col) continue;
@@ -156,7 +161,8 @@ std::string export_model(const Fit& f, const Scaler& s, const std::string& path)
     out.precision(17);
     out << "# ridge regression: y = bias + sum_j w_j * (x_j - mean_j) / scale_j\n"
         << "ridge " << f.ridge << "\nbias " << f.bias << "\n";
-    for (std::size_t j = 0; j < f.w.size(); ++j) out << "feature " << j << ' ' << f.w[j] << ' ' << s.mean[j] << ' ' << s.scale[j] << '\n';
+    for (std::size_t j = 0; j < f.w.size(); ++j)
+      out << "feature " << j << ' ' << f.w[j] << ' ' << s.mean[j] << ' ' << s.scale[j] << '\n';
     if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
   }
   std::filesystem::rename(tmp, path);
@@ -170,7 +176,8 @@ int main(int argc, char** argv) {
   // Parameters: typed, with defaults and constraints; set with --param NAME=VALUE.
   auto rows = p.param<int>("rows", 2000).range(50, 10'000'000).describe("rows to generate");
   auto features = p.param<int>("features", 8).range(1, 200);
-  auto noise = p.param<double>("noise", 0.5).range(0.0, 100.0).describe("std dev of the target noise");
+  auto noise =
+      p.param<double>("noise", 0.5).range(0.0, 100.0).describe("std dev of the target noise");
   auto seed = p.param<int>("seed", 7);
   auto test_fraction = p.param<double>("test_fraction", 0.2).range(0.05, 0.45);
   auto ridges = p.param<std::vector<double>>("ridge", {0.0, 1.0, 10.0, 100.0}).range(0.0, 1e9)
@@ -190,15 +197,20 @@ int main(int argc, char** argv) {
     return *std::min_element(all.begin(), all.end(),
                              [](const Fit& a, const Fit& b) { return a.val_rmse < b.val_rmse; });
   }, fits);
-  auto scores = p.step("evaluate", [](const Fit& f, const Scaler& s, const Split& parts, tyf::context& ctx) {
-    Scores sc = score(f, s, parts.test);
-    ctx.log_metric("test_rmse", sc.rmse);
-    ctx.log_metric("test_r2", sc.r2);
-    return sc;
-  }, best, scaler, parts);
+  auto scores = p.step(
+      "evaluate",
+      [](const Fit& f, const Scaler& s, const Split& parts, tyf::context& ctx) {
+        Scores sc = score(f, s, parts.test);
+        ctx.log_metric("test_rmse", sc.rmse);
+        ctx.log_metric("test_r2", sc.r2);
+        return sc;
+      },
+      best, scaler, parts);
   // The quality gate: the run fails here, before export, when the fit is poor.
   auto gate = p.require(scores, [](const Scores& s) { return s.r2 >= 0.9; }, "test R^2 >= 0.9");
-  p.step("export", export_model, best, scaler, model_path).after(gate).cache(false);  // always written
+  p.step("export", export_model, best, scaler, model_path)
+      .after(gate)
+      .cache(false); // always written
 
   return typeflow_examples::pipeline_main(argc, argv, p);
 }

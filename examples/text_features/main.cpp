@@ -35,20 +35,23 @@ struct Corpus {  // documents and their topic (an index into `topics`)
   BOOST_HANA_DEFINE_STRUCT(Corpus, (std::vector<std::string>, text), (std::vector<int>, label));
 };
 struct Tokens {
-  BOOST_HANA_DEFINE_STRUCT(Tokens, (std::vector<std::vector<std::string>>, docs), (std::vector<int>, label));
+  BOOST_HANA_DEFINE_STRUCT(Tokens, (std::vector<std::vector<std::string>>, docs),
+                           (std::vector<int>, label));
 };
 struct Split {
   BOOST_HANA_DEFINE_STRUCT(Split, (Tokens, train), (Tokens, validation), (Tokens, test));
 };
 struct Matrix {  // dense TF-IDF rows (the vocabulary is small), one per document
-  BOOST_HANA_DEFINE_STRUCT(Matrix, (std::size_t, width), (std::vector<double>, x), (std::vector<int>, label));
+  BOOST_HANA_DEFINE_STRUCT(Matrix, (std::size_t, width), (std::vector<double>, x),
+                           (std::vector<int>, label));
   [[nodiscard]] std::size_t rows() const { return label.size(); }
 };
 struct Features {
   BOOST_HANA_DEFINE_STRUCT(Features, (Matrix, train), (Matrix, validation), (Matrix, test));
 };
 struct Vocabulary {
-  BOOST_HANA_DEFINE_STRUCT(Vocabulary, (std::vector<std::string>, words), (std::vector<double>, idf));
+  BOOST_HANA_DEFINE_STRUCT(Vocabulary, (std::vector<std::string>, words),
+                           (std::vector<double>, idf));
 };
 struct Model {  // multinomial naive Bayes on TF-IDF weights: log P(topic), log P(word | topic)
   BOOST_HANA_DEFINE_STRUCT(Model, (double, alpha), (std::vector<double>, log_prior),
@@ -61,10 +64,14 @@ struct Model {  // multinomial naive Bayes on TF-IDF weights: log P(topic), log 
 /// topic as noise (so the task is not trivial).
 Corpus corpus(int documents, int seed) {
   const std::vector<std::vector<std::string>> words = {
-      {"match", "goal", "team", "coach", "league", "striker", "referee", "season", "score", "stadium"},
-      {"recipe", "oven", "garlic", "simmer", "flour", "butter", "sauce", "bake", "pepper", "kitchen"},
-      {"compiler", "kernel", "thread", "memory", "cache", "server", "binary", "debugger", "network", "code"}};
-  const std::vector<std::string> filler = {"the", "a", "was", "after", "with", "really", "new", "today", "and", "of"};
+      {"match", "goal", "team", "coach", "league", "striker", "referee", "season", "score",
+       "stadium"},
+      {"recipe", "oven", "garlic", "simmer", "flour", "butter", "sauce", "bake", "pepper",
+       "kitchen"},
+      {"compiler", "kernel", "thread", "memory", "cache", "server", "binary", "debugger", "network",
+       "code"}};
+  const std::vector<std::string> filler = {"the",    "a",   "was",   "after", "with",
+                                           "really", "new", "today", "and",   "of"};
   std::mt19937_64 rng(static_cast<std::uint64_t>(seed));
   Corpus c;
   for (int i = 0; i < documents; ++i) {
@@ -169,7 +176,8 @@ int classify(const Model& m, const double* row, std::size_t width) {
 
 double accuracy(const Model& m, const Matrix& x) {
   std::size_t right = 0;
-  for (std::size_t i = 0; i < x.rows(); ++i) right += classify(m, &x.x[i * x.width], x.width) == x.label[i];
+  for (std::size_t i = 0; i < x.rows(); ++i)
+    right += classify(m, &x.x[i * x.width], x.width) == x.label[i];
   return static_cast<double>(right) / static_cast<double>(std::max<std::size_t>(x.rows(), 1));
 }
 
@@ -185,8 +193,10 @@ Model fit_naive_bayes(double alpha, const Features& f) {
   for (std::size_t c = 0; c < k; ++c) {
     double total = 0;
     for (std::size_t j = 0; j < w; ++j) total += m.log_likelihood[c * w + j];
-    for (std::size_t j = 0; j < w; ++j) m.log_likelihood[c * w + j] = std::log(m.log_likelihood[c * w + j] / total);
-    m.log_prior[c] = std::log((m.log_prior[c] + 1.0) / (static_cast<double>(f.train.rows()) + static_cast<double>(k)));
+    for (std::size_t j = 0; j < w; ++j)
+      m.log_likelihood[c * w + j] = std::log(m.log_likelihood[c * w + j] / total);
+    m.log_prior[c] = std::log((m.log_prior[c] + 1.0) /
+                              (static_cast<double>(f.train.rows()) + static_cast<double>(k)));
   }
   m.val_accuracy = accuracy(m, f.validation);
   return m;
@@ -198,13 +208,15 @@ std::string export_model(const Model& m, const Vocabulary& v, const std::string&
   {
     std::ofstream out(tmp);
     out.precision(10);
-    out << "# naive Bayes on TF-IDF; per word: word idf log P(word|topic) for each topic\nalpha " << m.alpha
-        << "\ntopics";
-    for (std::size_t c = 0; c < topics.size(); ++c) out << ' ' << topics[c] << ':' << m.log_prior[c];
+    out << "# naive Bayes on TF-IDF; per word: word idf log P(word|topic) for each topic\nalpha "
+        << m.alpha << "\ntopics";
+    for (std::size_t c = 0; c < topics.size(); ++c)
+      out << ' ' << topics[c] << ':' << m.log_prior[c];
     out << '\n';
     for (std::size_t j = 0; j < v.words.size(); ++j) {
       out << v.words[j] << ' ' << v.idf[j];
-      for (std::size_t c = 0; c < topics.size(); ++c) out << ' ' << m.log_likelihood[c * v.words.size() + j];
+      for (std::size_t c = 0; c < topics.size(); ++c)
+        out << ' ' << m.log_likelihood[c * v.words.size() + j];
       out << '\n';
     }
     if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
@@ -219,7 +231,8 @@ int main(int argc, char** argv) {
   tyf::pipeline p{"text-features"};
   auto documents = p.param<int>("documents", 1500).range(30, 1'000'000);
   auto seed = p.param<int>("seed", 3);
-  auto min_count = p.param<int>("min_count", 2).range(1, 1000).describe("least document frequency of a word");
+  auto min_count =
+      p.param<int>("min_count", 2).range(1, 1000).describe("least document frequency of a word");
   auto alphas = p.param<std::vector<double>>("alpha", {0.01, 0.1, 1.0}).range(1e-9, 100.0)
                     .describe("Laplace smoothing strengths to sweep");
   auto model_path = p.param<std::string>("model_path", "text-model.txt");
@@ -237,17 +250,24 @@ int main(int argc, char** argv) {
     ctx.log_metric("val_accuracy", m.val_accuracy);
     return m;
   }, alphas, features);
-  auto best = p.step("pick-best", [](const std::vector<Model>& all) {
-    return *std::max_element(all.begin(), all.end(),
-                             [](const Model& a, const Model& b) { return a.val_accuracy < b.val_accuracy; });
-  }, models);
+  auto best = p.step(
+      "pick-best",
+      [](const std::vector<Model>& all) {
+        return *std::max_element(all.begin(), all.end(), [](const Model& a, const Model& b) {
+          return a.val_accuracy < b.val_accuracy;
+        });
+      },
+      models);
   auto test_accuracy = p.step("evaluate", [](const Model& m, const Features& f, tyf::context& ctx) {
     const double acc = accuracy(m, f.test);
     ctx.log_metric("test_accuracy", acc);
     return acc;
   }, best, features);
-  auto gate = p.require(test_accuracy, [](double acc) { return acc >= 0.9; }, "test accuracy >= 0.9");
-  p.step("export", export_model, best, vocab, model_path).after(gate).cache(false);  // always written
+  auto gate = p.require(
+      test_accuracy, [](double acc) { return acc >= 0.9; }, "test accuracy >= 0.9");
+  p.step("export", export_model, best, vocab, model_path)
+      .after(gate)
+      .cache(false); // always written
 
   return typeflow_examples::pipeline_main(argc, argv, p);
 }

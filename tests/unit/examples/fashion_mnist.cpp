@@ -33,7 +33,9 @@ void put_be(std::vector<std::uint8_t>& out, std::uint32_t v) {
 void write_gz(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
   gzFile f = gzopen(path.c_str(), "wb");
   REQUIRE(f != nullptr);
-  if (!bytes.empty()) REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
+  if (!bytes.empty())
+    REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) ==
+            static_cast<int>(bytes.size()));
   REQUIRE(gzclose(f) == Z_OK);
 }
 
@@ -49,13 +51,15 @@ struct idx_spec {
 
 /// Images whose class c is a bright horizontal band at rows 2c..2c+1 on faint noise: easy
 /// to learn, so a correct trainer reaches (almost) 100 %.
-void write_set(const fs::path& dir, const std::string& prefix, const std::vector<std::uint8_t>& labels,
-               const idx_spec& spec = {}, std::uint32_t seed = 7) {
+void write_set(const fs::path& dir, const std::string& prefix,
+               const std::vector<std::uint8_t>& labels, const idx_spec& spec = {},
+               std::uint32_t seed = 7) {
   fs::create_directories(dir);
   std::mt19937 rng(seed);
   std::vector<std::uint8_t> img, lab;
   put_be(img, spec.image_magic);
-  put_be(img, spec.image_count_in_header ? spec.image_count_in_header : static_cast<std::uint32_t>(labels.size()));
+  put_be(img, spec.image_count_in_header ? spec.image_count_in_header
+                                         : static_cast<std::uint32_t>(labels.size()));
   put_be(img, spec.rows);
   put_be(img, spec.cols);
   for (auto label : labels) {
@@ -69,7 +73,8 @@ void write_set(const fs::path& dir, const std::string& prefix, const std::vector
   img.resize(img.size() - spec.drop_pixel_bytes);
   img.insert(img.end(), spec.extra_pixel_bytes, 0);
   put_be(lab, spec.label_magic);
-  put_be(lab, spec.label_count_in_header ? spec.label_count_in_header : static_cast<std::uint32_t>(labels.size()));
+  put_be(lab, spec.label_count_in_header ? spec.label_count_in_header
+                                         : static_cast<std::uint32_t>(labels.size()));
   for (auto label : labels) {
     lab.push_back(label < 10 ? static_cast<std::uint8_t>((label + spec.label_shift) % 10) : label);
   }
@@ -143,13 +148,15 @@ TEST_CASE("load_idx names the file and the problem of bad input", "[examples][fa
     idx_spec bad;
     bad.rows = bad.cols = 32;
     write_set(dir.path(), "train", labels, bad);
-    CHECK_THAT(load_error(dir.path()), Contains(images) && Contains("32x32") && Contains("expected 28x28"));
+    CHECK_THAT(load_error(dir.path()),
+               Contains(images) && Contains("32x32") && Contains("expected 28x28"));
   }
   SECTION("different counts of images and labels") {
     idx_spec bad;
     bad.label_count_in_header = 11;
     write_set(dir.path(), "train", labels, bad);
-    CHECK_THAT(load_error(dir.path()), Contains(label_file) && Contains("has 11 labels") && Contains("12 images"));
+    CHECK_THAT(load_error(dir.path()),
+               Contains(label_file) && Contains("has 11 labels") && Contains("12 images"));
   }
   SECTION("a label outside 0-9") {
     auto wrong = labels;
@@ -170,7 +177,8 @@ TEST_CASE("load_idx names the file and the problem of bad input", "[examples][fa
     fs::resize_file(images, size / 2);
     const auto what = load_error(dir.path());
     CHECK_THAT(what, Contains(images));
-    CHECK((what.find("truncated") != std::string::npos || what.find("damaged") != std::string::npos));
+    CHECK(
+        (what.find("truncated") != std::string::npos || what.find("damaged") != std::string::npos));
   }
   SECTION("data after the last image") {
     idx_spec bad;
@@ -185,12 +193,14 @@ TEST_CASE("load_idx names the file and the problem of bad input", "[examples][fa
   }
 }
 
-TEST_CASE("normalise maps pixels to [0, 1] and split is seeded and complete", "[examples][fashion]") {
+TEST_CASE("normalise maps pixels to [0, 1] and split is seeded and complete",
+          "[examples][fashion]") {
   fashion::Images im;
   im.rows = im.cols = 28;
   im.labels = cycling_labels(50);
   im.pixels.resize(50 * 784);
-  for (std::size_t i = 0; i < im.pixels.size(); ++i) im.pixels[i] = static_cast<std::uint8_t>(i % 256);
+  for (std::size_t i = 0; i < im.pixels.size(); ++i)
+    im.pixels[i] = static_cast<std::uint8_t>(i % 256);
   for (std::size_t j = 0; j < 50; ++j) im.pixels[j * 784] = static_cast<std::uint8_t>(j);  // an id
   auto f = fashion::normalise(im);
   REQUIRE(f.n == 50);
@@ -297,13 +307,15 @@ TEST_CASE("the model file round-trips, is written atomically and is checked when
   typeflow::test::temp_dir dir;
   auto m = fashion::Model::zeros();
   for (std::size_t k = 0; k < fashion::pixels; ++k) {
-    for (std::size_t c = 0; c < fashion::classes; ++c) m.w[k * fashion::lanes + c] = static_cast<float>(k) - 0.5f * static_cast<float>(c);
+    for (std::size_t c = 0; c < fashion::classes; ++c)
+      m.w[k * fashion::lanes + c] = static_cast<float>(k) - 0.5f * static_cast<float>(c);
   }
   for (std::size_t c = 0; c < fashion::classes; ++c) m.b[c] = 0.25f * static_cast<float>(c);
   const auto path = dir.path() / "sub" / "model.bin";
   CHECK(fashion::write_model(m, path) == 16 + 4 * (10 + 7840));
   CHECK(fs::file_size(path) == 16 + 4 * (10 + 7840));
-  CHECK(std::distance(fs::directory_iterator(path.parent_path()), fs::directory_iterator{}) == 1);  // no temp left
+  CHECK(std::distance(fs::directory_iterator(path.parent_path()), fs::directory_iterator{}) ==
+        1); // no temp left
   auto back = fashion::read_model(path);
   CHECK(back.w == m.w);
   CHECK(back.b == m.b);
