@@ -186,6 +186,8 @@ class cron_expr {
   [[nodiscard]] std::string_view text() const noexcept { return text_; }
 
  private:
+  cron_expr() = default;  // only parse() makes one
+
   std::string text_;
   std::uint64_t minutes_ = 0;
   std::uint32_t hours_ = 0;
