@@ -4,11 +4,12 @@
 //   fashion-mnist run                 # the whole pipeline, recorded in ./.typeflow
 //   fashion-mnist run --param epochs=3 --param learning_rates=0.1,0.3
 //   fashion-mnist runs | show latest | compare A B | retry RUN | run --only evaluate
+#include <typeflow/cli.hpp>
+
 #include "pipeline.hpp"
-#include "pipeline_main.hpp"
 
 int main(int argc, char** argv) {
   typeflow::pipeline p{"fashion-mnist"};
   fashion::define(p);
-  return typeflow_examples::pipeline_main(argc, argv, p);
+  return typeflow::main(argc, argv, p);
 }

@@ -23,9 +23,8 @@
 #include <vector>
 
 #include <boost/hana/define_struct.hpp>
+#include <typeflow/cli.hpp>  // typeflow::main: the program is its pipeline's command line
 #include <typeflow/typeflow.hpp>
-
-#include "pipeline_main.hpp"  // typeflow::main, or its stand-in while the CLI is being written
 
 namespace tyf = typeflow;
 
@@ -269,5 +268,5 @@ int main(int argc, char** argv) {
       .after(gate)
       .cache(false); // always written
 
-  return typeflow_examples::pipeline_main(argc, argv, p);
+  return typeflow::main(argc, argv, p);
 }
