@@ -212,8 +212,9 @@ class breakpoints : public observer {
 
 enum class launch_kind : std::uint8_t { run, debug, retry, copy };
 
-/// Starts one run through the store with the live view, Ctrl-C handling and --json output.
-/// Returns the exit code. Throws usage_error / run_error for input the run refused.
+/// Starts one run through the store with the live view and --json output; `outer` stops it
+/// (the caller's Ctrl-C watch). Returns the exit code. Throws usage_error / run_error for
+/// input the run refused.
 inline int launch(const pipeline& p, store& st, launch_kind kind, const std::string& origin, store_options o,
                   const run_flags& f, cli_io& io, std::stop_token outer = {}) {
   const auto mode = f.json    ? progress_mode::json
@@ -241,7 +242,6 @@ inline int launch(const pipeline& p, store& st, launch_kind kind, const std::str
   }
   o.base(ro);
   if (!f.notify_cmd.empty()) o.notify(f.notify_cmd);  // after base(): base() replaces observers
-  cli_detail::sigint_watch watch{[stop]() mutable { stop.request_stop(); }, io.signals};
   view.start();
   std::optional<stored_run> r;
   try {
@@ -624,22 +624,19 @@ inline int dispatch(int argc, char** argv, const pipeline& p, cli_io& io) {
   }
 
   // Everything below touches the store. Flags are checked before the store is opened.
-  if (run->parsed() || debug->parsed()) {
-    auto o = make_options(p, rf);
+  if (run->parsed() || debug->parsed() || copy->parsed() || retry->parsed()) {
+    auto o = make_options(p, rf, run->parsed() || debug->parsed());
+    // Ctrl-C is watched before the store (and its writer thread) starts.
+    std::stop_source stop;
+    cli_detail::sigint_watch watch{[stop]() mutable { stop.request_stop(); }, io.signals};
     store st{store_dir(store_flag)};
-    return launch(p, st, run->parsed() ? launch_kind::run : launch_kind::debug, {}, std::move(o), rf, io);
-  }
-  if (copy->parsed()) {
-    auto o = make_options(p, rf, false);
-    store st{store_dir(store_flag)};
+    if (run->parsed() || debug->parsed()) {
+      return launch(p, st, run->parsed() ? launch_kind::run : launch_kind::debug, {}, std::move(o), rf, io,
+                    stop.get_token());
+    }
     auto id = st.resolve(target);
-    return launch(p, st, launch_kind::copy, id, std::move(o), rf, io);
-  }
-  if (retry->parsed()) {
-    auto o = make_options(p, rf, false);
-    store st{store_dir(store_flag)};
-    auto id = st.resolve(target);
-    return launch(p, st, launch_kind::retry, id, std::move(o), rf, io);
+    return launch(p, st, copy->parsed() ? launch_kind::copy : launch_kind::retry, id, std::move(o), rf, io,
+                  stop.get_token());
   }
   if (runs->parsed()) {
     run_query q;

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 namespace typeflow::cli_detail {
@@ -28,7 +29,8 @@ extern "C" inline void on_sigint(int) {
 }
 
 /// While alive, SIGINT calls `first` (from the watcher thread) once, and a second SIGINT ends
-/// the process with status 130. Restores the previous handler when destroyed.
+/// the process with status 130. Create it before the threads of the run (and of the store)
+/// start; it restores the previous handler and signal mask when destroyed, on the same thread.
 class sigint_watch {
  public:
   explicit sigint_watch(std::function<void()> first, bool enabled = true) : first_(std::move(first)) {
@@ -40,9 +42,17 @@ class sigint_watch {
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
+    // SIGINT goes to the watcher thread only: this thread blocks it, and so do the threads it
+    // starts later (the run's workers, the store's); the watcher unblocks it for itself. So
+    // the handler never interrupts a worker's system call (and sanitizers deliver it at once).
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    ::pthread_sigmask(SIG_BLOCK, &block, &old_mask_);
     ::sigaction(SIGINT, &sa, &old_);
     installed_ = true;
-    watcher_ = std::thread([this] {
+    watcher_ = std::thread([this, block] {
+      ::pthread_sigmask(SIG_UNBLOCK, &block, nullptr);
       int count = 0;
       char c = 0;
       for (;;) {
@@ -65,11 +75,12 @@ class sigint_watch {
   sigint_watch& operator=(const sigint_watch&) = delete;
   ~sigint_watch() {
     if (!installed_) return;
-    ::sigaction(SIGINT, &old_, nullptr);
-    sigint_pipe.store(-1);
     const char c = 'q';
     [[maybe_unused]] auto n = ::write(fds_[1], &c, 1);
     watcher_.join();
+    ::sigaction(SIGINT, &old_, nullptr);
+    sigint_pipe.store(-1);
+    ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
     ::close(fds_[0]);
     ::close(fds_[1]);
   }
@@ -78,6 +89,7 @@ class sigint_watch {
   std::function<void()> first_;
   int fds_[2] = {-1, -1};
   struct sigaction old_ {};
+  sigset_t old_mask_{};
   bool installed_ = false;
   std::thread watcher_;
 };
