@@ -3,10 +3,14 @@
 // a run's per-step state). Small requests go to operator new; a request of 4 MiB or more gets
 // its own mapping aligned to 2 MiB and marked for transparent huge pages, so a pipeline of a
 // million steps costs a few hundred page faults and TLB misses instead of tens of thousands.
-// Elsewhere than Linux it is std::allocator.
+// A freed mapping is kept for reuse by an allocation of the same size (up to 1 GiB in all),
+// marked MADV_FREE: the kernel takes its pages back when memory runs short, and otherwise a
+// repeated run of a large pipeline reuses warm pages instead of faulting in and zeroing fresh
+// ones. Elsewhere than Linux it is std::allocator.
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <cstdint>
 #include <new>
 #include <vector>
@@ -16,6 +20,62 @@
 #endif
 
 namespace typeflow::detail {
+
+#if defined(__linux__)
+/// The process-wide store of freed huge-page mappings (sizes are multiples of 2 MiB).
+class huge_block_cache {
+ public:
+  static constexpr std::size_t limit = std::size_t{1} << 30;
+
+  /// Never destroyed: a pipeline in a static object may free its arrays after every other
+  /// static is gone. The mappings it keeps end with the process.
+  static huge_block_cache& instance() {
+    static huge_block_cache* cache = new huge_block_cache;
+    return *cache;
+  }
+  /// The most recently kept mapping of exactly `size` bytes (the warmest), or null.
+  void* take(std::size_t size) {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = count_; i-- > 0;) {
+      if (blocks_[i].size == size) {
+        void* p = blocks_[i].ptr;
+        cached_ -= size;
+        blocks_[i] = blocks_[--count_];
+        return p;
+      }
+    }
+    return nullptr;
+  }
+  /// Keeps the mapping when there is room (its pages become reclaimable); false: the caller
+  /// unmaps it.
+  bool keep(void* p, std::size_t size) {
+    std::lock_guard lock(mutex_);
+    if (count_ == max_blocks || cached_ + size > limit) return false;
+#if defined(MADV_FREE)
+    if (::madvise(p, size, MADV_FREE) != 0) return false;
+#else
+    if (::madvise(p, size, MADV_DONTNEED) != 0) return false;
+#endif
+    blocks_[count_++] = {p, size};
+    cached_ += size;
+    return true;
+  }
+  huge_block_cache(const huge_block_cache&) = delete;
+  huge_block_cache& operator=(const huge_block_cache&) = delete;
+
+ private:
+  huge_block_cache() = default;
+  struct block {
+    void* ptr = nullptr;
+    std::size_t size = 0;
+  };
+  static constexpr std::size_t max_blocks = 64;
+  std::mutex mutex_;
+  block blocks_[max_blocks];
+  std::size_t count_ = 0;
+  std::size_t cached_ = 0;
+};
+#endif
 
 template <class T>
 class big_allocator {
@@ -31,6 +91,7 @@ class big_allocator {
     const std::size_t bytes = n * sizeof(T);
     if (n <= max_size() && bytes >= threshold) {
       const std::size_t size = rounded(bytes);
+      if (void* kept = huge_block_cache::instance().take(size)) return static_cast<T*>(kept);
       // Map one huge page more than needed, then unmap the ends to align the start.
       void* raw = ::mmap(nullptr, size + huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (raw == MAP_FAILED) throw std::bad_alloc();
@@ -49,8 +110,8 @@ class big_allocator {
   void deallocate(T* p, std::size_t n) noexcept {
 #if defined(__linux__)
     const std::size_t bytes = n * sizeof(T);
-    if (bytes >= threshold) {
-      ::munmap(p, rounded(bytes));
+    if (n <= max_size() && bytes >= threshold) {
+      if (!huge_block_cache::instance().keep(p, rounded(bytes))) ::munmap(p, rounded(bytes));
       return;
     }
 #endif

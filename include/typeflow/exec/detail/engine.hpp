@@ -30,6 +30,7 @@
 #include <typeflow/exec/detail/delayed_params.hpp>
 #include <typeflow/exec/detail/resource_pool.hpp>
 #include <typeflow/exec/detail/run_id.hpp>
+#include <typeflow/exec/detail/step_clock.hpp>
 #include <typeflow/exec/detail/timer.hpp>
 #include <typeflow/exec/detail/work_queues.hpp>
 #include <typeflow/exec/event.hpp>
@@ -169,7 +170,7 @@ class engine final : public detail::context_sink {
   [[nodiscard]] const std::string& run_id() const noexcept { return run_id_; }
   [[nodiscard]] const detail::definition& def() const noexcept { return *def_; }
   [[nodiscard]] const std::shared_ptr<detail::definition>& def_ptr() const noexcept { return def_; }
-  [[nodiscard]] const std::vector<step_record>& records() const noexcept { return records_; }
+  [[nodiscard]] const detail::big_vector<step_record>& records() const noexcept { return records_; }
   [[nodiscard]] node_state& state(node_id u) noexcept { return state_[u]; }
   [[nodiscard]] bool kept(node_id u) const noexcept { return kept_[u] != 0; }
   [[nodiscard]] sys_clock::time_point started_at() const noexcept { return started_sys_; }
@@ -225,7 +226,7 @@ class engine final : public detail::context_sink {
     if (opts_.observers().empty()) return;
     event e = base_event(event_kind::progress, ctx.node());
     e.attempt = ctx.attempt();
-    e.time = sys_clock::now();
+    e.time = step_clock::now();
     e.done = done;
     e.total = total;
     notify(e);
@@ -250,8 +251,8 @@ class engine final : public detail::context_sink {
 
     // Successors in compressed form: data edges (one per input) and ordering edges.
     plan_in_degree_.assign(n, 0);
-    std::vector<std::uint32_t> out_degree(n, 0);
-    std::vector<std::uint32_t> readers(n, 0);
+    detail::big_vector<std::uint32_t> out_degree(n, 0);
+    detail::big_vector<std::uint32_t> readers(n, 0);
     for (node_id v = 0; v < n; ++v) {
       const auto& nd = d.nodes[v];
       for (std::uint32_t i = 0; i < nd.input_count; ++i) {
@@ -279,7 +280,7 @@ class engine final : public detail::context_sink {
     succ_.resize(succ_begin_[n]);
     succ_tolerant_.assign(succ_begin_[n], 0);
     {
-      std::vector<std::uint32_t> fill(succ_begin_.begin(), succ_begin_.end() - 1);
+      detail::big_vector<std::uint32_t> fill(succ_begin_.begin(), succ_begin_.end() - 1);
       for (node_id v = 0; v < n; ++v) {
         const auto& nd = d.nodes[v];
         for (std::uint32_t i = 0; i < nd.input_count; ++i) {
@@ -315,10 +316,10 @@ class engine final : public detail::context_sink {
 
     // An input may be moved from when its port has no other reader, no reader of a port that
     // contains it or lies inside it, and the output is not kept for the result.
-    std::vector<std::uint32_t> own(d.ports.size(), 0);
+    detail::big_vector<std::uint32_t> own(d.ports.size(), 0);
     for (auto p : d.inputs) ++own[p];
     for (node_id v = 0; v < n; ++v) d.for_each_extra_read(v, [&](detail::port_id p) { ++own[p]; });
-    std::vector<std::uint32_t> subtree(own);
+    detail::big_vector<std::uint32_t> subtree(own);
     for (auto p = static_cast<std::int64_t>(d.ports.size()) - 1; p >= 0; --p) {
       auto parent = d.ports[static_cast<std::size_t>(p)].parent;
       if (parent != none) subtree[parent] += subtree[static_cast<std::size_t>(p)];
@@ -349,7 +350,7 @@ class engine final : public detail::context_sink {
                       " entries but pipeline '" + d.name + "' has " + std::to_string(n) + " nodes");
     }
 
-    state_ = std::make_unique<node_state[]>(n);
+    state_ = detail::big_vector<node_state>(n);
     records_.resize(n);
     for (node_id u = 0; u < n; ++u) {
       state_[u].pending.store(plan_in_degree_[u], std::memory_order_relaxed);
@@ -423,7 +424,7 @@ class engine final : public detail::context_sink {
     }
     if (!opts_.observers().empty()) {
       event e = base_event(event_kind::param_requested, u);
-      e.time = sys_clock::now();
+      e.time = step_clock::now();
       notify(e);
     }
     std::string text;
@@ -578,7 +579,7 @@ class engine final : public detail::context_sink {
       return;
     }
     if (nd.kind == detail::node_kind::parameter) {
-      rec.started = sys_clock::now();
+      rec.started = step_clock::now();
       if (delayed_.asked(u)) {
         ask_param(u, ready);
         return;
@@ -589,13 +590,13 @@ class engine final : public detail::context_sink {
     }
     if (!st.holds_resources) {
       if (auto why = reason_not_to_run(u, st)) {
-        rec.started = sys_clock::now();
+        rec.started = step_clock::now();
         finish(u, why->first, std::move(why->second), ready);
         return;
       }
       const bool selected = opts_.selection().empty() || opts_.selection()[u];
       if (const auto& hooks = opts_.hooks()) {
-        rec.started = sys_clock::now();
+        rec.started = step_clock::now();
         try {
           if (hooks->restore(*this, u, st.out, selected)) {
             finish(u, step_status::cached, {}, ready);
@@ -609,7 +610,7 @@ class engine final : public detail::context_sink {
         }
       }
       if (!selected) {
-        rec.started = sys_clock::now();
+        rec.started = step_clock::now();
         finish(u, step_status::skipped, "not selected for this run", ready);
         return;
       }
@@ -702,7 +703,7 @@ class engine final : public detail::context_sink {
     const auto& d = *def_;
     const auto& nd = d.nodes[u];
     auto& rec = records_[u];
-    rec.started = sys_clock::now();
+    rec.started = step_clock::now();
     rec.attempts = 1;
     rec.status = step_status::running;
     emit_step(event_kind::step_started, u, none, 1, {});
@@ -739,7 +740,7 @@ class engine final : public detail::context_sink {
       return;
     }
     if (rec.attempts > 0 || stop_.stop_requested()) {
-      if (rec.attempts == 0) rec.started = sys_clock::now();
+      if (rec.attempts == 0) rec.started = step_clock::now();
       finish_element(u, e, rec.attempts > 0 ? step_status::failed : step_status::cancelled,
                      rec.attempts > 0 ? std::string{} : "the run was stopped before this step started",
                      ready);
@@ -757,7 +758,7 @@ class engine final : public detail::context_sink {
     auto& m = *maps_[u];
     auto& rec = m.records[e];
     rec.status = status;
-    rec.finished = sys_clock::now();
+    rec.finished = step_clock::now();
     if (!message.empty()) rec.message = std::move(message);
     if (!produced_outputs(status)) m.results[e].reset();
     emit_step(step_event(status), u, e, rec.attempts, rec.message, rec.duration());
@@ -820,7 +821,7 @@ class engine final : public detail::context_sink {
     auto& rec = *w.rec;
     for (;;) {
       const unsigned number = ++rec.attempts;
-      if (number == 1) rec.started = sys_clock::now();
+      if (number == 1) rec.started = step_clock::now();
       rec.status = step_status::running;
       emit_step(event_kind::step_started, u, w.element, number, {});
 
@@ -1006,7 +1007,7 @@ class engine final : public detail::context_sink {
     auto& st = state_[u];
     auto& rec = records_[u];
     rec.status = status;
-    rec.finished = sys_clock::now();
+    rec.finished = step_clock::now();
     if (!message.empty()) rec.message = std::move(message);
     const bool failed = status == step_status::failed || status == step_status::timed_out;
     if (failed) {
@@ -1085,7 +1086,7 @@ class engine final : public detail::context_sink {
       const auto& nd = def_->nodes[u];
       auto& rec = records_[u];
       rec.attempts = 1;
-      rec.started = sys_clock::now();
+      rec.started = step_clock::now();
       rec.status = step_status::running;
       emit_step(event_kind::step_started, u, none, 1, {});
       std::stop_source never;
@@ -1098,7 +1099,7 @@ class engine final : public detail::context_sink {
         rec.status = step_status::failed;
         rec.message = describe(std::current_exception());
       }
-      rec.finished = sys_clock::now();
+      rec.finished = step_clock::now();
       emit_step(step_event(rec.status), u, none, 1, rec.message, rec.duration());
     }
   }
@@ -1109,7 +1110,7 @@ class engine final : public detail::context_sink {
     event ev = base_event(kind, u);
     if (e != none) ev.step = maps_[u]->names[e];
     ev.attempt = attempt;
-    ev.time = sys_clock::now();
+    ev.time = step_clock::now();
     ev.message = message;
     ev.duration = duration;
     notify(ev);
@@ -1186,15 +1187,15 @@ class engine final : public detail::context_sink {
   std::string run_id_;
 
   // plan
-  std::vector<std::uint32_t> plan_in_degree_;
-  std::vector<std::uint32_t> succ_begin_;
-  std::vector<std::uint32_t> succ_;
-  std::vector<char> succ_tolerant_;  ///< per successor edge: accepts an absent output
+  detail::big_vector<std::uint32_t> plan_in_degree_;
+  detail::big_vector<std::uint32_t> succ_begin_;
+  detail::big_vector<std::uint32_t> succ_;
+  detail::big_vector<char> succ_tolerant_;  ///< per successor edge: accepts an absent output
   std::vector<node_id> finally_;
   std::vector<std::unique_ptr<map_run>> maps_;  ///< by node id; empty when there are no maps
-  std::vector<char> kept_;
-  std::vector<char> movable_;
-  std::vector<double> priority_;
+  detail::big_vector<char> kept_;
+  detail::big_vector<char> movable_;
+  detail::big_vector<double> priority_;
   std::vector<std::vector<resource_need>> needs_;
   std::vector<std::shared_ptr<const void>> param_values_;
   delayed_params delayed_;
@@ -1202,8 +1203,8 @@ class engine final : public detail::context_sink {
   std::mutex provider_mutex_;  ///< one param_provider call at a time
 
   // state
-  std::unique_ptr<node_state[]> state_;
-  std::vector<step_record> records_;
+  detail::big_vector<node_state> state_;
+  detail::big_vector<step_record> records_;
   std::atomic<std::size_t> unresolved_{0};
   std::atomic<run_status> status_{run_status::pending};
   std::atomic<bool> any_failed_{false};
