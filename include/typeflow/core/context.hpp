@@ -27,9 +27,8 @@ class context_sink {
 class context {
  public:
   context(std::string_view run_id, std::string_view step_name, std::uint32_t node,
-          unsigned attempt, std::stop_token stop, detail::context_sink* sink) noexcept
-      : run_id_(run_id), step_(step_name), node_(node), attempt_(attempt),
-        stop_(std::move(stop)), sink_(sink) {}
+          unsigned attempt, const std::stop_token& stop, detail::context_sink* sink) noexcept
+      : run_id_(run_id), step_(step_name), node_(node), attempt_(attempt), stop_(&stop), sink_(sink) {}
 
   [[nodiscard]] std::string_view run_id() const noexcept { return run_id_; }
   [[nodiscard]] std::string_view step_name() const noexcept { return step_; }
@@ -37,8 +36,8 @@ class context {
   [[nodiscard]] unsigned attempt() const noexcept { return attempt_; }
   /// Triggered when the run is stopped or this step's timeout expires; long steps should poll
   /// it (or register a std::stop_callback) and return early.
-  [[nodiscard]] const std::stop_token& stop_token() const noexcept { return stop_; }
-  [[nodiscard]] bool stop_requested() const noexcept { return stop_.stop_requested(); }
+  [[nodiscard]] const std::stop_token& stop_token() const noexcept { return *stop_; }
+  [[nodiscard]] bool stop_requested() const noexcept { return stop_->stop_requested(); }
 
   /// Records one point of a metric's history, e.g. log_metric("loss", 0.31, epoch).
   void log_metric(std::string_view name, double value, std::int64_t index = 0) {
@@ -56,7 +55,7 @@ class context {
   std::string_view step_;
   std::uint32_t node_;
   unsigned attempt_;
-  std::stop_token stop_;
+  const std::stop_token* stop_;  ///< the executor's, outliving the step's call (no per-step copy)
   detail::context_sink* sink_;
 };
 

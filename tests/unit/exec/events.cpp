@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <stdexcept>
+#include <vector>
 
 #include "../support.hpp"
 
@@ -54,4 +55,22 @@ TEST_CASE("a throwing observer never breaks a run") {
   REQUIRE(r.get(b) == 2);
   REQUIRE(r.observer_errors() == good.entries().size());
   REQUIRE_THAT(r.first_observer_error(), Catch::Contains("run_started: observer bug"));
+}
+
+TEST_CASE("metrics and progress of map elements are reported under the element's name") {
+  tyf::pipeline p{"map-metrics"};
+  auto items = p.step("items", [] { return std::vector<int>{1, 2, 3}; });
+  p.map("train", [](int x, tyf::context& ctx) {
+    ctx.log_metric("loss", 1.0 / x, 0);
+    ctx.progress(1, 1);
+    return x;
+  }, items);
+  tyf::test::recorder rec;
+  auto r = tyf::run(p, tyf::run_options{}.observe(rec));
+  REQUIRE(r.ok());
+  for (const char* element : {"train[0]", "train[1]", "train[2]"}) {
+    REQUIRE(rec.count(tyf::event_kind::metric, element) == 1);
+    REQUIRE(rec.count(tyf::event_kind::progress, element) == 1);
+  }
+  REQUIRE(rec.count(tyf::event_kind::metric, "train") == 0);
 }

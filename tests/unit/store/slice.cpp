@@ -138,3 +138,24 @@ TEST_CASE("inputs_from(run) takes the outputs of unselected steps from that run"
   REQUIRE_THROWS_WITH(st.run(c.p, tyf::store_options{}.only({"fit"}).inputs_from("zzzz")),
                       Catch::Contains("no run 'zzzz'"));
 }
+
+TEST_CASE("a partial run finds cached outputs downstream of steps that are not stored") {
+  temp_dir dir;
+  tyf::store st{dir.path()};
+  std::atomic<int> loads{0}, fits{0}, scores{0};
+  tyf::pipeline p{"unstored"};
+  auto raw = p.step("load", [&] { ++loads; return std::vector<int>(1000, 2); }).persist(false);
+  auto fit = p.step("fit", [&](const std::vector<int>& x) { ++fits; return x[0] * 10; }, raw);
+  p.step("score", [&](int m) { ++scores; return m + 1; }, fit);
+  REQUIRE(st.run(p).ok());
+  // Only score: fit's output is in the cache under a key made from load's (unstored) identity.
+  auto r = st.run(p, tyf::store_options{}.only("score").no_cache());
+  REQUIRE(r.ok());
+  REQUIRE(loads == 1);
+  REQUIRE(fits == 1);
+  REQUIRE(scores == 2);
+  REQUIRE(r.step("fit").status == tyf::step_status::cached);
+  // A step that reads the unstored output itself cannot run alone: refused, naming it.
+  REQUIRE_THROWS_WITH(st.run(p, tyf::store_options{}.only("fit")),
+                      Catch::Contains("'load' (read by 'fit')"));
+}

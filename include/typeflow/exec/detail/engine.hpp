@@ -215,6 +215,7 @@ class engine final : public detail::context_sink {
     }
     if (opts_.observers().empty()) return;
     event e = base_event(event_kind::metric, ctx.node());
+    e.step = ctx.step_name();  // a map element's own name, train[3]
     e.attempt = ctx.attempt();
     e.time = now;
     e.metric = name;
@@ -225,6 +226,7 @@ class engine final : public detail::context_sink {
   void progress(const context& ctx, std::uint64_t done, std::uint64_t total) override {
     if (opts_.observers().empty()) return;
     event e = base_event(event_kind::progress, ctx.node());
+    e.step = ctx.step_name();
     e.attempt = ctx.attempt();
     e.time = step_clock::now();
     e.done = done;
@@ -867,7 +869,9 @@ class engine final : public detail::context_sink {
           own->request_stop();
         });
       }
-      context ctx{run_id_, w.name, u, number, own ? own->get_token() : stop_.get_token(), this};
+      std::optional<std::stop_token> own_token;
+      if (own) own_token.emplace(own->get_token());
+      context ctx{run_id_, w.name, u, number, own_token ? *own_token : run_token_, this};
       detail::invocation call{inputs, movable, w.out, &ctx, nullptr};
       std::exception_ptr error;
       try {
@@ -1090,7 +1094,8 @@ class engine final : public detail::context_sink {
       rec.status = step_status::running;
       emit_step(event_kind::step_started, u, none, 1, {});
       std::stop_source never;
-      context ctx{run_id_, nd.name, u, 1, never.get_token(), this};
+      const std::stop_token never_token = never.get_token();
+      context ctx{run_id_, nd.name, u, 1, never_token, this};
       detail::invocation call{nullptr, nullptr, &state_[u].out, &ctx, &outcome};
       try {
         nd.impl->invoke(call);
@@ -1211,6 +1216,7 @@ class engine final : public detail::context_sink {
   std::atomic<bool> user_stop_{false};
   std::atomic<bool> unlocked_{false};
   std::stop_source stop_;
+  const std::stop_token run_token_ = stop_.get_token();  ///< what steps see when no timeout applies
   std::optional<std::stop_callback<stop_forwarder>> external_link_;
   std::optional<std::stop_callback<retry_flusher>> stop_link_;
   work_queues queues_;

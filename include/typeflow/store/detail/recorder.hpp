@@ -496,6 +496,14 @@ class recorder final : public run_hooks, public observer {
       if (art) {
         identity_[u] = *art;
         artifact_[u] = *art;
+      } else if (returns_void(nd) || !persists(nd) || nd.codec == nullptr) {
+        // Not stored, but named as a run that made it names it (by its key, from its inputs'
+        // identities, known by now: ids are a topological order), so that the cache keys of
+        // the steps after it match those of earlier runs.
+        const auto& key = key_of(run, u);
+        if (!key.empty() && (returns_void(nd) || caches(nd))) {
+          identity_[u] = (returns_void(nd) ? "void:" : "k:") + key;
+        }
       }
       mode_[u] = load[u] ? mode::load : mode::stub;
       if (load[u] && !art) missing.push_back(u);
