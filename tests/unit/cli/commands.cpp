@@ -23,6 +23,20 @@
 #include <store_testing.hpp>
 #include <typeflow/cli.hpp>
 
+// Under ThreadSanitizer a signal sent to the (instrumented) child can land on the sanitizer's
+// own background thread, which never hands it on: the Ctrl-C tests would hang there. They run
+// in every other build.
+#if defined(__SANITIZE_THREAD__)
+#define TYPEFLOW_TEST_SIGNALS 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TYPEFLOW_TEST_SIGNALS 0
+#endif
+#endif
+#ifndef TYPEFLOW_TEST_SIGNALS
+#define TYPEFLOW_TEST_SIGNALS 1
+#endif
+
 namespace tyf = typeflow;
 using tyf::test::temp_dir;
 using json = nlohmann::json;
@@ -392,6 +406,7 @@ TEST_CASE("cli: stop from a second process stops a running run (exit 3)") {
   CHECK(details(dir).run.status == tyf::run_status::stopped);
 }
 
+#if TYPEFLOW_TEST_SIGNALS
 TEST_CASE("cli: Ctrl-C stops the run cleanly; a second Ctrl-C quits at once") {
   temp_dir dir;
   SECTION("one SIGINT: the run ends stopped, exit 3") {
@@ -415,6 +430,7 @@ TEST_CASE("cli: Ctrl-C stops the run cleanly; a second Ctrl-C quits at once") {
     CHECK(d.run.status == tyf::run_status::interrupted);
   }
 }
+#endif
 
 TEST_CASE("cli: debug pauses before a breakpoint and reads stdin") {
   temp_dir dir;
@@ -543,6 +559,7 @@ TEST_CASE("cli: schedule starts runs at cron times, up to --max-runs") {
   CHECK(run_count(dir) == 1);
 }
 
+#if TYPEFLOW_TEST_SIGNALS
 TEST_CASE("cli: schedule --on-running skip skips a tick while the run goes on; Ctrl-C ends it") {
   temp_dir dir;
   // The first two ticks fire at once; the next cron time is far away.
@@ -579,6 +596,7 @@ TEST_CASE("cli: schedule --on-running cancel stops the previous run and starts t
   CHECK(runs[0].status == tyf::run_status::stopped);
   CHECK(runs[1].status == tyf::run_status::stopped);
 }
+#endif
 
 TEST_CASE("cli: run --notify-cmd runs the command with the finished run as JSON") {
   temp_dir dir;
