@@ -21,16 +21,16 @@ class delayed_params {
   /// After the successor lists are built: finds the parameters to ask for (delayed, no value,
   /// read by some node) and gives each a virtual predecessor so that it is never a root; it is
   /// made ready by votes instead.
-  void plan(const detail::definition& d, const std::vector<std::shared_ptr<const void>>& values,
+  void plan(const detail::definition& d, const std::vector<node_id>& params,
+            const std::vector<std::shared_ptr<const void>>& values,
             const detail::big_vector<std::uint32_t>& succ_begin, const detail::big_vector<std::uint32_t>& succ,
             detail::big_vector<std::uint32_t>& in_degree) {
     const auto n = static_cast<node_id>(d.nodes.size());
-    asked_.assign(n, 0);
     bool any = false;
-    for (node_id u = 0; u < n; ++u) {
-      const auto& nd = d.nodes[u];
+    for (node_id u : params) {
       const bool read = succ_begin[u] != succ_begin[u + 1];
-      if (nd.kind == detail::node_kind::parameter && !values[u] && read) {
+      if (!values[u] && read) {
+        if (!any) asked_.assign(n, 0);
         asked_[u] = 1;
         any = true;
       }

@@ -251,65 +251,82 @@ class engine final : public detail::context_sink {
     run_id_ = opts_.run_id().empty() ? make_run_id() : opts_.run_id();
     resolve_params();
 
-    // Successors in compressed form: data edges (one per input) and ordering edges.
+    // One pass over the nodes (a node is ~100 bytes: every pass over a million of them streams
+    // 100 MB) gathers what the plan needs into compact arrays: edge counts, readers, the
+    // readers of each port, the kinds that matter, the step's own cost and keep().
     plan_in_degree_.assign(n, 0);
     detail::big_vector<std::uint32_t> out_degree(n, 0);
     detail::big_vector<std::uint32_t> readers(n, 0);
+    detail::big_vector<std::uint32_t> first_input(n, 0), input_count(n, 0);
+    detail::big_vector<std::uint32_t> own(d.ports.size(), 0);  // readers of each port
+    kept_.assign(n, 0);    // for now: 1 keep(), 2 a parameter
+    priority_.assign(n, 0.0);  // for now: the step's own cost
+    records_.resize(n);
+    bool any_extra = false, any_resources = false;
     for (node_id v = 0; v < n; ++v) {
       const auto& nd = d.nodes[v];
+      records_[v].name = nd.name;
+      first_input[v] = nd.first_input;
+      input_count[v] = nd.input_count;
       for (std::uint32_t i = 0; i < nd.input_count; ++i) {
-        node_id u = d.ports[d.inputs[nd.first_input + i]].node;
+        const auto port = d.inputs[nd.first_input + i];
+        node_id u = d.ports[port].node;
         ++out_degree[u];
         ++readers[u];
-        ++plan_in_degree_[v];
+        ++own[port];
       }
+      plan_in_degree_[v] = nd.input_count;
+      // Guards and skip_if inputs are read before a step runs: edges and readers like inputs.
+      if (nd.control) {
+        any_extra = true;
+        d.for_each_extra_read(v, [&](detail::port_id port) {
+          node_id u = d.ports[port].node;
+          ++out_degree[u];
+          ++readers[u];
+          ++own[port];
+          ++plan_in_degree_[v];
+        });
+      }
+      if (nd.kind == detail::node_kind::finally_handler) finally_.push_back(v);
+      if (nd.kind == detail::node_kind::map && maps_.empty()) maps_.resize(n);
+      if (nd.kind == detail::node_kind::parameter) params_.push_back(v);
+      kept_[v] = static_cast<char>((nd.policy && nd.policy->keep_output ? 1 : 0) |
+                                   (nd.kind == detail::node_kind::parameter ? 2 : 0));
+      priority_[v] = nd.policy ? nd.policy->cost : 1.0;
+      if (nd.policy && !nd.policy->resources.empty()) any_resources = true;
     }
     for (const auto& e : d.order) {
       ++out_degree[e.before];
       ++plan_in_degree_[e.after];
     }
-    // Guards and skip_if inputs are read before a step runs: edges and readers like inputs.
-    for (node_id v = 0; v < n; ++v) {
-      d.for_each_extra_read(v, [&](detail::port_id p) {
-        node_id u = d.ports[p].node;
-        ++out_degree[u];
-        ++readers[u];
-        ++plan_in_degree_[v];
-      });
-    }
     succ_begin_.assign(n + 1, 0);
     for (node_id u = 0; u < n; ++u) succ_begin_[u + 1] = succ_begin_[u] + out_degree[u];
     succ_.resize(succ_begin_[n]);
-    succ_tolerant_.assign(succ_begin_[n], 0);
+    const bool any_tolerant = !d.input_tolerant.empty();
+    if (any_tolerant) succ_tolerant_.assign(succ_begin_[n], 0);
     {
-      detail::big_vector<std::uint32_t> fill(succ_begin_.begin(), succ_begin_.end() - 1);
+      detail::big_vector<std::uint32_t>& fill = out_degree;  // reused: the next free slot per node
+      for (node_id u = 0; u < n; ++u) fill[u] = succ_begin_[u];
       for (node_id v = 0; v < n; ++v) {
-        const auto& nd = d.nodes[v];
-        for (std::uint32_t i = 0; i < nd.input_count; ++i) {
-          const auto k = nd.first_input + i;
+        for (auto k = first_input[v], end = first_input[v] + input_count[v]; k < end; ++k) {
           const auto slot = fill[d.ports[d.inputs[k]].node]++;
           succ_[slot] = v;
-          succ_tolerant_[slot] = k < d.input_tolerant.size() ? d.input_tolerant[k] : 0;
+          if (any_tolerant) succ_tolerant_[slot] = k < d.input_tolerant.size() ? d.input_tolerant[k] : 0;
         }
       }
       for (const auto& e : d.order) succ_[fill[e.before]++] = e.after;
-      for (node_id v = 0; v < n; ++v) {
-        d.for_each_extra_read(v, [&](detail::port_id p) { succ_[fill[d.ports[p].node]++] = v; });
+      if (any_extra) {
+        for (node_id v = 0; v < n; ++v) {
+          d.for_each_extra_read(v, [&](detail::port_id port) { succ_[fill[d.ports[port].node]++] = v; });
+        }
       }
     }
-    for (node_id u = 0; u < n; ++u) {
-      if (d.nodes[u].kind == detail::node_kind::finally_handler) finally_.push_back(u);
-      if (d.nodes[u].kind == detail::node_kind::map && maps_.empty()) maps_.resize(n);
-    }
 
-    delayed_.plan(d, param_values_, succ_begin_, succ_, plan_in_degree_);
+    delayed_.plan(d, params_, param_values_, succ_begin_, succ_, plan_in_degree_);
 
     // Outputs kept for the result: sinks, steps marked keep(), handles the options name.
-    kept_.assign(n, 0);
     for (node_id u = 0; u < n; ++u) {
-      const auto& nd = d.nodes[u];
-      bool keep = opts_.keeps_all() || (readers[u] == 0 && nd.kind != detail::node_kind::parameter) ||
-                  (nd.policy && nd.policy->keep_output);
+      const bool keep = opts_.keeps_all() || (readers[u] == 0 && (kept_[u] & 2) == 0) || (kept_[u] & 1) != 0;
       kept_[u] = keep ? 1 : 0;
     }
     for (node_id u : opts_.kept()) {
@@ -318,46 +335,39 @@ class engine final : public detail::context_sink {
 
     // An input may be moved from when its port has no other reader, no reader of a port that
     // contains it or lies inside it, and the output is not kept for the result.
-    detail::big_vector<std::uint32_t> own(d.ports.size(), 0);
-    for (auto p : d.inputs) ++own[p];
-    for (node_id v = 0; v < n; ++v) d.for_each_extra_read(v, [&](detail::port_id p) { ++own[p]; });
     detail::big_vector<std::uint32_t> subtree(own);
-    for (auto p = static_cast<std::int64_t>(d.ports.size()) - 1; p >= 0; --p) {
-      auto parent = d.ports[static_cast<std::size_t>(p)].parent;
-      if (parent != none) subtree[parent] += subtree[static_cast<std::size_t>(p)];
+    for (auto port = static_cast<std::int64_t>(d.ports.size()) - 1; port >= 0; --port) {
+      auto parent = d.ports[static_cast<std::size_t>(port)].parent;
+      if (parent != none) subtree[parent] += subtree[static_cast<std::size_t>(port)];
     }
     movable_.assign(d.inputs.size(), 0);
     for (std::size_t i = 0; i < d.inputs.size(); ++i) {
-      auto p = d.inputs[i];
-      if (subtree[p] != 1 || kept_[d.ports[p].node]) continue;
+      auto port = d.inputs[i];
+      if (subtree[port] != 1 || kept_[d.ports[port].node]) continue;
       bool alone = true;
-      for (auto a = d.ports[p].parent; a != none; a = d.ports[a].parent) {
+      for (auto a = d.ports[port].parent; a != none; a = d.ports[a].parent) {
         if (own[a] != 0) alone = false;
       }
       movable_[i] = alone ? 1 : 0;
     }
 
     // Priorities: the longest remaining path by cost (ids are a topological order).
-    priority_.assign(n, 0.0);
     for (node_id u = n; u-- > 0;) {
       double best = 0;
       for (auto i = succ_begin_[u]; i < succ_begin_[u + 1]; ++i) best = std::max(best, priority_[succ_[i]]);
-      const auto& nd = d.nodes[u];
-      priority_[u] = best + (nd.policy ? nd.policy->cost : 1.0);
+      priority_[u] += best;
     }
 
-    prepare_resources();
+    if (any_resources) prepare_resources();
     if (!opts_.selection().empty() && opts_.selection().size() != n) {
       throw run_error("typeflow: the run's selection has " + std::to_string(opts_.selection().size()) +
                       " entries but pipeline '" + d.name + "' has " + std::to_string(n) + " nodes");
     }
 
     state_ = detail::big_vector<node_state>(n);
-    records_.resize(n);
     for (node_id u = 0; u < n; ++u) {
       state_[u].pending.store(plan_in_degree_[u], std::memory_order_relaxed);
       state_[u].readers.store(readers[u], std::memory_order_relaxed);
-      records_[u].name = d.nodes[u].name;
     }
     unresolved_.store(n - finally_.size());
     if (opts_.hooks()) opts_.hooks()->prepare(*this);
@@ -1045,7 +1055,7 @@ class engine final : public detail::context_sink {
     for (auto i = succ_begin_[u]; i < succ_begin_[u + 1]; ++i) {
       node_id v = succ_[i];
       // An output skipped by its condition is absent, which a std::optional reader accepts.
-      if (!produced && !(st.absent && succ_tolerant_[i] != 0)) {
+      if (!produced && !(st.absent && !succ_tolerant_.empty() && succ_tolerant_[i] != 0)) {
         // The earliest declared blocker wins, so skip reasons do not depend on timing.
         std::uint32_t seen = state_[v].blocker.load(std::memory_order_acquire);
         while (u < seen &&
@@ -1197,6 +1207,7 @@ class engine final : public detail::context_sink {
   detail::big_vector<std::uint32_t> succ_;
   detail::big_vector<char> succ_tolerant_;  ///< per successor edge: accepts an absent output
   std::vector<node_id> finally_;
+  std::vector<node_id> params_;  ///< the parameter nodes
   std::vector<std::unique_ptr<map_run>> maps_;  ///< by node id; empty when there are no maps
   detail::big_vector<char> kept_;
   detail::big_vector<char> movable_;
