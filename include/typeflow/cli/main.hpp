@@ -42,11 +42,7 @@
 
 #include <typeflow/cli/cron.hpp>
 #include <typeflow/notify.hpp>
-// The HTML report is optional: `show --html` is there when <typeflow/report/html.hpp> is.
-#if __has_include(<typeflow/report/html.hpp>)
 #include <typeflow/report/html.hpp>
-#define TYPEFLOW_CLI_HTML_REPORT 1
-#endif
 
 namespace typeflow {
 
@@ -526,9 +522,7 @@ inline int dispatch(int argc, char** argv, const pipeline& p, cli_io& io) {
   auto* show = app.add_subcommand("show", "a run: parameters, steps, metrics");
   show->add_option("RUN", target, "a run id, a unique prefix of one, or 'latest'")->required();
   show->add_flag("--json", json, "one JSON document");
-#ifdef TYPEFLOW_CLI_HTML_REPORT
   show->add_option("--html", html, "also write the run as a self-contained HTML report to this file");
-#endif
   show->add_option("--store", store_flag, "the run store's directory");
 
   auto* compare = app.add_subcommand("compare", "runs side by side: parameters and final metrics");
@@ -675,12 +669,10 @@ inline int dispatch(int argc, char** argv, const pipeline& p, cli_io& io) {
   if (show->parsed()) {
     store st{store_dir(store_flag)};
     auto d = st.show(target);
-#ifdef TYPEFLOW_CLI_HTML_REPORT
     if (!html.empty()) {
       write_html_report(html, p, d);
       if (!json) io.out << "wrote " << html << '\n';
     }
-#endif
     if (json) io.out << details_json(d).dump(2) << '\n';
     else io.out << show_text(d);
     return exit_ok;

@@ -609,7 +609,6 @@ TEST_CASE("cli: run --notify-cmd runs the command with the finished run as JSON"
   CHECK(doc.dump().find(details(dir).run.id) != std::string::npos);
 }
 
-#if __has_include(<typeflow/report/html.hpp>)
 TEST_CASE("cli: show --html writes the report") {
   temp_dir dir;
   REQUIRE(cli(dir, {"run", "--quiet"}).code == 0);
@@ -622,4 +621,3 @@ TEST_CASE("cli: show --html writes the report") {
   CHECK(bad.code != 0);
   CHECK(bad.err.find("x.html") != std::string::npos);
 }
-#endif
