@@ -89,9 +89,8 @@ class codec_writer {
   /// Raw bytes, as they are.
   void raw(const void* data, std::size_t n) {
     if (n == 0) return;
-    auto at = out_->size();
-    out_->resize(at + n);
-    std::memcpy(out_->data() + at, data, n);
+    const auto* bytes = static_cast<const std::byte*>(data);
+    out_->insert(out_->end(), bytes, bytes + n);  // one copy: no zero-filling first
   }
   /// An unsigned integer, little-endian, in sizeof(U) bytes.
   template <std::unsigned_integral U>

@@ -73,8 +73,10 @@ class artifact_files {
     return ::stat(path_of(hash).c_str(), &st) == 0;
   }
 
-  /// Writes the artifact unless it is there already: a temporary file, fsync, rename, then
-  /// fsync of the directory, so a crash leaves either nothing or the whole file.
+  /// Writes the artifact unless it is there already: a temporary file, fsync, rename, so a
+  /// crash leaves either nothing or the whole file. The directory is not synced: like the
+  /// database (WAL, synchronous=NORMAL), a power loss may forget the newest artifacts, which
+  /// then read as missing (their steps run again), never as damaged.
   void write(std::string_view hash, std::span<const std::byte> bytes) const {
     auto final_path = path_of(hash);
     if (exists(hash)) return;
@@ -109,7 +111,6 @@ class artifact_files {
       ::unlink(tmp.c_str());
       io_fail("cannot rename '" + tmp.string() + "' to '" + final_path.string() + "'", err);
     }
-    sync_directory(final_path.parent_path());
   }
 
   /// The artifact's bytes; throws store_error when it cannot be read.
@@ -162,13 +163,6 @@ class artifact_files {
   [[nodiscard]] const fs::path& dir() const noexcept { return dir_; }
 
  private:
-  static void sync_directory(const fs::path& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return;
-    ::fsync(fd);
-    ::close(fd);
-  }
-
   fs::path dir_;
   fs::path tmp_;
 };
