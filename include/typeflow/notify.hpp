@@ -35,6 +35,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <typeflow/detail/time_text.hpp>
 #include <typeflow/exec/event.hpp>
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere in a header
@@ -45,12 +46,7 @@ namespace detail {
 
 /// "2026-11-28T18:00:00Z".
 inline std::string notify_utc_text(std::chrono::system_clock::time_point t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  ::gmtime_r(&tt, &tm);
-  char buf[32];
-  const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buf, n);
+  return time_text(t, "%Y-%m-%dT%H:%M:%SZ", time_zone::utc);
 }
 
 /// Writes all of `data` to the non-blocking `fd` before `deadline`, with SIGPIPE blocked in

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <typeflow/detail/time_text.hpp>
 #include <typeflow/core/pipeline.hpp>
 #include <typeflow/exec/event.hpp>
 #include <typeflow/store/records.hpp>
@@ -49,22 +50,12 @@ inline std::string format_number(double v) {
 
 /// "HH:MM:SS" in local time.
 inline std::string clock_text(std::chrono::system_clock::time_point t) {
-  auto tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  localtime_r(&tt, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-  return buf;
+  return detail::time_text(t, "%H:%M:%S", detail::time_zone::local);
 }
 
 /// "YYYY-MM-DD HH:MM:SS" in local time.
 inline std::string date_text(std::chrono::system_clock::time_point t) {
-  auto tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  localtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
+  return detail::time_text(t, "%Y-%m-%d %H:%M:%S", detail::time_zone::local);
 }
 
 /// Left-aligned columns separated by two spaces.

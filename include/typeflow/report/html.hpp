@@ -27,6 +27,7 @@
 
 #include <unistd.h>
 
+#include <typeflow/detail/time_text.hpp>
 #include <typeflow/core/param.hpp>
 #include <typeflow/core/pipeline.hpp>
 #include <typeflow/graph/slice.hpp>
@@ -61,12 +62,7 @@ inline std::string number(double v, const char* format = "%.6g") {
 
 /// "2026-11-28 18:00:00 UTC".
 inline std::string utc_text(std::chrono::system_clock::time_point t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  ::gmtime_r(&tt, &tm);
-  char buf[40];
-  const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return std::string(buf, n);
+  return detail::time_text(t, "%Y-%m-%d %H:%M:%S UTC", detail::time_zone::utc);
 }
 
 /// "850 ms", "12.3 s", "4 min 05 s", "2 h 03 min".

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <typeflow/detail/time_text.hpp>
 #include <typeflow/core/pipeline.hpp>
 #include <typeflow/graph/lower.hpp>
 #include <typeflow/store/detail/recorder.hpp>
@@ -19,15 +20,11 @@ namespace typeflow::cli_detail {
 
 /// "2026-11-28T18:20:11.123Z" (UTC).
 inline std::string iso_time(std::chrono::system_clock::time_point t) {
-  auto tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  auto seconds_text = detail::time_text(t, "%Y-%m-%dT%H:%M:%S", detail::time_zone::utc);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
   char frac[8];
   std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms < 0 ? ms + 1000 : ms));
-  return std::string(buf) + frac;
+  return seconds_text + frac;
 }
 
 inline double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
