@@ -228,7 +228,7 @@ class engine final : public detail::context_sink {
     event e = base_event(event_kind::progress, ctx.node());
     e.step = ctx.step_name();
     e.attempt = ctx.attempt();
-    e.time = step_clock::now();
+    e.time = stamp();
     e.done = done;
     e.total = total;
     notify(e);
@@ -436,7 +436,7 @@ class engine final : public detail::context_sink {
     }
     if (!opts_.observers().empty()) {
       event e = base_event(event_kind::param_requested, u);
-      e.time = step_clock::now();
+      e.time = stamp();
       notify(e);
     }
     std::string text;
@@ -591,7 +591,7 @@ class engine final : public detail::context_sink {
       return;
     }
     if (nd.kind == detail::node_kind::parameter) {
-      rec.started = step_clock::now();
+      rec.started = stamp();
       if (delayed_.asked(u)) {
         ask_param(u, ready);
         return;
@@ -602,13 +602,13 @@ class engine final : public detail::context_sink {
     }
     if (!st.holds_resources) {
       if (auto why = reason_not_to_run(u, st)) {
-        rec.started = step_clock::now();
+        rec.started = stamp();
         finish(u, why->first, std::move(why->second), ready);
         return;
       }
       const bool selected = opts_.selection().empty() || opts_.selection()[u];
       if (const auto& hooks = opts_.hooks()) {
-        rec.started = step_clock::now();
+        rec.started = stamp();
         try {
           if (hooks->restore(*this, u, st.out, selected)) {
             finish(u, step_status::cached, {}, ready);
@@ -622,7 +622,7 @@ class engine final : public detail::context_sink {
         }
       }
       if (!selected) {
-        rec.started = step_clock::now();
+        rec.started = stamp();
         finish(u, step_status::skipped, "not selected for this run", ready);
         return;
       }
@@ -715,7 +715,7 @@ class engine final : public detail::context_sink {
     const auto& d = *def_;
     const auto& nd = d.nodes[u];
     auto& rec = records_[u];
-    rec.started = step_clock::now();
+    rec.started = stamp();
     rec.attempts = 1;
     rec.status = step_status::running;
     emit_step(event_kind::step_started, u, none, 1, {});
@@ -752,7 +752,7 @@ class engine final : public detail::context_sink {
       return;
     }
     if (rec.attempts > 0 || stop_.stop_requested()) {
-      if (rec.attempts == 0) rec.started = step_clock::now();
+      if (rec.attempts == 0) rec.started = stamp();
       finish_element(u, e, rec.attempts > 0 ? step_status::failed : step_status::cancelled,
                      rec.attempts > 0 ? std::string{} : "the run was stopped before this step started",
                      ready);
@@ -770,7 +770,7 @@ class engine final : public detail::context_sink {
     auto& m = *maps_[u];
     auto& rec = m.records[e];
     rec.status = status;
-    rec.finished = step_clock::now();
+    rec.finished = stamp();
     if (!message.empty()) rec.message = std::move(message);
     if (!produced_outputs(status)) m.results[e].reset();
     emit_step(step_event(status), u, e, rec.attempts, rec.message, rec.duration());
@@ -833,7 +833,7 @@ class engine final : public detail::context_sink {
     auto& rec = *w.rec;
     for (;;) {
       const unsigned number = ++rec.attempts;
-      if (number == 1) rec.started = step_clock::now();
+      if (number == 1) rec.started = stamp();
       rec.status = step_status::running;
       emit_step(event_kind::step_started, u, w.element, number, {});
 
@@ -1021,7 +1021,7 @@ class engine final : public detail::context_sink {
     auto& st = state_[u];
     auto& rec = records_[u];
     rec.status = status;
-    rec.finished = step_clock::now();
+    rec.finished = stamp();
     if (!message.empty()) rec.message = std::move(message);
     const bool failed = status == step_status::failed || status == step_status::timed_out;
     if (failed) {
@@ -1100,7 +1100,7 @@ class engine final : public detail::context_sink {
       const auto& nd = def_->nodes[u];
       auto& rec = records_[u];
       rec.attempts = 1;
-      rec.started = step_clock::now();
+      rec.started = stamp();
       rec.status = step_status::running;
       emit_step(event_kind::step_started, u, none, 1, {});
       std::stop_source never;
@@ -1114,7 +1114,7 @@ class engine final : public detail::context_sink {
         rec.status = step_status::failed;
         rec.message = describe(std::current_exception());
       }
-      rec.finished = step_clock::now();
+      rec.finished = stamp();
       emit_step(step_event(rec.status), u, none, 1, rec.message, rec.duration());
     }
   }
@@ -1125,7 +1125,7 @@ class engine final : public detail::context_sink {
     event ev = base_event(kind, u);
     if (e != none) ev.step = maps_[u]->names[e];
     ev.attempt = attempt;
-    ev.time = step_clock::now();
+    ev.time = stamp();
     ev.message = message;
     ev.duration = duration;
     notify(ev);
@@ -1142,8 +1142,13 @@ class engine final : public detail::context_sink {
     }
   }
 
+  /// A step time: never before the run's start, whichever thread's clock anchor it comes from.
+  [[nodiscard]] sys_clock::time_point stamp() const noexcept {
+    return std::max(sys_clock::time_point(step_clock::now()), started_sys_);
+  }
+
   void complete() {
-    finished_sys_ = sys_clock::now();
+    finished_sys_ = step_clock::latest(sys_clock::now());  // never before a step's time
     status_.store(status_so_far());
     emit_run(event_kind::run_finished);
     external_link_.reset();
