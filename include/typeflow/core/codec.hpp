@@ -81,16 +81,40 @@ concept codec_for = requires(codec_writer& w, codec_reader& r, const T& v) {
   { codec<T>::version } -> std::convertible_to<std::uint32_t>;
 };
 
-/// Appends an encoding to a byte buffer.
+namespace detail {
+/// Bytes an encoding refers to instead of copying them: `size` bytes at `data` belong at
+/// position `at` of the buffer (before the buffer's byte `at`, after earlier spans at `at`).
+struct codec_span {
+  std::size_t at = 0;
+  const std::byte* data = nullptr;
+  std::size_t size = 0;
+};
+/// Contiguous runs at least this long are referred to, not copied, by a gathering writer.
+inline constexpr std::size_t codec_span_threshold = std::size_t{64} << 10;
+}  // namespace detail
+
+/// Appends an encoding to a byte buffer. A gathering writer (the run store's, for a step's
+/// output) does not copy long runs of the value's own memory (strings, vectors and arrays of
+/// numbers: `stable`); it records where they belong, and the store hashes and writes them in
+/// place while the value is alive.
 class codec_writer {
  public:
   explicit codec_writer(std::vector<std::byte>& out) noexcept : out_(&out) {}
+  codec_writer(std::vector<std::byte>& out, std::vector<detail::codec_span>& spans) noexcept
+      : out_(&out), spans_(&spans) {}
 
   /// Raw bytes, as they are.
   void raw(const void* data, std::size_t n) {
     if (n == 0) return;
     const auto* bytes = static_cast<const std::byte*>(data);
     out_->insert(out_->end(), bytes, bytes + n);  // one copy: no zero-filling first
+  }
+  /// Raw bytes of the value being encoded (not of a temporary): they stay where they are
+  /// until the encoding has been used, so a gathering writer may refer to them.
+  void stable(const void* data, std::size_t n) {
+    if (spans_ == nullptr || n < detail::codec_span_threshold) return raw(data, n);
+    spans_->push_back({out_->size(), static_cast<const std::byte*>(data), n});
+    referred_ += n;
   }
   /// An unsigned integer, little-endian, in sizeof(U) bytes.
   template <std::unsigned_integral U>
@@ -111,10 +135,16 @@ class codec_writer {
     codec<U>::encode(*this, v);
   }
 
+  /// The length of the encoding so far, referred bytes included.
+  [[nodiscard]] std::size_t written() const noexcept { return out_->size() + referred_; }
+  /// The copied bytes. With a gathering writer, positions in it are positions in the encoding
+  /// only up to the first referred span; use written() for lengths.
   [[nodiscard]] std::vector<std::byte>& buffer() noexcept { return *out_; }
 
  private:
   std::vector<std::byte>* out_;
+  std::vector<detail::codec_span>* spans_ = nullptr;
+  std::size_t referred_ = 0;
 };
 
 /// Reads an encoding, checking every length against the bytes left.
@@ -301,7 +331,7 @@ struct codec<std::basic_string<C, Traits, A>> {
   static void encode(codec_writer& w, const type& s) {
     w.size(s.size());
     if constexpr (detail::plain_bytes<C>) {
-      w.raw(s.data(), s.size() * sizeof(C));
+      w.stable(s.data(), s.size() * sizeof(C));
     } else {
       for (C c : s) codec<C>::encode(w, c);
     }
@@ -325,7 +355,7 @@ struct codec<std::vector<T, A>> {
   static void encode(codec_writer& w, const std::vector<T, A>& v) {
     w.size(v.size());
     if constexpr (detail::plain_bytes<T>) {
-      w.raw(v.data(), v.size() * sizeof(T));
+      w.stable(v.data(), v.size() * sizeof(T));
     } else {
       for (const auto& e : v) codec<T>::encode(w, e);
     }
@@ -352,7 +382,7 @@ struct codec<std::array<T, N>> {
   static void encode(codec_writer& w, const std::array<T, N>& a) {
     w.size(N);
     if constexpr (detail::plain_bytes<T>) {
-      w.raw(a.data(), N * sizeof(T));
+      w.stable(a.data(), N * sizeof(T));
     } else {
       for (const auto& e : a) codec<T>::encode(w, e);
     }
@@ -595,22 +625,39 @@ std::uint64_t type_hash_of() {
 
 }  // namespace detail
 
+namespace detail {
+template <codec_for T>
+void encode_with(const T& value, codec_writer& w) {
+  auto& out = w.buffer();
+  w.raw(codec_magic.data(), codec_magic.size());
+  w.uint(codec_format);
+  w.uint(version_of<T>());
+  w.uint(type_hash_of<T>());
+  const auto length_at = out.size();  // before any referred span: a position in the encoding
+  w.uint<std::uint64_t>(0);
+  const auto start = w.written();
+  codec<T>::encode(w, value);
+  const auto length = static_cast<std::uint64_t>(w.written() - start);
+  for (std::size_t i = 0; i < 8; ++i) {
+    out[length_at + i] = static_cast<std::byte>(static_cast<unsigned char>(length >> (8 * i)));
+  }
+}
+}  // namespace detail
+
 /// Encodes `value` with its header, appending to `out`.
 template <codec_for T>
 void encode_to(const T& value, std::vector<std::byte>& out) {
   codec_writer w{out};
-  w.raw(detail::codec_magic.data(), detail::codec_magic.size());
-  w.uint(detail::codec_format);
-  w.uint(detail::version_of<T>());
-  w.uint(detail::type_hash_of<T>());
-  const auto length_at = out.size();
-  w.uint<std::uint64_t>(0);
-  const auto start = out.size();
-  codec<T>::encode(w, value);
-  const auto length = static_cast<std::uint64_t>(out.size() - start);
-  for (std::size_t i = 0; i < 8; ++i) {
-    out[length_at + i] = static_cast<std::byte>(static_cast<unsigned char>(length >> (8 * i)));
-  }
+  detail::encode_with(value, w);
+}
+
+/// Encodes `value` with its header into `out`, except long runs of the value's own memory,
+/// which `spans` refer to (valid while `value` is alive and unchanged). `out` starts empty.
+template <codec_for T>
+void encode_gathered(const T& value, std::vector<std::byte>& out,
+                     std::vector<detail::codec_span>& spans) {
+  codec_writer w{out, spans};
+  detail::encode_with(value, w);
 }
 
 /// The encoding of `value`, with its header.
@@ -659,6 +706,9 @@ namespace detail {
 /// store can persist and restore outputs without knowing their types.
 struct codec_ops {
   void (*encode)(const void* value, std::vector<std::byte>& out) = nullptr;
+  /// encode_gathered: long runs of the value's memory referred to by `spans`, not copied.
+  void (*encode_gathered)(const void* value, std::vector<std::byte>& out,
+                          std::vector<codec_span>& spans) = nullptr;
   /// Decodes into `out`; throws codec_error.
   void (*decode)(std::span<const std::byte> in, box& out) = nullptr;
   const std::string& (*type_name)() = nullptr;
@@ -669,6 +719,9 @@ template <codec_for T>
 inline constexpr codec_ops codec_ops_of{
     [](const void* value, std::vector<std::byte>& out) {
       encode_to(*static_cast<const T*>(value), out);
+    },
+    [](const void* value, std::vector<std::byte>& out, std::vector<codec_span>& spans) {
+      typeflow::encode_gathered(*static_cast<const T*>(value), out, spans);
     },
     [](std::span<const std::byte> in, box& out) {
       out.emplace_from<T>([&] { return typeflow::decode<T>(in); });

@@ -7,8 +7,15 @@
 #include <boost/hana/define_struct.hpp>
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
+#include <cstddef>
 #include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 namespace tyf = typeflow;
 
@@ -209,4 +216,60 @@ TEST_CASE("p.step records the output's codec in the definition") {
   d.nodes[0].codec->encode(&x, bytes);
   d.nodes[0].codec->decode(bytes, out);
   REQUIRE(static_cast<const Dataset*>(out.get())->name == "n");
+}
+
+namespace {
+// The gathered encoding joined in order: copied bytes with the referred spans put back.
+std::vector<std::byte> joined(const std::vector<std::byte>& copied,
+                              const std::vector<tyf::detail::codec_span>& spans) {
+  std::vector<std::byte> out;
+  std::size_t at = 0;
+  for (const auto& s : spans) {
+    out.insert(out.end(), copied.begin() + static_cast<std::ptrdiff_t>(at),
+               copied.begin() + static_cast<std::ptrdiff_t>(s.at));
+    out.insert(out.end(), s.data, s.data + s.size);
+    at = s.at;
+  }
+  out.insert(out.end(), copied.begin() + static_cast<std::ptrdiff_t>(at), copied.end());
+  return out;
+}
+template <class T>
+std::size_t gathered_spans(const T& v) {
+  std::vector<std::byte> copied;
+  std::vector<tyf::detail::codec_span> spans;
+  tyf::encode_gathered(v, copied, spans);
+  REQUIRE(joined(copied, spans) == tyf::encode(v));
+  for (const auto& s : spans) REQUIRE(s.size >= tyf::detail::codec_span_threshold);
+  return spans.size();
+}
+}  // namespace
+
+TEST_CASE("a gathering encoding refers to long runs of the value's memory, same bytes once joined") {
+  std::vector<float> big(300000, 1.5f);
+  big[7] = -2;
+  REQUIRE(gathered_spans(big) == 1);
+  REQUIRE(gathered_spans(std::vector<float>(100, 1.0f)) == 0);  // short: copied
+  std::string text(200000, 'x');
+  REQUIRE(gathered_spans(text) == 1);
+  Dataset d{std::vector<double>(20000, 0.25), std::vector<int>(30000, 3), "rows"};
+  REQUIRE(gathered_spans(d) == 2);  // x and y; the length fields and the name are copied
+  Split s{d, d, 0.5};
+  REQUIRE(gathered_spans(s) == 4);
+  auto arr = std::make_unique<std::array<double, 10000>>();
+  arr->fill(4);
+  REQUIRE(gathered_spans(*arr) == 1);
+  Model m{std::vector<float>(50000, 2.0f), 1.0};  // a user codec that uses w.value: gathered too
+  REQUIRE(gathered_spans(m) == 1);
+  std::optional<std::vector<double>> maybe = std::vector<double>(10000, 1.0);
+  REQUIRE(gathered_spans(maybe) == 1);
+  // Unordered containers encode their entries into temporaries first: copied, never referred.
+  std::unordered_map<int, std::string> um{{1, std::string(100000, 'a')}, {2, "b"}};
+  REQUIRE(gathered_spans(um) == 0);
+  // What a gathered encoding decodes to is the value.
+  std::vector<std::byte> copied;
+  std::vector<tyf::detail::codec_span> spans;
+  tyf::encode_gathered(s, copied, spans);
+  auto back = tyf::decode<Split>(joined(copied, spans));
+  REQUIRE(back.train.x == s.train.x);
+  REQUIRE(back.test.y == s.test.y);
 }

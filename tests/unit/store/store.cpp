@@ -5,7 +5,12 @@
 #include <boost/hana/define_struct.hpp>
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <vector>
 #include <range/v3/range/conversion.hpp>
 #include <sqlite3.h>
 
@@ -264,4 +269,61 @@ TEST_CASE("opening a store made with an older schema migrates it, keeping its ru
   REQUIRE(sqlite3_column_int(q, 0) == tyf::store_detail::schema_version);
   sqlite3_finalize(q);
   sqlite3_close(db);
+}
+
+TEST_CASE("a large output is hashed and written from its own memory: the file is its encoding") {
+  temp_dir dir;
+  tyf::store st{dir.path()};
+  tyf::pipeline p{"large"};
+  std::atomic<int> made{0};
+  auto big = p.step("make", [&made] {
+    ++made;
+    Dataset d{std::vector<double>(200000), "big"};  // 1.6 MB of doubles: referred, not copied
+    for (std::size_t i = 0; i < d.x.size(); ++i) d.x[i] = static_cast<double>(i) * 0.5;
+    return d;
+  }).keep();
+  p.step("sum", [](const Dataset& d) { return d.x.back(); }, big);
+  auto r = st.run(p);
+  REQUIRE(r.ok());
+  REQUIRE(r.store_errors() == 0);
+  const auto expected = tyf::encode(r.get(big));
+  auto a = *st.show(r.run_id()).step("make")->artifact;
+  REQUIRE(a.hash == tyf::store_detail::hash128(expected));
+  REQUIRE(a.size == expected.size());
+  auto path = dir.path() / "artifacts" / a.hash.substr(0, 2) / a.hash.substr(2);
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(file.size() == expected.size());
+  REQUIRE(std::memcmp(file.data(), expected.data(), file.size()) == 0);
+  REQUIRE(st.load(r.run_id(), big).x == r.get(big).x);
+  auto again = st.run(p);
+  REQUIRE(again.step("make").status == tyf::step_status::cached);
+  REQUIRE(made == 1);
+}
+
+TEST_CASE("a large output that cannot be written is reported, its step not cached, the run ok") {
+  temp_dir dir;
+  tyf::store st{dir.path()};
+  // The artifacts' temporary directory replaced by a file: every artifact write fails.
+  const auto tmp = dir.path() / "artifacts" / "tmp";
+  std::filesystem::remove_all(tmp);
+  std::ofstream(tmp) << "not a directory";
+  tyf::pipeline p{"unwritable"};
+  std::atomic<int> made{0};
+  p.step("make", [&made] {
+    ++made;
+    return std::vector<float>(100000, 1.0f);
+  });
+  auto r = st.run(p);
+  REQUIRE(r.ok());
+  REQUIRE(r.store_errors() == 1);  // reported once (by the writer, which tried again)
+  REQUIRE_THAT(r.first_store_error(), Catch::Contains("cannot create") && Catch::Contains("tmp"));
+  REQUIRE_FALSE(st.show(r.run_id()).step("make")->artifact.has_value());
+  std::filesystem::remove(tmp);
+  std::filesystem::create_directories(tmp);
+  auto again = st.run(p);
+  REQUIRE(again.step("make").status == tyf::step_status::succeeded);  // not served from a lost file
+  REQUIRE(again.store_errors() == 0);
+  REQUIRE(made == 2);
+  REQUIRE(st.show(again.run_id()).step("make")->artifact.has_value());
 }

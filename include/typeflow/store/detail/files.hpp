@@ -78,6 +78,10 @@ class artifact_files {
   /// database (WAL, synchronous=NORMAL), a power loss may forget the newest artifacts, which
   /// then read as missing (their steps run again), never as damaged.
   void write(std::string_view hash, std::span<const std::byte> bytes) const {
+    write(hash, std::span<const std::span<const std::byte>>(&bytes, 1));
+  }
+  /// The same, for an artifact given in parts (written one after the other, not joined).
+  void write(std::string_view hash, std::span<const std::span<const std::byte>> parts) const {
     auto final_path = path_of(hash);
     if (exists(hash)) return;
     static std::atomic<std::uint64_t> counter{0};
@@ -85,24 +89,24 @@ class artifact_files {
                        std::to_string(counter.fetch_add(1)) + ".part");
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) io_fail("cannot create '" + tmp.string() + "'", errno);
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int err = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        io_fail("cannot write '" + tmp.string() + "'", err);
-      }
-      done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0) {
+    auto fail = [&](const char* what) {
       int err = errno;
       ::close(fd);
       ::unlink(tmp.c_str());
-      io_fail("cannot sync '" + tmp.string() + "'", err);
+      io_fail(what + (" '" + tmp.string() + "'"), err);
+    };
+    for (auto bytes : parts) {
+      std::size_t done = 0;
+      while (done < bytes.size()) {
+        auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          fail("cannot write");
+        }
+        done += static_cast<std::size_t>(n);
+      }
     }
+    if (::fsync(fd) != 0) fail("cannot sync");
     ::close(fd);
     std::error_code ec;
     fs::create_directories(final_path.parent_path(), ec);

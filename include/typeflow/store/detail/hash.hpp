@@ -39,6 +39,19 @@ inline std::string hash128(std::span<const std::byte> bytes) {
 }
 inline std::string hash128(std::string_view text) { return hash128(text.data(), text.size()); }
 
+/// XXH3-128 of the concatenation of the parts (the same as hash128 of the joined bytes).
+inline std::string hash128(std::span<const std::span<const std::byte>> parts) {
+  XXH3_state_t state;
+  XXH3_128bits_reset(&state);
+  for (auto part : parts) XXH3_128bits_update(&state, part.data(), part.size());
+  XXH128_hash_t h = XXH3_128bits_digest(&state);
+  std::string out;
+  out.reserve(32);
+  append_hex(out, h.high64);
+  append_hex(out, h.low64);
+  return out;
+}
+
 /// XXH3-64 of the text, as 16 hex digits.
 inline std::string hash64(std::string_view text) {
   std::string out;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -258,18 +259,56 @@ class recorder final : public run_hooks, public observer {
       identity_[u] = cacheable ? "k:" + key : std::string{};
       return;
     }
-    auto bytes = std::make_shared<std::vector<std::byte>>();
-    nd.codec->encode(out.get(), *bytes);
-    auto hash = hash128(*bytes);
-    identity_[u] = hash;
-    artifact_[u] = hash;
     op_artifact op;
     op.run = run_id_;
-    op.hash = std::move(hash);
-    op.bytes = std::move(bytes);
     op.type = nd.codec->type_name();
     op.codec_version = nd.codec->version();
+    auto bytes = std::make_shared<std::vector<std::byte>>();
+    std::vector<detail::codec_span> spans;
+    nd.codec->encode_gathered(out.get(), *bytes, spans);
+    if (spans.empty()) {
+      op.hash = hash128(*bytes);
+      op.size = bytes->size();
+      op.bytes = std::move(bytes);
+    } else {
+      // Long runs of the output's own memory: hashed and written from where they are, here,
+      // while the output is alive; no copy of a large output waits in the writer's queue.
+      auto parts = gathered_parts(*bytes, spans);
+      op.hash = hash128(parts);
+      for (auto part : parts) op.size += part.size();
+      bool written = false;
+      if (op.size > st_->cfg.inline_limit) {
+        try {
+          st_->files.write(op.hash, parts);
+          written = true;
+        } catch (const store_error&) {  // the writer tries again with a copy, and reports it
+        }
+      }
+      if (!written) {
+        auto joined = std::make_shared<std::vector<std::byte>>();
+        joined->reserve(op.size);
+        for (auto part : parts) joined->insert(joined->end(), part.begin(), part.end());
+        op.bytes = std::move(joined);
+      }
+    }
+    identity_[u] = op.hash;
+    artifact_[u] = op.hash;
     st_->w.push(std::move(op));
+  }
+
+  /// The encoding in order: copied bytes between the referred spans.
+  static std::vector<std::span<const std::byte>> gathered_parts(
+      const std::vector<std::byte>& copied, const std::vector<detail::codec_span>& spans) {
+    std::vector<std::span<const std::byte>> parts;
+    parts.reserve(2 * spans.size() + 1);
+    std::size_t at = 0;
+    for (const auto& s : spans) {
+      if (s.at > at) parts.emplace_back(copied.data() + at, s.at - at);
+      parts.emplace_back(s.data, s.size);
+      at = s.at;
+    }
+    if (copied.size() > at) parts.emplace_back(copied.data() + at, copied.size() - at);
+    return parts;
   }
 
   // ------------------------------------------------------------------- observer

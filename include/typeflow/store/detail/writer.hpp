@@ -65,7 +65,8 @@ struct op_step {
 struct op_artifact {  ///< an output's bytes; the step's row (op_step) points to it
   std::string run;
   std::string hash;
-  std::shared_ptr<const std::vector<std::byte>> bytes;
+  std::shared_ptr<const std::vector<std::byte>> bytes;  ///< null: its file is written already
+  std::size_t size = 0;
   std::string type;
   std::uint32_t codec_version = 0;
 };
@@ -146,7 +147,7 @@ class writer {
     // Files first: a row never points to an artifact that is not complete on disk.
     std::vector<char> ok(batch.size(), 1);
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (auto* a = std::get_if<op_artifact>(&batch[i]); a != nullptr && !is_inline(*a)) {
+      if (auto* a = std::get_if<op_artifact>(&batch[i]); a != nullptr && a->bytes && !is_inline(*a)) {
         try {
           files_.write(a->hash, *a->bytes);
         } catch (const std::exception& e) {
@@ -194,7 +195,8 @@ class writer {
     }
     // A concurrent delete may have collected a file this batch found present: write it again.
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (auto* a = std::get_if<op_artifact>(&batch[i]); a != nullptr && ok[i] && !is_inline(*a)) {
+      if (auto* a = std::get_if<op_artifact>(&batch[i]);
+          a != nullptr && a->bytes && ok[i] && !is_inline(*a)) {
         if (!files_.exists(a->hash)) {
           try {
             files_.write(a->hash, *a->bytes);
@@ -225,7 +227,7 @@ class writer {
   }
 
   [[nodiscard]] bool is_inline(const op_artifact& a) const noexcept {
-    return a.bytes->size() <= inline_limit_;
+    return a.bytes && a.size <= inline_limit_;
   }
 
   static std::string run_of(const write_op& op) {
@@ -316,7 +318,7 @@ class writer {
     auto& ins = db_.cached(
         "INSERT INTO artifacts (hash, size, type, codec_version, created, inline_bytes) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING");
-    ins.bind_all(a.hash, a.bytes->size(), a.type, a.codec_version, now_us());
+    ins.bind_all(a.hash, a.size, a.type, a.codec_version, now_us());
     if (is_inline(a)) {
       ins.bind_blob(6, a.bytes->data(), a.bytes->size());
     } else {
