@@ -25,15 +25,17 @@ inline void append_hex(std::string& out, std::uint64_t v, int digits = 16) {
   for (int i = digits - 1; i >= 0; --i) out += hex[(v >> (4 * i)) & 0xf];
 }
 
-/// XXH3-128 of the bytes, as 32 hex digits.
-inline std::string hash128(const void* data, std::size_t n) {
-  XXH128_hash_t h = XXH3_128bits(data, n);
+/// A 128-bit hash as 32 hex digits.
+inline std::string hex128(XXH128_hash_t h) {
   std::string out;
   out.reserve(32);
   append_hex(out, h.high64);
   append_hex(out, h.low64);
   return out;
 }
+
+/// XXH3-128 of the bytes, as 32 hex digits.
+inline std::string hash128(const void* data, std::size_t n) { return hex128(XXH3_128bits(data, n)); }
 inline std::string hash128(std::span<const std::byte> bytes) {
   return hash128(bytes.data(), bytes.size());
 }
@@ -44,12 +46,7 @@ inline std::string hash128(std::span<const std::span<const std::byte>> parts) {
   XXH3_state_t state;
   XXH3_128bits_reset(&state);
   for (auto part : parts) XXH3_128bits_update(&state, part.data(), part.size());
-  XXH128_hash_t h = XXH3_128bits_digest(&state);
-  std::string out;
-  out.reserve(32);
-  append_hex(out, h.high64);
-  append_hex(out, h.low64);
-  return out;
+  return hex128(XXH3_128bits_digest(&state));
 }
 
 /// XXH3-64 of the text, as 16 hex digits.
