@@ -276,8 +276,11 @@ class recorder final : public run_hooks, public observer {
       auto parts = gathered_parts(*bytes, spans);
       op.hash = hash128(parts);
       for (auto part : parts) op.size += part.size();
+      // An artifact that is there already goes to the writer as a copy, as small ones do: a
+      // delete in another process may collect it before this run's rows refer to it, and the
+      // writer then writes it again.
       bool written = false;
-      if (op.size > st_->cfg.inline_limit) {
+      if (op.size > st_->cfg.inline_limit && !st_->files.exists(op.hash)) {
         try {
           st_->files.write(op.hash, parts);
           written = true;
