@@ -184,8 +184,10 @@ TEST_CASE("asking for more than the capacity, or an unknown resource, fails befo
 
 TEST_CASE("fail_fast stops everything at the first failure; continue lets branches finish") {
   auto build = [](tyf::pipeline& p, std::atomic<int>& finished) {
-    auto boom = p.step("boom", []() -> int { throw std::runtime_error("boom"); });
-    (void)boom;
+    // The highest cost makes "boom" the most urgent ready step, so it runs first on one of the
+    // two threads whatever the scheduler's order among equals; without it, the slow chains (two
+    // steps long) outrank it and may all finish before it fails.
+    p.step("boom", []() -> int { throw std::runtime_error("boom"); }).cost(1000);
     for (int i = 0; i < 4; ++i) {
       auto slow = p.step("slow" + std::to_string(i), [&](tyf::context& ctx) {
         for (int k = 0; k < 100 && !ctx.stop_requested(); ++k) std::this_thread::sleep_for(1ms);
