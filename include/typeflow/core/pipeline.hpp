@@ -259,15 +259,17 @@ class pipeline {
   template <class H>
   void check_input(std::string_view step_name, std::uint32_t position, const H& input) const {
     auto* owner = detail::handle_access::def(input);
-    auto where = [&] {
-      return "typeflow: input " + std::to_string(position) + " of step '" + std::string(step_name) +
-             "' in pipeline '" + def_->name + "'";
-    };
-    if (owner == nullptr) throw definition_error(where() + " is an empty handle");
-    if (owner != def_.get()) {
-      throw definition_error(where() + " comes from pipeline '" + owner->name +
-                             "'; handles can only be wired within their own pipeline");
-    }
+    if (owner != def_.get()) bad_input(step_name, position, owner);
+  }
+
+  // Apart from the template above, so that its messages are compiled once, not per input type.
+  [[noreturn]] void bad_input(std::string_view step_name, std::uint32_t position,
+                              const detail::definition* owner) const {
+    auto where = "typeflow: input " + std::to_string(position) + " of step '" + std::string(step_name) +
+                 "' in pipeline '" + def_->name + "'";
+    if (owner == nullptr) throw definition_error(where + " is an empty handle");
+    throw definition_error(where + " comes from pipeline '" + owner->name +
+                           "'; handles can only be wired within their own pipeline");
   }
 
   template <detail::scope Where, detail::node_kind Kind, class F, class... H>
