@@ -92,6 +92,31 @@ TEST_CASE("a step's version is part of its key; equal outputs keep downstream ca
   REQUIRE(r.step("c").status == tyf::step_status::cached);
 }
 
+TEST_CASE("the step's name and its output type are part of its key") {
+  temp_dir dir;
+  tyf::store st{dir.path()};
+  std::atomic<int> runs{0};
+  auto make = [&](const char* name, auto value) {
+    tyf::pipeline p{"keys"};
+    auto seed = p.param<int>("seed", 1);
+    p.step(name, [&runs, value](int s) { ++runs; return static_cast<decltype(value)>(s) + value; }, seed);
+    return p;
+  };
+  auto as_int = make("make", 6);
+  REQUIRE(st.run(as_int).ok());
+  REQUIRE(st.run(as_int).step("make").status == tyf::step_status::cached);
+  REQUIRE(runs == 1);
+  auto as_long = make("make", 6LL);  // the same name, inputs and parameters; another type
+  auto r = st.run(as_long);
+  REQUIRE(r.step("make").status == tyf::step_status::succeeded);
+  REQUIRE(runs == 2);
+  auto renamed = make("make2", 6);  // the same code under another name
+  REQUIRE(st.run(renamed).step("make2").status == tyf::step_status::succeeded);
+  REQUIRE(runs == 3);
+  REQUIRE(st.run(as_int).step("make").status == tyf::step_status::cached);
+  REQUIRE(runs == 3);
+}
+
 TEST_CASE("cache(false) on a step and no_cache() on a run make steps run") {
   temp_dir dir;
   tyf::store st{dir.path()};

@@ -6,6 +6,10 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
+#include <optional>
+#include <thread>
+
 #include "store_testing.hpp"
 
 namespace tyf = typeflow;
@@ -173,6 +177,70 @@ TEST_CASE("a stop recorded in the store stops a run, whoever recorded it") {
   REQUIRE(st.show(result->run_id()).run.status == tyf::run_status::stopped);
   REQUIRE(st.show(result->run_id()).run.stop_requested);
   REQUIRE_THROWS_WITH(st.stop(result->run_id()), Catch::Contains("is not running"));
+}
+
+TEST_CASE("retry completes a stopped run (its stopped and cancelled steps) and a timed-out one") {
+  temp_dir dir;
+  tyf::store_config cfg;
+  cfg.heartbeat = std::chrono::milliseconds(20);
+  tyf::store st{dir.path(), cfg};
+  std::atomic<bool> block{true};
+  std::atomic<int> prep{0}, wait{0}, after{0};
+  tyf::pipeline p{"stop_then_retry"};
+  auto data = p.step("prep", [&] { ++prep; return 3; });
+  auto waited = p.step("wait", [&](int x, tyf::context& ctx) {
+    ++wait;
+    while (block && !ctx.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (ctx.stop_requested()) throw std::runtime_error("stopped while waiting");
+    return x + 1;
+  }, data);
+  auto last = p.step("after", [&](int x) { ++after; return x * 2; }, waited);
+
+  std::optional<tyf::stored_run> first;
+  std::thread runner([&] { first.emplace(st.run(p)); });
+  tyf::store other{dir.path()};
+  REQUIRE(tyf::test::eventually([&] {
+    auto listed = other.runs(tyf::run_query{}.status(tyf::run_status::running));
+    if (listed.empty()) return false;
+    auto d = other.show(listed.front().id);
+    return d.step("wait") != nullptr && d.step("wait")->status == tyf::step_status::running;
+  }));
+  other.stop("latest");
+  runner.join();
+  REQUIRE(first->status() == tyf::run_status::stopped);
+  REQUIRE(first->step("prep").status == tyf::step_status::succeeded);
+  REQUIRE(first->step("wait").status != tyf::step_status::succeeded);
+  REQUIRE(first->step("after").status == tyf::step_status::cancelled);
+  REQUIRE(after == 0);
+
+  block = false;
+  auto again = st.retry(p, first->run_id());
+  REQUIRE(again.ok());
+  REQUIRE(again.step("prep").status == tyf::step_status::cached);
+  REQUIRE(again.step("wait").status == tyf::step_status::succeeded);
+  REQUIRE(again.step("after").status == tyf::step_status::succeeded);
+  REQUIRE(again.get(last) == 8);
+  REQUIRE(prep == 1);
+  REQUIRE(wait == 2);
+  REQUIRE(after == 1);
+  REQUIRE(st.show(again.run_id()).run.origin == first->run_id());
+
+  // A timed-out step is retried the same way.
+  std::atomic<bool> slow{true};
+  tyf::pipeline q{"timeout_then_retry"};
+  auto patient = q.step("patient", [&](tyf::context& ctx) {
+    while (slow && !ctx.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (ctx.stop_requested()) throw std::runtime_error("gave up");
+    return 5;
+  });
+  patient.timeout(std::chrono::milliseconds(20));
+  auto timed = st.run(q);
+  REQUIRE(timed.status() == tyf::run_status::failed);
+  REQUIRE(timed.step("patient").status == tyf::step_status::timed_out);
+  slow = false;
+  auto retried = st.retry(q, timed.run_id());
+  REQUIRE(retried.ok());
+  REQUIRE(retried.get(patient) == 5);
 }
 
 TEST_CASE("a run whose heartbeat went stale is found interrupted when the store opens") {

@@ -6,10 +6,13 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <string>
+#include <thread>
 #include <vector>
 #include <range/v3/range/conversion.hpp>
 #include <sqlite3.h>
@@ -177,6 +180,8 @@ TEST_CASE("runs are listed newest first, filtered by status, experiment, tag, pa
   auto p = train_pipeline();
   auto before = std::chrono::system_clock::now();
   auto r1 = st.run(p, tyf::store_options{}.experiment("a").tag("k", "1").set("lr", "0.5"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  auto between = std::chrono::system_clock::now();
   auto r2 = st.run(p, tyf::store_options{}.experiment("b").tag("k", "2").set("lr", "0.5"));
   tyf::pipeline failing{"failing"};
   failing.step("boom", []() -> int { throw std::runtime_error("no"); });
@@ -194,6 +199,8 @@ TEST_CASE("runs are listed newest first, filtered by status, experiment, tag, pa
   REQUIRE(st.runs(tyf::run_query{}.param("lr", "0.1")).empty());
   REQUIRE(st.runs(tyf::run_query{}.pipeline("failing")).size() == 1);
   REQUIRE(st.runs(tyf::run_query{}.since(before)).size() == 3);
+  REQUIRE(st.runs(tyf::run_query{}.since(between)).size() == 2);
+  REQUIRE(st.runs(tyf::run_query{}.until(between)).front().id == r1.run_id());
   REQUIRE(st.runs(tyf::run_query{}.until(before - std::chrono::hours(1))).empty());
   REQUIRE(st.runs(tyf::run_query{}.limit(2)).size() == 2);
   auto show = st.show(r3.run_id());
@@ -209,6 +216,36 @@ TEST_CASE("runs are listed newest first, filtered by status, experiment, tag, pa
   auto in_a = listed | tyf::run_views::in_experiment("a") | tyf::run_views::with_param("lr", "0.5") |
               tyf::run_views::ids() | ranges::to<std::vector<std::string>>();
   REQUIRE(in_a == std::vector<std::string>{r1.run_id()});
+}
+
+TEST_CASE("runs.db is in WAL mode, and names and values go to SQL as bound parameters") {
+  temp_dir dir;
+  {
+    tyf::store st{dir.path()};
+    auto p = train_pipeline();
+    const std::string odd = "o'brien\"; DROP TABLE runs; --";
+    auto r = st.run(p, tyf::store_options{}.experiment(odd).tag("k'%", "v_%;").set("lr", "0.5"));
+    REQUIRE(r.ok());
+    REQUIRE(st.runs(tyf::run_query{}.experiment(odd)).size() == 1);
+    REQUIRE(st.runs(tyf::run_query{}.experiment("o%")).empty());  // no LIKE, no quoting games
+    REQUIRE(st.runs(tyf::run_query{}.experiment("o'brien")).empty());
+    REQUIRE(st.runs(tyf::run_query{}.tag("k'%", "v_%;")).size() == 1);
+    REQUIRE(st.runs(tyf::run_query{}.tag("k'%", "v")).empty());
+    REQUIRE(st.runs(tyf::run_query{}.tag("k__", "v_%;")).empty());
+    auto d = st.show(r.run_id());
+    REQUIRE(d.run.experiment == odd);
+    REQUIRE(d.run.tags.at("k'%") == "v_%;");
+    REQUIRE(st.runs().size() == 1);  // the table is still there
+  }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((dir.path() / "runs.db").c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+  std::string mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  REQUIRE(mode == "wal");
 }
 
 TEST_CASE("run ids: a unique prefix names a run; an ambiguous or unknown one is an error") {
