@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <filesystem>
 #include <optional>
 #include <thread>
 
@@ -37,6 +38,18 @@ struct flaky {
     }, model);
   }
 };
+/// Records, through a store object of its own, a stop for the newest run once its step `step`
+/// is running.
+void stop_once_running(const std::filesystem::path& dir, const char* step) {
+  tyf::store other{dir};
+  REQUIRE(tyf::test::eventually([&] {
+    auto listed = other.runs(tyf::run_query{}.status(tyf::run_status::running));
+    if (listed.empty()) return false;
+    auto d = other.show(listed.front().id);
+    return d.step(step) != nullptr && d.step(step)->status == tyf::step_status::running;
+  }));
+  other.stop("latest");
+}
 }  // namespace
 
 TEST_CASE("retry re-runs the steps that did not succeed and reuses the others' outputs") {
@@ -164,14 +177,7 @@ TEST_CASE("a stop recorded in the store stops a run, whoever recorded it") {
   auto p = tyf::test::stoppable_pipeline();
   std::optional<tyf::stored_run> result;
   std::thread runner([&] { result.emplace(st.run(p)); });
-  tyf::store other{dir.path()};
-  REQUIRE(tyf::test::eventually([&] {
-    auto listed = other.runs(tyf::run_query{}.status(tyf::run_status::running));
-    if (listed.empty()) return false;
-    auto d = other.show(listed.front().id);
-    return d.step("wait") != nullptr && d.step("wait")->status == tyf::step_status::running;
-  }));
-  other.stop("latest");
+  stop_once_running(dir.path(), "wait");
   runner.join();
   REQUIRE(result->status() == tyf::run_status::stopped);
   REQUIRE(st.show(result->run_id()).run.status == tyf::run_status::stopped);
@@ -198,14 +204,7 @@ TEST_CASE("retry completes a stopped run (its stopped and cancelled steps) and a
 
   std::optional<tyf::stored_run> first;
   std::thread runner([&] { first.emplace(st.run(p)); });
-  tyf::store other{dir.path()};
-  REQUIRE(tyf::test::eventually([&] {
-    auto listed = other.runs(tyf::run_query{}.status(tyf::run_status::running));
-    if (listed.empty()) return false;
-    auto d = other.show(listed.front().id);
-    return d.step("wait") != nullptr && d.step("wait")->status == tyf::step_status::running;
-  }));
-  other.stop("latest");
+  stop_once_running(dir.path(), "wait");
   runner.join();
   REQUIRE(first->status() == tyf::run_status::stopped);
   REQUIRE(first->step("prep").status == tyf::step_status::succeeded);
