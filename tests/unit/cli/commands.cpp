@@ -144,6 +144,18 @@ tyf::run_details details(const temp_dir& dir, const std::string& run = "latest")
   return st.show(run);
 }
 
+/// Waits until the store holds `runs` runs and the newest one's train step is running. The
+/// child prints "train started" before the store's writer thread has committed that row.
+bool train_running_in_store(const temp_dir& dir, std::size_t runs) {
+  return tyf::test::eventually([&] {
+    tyf::store st{dir.path() / "store"};
+    auto listed = st.runs();
+    if (listed.size() != runs) return false;
+    auto d = st.show(listed.front().id);
+    return d.step("train") != nullptr && d.step("train")->status == tyf::step_status::running;
+  });
+}
+
 std::string status_of(const tyf::run_details& d, const std::string& step) {
   const auto* s = d.step(step);
   return s == nullptr ? "(none)" : std::string(tyf::to_string(s->status));
@@ -397,6 +409,7 @@ TEST_CASE("cli: stop from a second process stops a running run (exit 3)") {
   temp_dir dir;
   proc running{dir, {"run", "--param", "mode=slow"}};
   REQUIRE(running.wait_for("] train started"));
+  REQUIRE(train_running_in_store(dir, 1));
   auto s = cli(dir, {"stop", "latest"});
   INFO(s.err);
   CHECK(s.code == 0);
@@ -422,6 +435,7 @@ TEST_CASE("cli: Ctrl-C stops the run cleanly; a second Ctrl-C quits at once") {
   SECTION("two SIGINTs: exit 130, and the next store open finds the run interrupted") {
     proc running{dir, {"run", "--param", "mode=stuck"}};  // train ignores the first request
     REQUIRE(running.wait_for("] train started"));
+    REQUIRE(train_running_in_store(dir, 1));  // _exit(130) must not come before the run's row
     running.signal(SIGINT);
     REQUIRE(running.wait_for("stopping the run", true));
     running.signal(SIGINT);
@@ -580,14 +594,9 @@ TEST_CASE("cli: schedule --on-running cancel stops the previous run and starts t
              {},
              {"TYPEFLOW_SCHEDULE_NOW=2"}};
   REQUIRE(sched.wait_for("stopping the previous run"));
-  // The second run's train step starts after the first run was stopped.
-  bool second = false;
-  for (int i = 0; i < 3000 && !second; ++i) {
-    auto out = sched.out();
-    second = out.find("] train started", out.find("stopping the previous run")) != std::string::npos;
-    if (!second) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  REQUIRE(second);
+  // The second run's train step runs (seen in the store: on stdout, the first run's own
+  // "train started" may come after the line above).
+  REQUIRE(train_running_in_store(dir, 2));
   sched.signal(SIGINT);  // ends the second run (max-runs reached: the schedule waits for it)
   CHECK(sched.wait() == 3);
   tyf::store st{dir.path() / "store"};

@@ -176,14 +176,14 @@ TEST_CASE("notify: a notifier that outlives its timeout is killed with what it s
   auto pid_file = dir.path() / "sleeper.pid";
   // The shell starts a sleeper and waits for it: both must go at the timeout.
   auto n = std::make_shared<tyf::command_notifier>(
-      "sleep 60 & echo $! > " + quoted(pid_file) + "; wait", 300ms);
+      "sleep 60 & echo $! > " + quoted(pid_file) + "; wait", 3000ms);
   stderr_capture err{dir.path() / "stderr.txt"};
   auto r = tyf::run(small_pipeline(false), tyf::run_options{}.observe(n));
   const auto text = err.text();
   REQUIRE(r.ok());
   REQUIRE(n->failures() == 1);
   REQUIRE(text == "typeflow: notify command 'sleep 60 & echo $! > " + quoted(pid_file) +
-                      "; wait' timed out after 300 ms (killed) on run_finished\n");
+                      "; wait' timed out after 3000 ms (killed) on run_finished\n");
   // The sleeper got SIGKILL too (its process group): it is gone or a zombie (bounded wait for
   // the kernel to tear it down, not a timing assertion).
   const auto pid_text = read_file(pid_file);

@@ -179,7 +179,13 @@ TEST_CASE("map runs one instance per element, in parallel, results in input orde
       while (now > prev && !peak.compare_exchange_weak(prev, now)) {
       }
       ctx.log_metric("lr", lr);
-      std::this_thread::sleep_for(5ms);
+      // In parallel, an element waits (up to 5 s) to have company, so that a loaded machine
+      // whose other workers start late still shows two at once; the sequential run waits the
+      // full 5 ms only.
+      const auto until = std::chrono::steady_clock::now() + (seq ? 5ms : 5s);
+      do {
+        std::this_thread::sleep_for(1ms);
+      } while (!seq && peak.load() < 2 && std::chrono::steady_clock::now() < until);
       --running;
       return lr * e;
     }, configs, epochs);

@@ -22,11 +22,20 @@ TEST_CASE("the timer fires deadlines in time order and skips cancelled ones") {
       fired.push_back(i);
     };
   };
-  t.schedule(now + 30ms, push(3));
-  t.schedule(now + 10ms, push(1));
-  auto cancelled = t.schedule(now + 20ms, push(2));
+  // Deadlines far enough apart that a preempted test thread still cancels 2 before it is due;
+  // wait for the two others to fire (not a fixed sleep: a slow machine may take longer).
+  t.schedule(now + 300ms, push(3));
+  t.schedule(now + 100ms, push(1));
+  auto cancelled = t.schedule(now + 200ms, push(2));
   t.cancel(cancelled);
-  std::this_thread::sleep_for(80ms);
+  for (int i = 0; i < 10000; ++i) {
+    {
+      std::lock_guard lock(m);
+      if (fired.size() >= 2) break;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  std::this_thread::sleep_for(50ms);  // room for a wrongly fired third
   t.shutdown();
   REQUIRE(fired == std::vector<int>{1, 3});
 }
