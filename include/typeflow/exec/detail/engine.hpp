@@ -52,6 +52,9 @@ struct node_state {
   std::atomic<bool> retry_scheduled{false};
   bool holds_resources = false;
   bool absent = false;  ///< skipped by its condition: optional readers see std::nullopt
+  bool kept = false;
+  std::uint32_t succ_first = 0, succ_last = 0;
+  double priority = 0;
   detail::box out;
 };
 
@@ -128,7 +131,7 @@ class engine final : public detail::context_sink {
     std::vector<ready_item> roots;
     for (node_id u = 0; u < def_->nodes.size(); ++u) {
       if (plan_in_degree_[u] == 0 && def_->nodes[u].kind != detail::node_kind::finally_handler) {
-        roots.push_back({priority_[u], u});
+        roots.push_back({state_[u].priority, u});
       }
     }
     // Spread the roots so that every worker starts with work.
@@ -172,7 +175,7 @@ class engine final : public detail::context_sink {
   [[nodiscard]] const std::shared_ptr<detail::definition>& def_ptr() const noexcept { return def_; }
   [[nodiscard]] const detail::big_vector<step_record>& records() const noexcept { return records_; }
   [[nodiscard]] node_state& state(node_id u) noexcept { return state_[u]; }
-  [[nodiscard]] bool kept(node_id u) const noexcept { return kept_[u] != 0; }
+  [[nodiscard]] bool kept(node_id u) const noexcept { return state_[u].kept; }
   [[nodiscard]] sys_clock::time_point started_at() const noexcept { return started_sys_; }
   [[nodiscard]] sys_clock::time_point finished_at() const noexcept { return finished_sys_; }
   [[nodiscard]] std::vector<metric_record> metrics() const {
@@ -259,8 +262,9 @@ class engine final : public detail::context_sink {
     detail::big_vector<std::uint32_t> readers(n, 0);
     detail::big_vector<std::uint32_t> first_input(n, 0), input_count(n, 0);
     detail::big_vector<std::uint32_t> own(d.ports.size(), 0);  // readers of each port
-    kept_.assign(n, 0);    // for now: 1 keep(), 2 a parameter
-    priority_.assign(n, 0.0);  // for now: the step's own cost
+    // Planned per node, then kept in its run state (next to its pending count, read together).
+    detail::big_vector<char> plan_kept(n, 0);          // for now: 1 keep(), 2 a parameter
+    detail::big_vector<double> plan_priority(n, 0.0);  // for now: the step's own cost
     records_.resize(n);
     bool any_extra = false, any_resources = false;
     for (node_id v = 0; v < n; ++v) {
@@ -290,23 +294,23 @@ class engine final : public detail::context_sink {
       if (nd.kind == detail::node_kind::finally_handler) finally_.push_back(v);
       if (nd.kind == detail::node_kind::map && maps_.empty()) maps_.resize(n);
       if (nd.kind == detail::node_kind::parameter) params_.push_back(v);
-      kept_[v] = static_cast<char>((nd.policy && nd.policy->keep_output ? 1 : 0) |
+      plan_kept[v] = static_cast<char>((nd.policy && nd.policy->keep_output ? 1 : 0) |
                                    (nd.kind == detail::node_kind::parameter ? 2 : 0));
-      priority_[v] = nd.policy ? nd.policy->cost : 1.0;
+      plan_priority[v] = nd.policy ? nd.policy->cost : 1.0;
       if (nd.policy && !nd.policy->resources.empty()) any_resources = true;
     }
     for (const auto& e : d.order) {
       ++out_degree[e.before];
       ++plan_in_degree_[e.after];
     }
-    succ_begin_.assign(n + 1, 0);
-    for (node_id u = 0; u < n; ++u) succ_begin_[u + 1] = succ_begin_[u] + out_degree[u];
-    succ_.resize(succ_begin_[n]);
+    detail::big_vector<std::uint32_t> plan_succ_begin(n + 1, 0);
+    for (node_id u = 0; u < n; ++u) plan_succ_begin[u + 1] = plan_succ_begin[u] + out_degree[u];
+    succ_.resize(plan_succ_begin[n]);
     const bool any_tolerant = !d.input_tolerant.empty();
-    if (any_tolerant) succ_tolerant_.assign(succ_begin_[n], 0);
+    if (any_tolerant) succ_tolerant_.assign(plan_succ_begin[n], 0);
     {
       detail::big_vector<std::uint32_t>& fill = out_degree;  // reused: the next free slot per node
-      for (node_id u = 0; u < n; ++u) fill[u] = succ_begin_[u];
+      for (node_id u = 0; u < n; ++u) fill[u] = plan_succ_begin[u];
       for (node_id v = 0; v < n; ++v) {
         for (auto k = first_input[v], end = first_input[v] + input_count[v]; k < end; ++k) {
           const auto slot = fill[d.ports[d.inputs[k]].node]++;
@@ -322,15 +326,15 @@ class engine final : public detail::context_sink {
       }
     }
 
-    delayed_.plan(d, params_, param_values_, succ_begin_, succ_, plan_in_degree_);
+    delayed_.plan(d, params_, param_values_, plan_succ_begin, succ_, plan_in_degree_);
 
     // Outputs kept for the result: sinks, steps marked keep(), handles the options name.
     for (node_id u = 0; u < n; ++u) {
-      const bool keep = opts_.keeps_all() || (readers[u] == 0 && (kept_[u] & 2) == 0) || (kept_[u] & 1) != 0;
-      kept_[u] = keep ? 1 : 0;
+      const bool keep = opts_.keeps_all() || (readers[u] == 0 && (plan_kept[u] & 2) == 0) || (plan_kept[u] & 1) != 0;
+      plan_kept[u] = keep ? 1 : 0;
     }
     for (node_id u : opts_.kept()) {
-      if (u < n) kept_[u] = 1;
+      if (u < n) plan_kept[u] = 1;
     }
 
     // An input may be moved from when its port has no other reader, no reader of a port that
@@ -343,7 +347,7 @@ class engine final : public detail::context_sink {
     movable_.assign(d.inputs.size(), 0);
     for (std::size_t i = 0; i < d.inputs.size(); ++i) {
       auto port = d.inputs[i];
-      if (subtree[port] != 1 || kept_[d.ports[port].node]) continue;
+      if (subtree[port] != 1 || plan_kept[d.ports[port].node]) continue;
       bool alone = true;
       for (auto a = d.ports[port].parent; a != none; a = d.ports[a].parent) {
         if (own[a] != 0) alone = false;
@@ -354,8 +358,8 @@ class engine final : public detail::context_sink {
     // Priorities: the longest remaining path by cost (ids are a topological order).
     for (node_id u = n; u-- > 0;) {
       double best = 0;
-      for (auto i = succ_begin_[u]; i < succ_begin_[u + 1]; ++i) best = std::max(best, priority_[succ_[i]]);
-      priority_[u] += best;
+      for (auto i = plan_succ_begin[u]; i < plan_succ_begin[u + 1]; ++i) best = std::max(best, plan_priority[succ_[i]]);
+      plan_priority[u] += best;
     }
 
     if (any_resources) prepare_resources();
@@ -368,6 +372,10 @@ class engine final : public detail::context_sink {
     for (node_id u = 0; u < n; ++u) {
       state_[u].pending.store(plan_in_degree_[u], std::memory_order_relaxed);
       state_[u].readers.store(readers[u], std::memory_order_relaxed);
+      state_[u].kept = plan_kept[u] != 0;
+      state_[u].succ_first = plan_succ_begin[u];
+      state_[u].succ_last = plan_succ_begin[u + 1];
+      state_[u].priority = plan_priority[u];
     }
     unresolved_.store(n - finally_.size());
     if (opts_.hooks()) opts_.hooks()->prepare(*this);
@@ -393,9 +401,9 @@ class engine final : public detail::context_sink {
     if (sequential_) {
       due_.push_back(p);
     } else if (ready != nullptr) {
-      ready->push_back({priority_[p], p});
+      ready->push_back({state_[p].priority, p});
     } else {
-      ready_item item{priority_[p], p};
+      ready_item item{state_[p].priority, p};
       queues_.push(0, &item, 1);
     }
   }
@@ -404,8 +412,8 @@ class engine final : public detail::context_sink {
   void run_due_params(node_id v, std::vector<ready_item>& ready) {
     for (std::size_t i = 0; i < due_.size();) {
       node_id p = due_[i];
-      auto first = succ_.begin() + succ_begin_[p];
-      auto last = succ_.begin() + succ_begin_[p + 1];
+      auto first = succ_.begin() + state_[p].succ_first;
+      auto last = succ_.begin() + state_[p].succ_last;
       if (v != none && std::find(first, last, v) == last) {
         ++i;
         continue;
@@ -631,7 +639,7 @@ class engine final : public detail::context_sink {
         return;
       }
       if (!needs_.empty() && !needs_[u].empty()) {
-        if (!pool_->acquire_or_wait(needs_[u], {priority_[u], u})) return;  // admitted later
+        if (!pool_->acquire_or_wait(needs_[u], {state_[u].priority, u})) return;  // admitted later
         st.holds_resources = true;
       }
     }
@@ -740,7 +748,7 @@ class engine final : public detail::context_sink {
       return;
     }
     for (std::size_t i = 0; i < count; ++i) {
-      ready.push_back({priority_[u], u, static_cast<std::uint32_t>(i)});
+      ready.push_back({state_[u].priority, u, static_cast<std::uint32_t>(i)});
     }
   }
 
@@ -759,7 +767,7 @@ class engine final : public detail::context_sink {
       return;
     }
     if (!needs_.empty() && !needs_[u].empty() && m.holds_resources[e] == 0) {
-      if (!pool_->acquire_or_wait(needs_[u], {priority_[u], u, e})) return;
+      if (!pool_->acquire_or_wait(needs_[u], {state_[u].priority, u, e})) return;
       m.holds_resources[e] = 1;
     }
     attempt(unit_of(u, e), ready);
@@ -978,7 +986,7 @@ class engine final : public detail::context_sink {
     {
       std::lock_guard lock(retry_mutex_);
       retry_flag(u, e).store(true, std::memory_order_release);
-      retrying_.push_back({priority_[u], u, e});
+      retrying_.push_back({state_[u].priority, u, e});
     }
     timer_.schedule(steady::now() + delay, [this, u, e] { release_retry(u, e); });
     if (stop_.stop_requested()) flush_retries();
@@ -986,7 +994,7 @@ class engine final : public detail::context_sink {
 
   void release_retry(node_id u, std::uint32_t e) {
     if (!retry_flag(u, e).exchange(false, std::memory_order_acq_rel)) return;
-    ready_item item{priority_[u], u, e};
+    ready_item item{state_[u].priority, u, e};
     queues_.push(0, &item, 1);
   }
 
@@ -1039,7 +1047,7 @@ class engine final : public detail::context_sink {
     // Release inputs after their last reader; the output itself when nobody will read it.
     auto release = [&](detail::port_id p) {
       node_id v = d.ports[p].node;
-      if (state_[v].readers.fetch_sub(1, std::memory_order_acq_rel) == 1 && !kept_[v]) {
+      if (state_[v].readers.fetch_sub(1, std::memory_order_acq_rel) == 1 && !state_[v].kept) {
         state_[v].out.reset();
       }
     };
@@ -1047,12 +1055,12 @@ class engine final : public detail::context_sink {
     d.for_each_extra_read(u, release);
     // A delayed parameter resolved unasked (no step that reads it runs) blocks nobody.
     const bool produced = produced_outputs(status) || (delayed_.asked(u) && !delayed_.wanted(u));
-    if (!produced || (st.readers.load(std::memory_order_acquire) == 0 && !kept_[u])) {
+    if (!produced || (st.readers.load(std::memory_order_acquire) == 0 && !st.kept)) {
       st.out.reset();
     }
     if (nd.kind == detail::node_kind::map && maps_[u]) maps_[u]->results.reset();
 
-    for (auto i = succ_begin_[u]; i < succ_begin_[u + 1]; ++i) {
+    for (auto i = st.succ_first; i < st.succ_last; ++i) {
       node_id v = succ_[i];
       // An output skipped by its condition is absent, which a std::optional reader accepts.
       if (!produced && !(st.absent && !succ_tolerant_.empty() && succ_tolerant_[i] != 0)) {
@@ -1065,7 +1073,7 @@ class engine final : public detail::context_sink {
       delayed_.resolved(u, v, [this](node_id c) { return will_run(c); },
                         [&](node_id p) { make_due(p, &ready); });
       if (state_[v].pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        ready.push_back({priority_[v], v});
+        ready.push_back({state_[v].priority, v});
       }
     }
     if (unresolved_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -1208,15 +1216,12 @@ class engine final : public detail::context_sink {
 
   // plan
   detail::big_vector<std::uint32_t> plan_in_degree_;
-  detail::big_vector<std::uint32_t> succ_begin_;
   detail::big_vector<std::uint32_t> succ_;
   detail::big_vector<char> succ_tolerant_;  ///< per successor edge: accepts an absent output
   std::vector<node_id> finally_;
   std::vector<node_id> params_;  ///< the parameter nodes
   std::vector<std::unique_ptr<map_run>> maps_;  ///< by node id; empty when there are no maps
-  detail::big_vector<char> kept_;
   detail::big_vector<char> movable_;
-  detail::big_vector<double> priority_;
   std::vector<std::vector<resource_need>> needs_;
   std::vector<std::shared_ptr<const void>> param_values_;
   delayed_params delayed_;
