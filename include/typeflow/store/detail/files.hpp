@@ -77,14 +77,15 @@ class artifact_files {
   /// Writes the artifact unless it is there already: a temporary file, fsync, rename, so a
   /// crash leaves either nothing or the whole file. The directory is not synced: like the
   /// database (WAL, synchronous=NORMAL), a power loss may forget the newest artifacts, which
-  /// then read as missing (their steps run again), never as damaged.
-  void write(std::string_view hash, std::span<const std::byte> bytes) const {
-    write(hash, std::span<const std::span<const std::byte>>(&bytes, 1));
+  /// then read as missing (their steps run again), never as damaged. Returns false when the
+  /// artifact was there already (nothing written).
+  bool write(std::string_view hash, std::span<const std::byte> bytes) const {
+    return write(hash, std::span<const std::span<const std::byte>>(&bytes, 1));
   }
   /// The same, for an artifact given in parts (written one after the other, not joined).
-  void write(std::string_view hash, std::span<const std::span<const std::byte>> parts) const {
+  bool write(std::string_view hash, std::span<const std::span<const std::byte>> parts) const {
     auto final_path = path_of(hash);
-    if (exists(hash)) return;
+    if (exists(hash)) return false;
     static std::atomic<std::uint64_t> counter{0};
     auto tmp = tmp_ / (host_name() + "-" + std::to_string(process_id()) + "-" +
                        std::to_string(counter.fetch_add(1)) + ".part");
@@ -129,6 +130,7 @@ class artifact_files {
       ::unlink(tmp.c_str());
       io_fail("cannot rename '" + tmp.string() + "' to '" + final_path.string() + "'", err);
     }
+    return true;
   }
 
   /// The artifact's bytes; throws store_error when it cannot be read.

@@ -280,10 +280,9 @@ class recorder final : public run_hooks, public observer {
       // delete in another process may collect it before this run's rows refer to it, and the
       // writer then writes it again.
       bool written = false;
-      if (op.size > st_->cfg.inline_limit && !st_->files.exists(op.hash)) {
+      if (op.size > st_->cfg.inline_limit) {
         try {
-          st_->files.write(op.hash, parts);
-          written = true;
+          written = st_->files.write(op.hash, parts);  // false: it was there already
         } catch (const store_error&) {  // the writer tries again with a copy, and reports it
         }
       }
