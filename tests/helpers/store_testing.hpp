@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -174,6 +175,18 @@ bool eventually(F cond, std::chrono::seconds limit = std::chrono::seconds(60)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
+}
+
+/// Waits (up to a minute) until `st` holds `runs` runs and the newest one's step `step` is
+/// running, as the store shows it: the run's rows are committed by the store's writer thread
+/// after the step's events (and its printed lines).
+inline bool newest_step_running(store& st, std::string_view step, std::size_t runs = 1) {
+  return eventually([&] {
+    auto listed = st.runs();
+    if (listed.size() != runs) return false;
+    auto d = st.show(listed.front().id);
+    return d.step(step) != nullptr && d.step(step)->status == step_status::running;
+  });
 }
 
 }  // namespace typeflow::test

@@ -147,13 +147,8 @@ tyf::run_details details(const temp_dir& dir, const std::string& run = "latest")
 /// Waits until the store holds `runs` runs and the newest one's train step is running. The
 /// child prints "train started" before the store's writer thread has committed that row.
 bool train_running_in_store(const temp_dir& dir, std::size_t runs) {
-  return tyf::test::eventually([&] {
-    tyf::store st{dir.path() / "store"};
-    auto listed = st.runs();
-    if (listed.size() != runs) return false;
-    auto d = st.show(listed.front().id);
-    return d.step("train") != nullptr && d.step("train")->status == tyf::step_status::running;
-  });
+  tyf::store st{dir.path() / "store"};
+  return tyf::test::newest_step_running(st, "train", runs);
 }
 
 std::string status_of(const tyf::run_details& d, const std::string& step) {

@@ -38,16 +38,12 @@ struct flaky {
     }, model);
   }
 };
+
 /// Records, through a store object of its own, a stop for the newest run once its step `step`
 /// is running.
 void stop_once_running(const std::filesystem::path& dir, const char* step) {
   tyf::store other{dir};
-  REQUIRE(tyf::test::eventually([&] {
-    auto listed = other.runs(tyf::run_query{}.status(tyf::run_status::running));
-    if (listed.empty()) return false;
-    auto d = other.show(listed.front().id);
-    return d.step(step) != nullptr && d.step(step)->status == tyf::step_status::running;
-  }));
+  REQUIRE(tyf::test::newest_step_running(other, step));
   other.stop("latest");
 }
 }  // namespace
