@@ -295,7 +295,7 @@ class engine final : public detail::context_sink {
       if (nd.kind == detail::node_kind::map && maps_.empty()) maps_.resize(n);
       if (nd.kind == detail::node_kind::parameter) params_.push_back(v);
       plan_kept[v] = static_cast<char>((nd.policy && nd.policy->keep_output ? 1 : 0) |
-                                   (nd.kind == detail::node_kind::parameter ? 2 : 0));
+                                       (nd.kind == detail::node_kind::parameter ? 2 : 0));
       plan_priority[v] = nd.policy ? nd.policy->cost : 1.0;
       if (nd.policy && !nd.policy->resources.empty()) any_resources = true;
     }
@@ -358,7 +358,9 @@ class engine final : public detail::context_sink {
     // Priorities: the longest remaining path by cost (ids are a topological order).
     for (node_id u = n; u-- > 0;) {
       double best = 0;
-      for (auto i = plan_succ_begin[u]; i < plan_succ_begin[u + 1]; ++i) best = std::max(best, plan_priority[succ_[i]]);
+      for (auto i = plan_succ_begin[u]; i < plan_succ_begin[u + 1]; ++i) {
+        best = std::max(best, plan_priority[succ_[i]]);
+      }
       plan_priority[u] += best;
     }
 
