@@ -11,6 +11,7 @@ namespace tyf = typeflow;
 struct Scores {
   double accuracy;
 };
+BOOST_HANA_ADAPT_STRUCT(Scores, accuracy);  // a codec, so that a run store can save it
 
 int main(int argc, char** argv) {
   const double accuracy = argc > 1 ? std::stod(argv[1]) : 0.86;

@@ -14,6 +14,8 @@ struct Images {
 struct Model {
   std::vector<float> weights;
 };
+BOOST_HANA_ADAPT_STRUCT(Images, pixels);  // codecs, so that a run store can save them
+BOOST_HANA_ADAPT_STRUCT(Model, weights);
 
 int main() {
   tyf::pipeline p{"export"};

@@ -19,6 +19,8 @@ struct Fit {
   double loss = 0;
   double w = 0;
 };
+BOOST_HANA_ADAPT_STRUCT(Data, x, y);  // codecs, so that a run store can save them
+BOOST_HANA_ADAPT_STRUCT(Fit, lr, epochs, loss, w);
 
 int main() {
   tyf::pipeline p{"sweep"};

@@ -15,6 +15,7 @@ struct Columns {
   std::vector<double> features;
   std::vector<int> labels;
 };
+BOOST_HANA_ADAPT_STRUCT(Columns, features, labels);  // a codec, so that a run store can save it
 
 int main() {
   tyf::pipeline p{"multiple-outputs"};

@@ -19,6 +19,7 @@ struct Model {
   double lr;
   Optimizer optimizer;
 };
+BOOST_HANA_ADAPT_STRUCT(Model, layers, lr, optimizer);  // a codec, so that a run store can save it
 
 int main() {
   tyf::pipeline p{"tune"};

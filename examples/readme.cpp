@@ -8,6 +8,12 @@ struct Dataset { std::vector<float> x; std::vector<int> y; };
 struct Split   { Dataset train, test; };
 struct Model   { std::vector<float> w; };
 struct Scores  { double accuracy; };
+// Codecs, so that a run store can save every output (a step whose type has none is declared
+// p.step(tyf::in_memory, ...)):
+BOOST_HANA_ADAPT_STRUCT(Dataset, x, y);
+BOOST_HANA_ADAPT_STRUCT(Split, train, test);
+BOOST_HANA_ADAPT_STRUCT(Model, w);
+BOOST_HANA_ADAPT_STRUCT(Scores, accuracy);
 
 Dataset load() { return {{0.f, 1.f, 2.f, 3.f}, {0, 1, 0, 1}}; }
 Split split(const Dataset& d) { return {d, d}; }

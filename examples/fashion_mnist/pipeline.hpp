@@ -9,10 +9,11 @@
 //
 // What is stored, and why: the training images as uint8 are 47 MB and as floats 188 MB
 // (normalise and split each make such an array). Hashing and writing them costs more than
-// making them again (gunzip + one pass, well under a second), so load-train, normalise and
-// split are .persist(false): their outputs stay out of the store, and their cache keys (made
-// from the parameters) still identify them, so every step after them is served from the
-// cache on a second run. The test images (7.8 MB) are stored, so `evaluate` can run alone
+// making them again (gunzip + one pass, well under a second), so their outputs stay out of
+// the store: load-train is .persist(false) (Images has a codec, used for the test images), and
+// normalise and split are declared tyf::in_memory (Features and Split have no codec). Their
+// cache keys (made from the parameters) still identify them, so every step after them is
+// served from the cache on a second run. The test images (7.8 MB) are stored, so `evaluate` can run alone
 // (--only evaluate). The sweep's fits, the best fit and the scores are small and stored.
 // export is .cache(false): it always writes the model file, also when everything else comes
 // from the cache, so the file on disk matches the run that reports it.
@@ -74,11 +75,11 @@ inline void define(tyf::pipeline& p) {
   }, data_dir, files, test_limit);
 
   // 2. Normalise and 3. split; both make 188 MB of floats, kept out of the store.
-  auto features = p.step("normalise", [](const Images& im) { return normalise(im); }, train_images)
-                      .persist(false);
-  auto parts = p.step("split", [](const Features& all, double fraction, int s) {
+  auto features = p.step(tyf::in_memory, "normalise",
+                         [](const Images& im) { return normalise(im); }, train_images);
+  auto parts = p.step(tyf::in_memory, "split", [](const Features& all, double fraction, int s) {
     return split(all, fraction, static_cast<std::uint64_t>(s));
-  }, features, val_fraction, seed).persist(false);
+  }, features, val_fraction, seed);
 
   // 4. The sweep: one training per (learning rate, L2) pair, in parallel, each with its own
   //    status, metrics (train[0], train[1], ...) and progress.

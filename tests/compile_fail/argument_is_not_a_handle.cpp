@@ -15,6 +15,9 @@ struct Split {
 struct Model {
   std::vector<float> w;
 };
+BOOST_HANA_ADAPT_STRUCT(Dataset, x);  // codecs: step outputs are stored by default
+BOOST_HANA_ADAPT_STRUCT(Split, train, test);
+BOOST_HANA_ADAPT_STRUCT(Model, w);
 
 int main() {
   typeflow::pipeline p{"demo"};

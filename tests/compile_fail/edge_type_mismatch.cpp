@@ -2,11 +2,20 @@
 // expected-error: edge_type_mismatch<.*argument<2>.*expects<.*Dataset>.*but_the_edge_carries<.*Split>
 #include <typeflow/core.hpp>
 
-struct Dataset {};
+#include <vector>
+
+struct Dataset {
+  std::vector<float> x;
+};
 struct Split {
   Dataset train, test;
 };
-struct Model {};
+struct Model {
+  std::vector<float> w;
+};
+BOOST_HANA_ADAPT_STRUCT(Dataset, x);  // codecs: step outputs are stored by default
+BOOST_HANA_ADAPT_STRUCT(Split, train, test);
+BOOST_HANA_ADAPT_STRUCT(Model, w);
 
 int main() {
   typeflow::pipeline p{"demo"};

@@ -9,6 +9,7 @@
 struct Scores {
   double accuracy;
 };
+BOOST_HANA_ADAPT_STRUCT(Scores, accuracy);  // a codec: step outputs are stored by default
 
 int main() {
   typeflow::pipeline p{"demo"};

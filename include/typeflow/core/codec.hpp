@@ -28,6 +28,8 @@
 #include <vector>
 
 #include <boost/hana/accessors.hpp>
+#include <boost/hana/adapt_struct.hpp>   // for users: BOOST_HANA_ADAPT_STRUCT gives a struct a codec
+#include <boost/hana/define_struct.hpp>  // and BOOST_HANA_DEFINE_STRUCT
 #include <boost/hana/concept/struct.hpp>
 #include <boost/hana/first.hpp>
 #include <boost/hana/pair.hpp>

@@ -37,6 +37,7 @@ template <class Callable, class Returns> struct step_returns_a_reference {};
 template <class Arg, class Expects, class Carries> struct possibly_skipped_output_needs_optional {};
 template <class Got> struct map_input_is_not_a_vector {};
 template <class Callable> struct run_outcome_outside_finally {};
+template <class Returns> struct stored_output_has_no_codec {};
 
 namespace detail {
 
@@ -148,6 +149,17 @@ constexpr void diagnose(D) {
                 "typeflow: only p.finally(...) handlers receive a typeflow::run_outcome; a step "
                 "runs before the outcome is known. See run_outcome_outside_finally<...> in the "
                 "notes.");
+}
+
+template <instance_of<stored_output_has_no_codec> D>
+constexpr void diagnose(D) {
+  static_assert(always_false<D>,
+                "typeflow: this step's output type has no codec, so the run store could not save, "
+                "cache or resume from it. Give the type one: adapt the struct with "
+                "BOOST_HANA_DEFINE_STRUCT or BOOST_HANA_ADAPT_STRUCT (its members need codecs "
+                "too), or specialise typeflow::codec<T> (see <typeflow/core/codec.hpp>). Or keep "
+                "the output in memory only: p.step(typeflow::in_memory, \"name\", fn, inputs...). "
+                "See stored_output_has_no_codec<returns<T>> in the notes.");
 }
 
 }  // namespace detail

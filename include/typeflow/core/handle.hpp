@@ -13,6 +13,7 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 #include <typeflow/core/definition.hpp>
@@ -196,10 +197,18 @@ class handle {
     return *this;
   }
 
-  /// Whether the run store saves this step's output as an artifact (default: yes). An output
-  /// type without a codec must be marked .persist(false) to run with a store.
+  /// Whether the run store saves this step's output as an artifact (default: yes). false keeps
+  /// it out of the store (it cannot be cached or resumed from). A step whose output type has
+  /// no codec is declared p.step(typeflow::in_memory, ...) and cannot be persisted.
   handle& persist(bool yes = true) {
-    policy("persist").persist = yes;
+    auto& p = policy("persist");
+    const auto& nd = def_->nodes[node_];
+    if (yes && nd.codec == nullptr && *nd.output_type != typeid(void)) {
+      fail("persist", "its output type " + detail::demangle(*nd.output_type) +
+                          " has no codec, so the run store cannot save it (the step is "
+                          "declared typeflow::in_memory)");
+    }
+    p.persist = yes;
     return *this;
   }
   /// Whether the run store may serve this step from its cache (default: yes). Turn it off for

@@ -29,6 +29,15 @@ namespace typeflow {
 
 class branch;
 
+/// Declares a step whose output stays in memory: the run store never saves it, so it cannot be
+/// cached or resumed from, and its type needs no codec. p.step(typeflow::in_memory, "name",
+/// fn, inputs...); likewise p.map, p.constant and branch steps. (A step whose type has a codec
+/// can also be kept out of the store at run time with .persist(false).)
+struct in_memory_t {
+  explicit in_memory_t() = default;
+};
+inline constexpr in_memory_t in_memory{};
+
 class pipeline {
  public:
   /// A pipeline named by the naming rule (1-64 characters, a letter first, then letters,
@@ -82,10 +91,18 @@ class pipeline {
   /// (a `typeflow::context&` parameter takes no input). Returns a handle to its output.
   ///
   ///     auto model = p.step("train", train, split[&Split::train], lr);
+  /// The output is saved by the run store, so its type needs a codec (a compile error says
+  /// how to add one); p.step(typeflow::in_memory, ...) declares a step whose output is not.
   template <class F, class... H>
   auto step(std::string_view name, F fn, const H&... inputs) {
-    return add_step<detail::scope::pipeline, detail::node_kind::step>(name, std::move(fn),
-                                                                      inputs...);
+    return add_step<detail::scope::pipeline, detail::node_kind::step, true>(name, std::move(fn),
+                                                                            inputs...);
+  }
+  /// A step whose output stays in memory (see typeflow::in_memory); its type needs no codec.
+  template <class F, class... H>
+  auto step(in_memory_t, std::string_view name, F fn, const H&... inputs) {
+    return add_step<detail::scope::pipeline, detail::node_kind::step, false>(name, std::move(fn),
+                                                                             inputs...);
   }
 
   /// A branch: steps declared on it run only when `pred(value of input)` holds (for
@@ -100,17 +117,20 @@ class pipeline {
 
   /// The value of whichever of two branch outputs was produced (the first when both were);
   /// a step that fails when neither was.
+  /// Its output is stored when T has a codec, and kept in memory otherwise (the branch steps
+  /// producing a and b were then declared typeflow::in_memory).
   template <class T>
   handle<T> first_of(const handle<maybe<T>>& a, const handle<maybe<T>>& b) {
     std::string a_name(a.name()), b_name(b.name());
-    return step(def_->auto_name("first-of"),
-                [a_name, b_name](std::optional<T> x, std::optional<T> y) -> T {
-                  if (x) return std::move(*x);
-                  if (y) return std::move(*y);
-                  throw std::runtime_error("neither '" + a_name + "' nor '" + b_name +
-                                           "' produced a value");
-                },
-                a, b);
+    return add_step<detail::scope::pipeline, detail::node_kind::step, codec_for<T>>(
+        def_->auto_name("first-of"),
+        [a_name, b_name](std::optional<T> x, std::optional<T> y) -> T {
+          if (x) return std::move(*x);
+          if (y) return std::move(*y);
+          throw std::runtime_error("neither '" + a_name + "' nor '" + b_name +
+                                   "' produced a value");
+        },
+        a, b);
   }
 
   /// A quality gate: a checkpoint step that fails the run with `what` when `pred(value)` does
@@ -143,8 +163,8 @@ class pipeline {
                   "typeflow::run_outcome& (and a typeflow::context&)");
     static_assert(std::is_void_v<typename detail::signature<F>::result>,
                   "typeflow: a finally handler returns void");
-    return add_step<detail::scope::pipeline, detail::node_kind::finally_handler>(name,
-                                                                                 std::move(fn));
+    return add_step<detail::scope::pipeline, detail::node_kind::finally_handler, true>(
+        name, std::move(fn));
   }
 
   /// Fan-out: runs fn once per element of `items` (a handle to a std::vector<C>), in
@@ -153,12 +173,24 @@ class pipeline {
   /// results in input order. A failed element fails the map step unless
   /// `.allow_partial()` is called on the returned handle.
   template <class F, class V, class... H>
-  auto map(std::string_view name, F fn, const handle<V>& items, const H&... shared);
+  auto map(std::string_view name, F fn, const handle<V>& items, const H&... shared) {
+    return add_map<true>(name, std::move(fn), items, shared...);
+  }
+  /// A map whose output stays in memory (see typeflow::in_memory).
+  template <class F, class V, class... H>
+  auto map(in_memory_t, std::string_view name, F fn, const handle<V>& items, const H&... shared) {
+    return add_map<false>(name, std::move(fn), items, shared...);
+  }
 
   /// A step that returns a copy of `value` (constants, sweep grids: see typeflow::grid).
   template <class T>
   handle<T> constant(std::string_view name, T value) {
     return step(name, [value = std::move(value)]() -> T { return value; });
+  }
+  /// A constant kept in memory only (see typeflow::in_memory).
+  template <class T>
+  handle<T> constant(in_memory_t, std::string_view name, T value) {
+    return step(in_memory, name, [value = std::move(value)]() -> T { return value; });
   }
 
   /// Reserves room for `steps` more steps, for programs that generate large pipelines.
@@ -272,7 +304,9 @@ class pipeline {
                            "'; handles can only be wired within their own pipeline");
   }
 
-  template <detail::scope Where, detail::node_kind Kind, class F, class... H>
+  /// Stored: the run store saves the output, so its type must have a codec (checked here, at
+  /// the user's p.step call); otherwise the step is declared in memory (persist = false).
+  template <detail::scope Where, detail::node_kind Kind, bool Stored, class F, class... H>
   auto add_step(std::string_view name, F fn, const H&... inputs) {
     using verdict = decltype(detail::check_step_in<Where, F, H...>());
     using R = detail::output_t<F>;
@@ -281,6 +315,9 @@ class pipeline {
       return handle<R>{};
     } else if constexpr (uses_outcome<F>() && Kind != detail::node_kind::finally_handler) {
       detail::diagnose(run_outcome_outside_finally<the_callable<F>>{});
+      return handle<R>{};
+    } else if constexpr (Stored && !std::is_void_v<R> && !codec_for<R>) {
+      detail::diagnose(stored_output_has_no_codec<returns<R>>{});
       return handle<R>{};
     } else {
       std::uint32_t k = 0;
@@ -297,9 +334,13 @@ class pipeline {
           detail::step_impl<F, typename detail::handle_traits<H>::value_type...>>(std::move(fn));
       if constexpr (!std::is_void_v<R>) n.whole = whole_port(id, typeid(R));
       n.codec = detail::codec_ops_for<R>();
+      if constexpr (!Stored) def_->policy_of(id).persist = false;
       return detail::handle_access::make<R>(def_.get(), id, n.whole);
     }
   }
+
+  template <bool Stored, class F, class V, class... H>
+  auto add_map(std::string_view name, F fn, const handle<V>& items, const H&... shared);
 
   template <class F>
   static constexpr bool uses_outcome() {
@@ -324,8 +365,26 @@ class branch {
   /// as T; the output is maybe<R> (void stays void).
   template <class F, class... H>
   auto step(std::string_view name, F fn, const H&... inputs) {
-    auto h = p_->add_step<detail::scope::branch, detail::node_kind::step>(name, std::move(fn),
-                                                                          inputs...);
+    return add<true>(name, std::move(fn), inputs...);
+  }
+  /// A branch step whose output stays in memory (see typeflow::in_memory).
+  template <class F, class... H>
+  auto step(in_memory_t, std::string_view name, F fn, const H&... inputs) {
+    return add<false>(name, std::move(fn), inputs...);
+  }
+
+  /// The other side: steps that run when the condition does not hold.
+  [[nodiscard]] branch otherwise() const { return branch{p_, condition_, !value_}; }
+
+  /// The name of the condition step ("when-1", ...), as it appears in run records.
+  [[nodiscard]] std::string_view condition() const { return p_->def_->nodes[condition_].name; }
+
+ private:
+  friend class pipeline;
+  template <bool Stored, class F, class... H>
+  auto add(std::string_view name, F fn, const H&... inputs) {
+    auto h = p_->add_step<detail::scope::branch, detail::node_kind::step, Stored>(
+        name, std::move(fn), inputs...);
     using R = typename decltype(h)::value_type;
     if constexpr (std::is_same_v<R, detail::poisoned>) {
       return h;
@@ -343,14 +402,6 @@ class branch {
     }
   }
 
-  /// The other side: steps that run when the condition does not hold.
-  [[nodiscard]] branch otherwise() const { return branch{p_, condition_, !value_}; }
-
-  /// The name of the condition step ("when-1", ...), as it appears in run records.
-  [[nodiscard]] std::string_view condition() const { return p_->def_->nodes[condition_].name; }
-
- private:
-  friend class pipeline;
   branch(pipeline* p, detail::node_id condition, bool value)
       : p_(p), condition_(condition), value_(value) {}
   pipeline* p_;
@@ -441,8 +492,8 @@ template <class R>
 struct handle_traits<map_handle<R>> : handle_traits<handle<std::vector<R>>> {};
 }  // namespace detail
 
-template <class F, class V, class... H>
-auto pipeline::map(std::string_view name, F fn, const handle<V>& items, const H&... shared) {
+template <bool Stored, class F, class V, class... H>
+auto pipeline::add_map(std::string_view name, F fn, const handle<V>& items, const H&... shared) {
   if constexpr (!detail::vector_traits<V>::is_vector) {
     detail::diagnose(map_input_is_not_a_vector<got<V>>{});
     return handle<detail::poisoned>{};
@@ -452,6 +503,10 @@ auto pipeline::map(std::string_view name, F fn, const handle<V>& items, const H&
     using verdict = decltype(detail::check_step<F, handle<C>, H...>());
     if constexpr (!std::is_same_v<verdict, detail::ok>) {
       detail::diagnose(verdict{});
+      return handle<detail::poisoned>{};
+    } else if constexpr (Stored && !std::is_void_v<detail::output_t<F>> &&
+                         !codec_for<detail::output_t<F>>) {
+      detail::diagnose(stored_output_has_no_codec<returns<detail::output_t<F>>>{});
       return handle<detail::poisoned>{};
     } else {
       using R = detail::output_t<F>;
@@ -471,6 +526,7 @@ auto pipeline::map(std::string_view name, F fn, const handle<V>& items, const H&
           detail::step_impl<F, C, typename detail::handle_traits<H>::value_type...>>(std::move(fn));
       n.map = std::make_unique<detail::map_ops>(detail::make_map_ops<C, R>());
       n.codec = detail::codec_ops_for<std::vector<R>>();
+      if constexpr (!Stored) def_->policy_of(id).persist = false;
       n.whole = whole_port(id, typeid(std::vector<R>));
       return map_handle<R>{detail::handle_access::make<std::vector<R>>(def_.get(), id, n.whole)};
     }

@@ -20,6 +20,10 @@ namespace {
 struct Scores {
   double accuracy;
 };
+}  // namespace
+// Codecs: a step's output is stored by default, so its type needs one.
+BOOST_HANA_ADAPT_STRUCT(Scores, accuracy);
+namespace {
 
 /// A scored model, exported or not depending on a threshold parameter.
 struct gated {
@@ -260,7 +264,7 @@ TEST_CASE("map over an empty vector, and over a grid of hyperparameters") {
 TEST_CASE("map elements move out of a vector read only by the map") {
   tyf::test::counts c;
   tyf::pipeline p{"map_move"};
-  auto items = p.step("items", [&c] {
+  auto items = p.step(tyf::in_memory, "items", [&c] {
     std::vector<tyf::test::counted> v;
     v.reserve(3);
     for (int i = 0; i < 3; ++i) v.emplace_back(c, i);

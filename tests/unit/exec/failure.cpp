@@ -16,7 +16,7 @@ struct failing {
   tyf::test::counts c;
   tyf::handle<int> src = p.step("src", [] { return 1; });
   tyf::handle<tyf::test::counted> held =
-      p.step("held", [this](int v) { return tyf::test::counted{c, v}; }, src);
+      p.step(tyf::in_memory, "held", [this](int v) { return tyf::test::counted{c, v}; }, src);
   tyf::handle<int> boom = p.step("boom", [](int) -> int { throw std::runtime_error("disk full"); }, src);
   tyf::handle<int> after_boom = p.step("after_boom", [](int v, const tyf::test::counted&) { return v; }, boom, held);
   tyf::handle<int> after_after = p.step("after_after", [](int v) { return v; }, after_boom);

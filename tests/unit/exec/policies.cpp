@@ -82,7 +82,7 @@ TEST_CASE("retry_on retries only the named exception types") {
 TEST_CASE("retried steps get their inputs intact on every attempt") {
   tyf::test::counts c;
   tyf::pipeline p{"retry_inputs"};
-  auto src = p.step("src", [&c] { return tyf::test::counted{c, 5}; });
+  auto src = p.step(tyf::in_memory, "src", [&c] { return tyf::test::counted{c, 5}; });
   std::atomic<int> calls{0};
   auto use = p.step("use", [&](tyf::test::counted x) {
     if (++calls == 1) throw std::runtime_error("first");

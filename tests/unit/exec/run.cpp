@@ -22,6 +22,13 @@ struct Model {
 struct Scores {
   double accuracy;
 };
+}  // namespace
+// Codecs: a step's output is stored by default, so its type needs one.
+BOOST_HANA_ADAPT_STRUCT(Dataset, x, y);
+BOOST_HANA_ADAPT_STRUCT(Split, train, test);
+BOOST_HANA_ADAPT_STRUCT(Model, w);
+BOOST_HANA_ADAPT_STRUCT(Scores, accuracy);
+namespace {
 
 Dataset load() { return {{0.f, 1.f, 2.f, 3.f}, {0, 1, 0, 1}}; }
 Split split(const Dataset& d) {

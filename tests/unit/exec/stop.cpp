@@ -34,7 +34,7 @@ TEST_CASE("stop(): running steps see their token, the rest are cancelled, status
   tyf::test::counts c;
   tyf::pipeline p{"stop"};
   std::atomic<bool> started{false};
-  auto payload = p.step("payload", [&c] { return tyf::test::counted{c, 1}; });
+  auto payload = p.step(tyf::in_memory, "payload", [&c] { return tyf::test::counted{c, 1}; });
   auto running = p.step("running", [&](const tyf::test::counted& x, tyf::context& ctx) {
     started = true;
     while (!ctx.stop_requested()) std::this_thread::sleep_for(1ms);
@@ -93,9 +93,9 @@ TEST_CASE("stopping a large run cancels thousands of pending steps without leaki
   tyf::test::counts c;
   tyf::pipeline p{"large"};
   std::atomic<int> ran{0};
-  auto prev = p.step("s0", [&c] { return tyf::test::counted{c, 0}; });
+  auto prev = p.step(tyf::in_memory, "s0", [&c] { return tyf::test::counted{c, 0}; });
   for (int i = 1; i < 5000; ++i) {
-    prev = p.step("s" + std::to_string(i), [&](tyf::test::counted x, tyf::context& ctx) {
+    prev = p.step(tyf::in_memory, "s" + std::to_string(i), [&](tyf::test::counted x, tyf::context& ctx) {
       ++ran;
       if (x.value == 100) {
         while (!ctx.stop_requested()) std::this_thread::sleep_for(1ms);

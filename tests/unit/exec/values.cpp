@@ -1,5 +1,7 @@
 // Values move: zero copies along a chain, zero copies on fan-out to const& readers, and each
-// output released after its last reader.
+// output released after its last reader. Every step here is declared tyf::in_memory: these
+// tests are about values in memory, and most of their types (counted, move-only, local structs,
+// const char*) have no codec.
 #include <typeflow/exec/run.hpp>
 
 #include <catch2/catch.hpp>
@@ -14,9 +16,9 @@ TEST_CASE("a chain of by-value steps copies nothing") {
   for (bool seq : {false, true}) {
     counts c;
     tyf::pipeline p{"chain"};
-    auto h = p.step("s0", [&c] { return counted{c, 1}; });
+    auto h = p.step(tyf::in_memory, "s0", [&c] { return counted{c, 1}; });
     for (int i = 1; i <= 10; ++i) {
-      h = p.step("s" + std::to_string(i), [](counted x) {
+      h = p.step(tyf::in_memory, "s" + std::to_string(i), [](counted x) {
         ++x.value;
         return x;
       }, h);
@@ -32,9 +34,9 @@ TEST_CASE("a chain of by-value steps copies nothing") {
 TEST_CASE("a chain of const& steps copies nothing either") {
   counts c;
   tyf::pipeline p{"cref"};
-  auto h = p.step("s0", [&c] { return counted{c, 1}; });
+  auto h = p.step(tyf::in_memory, "s0", [&c] { return counted{c, 1}; });
   for (int i = 1; i <= 5; ++i) {
-    h = p.step("s" + std::to_string(i), [&c](const counted& x) { return counted{c, x.value + 1}; }, h);
+    h = p.step(tyf::in_memory, "s" + std::to_string(i), [&c](const counted& x) { return counted{c, x.value + 1}; }, h);
   }
   auto r = tyf::run(p);
   REQUIRE(r.get(h).value == 6);
@@ -45,10 +47,10 @@ TEST_CASE("a chain of const& steps copies nothing either") {
 TEST_CASE("fan-out to const& readers shares one value, with zero copies") {
   counts c;
   tyf::pipeline p{"fanout"};
-  auto src = p.step("src", [&c] { return counted{c, 7}; });
+  auto src = p.step(tyf::in_memory, "src", [&c] { return counted{c, 7}; });
   std::vector<tyf::handle<int>> outs;
   for (int i = 0; i < 8; ++i) {
-    outs.push_back(p.step("r" + std::to_string(i), [](const counted& x) { return x.value; }, src));
+    outs.push_back(p.step(tyf::in_memory, "r" + std::to_string(i), [](const counted& x) { return x.value; }, src));
   }
   auto r = tyf::run(p, tyf::run_options{}.threads(4));
   for (auto& o : outs) REQUIRE(r.get(o) == 7);
@@ -59,9 +61,9 @@ TEST_CASE("fan-out to const& readers shares one value, with zero copies") {
 TEST_CASE("fan-out to by-value readers copies for all but none moved from a shared value") {
   counts c;
   tyf::pipeline p{"fanout_copy"};
-  auto src = p.step("src", [&c] { return counted{c, 7}; });
-  auto a = p.step("a", [](counted x) { return x.value; }, src);
-  auto b = p.step("b", [](counted x) { return x.value; }, src);
+  auto src = p.step(tyf::in_memory, "src", [&c] { return counted{c, 7}; });
+  auto a = p.step(tyf::in_memory, "a", [](counted x) { return x.value; }, src);
+  auto b = p.step(tyf::in_memory, "b", [](counted x) { return x.value; }, src);
   auto r = tyf::run(p);
   REQUIRE(r.get(a) == 7);
   REQUIRE(r.get(b) == 7);
@@ -74,9 +76,9 @@ TEST_CASE("different members of one output are each moved into their only reader
     counted left, right;
   };
   tyf::pipeline p{"members"};
-  auto src = p.step("src", [&c] { return pair_of{counted{c, 1}, counted{c, 2}}; });
-  auto l = p.step("l", [](counted x) { return x.value; }, src[&pair_of::left]);
-  auto r2 = p.step("r", [](counted x) { return x.value; }, src[&pair_of::right]);
+  auto src = p.step(tyf::in_memory, "src", [&c] { return pair_of{counted{c, 1}, counted{c, 2}}; });
+  auto l = p.step(tyf::in_memory, "l", [](counted x) { return x.value; }, src[&pair_of::left]);
+  auto r2 = p.step(tyf::in_memory, "r", [](counted x) { return x.value; }, src[&pair_of::right]);
   auto r = tyf::run(p);
   REQUIRE(r.get(l) == 1);
   REQUIRE(r.get(r2) == 2);
@@ -89,9 +91,9 @@ TEST_CASE("a member read beside its whole value is copied, not moved") {
     counted item;
   };
   tyf::pipeline p{"overlap"};
-  auto src = p.step("src", [&c] { return holder{counted{c, 3}}; });
-  auto part = p.step("part", [](counted x) { return x.value; }, src[&holder::item]);
-  auto whole = p.step("whole", [](const holder& h) { return h.item.value; }, src);
+  auto src = p.step(tyf::in_memory, "src", [&c] { return holder{counted{c, 3}}; });
+  auto part = p.step(tyf::in_memory, "part", [](counted x) { return x.value; }, src[&holder::item]);
+  auto whole = p.step(tyf::in_memory, "whole", [](const holder& h) { return h.item.value; }, src);
   auto r = tyf::run(p, tyf::sequential);
   REQUIRE(r.get(part) == 3);
   REQUIRE(r.get(whole) == 3);  // would read a moved-from value if part had moved it
@@ -101,10 +103,10 @@ TEST_CASE("a member read beside its whole value is copied, not moved") {
 TEST_CASE("an output is released as soon as its last reader has finished") {
   counts c;
   tyf::pipeline p{"release"};
-  auto a = p.step("a", [&c] { return counted{c, 1}; });
-  auto b = p.step("b", [](const counted& x) { return x.value; }, a);
+  auto a = p.step(tyf::in_memory, "a", [&c] { return counted{c, 1}; });
+  auto b = p.step(tyf::in_memory, "b", [](const counted& x) { return x.value; }, a);
   int alive_at_c = -1;
-  auto d = p.step("c", [&](int v) {
+  auto d = p.step(tyf::in_memory, "c", [&](int v) {
     alive_at_c = c.alive.load();
     return v;
   }, b);
@@ -115,14 +117,14 @@ TEST_CASE("an output is released as soon as its last reader has finished") {
 
 TEST_CASE("a move-only output moves along a chain and is refused when shared by value") {
   tyf::pipeline p{"unique"};
-  auto a = p.step("a", [] { return std::make_unique<int>(4); });
-  auto b = p.step("b", [](std::unique_ptr<int> x) { return *x; }, a);
+  auto a = p.step(tyf::in_memory, "a", [] { return std::make_unique<int>(4); });
+  auto b = p.step(tyf::in_memory, "b", [](std::unique_ptr<int> x) { return *x; }, a);
   REQUIRE(tyf::run(p).get(b) == 4);
 
   tyf::pipeline q{"shared_unique"};
-  auto qa = q.step("a", [] { return std::make_unique<int>(4); });
-  q.step("b", [](std::unique_ptr<int> x) { return *x; }, qa);
-  q.step("c", [](const std::unique_ptr<int>& x) { return *x; }, qa);
+  auto qa = q.step(tyf::in_memory, "a", [] { return std::make_unique<int>(4); });
+  q.step(tyf::in_memory, "b", [](std::unique_ptr<int> x) { return *x; }, qa);
+  q.step(tyf::in_memory, "c", [](const std::unique_ptr<int>& x) { return *x; }, qa);
   auto r = tyf::run(q);
   REQUIRE(r.status() == tyf::run_status::failed);
   REQUIRE_THAT(r.step("b").message, Catch::Contains("move-only") && Catch::Contains("const&"));
@@ -131,11 +133,11 @@ TEST_CASE("a move-only output moves along a chain and is refused when shared by 
 
 TEST_CASE("edges convert to the parameter type") {
   tyf::pipeline p{"convert"};
-  auto f = p.step("f", [] { return 1.5f; });
-  auto d = p.step("d", [](double x) { return x * 2; }, f);
-  auto o = p.step("o", [](std::optional<double> x) { return x.value_or(0); }, d);
-  auto s = p.step("s", [](const std::string& x) { return x.size(); },
-                  p.step("c", [] { return "abc"; }));
+  auto f = p.step(tyf::in_memory, "f", [] { return 1.5f; });
+  auto d = p.step(tyf::in_memory, "d", [](double x) { return x * 2; }, f);
+  auto o = p.step(tyf::in_memory, "o", [](std::optional<double> x) { return x.value_or(0); }, d);
+  auto s = p.step(tyf::in_memory, "s", [](const std::string& x) { return x.size(); },
+                  p.step(tyf::in_memory, "c", [] { return "abc"; }));
   auto r = tyf::run(p);
   REQUIRE(r.get(o) == 3.0);
   REQUIRE(r.get(s) == 3);

@@ -15,6 +15,9 @@ struct Split {
   Dataset train, test;
 };
 }  // namespace
+// Codecs: a step's output is stored by default, so its type needs one.
+BOOST_HANA_ADAPT_STRUCT(Dataset, x);
+BOOST_HANA_ADAPT_STRUCT(Split, train, test);
 
 TEST_CASE("DOT export names steps and the C++ type of each edge") {
   tyf::pipeline p{"dot"};

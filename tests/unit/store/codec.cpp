@@ -203,7 +203,7 @@ TEST_CASE("truncated or corrupted bytes are a codec_error naming the type") {
 TEST_CASE("p.step records the output's codec in the definition") {
   tyf::pipeline p{"codecs"};
   auto a = p.step("a", [] { return Dataset{}; });
-  auto b = p.step("b", [](const Dataset&) { return Opaque{}; }, a);
+  auto b = p.step(tyf::in_memory, "b", [](const Dataset&) { return Opaque{}; }, a);
   p.step("c", [](const Opaque&) {}, b);
   const auto& d = *p.definition();
   REQUIRE(d.nodes[0].codec == tyf::detail::codec_ops_for<Dataset>());

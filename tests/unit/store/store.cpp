@@ -124,31 +124,77 @@ TEST_CASE("store.load() reads a stored output back, whole or projected") {
   REQUIRE(st.load("latest", pair.get<0>()) == 7);
 }
 
-TEST_CASE("a persisted output whose type has no codec is refused before anything runs") {
+// A stored output whose type has no codec is a compile error (tests/compile_fail/
+// stored_output_without_codec.cpp); such a step is declared tyf::in_memory.
+TEST_CASE("a step declared in memory runs with a store, and its output is never stored") {
   temp_dir dir;
   tyf::store st{dir.path()};
   tyf::pipeline p{"opaque"};
   std::atomic<int> ran{0};
-  auto a = p.step("make", [&] {
+  auto a = p.step(tyf::in_memory, "make", [&] {
     ++ran;
     return Opaque{3};
   });
-  p.step("use", [](const Opaque& o) { return o.v; }, a);
+  auto b = p.step("use", [](const Opaque& o) { return o.v; }, a);
   REQUIRE_THROWS_MATCHES(
-      st.run(p), tyf::run_error,
-      Catch::Message("typeflow: the run store cannot persist these outputs of pipeline 'opaque': "
-                     "their types have no codec:\n  step 'make' returns (anonymous "
-                     "namespace)::Opaque\nGive each type a codec (specialise typeflow::codec<T> "
-                     "with encode, decode and version, or adapt the struct with "
-                     "BOOST_HANA_ADAPT_STRUCT / BOOST_HANA_DEFINE_STRUCT), or mark the step "
-                     ".persist(false) to keep its output out of the store"));
-  REQUIRE(ran == 0);
-  REQUIRE(st.runs().empty());
-  a.persist(false);
+      a.persist(true), tyf::definition_error,
+      Catch::Message("typeflow: .persist() on step 'make': its output type (anonymous "
+                     "namespace)::Opaque has no codec, so the run store cannot save it (the "
+                     "step is declared typeflow::in_memory)"));
+  a.persist(false);  // allowed: it says what the declaration said
   auto r = st.run(p);
   REQUIRE(r.ok());
   REQUIRE(ran == 1);
-  REQUIRE(st.show(r.run_id()).step("make")->artifact == std::nullopt);
+  REQUIRE(r.get(b) == 3);
+  auto shown = st.show(r.run_id());
+  REQUIRE(shown.step("make")->artifact == std::nullopt);
+  REQUIRE(shown.step("use")->artifact.has_value());
+  // Not stored, so not served from the cache: a second run makes it again; its cache key
+  // still identifies its value, so `use` (stored) comes from the cache.
+  auto again = st.run(p);
+  REQUIRE(again.ok());
+  REQUIRE(ran == 2);
+  REQUIRE(again.get(b) == 3);
+  auto shown_again = st.show(again.run_id());
+  REQUIRE(shown_again.step("make")->status == tyf::step_status::succeeded);
+  REQUIRE(shown_again.step("use")->status == tyf::step_status::cached);
+}
+
+TEST_CASE("in_memory declares map, constant and branch steps too; first_of follows its inputs") {
+  temp_dir dir;
+  tyf::store st{dir.path()};
+  tyf::pipeline p{"in-memory-forms"};
+  auto items = p.constant(tyf::in_memory, "items", std::vector<Opaque>{{1}, {2}, {3}});
+  auto doubled = p.map(tyf::in_memory, "double", [](Opaque o) { return Opaque{2 * o.v}; }, items);
+  auto gate = p.when(doubled, [](const std::vector<Opaque>& v) { return v.size() == 3; });
+  auto yes = gate.step(tyf::in_memory, "sum", [](const std::vector<Opaque>& v) {
+    return Opaque{v[0].v + v[1].v + v[2].v};
+  }, doubled);
+  auto no = gate.otherwise().step(tyf::in_memory, "none", [] { return Opaque{-1}; });
+  auto picked = p.first_of(yes, no);  // Opaque has no codec: first_of is in memory as well
+  auto total = p.step("total", [](const Opaque& o) { return o.v; }, picked);
+  const auto& d = *p.definition();
+  const std::string first_of_name(picked.name());
+  for (std::string_view name : {std::string_view("items"), std::string_view("double"),
+                                std::string_view("sum"), std::string_view("none"),
+                                std::string_view(first_of_name)}) {
+    INFO(name);
+    const auto& nd = d.nodes[d.find(name)];
+    REQUIRE(nd.policy);
+    CHECK_FALSE(nd.policy->persist);
+  }
+  CHECK_FALSE(d.nodes[d.find("total")].policy);  // stored, the default
+  auto r = st.run(p);
+  REQUIRE(r.ok());
+  REQUIRE(r.get(total) == 12);
+  auto shown = st.show(r.run_id());
+  for (auto name : {"items", "double", "sum"}) {
+    INFO(name);
+    CHECK(shown.step(name)->status == tyf::step_status::succeeded);
+    CHECK(shown.step(name)->artifact == std::nullopt);
+  }
+  CHECK(shown.step("none")->status == tyf::step_status::skipped);
+  CHECK(shown.step("total")->artifact.has_value());
 }
 
 TEST_CASE("equal outputs are stored once; large ones as files, small ones in the database") {

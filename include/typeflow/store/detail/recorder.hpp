@@ -157,7 +157,6 @@ class recorder final : public run_hooks, public observer {
     run_id_ = run.run_id();
     const auto& d = *def_;
     const auto n = d.nodes.size();
-    check_codecs(d);
     identity_.assign(n, {});
     key_.assign(n, {});
     artifact_.assign(n, {});
@@ -432,23 +431,6 @@ class recorder final : public run_hooks, public observer {
       if (delayed_[u] && run_->param_value(u) != nullptr) op.params.push_back(param_record(*run_, u).first);
     }
     if (!op.params.empty()) st_->w.push(std::move(op));
-  }
-
-  /// A persisted output needs a codec: say which steps lack one and how to fix it, before
-  /// anything runs.
-  static void check_codecs(const detail::definition& d) {
-    std::string bad;
-    for (const auto& nd : d.nodes) {
-      if (is_param(nd) || returns_void(nd) || !persists(nd) || nd.codec != nullptr) continue;
-      bad += "\n  step '" + std::string(nd.name) + "' returns " + type_of(nd);
-    }
-    if (bad.empty()) return;
-    throw run_error(
-        "typeflow: the run store cannot persist these outputs of pipeline '" + d.name +
-        "': their types have no codec:" + bad +
-        "\nGive each type a codec (specialise typeflow::codec<T> with encode, decode and "
-        "version, or adapt the struct with BOOST_HANA_ADAPT_STRUCT / BOOST_HANA_DEFINE_STRUCT), "
-        "or mark the step .persist(false) to keep its output out of the store");
   }
 
   /// The cache key of step u, computed once its inputs are known; empty when an input has no
