@@ -628,21 +628,66 @@ std::uint64_t type_hash_of() {
 }  // namespace detail
 
 namespace detail {
-template <codec_for T>
-void encode_with(const T& value, codec_writer& w) {
-  auto& out = w.buffer();
+// The header's writing and checking are not templates, so that each type's codec compiles
+// only its own payload code (compile time is per step: every stored step output has a codec).
+
+/// Writes the header with a zero length; returns where the length goes.
+inline std::size_t begin_artifact(codec_writer& w, std::uint32_t version, std::uint64_t type_hash) {
   w.raw(codec_magic.data(), codec_magic.size());
   w.uint(codec_format);
-  w.uint(version_of<T>());
-  w.uint(type_hash_of<T>());
-  const auto length_at = out.size();  // before any referred span: a position in the encoding
+  w.uint(version);
+  w.uint(type_hash);
+  const auto length_at = w.buffer().size();  // before any referred span: a position in the encoding
   w.uint<std::uint64_t>(0);
-  const auto start = w.written();
-  codec<T>::encode(w, value);
+  return length_at;
+}
+
+/// Fills in the payload's length, now that `w` has written everything after `start`.
+inline void end_artifact(codec_writer& w, std::size_t length_at, std::size_t start) {
   const auto length = static_cast<std::uint64_t>(w.written() - start);
+  auto& out = w.buffer();
   for (std::size_t i = 0; i < 8; ++i) {
     out[length_at + i] = static_cast<std::byte>(static_cast<unsigned char>(length >> (8 * i)));
   }
+}
+
+/// Reads and checks the header of an artifact of `size` bytes; throws codec_error (through
+/// r.fail) when any part of it is wrong.
+inline void read_artifact_header(codec_reader& r, std::size_t size, std::uint32_t version,
+                                 std::uint64_t type_hash) {
+  if (size < codec_header_size) {
+    r.fail("truncated: " + std::to_string(size) + " bytes, shorter than the " +
+           std::to_string(codec_header_size) + "-byte header");
+  }
+  std::array<unsigned char, 4> magic{};
+  r.raw(magic.data(), magic.size());
+  if (magic != codec_magic) r.fail("not a typeflow artifact (bad magic bytes)");
+  if (auto format = r.uint<std::uint8_t>(); format != codec_format) {
+    r.fail("unknown artifact format " + std::to_string(format));
+  }
+  if (auto v = r.uint<std::uint32_t>(); v != version) {
+    r.fail("written by codec version " + std::to_string(v) +
+           ", but this program's codec is version " + std::to_string(version));
+  }
+  if (r.uint<std::uint64_t>() != type_hash) r.fail("the bytes hold a value of another type");
+  auto length = r.uint<std::uint64_t>();
+  if (length != r.remaining()) {
+    r.fail("the header says " + std::to_string(length) + " payload bytes, but " +
+           std::to_string(r.remaining()) + " follow");
+  }
+}
+
+/// After the payload: nothing may be left.
+inline void check_artifact_end(codec_reader& r) {
+  if (r.remaining() != 0) r.fail(std::to_string(r.remaining()) + " bytes left over");
+}
+
+template <codec_for T>
+void encode_with(const T& value, codec_writer& w) {
+  const auto length_at = begin_artifact(w, version_of<T>(), type_hash_of<T>());
+  const auto start = w.written();
+  codec<T>::encode(w, value);
+  end_artifact(w, length_at, start);
 }
 }  // namespace detail
 
@@ -675,30 +720,9 @@ template <codec_for T>
 template <codec_for T>
 [[nodiscard]] T decode(std::span<const std::byte> bytes) {
   codec_reader r{bytes, typeid(T)};
-  if (bytes.size() < detail::codec_header_size) {
-    r.fail("truncated: " + std::to_string(bytes.size()) + " bytes, shorter than the " +
-           std::to_string(detail::codec_header_size) + "-byte header");
-  }
-  std::array<unsigned char, 4> magic{};
-  r.raw(magic.data(), magic.size());
-  if (magic != detail::codec_magic) r.fail("not a typeflow artifact (bad magic bytes)");
-  if (auto format = r.uint<std::uint8_t>(); format != detail::codec_format) {
-    r.fail("unknown artifact format " + std::to_string(format));
-  }
-  if (auto v = r.uint<std::uint32_t>(); v != detail::version_of<T>()) {
-    r.fail("written by codec version " + std::to_string(v) + ", but this program's codec is version " +
-           std::to_string(detail::version_of<T>()));
-  }
-  if (r.uint<std::uint64_t>() != detail::type_hash_of<T>()) {
-    r.fail("the bytes hold a value of another type");
-  }
-  auto length = r.uint<std::uint64_t>();
-  if (length != r.remaining()) {
-    r.fail("the header says " + std::to_string(length) + " payload bytes, but " +
-           std::to_string(r.remaining()) + " follow");
-  }
+  detail::read_artifact_header(r, bytes.size(), detail::version_of<T>(), detail::type_hash_of<T>());
   T value = codec<T>::decode(r);
-  if (r.remaining() != 0) r.fail(std::to_string(r.remaining()) + " bytes left over");
+  detail::check_artifact_end(r);
   return value;
 }
 
