@@ -4,9 +4,13 @@
 //   store_child runs DIR N OFFSET   N small runs with seeds OFFSET..OFFSET+N-1
 //   store_child hang DIR            a run whose `train` step hangs (set TYPEFLOW_TEST_HANG)
 //   store_child wait-stop DIR       a run that waits until it is stopped; exits 0 if stopped
+//   store_child big-writes DIR      a run of 32 steps that each store a distinct 16 MiB output,
+//                                   so that it spends most of its time writing artifacts
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "store_testing.hpp"
 
@@ -47,6 +51,18 @@ int main(int argc, char** argv) try {
     auto p = tyf::test::stoppable_pipeline();
     auto r = st.run(p);
     return r.status() == tyf::run_status::stopped ? 0 : 3;
+  }
+  if (mode == "big-writes") {
+    tyf::pipeline p{"big-writes"};
+    for (int i = 0; i < 32; ++i) {
+      p.step("write" + std::to_string(i), [i] {
+        std::vector<std::uint8_t> bytes(std::size_t{16} << 20);
+        for (std::size_t k = 0; k < bytes.size(); ++k) bytes[k] = static_cast<std::uint8_t>(k * 31 + i);
+        return bytes;
+      });
+    }
+    (void)st.run(p, tyf::store_options{}.base(tyf::run_options{}.threads(2)));
+    return 0;
   }
   std::fprintf(stderr, "store_child: unknown mode '%s'\n", mode.c_str());
   return 2;

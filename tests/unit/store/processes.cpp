@@ -86,6 +86,58 @@ TEST_CASE("a run whose process is killed is found interrupted; retry completes i
   REQUIRE(st.show(again.run_id()).run.origin == runs[0].id);
 }
 
+TEST_CASE("a process killed while writing artifacts leaves no half-written artifact") {
+  temp_dir dir;
+  auto err = dir.path() / "child.err";
+  const auto tmp = dir.path() / "artifacts" / "tmp";
+  auto part_files = [&] {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(tmp, ec)) {
+      if (e.path().extension() == ".part") ++n;
+    }
+    return n;
+  };
+  auto artifact_files = [&] {  // the files in place: artifacts/<2 hex>/<30 hex>
+    std::vector<std::filesystem::path> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path() / "artifacts", ec)) {
+      if (e.is_regular_file() && e.path().parent_path() != tmp) out.push_back(e.path());
+    }
+    return out;
+  };
+  {
+    tyf::test::child c({TYPEFLOW_STORE_CHILD, "big-writes", dir.str()}, err.string());
+    // 32 outputs of 16 MiB, each written to a temporary file, synced and renamed: the child
+    // spends most of its run with a .part file open. Kill it in the middle of one, once two
+    // are in place.
+    bool seen = false;
+    for (int i = 0; i < 60000 && !seen; ++i) {  // up to a minute, every millisecond
+      seen = part_files() > 0 && artifact_files().size() >= 2;
+      if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    REQUIRE(seen);
+    c.kill_hard();
+    REQUIRE(c.wait() == 128 + SIGKILL);
+  }
+  REQUIRE(part_files() > 0);  // the half-written file of the dead process
+
+  tyf::store st{dir.path()};  // opening finds the dead run and removes its temporaries
+  REQUIRE(part_files() == 0);
+  auto runs = st.runs();
+  REQUIRE(runs.size() == 1);
+  REQUIRE(runs[0].status == tyf::run_status::interrupted);
+  // Every artifact file in place is whole: its bytes hash to its name.
+  const auto files = artifact_files();
+  REQUIRE(files.size() >= 2);
+  REQUIRE(files.size() < 32);
+  for (const auto& f : files) {
+    const auto hash = f.parent_path().filename().string() + f.filename().string();
+    REQUIRE(tyf::store_detail::hash128(tyf::test::read_file(f)) == hash);
+  }
+  check_artifacts(dir.path());  // and every one the database lists reads back whole
+}
+
 TEST_CASE("a stop requested from another process stops the run there") {
   temp_dir dir;
   auto err = dir.path() / "child.err";

@@ -119,6 +119,32 @@ TEST_CASE("a partial run whose inputs cannot be found is refused before anything
   REQUIRE(st.runs().empty());
 }
 
+TEST_CASE("to(step) runs it and what it needs; the steps after it do not run") {
+  temp_dir dir;
+  tyf::store st{dir.path()};
+  counts n;
+  chain c{n};
+  auto r = st.run(c.p, tyf::store_options{}.to("fit").set("k", "5"));
+  REQUIRE(r.ok());
+  REQUIRE(n.load == 1);
+  REQUIRE(n.clean == 1);
+  REQUIRE(n.fit == 1);
+  REQUIRE(n.score == 0);
+  REQUIRE(n.report == 0);
+  REQUIRE(st.load(r.run_id(), c.fit) == 55);
+  auto d = st.show(r.run_id());
+  REQUIRE(d.run.kind == "partial");
+  REQUIRE(d.step("fit")->status == tyf::step_status::succeeded);
+  REQUIRE(d.step("score")->status == tyf::step_status::skipped);
+  REQUIRE(d.step("score")->message == "not selected for this run");
+  REQUIRE(d.step("report")->status == tyf::step_status::skipped);
+  // A full run afterwards takes load, clean and fit from the cache.
+  REQUIRE(st.run(c.p, tyf::store_options{}.set("k", "5")).ok());
+  REQUIRE(n.fit == 1);
+  REQUIRE(n.score == 1);
+  REQUIRE(n.report == 1);
+}
+
 TEST_CASE("inputs_from(run) takes the outputs of unselected steps from that run") {
   temp_dir dir;
   tyf::store st{dir.path()};

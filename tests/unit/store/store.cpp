@@ -16,6 +16,7 @@
 #include <vector>
 #include <range/v3/range/conversion.hpp>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "store_testing.hpp"
 
@@ -75,7 +76,9 @@ TEST_CASE("a run records its parameters, step statuses, metrics and artifacts") 
   temp_dir dir;
   tyf::store st{dir.path()};
   auto p = train_pipeline();
+  const auto before = std::chrono::system_clock::now();
   auto r = st.run(p, tyf::store_options{}.experiment("e1").tag("data", "v2").set("lr", "0.25"));
+  const auto after = std::chrono::system_clock::now();
   REQUIRE(r.ok());
   REQUIRE(r.store_errors() == 0);
   REQUIRE(r.run_id().size() == 12);
@@ -91,8 +94,25 @@ TEST_CASE("a run records its parameters, step statuses, metrics and artifacts") 
   REQUIRE(d.run.params.at("n") == "4");
   REQUIRE(d.run.kind == "run");
   REQUIRE(d.run.pid == ::getpid());
+  char host[256] = {};
+  REQUIRE(::gethostname(host, sizeof host - 1) == 0);
+  REQUIRE(d.run.host == std::string(host));
   REQUIRE(d.run.structure_hash.size() == 16);
   REQUIRE(d.run.ended.has_value());
+  // Times are the run's own (stored to the millisecond): within the call, in order.
+  using std::chrono::milliseconds;
+  REQUIRE(d.run.started >= before - milliseconds(1));
+  REQUIRE(*d.run.ended >= d.run.started);
+  REQUIRE(*d.run.ended <= after + milliseconds(1));
+  for (const auto& s : d.steps) {
+    INFO(s.name);
+    REQUIRE(s.started.has_value());
+    REQUIRE(s.ended.has_value());
+    REQUIRE(*s.started >= d.run.started - milliseconds(1));
+    REQUIRE(*s.ended >= *s.started);
+    REQUIRE(*s.ended <= *d.run.ended + milliseconds(1));
+  }
+  REQUIRE(*d.step("fit")->started >= *d.step("load")->ended - milliseconds(1));  // fit reads load
   REQUIRE(d.steps.size() == 3);
   const auto* load = d.step("load");
   REQUIRE(load != nullptr);
@@ -102,11 +122,19 @@ TEST_CASE("a run records its parameters, step statuses, metrics and artifacts") 
   REQUIRE(load->artifact->hash.size() == 32);
   REQUIRE(load->artifact->type == "(anonymous namespace)::Dataset");
   REQUIRE(load->artifact->size > 32);
+  REQUIRE(load->artifact->codec_version == tyf::codec<Dataset>::version);
+  REQUIRE(d.step("fit")->artifact->type == "double");
   REQUIRE(load->cache_key.size() == 32);
   REQUIRE(d.step("report")->artifact == std::nullopt);  // returns void
   REQUIRE(d.metrics.size() == 4);
   REQUIRE(d.metrics[0].name == "loss");
   REQUIRE(d.metrics[0].step == "fit");
+  for (std::int64_t epoch = 0; epoch < 3; ++epoch) {  // the full history, with its indices
+    REQUIRE(d.metrics[static_cast<std::size_t>(epoch)].name == "loss");
+    REQUIRE(d.metrics[static_cast<std::size_t>(epoch)].index == epoch);
+  }
+  REQUIRE(d.metrics[3].name == "w");
+  REQUIRE(d.metrics[3].step == "report");
   REQUIRE(d.final_metric("loss") == Approx(1.0 / (1.0 + 3.0)));
   REQUIRE(d.step("fit")->status == tyf::step_status::succeeded);
 }
