@@ -304,6 +304,11 @@ class pipeline {
                            "'; handles can only be wired within their own pipeline");
   }
 
+  /// A stored step (the run store saves its output) whose output type has no codec: the
+  /// compile error stored_output_has_no_codec at the user's p.step or p.map call.
+  template <bool Stored, class R>
+  static constexpr bool lacks_codec = Stored && !std::is_void_v<R> && !codec_for<R>;
+
   /// Stored: the run store saves the output, so its type must have a codec (checked here, at
   /// the user's p.step call); otherwise the step is declared in memory (persist = false).
   template <detail::scope Where, detail::node_kind Kind, bool Stored, class F, class... H>
@@ -316,7 +321,7 @@ class pipeline {
     } else if constexpr (uses_outcome<F>() && Kind != detail::node_kind::finally_handler) {
       detail::diagnose(run_outcome_outside_finally<the_callable<F>>{});
       return handle<R>{};
-    } else if constexpr (Stored && !std::is_void_v<R> && !codec_for<R>) {
+    } else if constexpr (lacks_codec<Stored, R>) {
       detail::diagnose(stored_output_has_no_codec<returns<R>>{});
       return handle<R>{};
     } else {
@@ -504,8 +509,7 @@ auto pipeline::add_map(std::string_view name, F fn, const handle<V>& items, cons
     if constexpr (!std::is_same_v<verdict, detail::ok>) {
       detail::diagnose(verdict{});
       return handle<detail::poisoned>{};
-    } else if constexpr (Stored && !std::is_void_v<detail::output_t<F>> &&
-                         !codec_for<detail::output_t<F>>) {
+    } else if constexpr (lacks_codec<Stored, detail::output_t<F>>) {
       detail::diagnose(stored_output_has_no_codec<returns<detail::output_t<F>>>{});
       return handle<detail::poisoned>{};
     } else {
