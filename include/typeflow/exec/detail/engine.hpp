@@ -45,6 +45,13 @@ using detail::none;
 using sys_clock = std::chrono::system_clock;
 using steady = std::chrono::steady_clock;
 
+/// What a worker's steps hand back: the successors they made ready, and how many steps they
+/// resolved since the worker last counted them into the run (at its idle points only: one
+/// shared counter touched per step is a cache line that bounces between workers).
+struct ready_list : std::vector<ready_item> {
+  std::size_t resolved = 0;
+};
+
 struct node_state {
   std::atomic<std::uint32_t> pending{0};    ///< predecessors not yet resolved
   std::atomic<std::uint32_t> readers{0};    ///< data edges that have not read the output yet
@@ -399,7 +406,7 @@ class engine final : public detail::context_sink {
 
   /// Makes delayed parameter p ready: into `ready` (from a worker), the queues (at the start)
   /// or, in a sequential run, the list asked for before the first step that reads p runs.
-  void make_due(node_id p, std::vector<ready_item>* ready) {
+  void make_due(node_id p, ready_list* ready) {
     if (sequential_) {
       due_.push_back(p);
     } else if (ready != nullptr) {
@@ -411,7 +418,7 @@ class engine final : public detail::context_sink {
   }
 
   /// Sequential runs: asks for the due parameters that node v reads (all of them for none).
-  void run_due_params(node_id v, std::vector<ready_item>& ready) {
+  void run_due_params(node_id v, ready_list& ready) {
     for (std::size_t i = 0; i < due_.size();) {
       node_id p = due_[i];
       auto first = succ_.begin() + state_[p].succ_first;
@@ -426,7 +433,7 @@ class engine final : public detail::context_sink {
   }
 
   /// Asks the provider for delayed parameter u's value, parses and checks it like an override.
-  void ask_param(node_id u, std::vector<ready_item>& ready) {
+  void ask_param(node_id u, ready_list& ready) {
     const auto& nd = def_->nodes[u];
     if (!delayed_.wanted(u)) {
       finish(u, step_status::skipped, "not asked for: no step that reads it was to run", ready);
@@ -514,13 +521,14 @@ class engine final : public detail::context_sink {
 
   // ---------------------------------------------------------------- running
   void worker_loop(unsigned w) {
-    std::vector<ready_item> ready;
+    ready_list ready;
     std::optional<ready_item> next;
     for (;;) {
       if (!next) {
         auto seen = queues_.epoch();
         next = queues_.pop(w);
         if (!next) {
+          count_resolved(ready);
           if (queues_.finished()) break;
           queues_.wait(seen);
           continue;
@@ -541,7 +549,7 @@ class engine final : public detail::context_sink {
   }
 
   void run_sequential() {
-    std::vector<ready_item> ready;
+    ready_list ready;
     std::vector<ready_item> elements;
     for (node_id u = 0; u < def_->nodes.size(); ++u) {
       if (def_->nodes[u].kind == detail::node_kind::finally_handler) continue;
@@ -563,9 +571,20 @@ class engine final : public detail::context_sink {
       }
     }
     run_due_params(none, ready);  // none is left unless no step reads them
+    count_resolved(ready);
   }
 
-  void run_item(const ready_item& item, std::vector<ready_item>& ready) {
+  /// Counts the steps `ready` resolved into the run; the count that reaches zero ends it.
+  void count_resolved(ready_list& ready) {
+    if (ready.resolved == 0) return;
+    const auto n = std::exchange(ready.resolved, 0);
+    if (unresolved_.fetch_sub(n, std::memory_order_acq_rel) == n) {
+      run_finally();
+      complete();
+    }
+  }
+
+  void run_item(const ready_item& item, ready_list& ready) {
     if (item.element == none) {
       run_node(item.node, ready);
     } else {
@@ -587,11 +606,16 @@ class engine final : public detail::context_sink {
     return {u, e, &m.records[e], m.names[e], &m.results[e]};
   }
 
-  void run_node(node_id u, std::vector<ready_item>& ready) {
+  void run_node(node_id u, ready_list& ready) {
     const auto& d = *def_;
     const auto& nd = d.nodes[u];
     auto& st = state_[u];
     auto& rec = records_[u];
+    // finish() will count down the successors' pending counts: start loading the first two
+    // now, so that those cache misses overlap the step.
+    for (auto i = st.succ_first, end = std::min(st.succ_last, st.succ_first + 2); i < end; ++i) {
+      __builtin_prefetch(&state_[succ_[i]], 1);
+    }
     if (rec.attempts > 0) {  // a retry after its backoff
       if (stop_.stop_requested()) {
         finish(u, step_status::failed, {}, ready);  // keeps its last error
@@ -721,7 +745,7 @@ class engine final : public detail::context_sink {
     std::atomic<std::size_t> remaining{0};
   };
 
-  void expand_map(node_id u, std::vector<ready_item>& ready) {
+  void expand_map(node_id u, ready_list& ready) {
     const auto& d = *def_;
     const auto& nd = d.nodes[u];
     auto& rec = records_[u];
@@ -754,7 +778,7 @@ class engine final : public detail::context_sink {
     }
   }
 
-  void run_element(node_id u, std::uint32_t e, std::vector<ready_item>& ready) {
+  void run_element(node_id u, std::uint32_t e, ready_list& ready) {
     auto& m = *maps_[u];
     auto& rec = m.records[e];
     if (rec.attempts > 0 && !stop_.stop_requested()) {
@@ -776,7 +800,7 @@ class engine final : public detail::context_sink {
   }
 
   void finish_element(node_id u, std::uint32_t e, step_status status, std::string message,
-                      std::vector<ready_item>& ready) {
+                      ready_list& ready) {
     auto& m = *maps_[u];
     auto& rec = m.records[e];
     rec.status = status;
@@ -791,7 +815,7 @@ class engine final : public detail::context_sink {
     if (m.remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) gather_map(u, ready);
   }
 
-  void gather_map(node_id u, std::vector<ready_item>& ready) {
+  void gather_map(node_id u, ready_list& ready) {
     const auto& nd = def_->nodes[u];
     auto& m = *maps_[u];
     std::vector<std::size_t> good;
@@ -836,7 +860,7 @@ class engine final : public detail::context_sink {
   }
 
   // ---------------------------------------------------------------- one attempt
-  void attempt(unit w, std::vector<ready_item>& ready) {
+  void attempt(unit w, ready_list& ready) {
     const auto& d = *def_;
     const node_id u = w.node;
     const auto& nd = d.nodes[u];
@@ -951,7 +975,7 @@ class engine final : public detail::context_sink {
   }
 
   void end_unit(const unit& w, step_status status, std::string message,
-                std::vector<ready_item>& ready) {
+                ready_list& ready) {
     if (w.element == none) {
       finish(w.node, status, std::move(message), ready);
     } else {
@@ -1009,7 +1033,7 @@ class engine final : public detail::context_sink {
     for (const auto& item : items) release_retry(item.node, item.element);
   }
 
-  void release_resources(node_id u, std::vector<ready_item>& ready) {
+  void release_resources(node_id u, ready_list& ready) {
     std::vector<ready_item> admitted;
     pool_->release(
         needs_[u], [&](node_id v) -> const std::vector<resource_need>& { return needs_[v]; },
@@ -1025,7 +1049,7 @@ class engine final : public detail::context_sink {
   }
 
   void finish(node_id u, step_status status, std::string message,
-              std::vector<ready_item>& ready) {
+              ready_list& ready) {
     const auto& d = *def_;
     const auto& nd = d.nodes[u];
     auto& st = state_[u];
@@ -1078,10 +1102,7 @@ class engine final : public detail::context_sink {
         ready.push_back({state_[v].priority, v});
       }
     }
-    if (unresolved_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      run_finally();
-      complete();
-    }
+    ++ready.resolved;  // counted into the run when this worker runs out of work
   }
 
   [[nodiscard]] run_status status_so_far() const {
