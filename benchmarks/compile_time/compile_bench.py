@@ -9,7 +9,12 @@ In the typeflow chain each T{i} is adapted with BOOST_HANA_ADAPT_STRUCT: a step'
 stored by the run store, so its type needs a codec, and the codec is compiled with the step.
 Each program is compiled alone, one after another (never in parallel), with
   g++ -std=c++20 -O2 -c <file>
-under /usr/bin/time -f '%e %M' (wall seconds, peak resident KB of the compiler). One more row
+under /usr/bin/time: the compiler's CPU seconds (user + system) and its peak resident KB. CPU
+seconds, not wall seconds: on a shared virtual machine the wall time of the same compile
+swings with the neighbours' load, the CPU time much less. With --repeat R the programs are
+compiled in R rounds, each round every program once, and each figure is the median over the
+rounds: a drift of the machine's speed then touches every program alike instead of the ones
+that happened to be compiled during it. One more row
 compiles the README example (examples/readme.cpp) against an equivalent oneTBB program
 (readme_tbb.cpp next to this script: load -> split -> train -> evaluate, same structs, the
 learning rate a constant).
@@ -101,24 +106,22 @@ def tbb_chain(n):
 
 
 def compile_once(cxx, flags, source, obj_dir):
-    """Compiles `source`; returns (seconds, peak_kb)."""
+    """Compiles `source`; returns (cpu_seconds, peak_kb)."""
     obj = os.path.join(obj_dir, os.path.basename(source) + ".o")
     with tempfile.NamedTemporaryFile("r", suffix=".time", dir=obj_dir) as timing:
-        cmd = ["/usr/bin/time", "-f", "%e %M", "-o", timing.name, cxx, *flags, "-c", source, "-o", obj]
+        cmd = ["/usr/bin/time", "-f", "%U %S %M", "-o", timing.name, cxx, *flags, "-c", source, "-o", obj]
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if proc.returncode != 0:
             sys.stderr.write(proc.stderr)
             raise SystemExit(f"compile_bench: compiling {source} failed (exit {proc.returncode})")
         fields = timing.read().split()
-    return float(fields[-2]), int(fields[-1])
+    return float(fields[-3]) + float(fields[-2]), int(fields[-1])
 
 
-def measure(cxx, flags, source, obj_dir, repeat):
-    """Median seconds and the peak KB of the median run, over `repeat` sequential compiles."""
-    runs = sorted(compile_once(cxx, flags, source, obj_dir) for _ in range(repeat))
-    seconds = statistics.median(r[0] for r in runs)
-    peak_kb = runs[len(runs) // 2][1]
-    return seconds, peak_kb
+def median_run(runs):
+    """Median seconds and the peak KB of the median run."""
+    runs = sorted(runs)
+    return statistics.median(r[0] for r in runs), runs[len(runs) // 2][1]
 
 
 def check_runs(cxx, flags, source, libs, obj_dir):
@@ -137,7 +140,8 @@ def main():
     ap.add_argument("--readme", default=DEFAULT_README, help="the README example (examples/readme.cpp)")
     ap.add_argument("--work-dir", default=None, help="where sources and objects go (default: a temp dir)")
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 100, 200])
-    ap.add_argument("--repeat", type=int, default=1, help="compiles per program; the median is shown")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="rounds, each compiling every program once; the median is shown")
     ap.add_argument("--check", action="store_true", help="also link and run every program once")
     args = ap.parse_args()
 
@@ -169,15 +173,26 @@ def main():
             check_runs(args.cxx, flags, tf, ["-pthread"], work)
             check_runs(args.cxx, flags, tb, ["-ltbb", "-pthread"], work)
 
+    if args.repeat < 1:
+        raise SystemExit("compile_bench: --repeat must be at least 1")
+    samples = {label: ([], []) for label, _, _, _ in programs}
+    for round_no in range(args.repeat):
+        for label, _, tf, tb in programs:
+            samples[label][0].append(compile_once(args.cxx, flags, tf, work))
+            samples[label][1].append(compile_once(args.cxx, flags, tb, work))
+            if args.repeat > 1:
+                print(f"round {round_no + 1}/{args.repeat}: {label} typeflow {samples[label][0][-1][0]:.2f} s, "
+                      f"tbb {samples[label][1][-1][0]:.2f} s", file=sys.stderr, flush=True)
+
     print(f"compile-time benchmark: {version}; {args.cxx} -std=c++20 -O2 -c, sequential, "
-          f"median of {args.repeat}")
+          f"compiler CPU seconds, median of {args.repeat} round(s)")
     header = f"{'program':<12} {'typeflow_s':>10} {'typeflow_peak_kb':>16} {'tbb_s':>8} {'tbb_peak_kb':>11} {'ratio_s':>8} {'ratio_kb':>8}"
     print(header)
     print("-" * len(header))
     results = {}
-    for label, n, tf, tb in programs:
-        t_tf, m_tf = measure(args.cxx, flags, tf, work, args.repeat)
-        t_tb, m_tb = measure(args.cxx, flags, tb, work, args.repeat)
+    for label, _, _, _ in programs:
+        t_tf, m_tf = median_run(samples[label][0])
+        t_tb, m_tb = median_run(samples[label][1])
         results[label] = (t_tf, m_tf, t_tb, m_tb)
         print(f"{label:<12} {t_tf:>10.2f} {m_tf:>16d} {t_tb:>8.2f} {m_tb:>11d} "
               f"{t_tf / t_tb:>8.2f} {m_tf / m_tb:>8.2f}", flush=True)
