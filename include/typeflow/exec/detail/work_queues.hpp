@@ -87,7 +87,7 @@ class work_queues {
     const auto n = static_cast<unsigned>(queues_.size());
     for (unsigned i = 1; i < n; ++i) {
       auto& loot = queues_[worker].loot;
-      auto item = steal((worker + i) % n, loot);
+      auto item = pop_from((worker + i) % n, &loot);
       if (!item) continue;
       push(worker, loot.data(), loot.size());
       loot.clear();
@@ -133,24 +133,9 @@ class work_queues {
     std::vector<ready_item> loot;  ///< the owner's last steal (only the owner touches it)
   };
 
-  /// The best item of `victim`, and the back half of the rest of its heap into `loot` (a heap
-  /// cut short is still a heap; the back holds the least urgent items).
-  std::optional<ready_item> steal(unsigned victim, std::vector<ready_item>& loot) {
-    auto& q = queues_[victim];
-    if (q.size.load(std::memory_order_relaxed) == 0) return std::nullopt;
-    std::lock_guard lock(q.mutex);
-    if (q.heap.empty()) return std::nullopt;
-    std::pop_heap(q.heap.begin(), q.heap.end());
-    auto item = q.heap.back();
-    q.heap.pop_back();
-    const auto keep = static_cast<std::ptrdiff_t>(q.heap.size() - q.heap.size() / 2);
-    loot.assign(q.heap.begin() + keep, q.heap.end());
-    q.heap.erase(q.heap.begin() + keep, q.heap.end());
-    q.size.store(q.heap.size(), std::memory_order_relaxed);
-    return item;
-  }
-
-  std::optional<ready_item> pop_from(unsigned worker) {
+  /// The best item of `worker`'s queue; with `loot`, also the back half of the rest of its
+  /// heap, moved there (a heap cut short is still a heap; the back holds the least urgent).
+  std::optional<ready_item> pop_from(unsigned worker, std::vector<ready_item>* loot = nullptr) {
     auto& q = queues_[worker];
     if (q.size.load(std::memory_order_relaxed) == 0) return std::nullopt;
     std::lock_guard lock(q.mutex);
@@ -158,6 +143,11 @@ class work_queues {
     std::pop_heap(q.heap.begin(), q.heap.end());
     auto item = q.heap.back();
     q.heap.pop_back();
+    if (loot != nullptr) {
+      const auto keep = q.heap.begin() + static_cast<std::ptrdiff_t>(q.heap.size() - q.heap.size() / 2);
+      loot->assign(keep, q.heap.end());
+      q.heap.erase(keep, q.heap.end());
+    }
     q.size.store(q.heap.size(), std::memory_order_relaxed);
     return item;
   }
