@@ -310,6 +310,10 @@ class name_index {
   std::size_t count_ = 0;
 };
 
+/// Every parameter's value for one run, by node id. Null for nodes that are not parameters
+/// and for delayed parameters no source gave a value to: those are asked for when needed.
+using param_values = big_vector<std::shared_ptr<const void>>;
+
 struct definition {
   std::string name;
   object_arena arena;  ///< step objects; declared before nodes, so it outlives them
@@ -320,6 +324,7 @@ struct definition {
   std::map<std::string, unsigned> auto_names;  ///< per prefix: when-1, require-1, ...
   std::vector<port> ports;
   std::vector<order_edge> order;
+  std::vector<node_id> parameters;  ///< the parameter nodes, in declaration order
   std::vector<scene> scenes;
   name_arena names;
   name_index index;

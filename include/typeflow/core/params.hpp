@@ -39,10 +39,6 @@ struct param_sources {
 
 namespace detail {
 
-/// Every parameter's value for one run, by node id. Null for nodes that are not parameters
-/// and for delayed parameters no source gave a value to: those are asked for when needed.
-using param_values = std::vector<std::shared_ptr<const void>>;
-
 inline std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -152,8 +148,8 @@ inline param_values resolve_params(const definition& d, const param_sources& sou
       given[u] = 1;
     }
   }
-  for (node_id u = 0; u < d.nodes.size(); ++u) {
-    if (d.nodes[u].kind != node_kind::parameter) continue;
+  // Only the parameter nodes: a pass over every node streams ~100 bytes per step.
+  for (node_id u : d.parameters) {
     const std::string variable = param_environment_variable(d.nodes[u].name);
     if (const char* text = std::getenv(variable.c_str()); text != nullptr) {
       values[u] = parse_param_value(d, u, text, "environment variable " + variable);
@@ -165,9 +161,9 @@ inline param_values resolve_params(const definition& d, const param_sources& sou
     values[u] = parse_param_value(d, u, text, sources.overrides_origin);
     given[u] = 1;
   }
-  for (node_id u = 0; u < d.nodes.size(); ++u) {
+  for (node_id u : d.parameters) {
     const auto& nd = d.nodes[u];
-    if (nd.kind != node_kind::parameter || given[u] != 0 || nd.param->delayed) continue;
+    if (given[u] != 0 || nd.param->delayed) continue;
     if (!nd.param->default_value) {
       throw run_error("typeflow: parameter '" + std::string(nd.name) + "' (" +
                       nd.param->type_name + ") is required and has no value; give it one with " +

@@ -260,6 +260,7 @@ class pipeline {
   template <class T>
   detail::node_id add_param(std::string_view name) {
     auto id = def_->add_node("parameter", name, detail::node_kind::parameter, typeid(T));
+    def_->parameters.push_back(id);
     auto spec = std::make_unique<detail::param_spec>();
     spec->type = &typeid(T);
     spec->type_name = detail::param_codec<T>::type_name();

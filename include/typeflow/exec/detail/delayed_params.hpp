@@ -22,7 +22,7 @@ class delayed_params {
   /// read by some node) and gives each a virtual predecessor so that it is never a root; it is
   /// made ready by votes instead.
   void plan(const detail::definition& d, const std::vector<node_id>& params,
-            const std::vector<std::shared_ptr<const void>>& values,
+            const detail::param_values& values,
             const detail::big_vector<std::uint32_t>& succ_begin, const detail::big_vector<std::uint32_t>& succ,
             detail::big_vector<std::uint32_t>& in_degree) {
     const auto n = static_cast<node_id>(d.nodes.size());

@@ -205,7 +205,7 @@ class engine final : public detail::context_sink {
   /// name -> text of each parameter value this run used (a delayed one once it was given).
   [[nodiscard]] std::map<std::string, std::string> param_texts() const {
     std::map<std::string, std::string> out;
-    for (node_id u = 0; u < param_values_.size(); ++u) {
+    for (node_id u : params_) {
       if (!param_values_[u]) continue;
       const auto& nd = def_->nodes[u];
       out.emplace(std::string(nd.name), nd.param->format(param_values_[u].get()));
@@ -1246,7 +1246,7 @@ class engine final : public detail::context_sink {
   std::vector<std::unique_ptr<map_run>> maps_;  ///< by node id; empty when there are no maps
   detail::big_vector<char> movable_;
   std::vector<std::vector<resource_need>> needs_;
-  std::vector<std::shared_ptr<const void>> param_values_;
+  detail::param_values param_values_;
   delayed_params delayed_;
   std::vector<node_id> due_;  ///< sequential runs: delayed parameters due, not yet asked for
   std::mutex provider_mutex_;  ///< one param_provider call at a time
