@@ -73,9 +73,7 @@ inline param_info describe_param(const definition& d, node_id u) {
 /// Every parameter of `d`, in declaration order.
 inline std::vector<param_info> describe_params(const definition& d) {
   std::vector<param_info> out;
-  for (node_id u = 0; u < d.nodes.size(); ++u) {
-    if (d.nodes[u].kind == node_kind::parameter) out.push_back(describe_param(d, u));
-  }
+  for (node_id u : d.parameters) out.push_back(describe_param(d, u));
   return out;
 }
 

@@ -122,9 +122,7 @@ inline node_id slice_step(const definition& d, std::string_view what, const std:
       if (down[u] && up[u]) out[u] = true;
     }
   }
-  for (std::size_t u = 0; u < n; ++u) {
-    if (d.nodes[u].kind == detail::node_kind::parameter) out[u] = true;
-  }
+  for (auto u : d.parameters) out[u] = true;
   return out;
 }
 

@@ -260,6 +260,7 @@ class engine final : public detail::context_sink {
     const auto n = static_cast<node_id>(d.nodes.size());
     run_id_ = opts_.run_id().empty() ? make_run_id() : opts_.run_id();
     resolve_params();
+    params_ = d.parameters;  // all below n: the definition cannot grow while a run prepares
 
     // One pass over the nodes (a node is ~100 bytes: every pass over a million of them streams
     // 100 MB) gathers what the plan needs into compact arrays: edge counts, readers, the
@@ -300,7 +301,6 @@ class engine final : public detail::context_sink {
       }
       if (nd.kind == detail::node_kind::finally_handler) finally_.push_back(v);
       if (nd.kind == detail::node_kind::map && maps_.empty()) maps_.resize(n);
-      if (nd.kind == detail::node_kind::parameter) params_.push_back(v);
       plan_kept[v] = static_cast<char>((nd.policy && nd.policy->keep_output ? 1 : 0) |
                                        (nd.kind == detail::node_kind::parameter ? 2 : 0));
       plan_priority[v] = nd.policy ? nd.policy->cost : 1.0;

@@ -5,8 +5,8 @@
 // in the order they became ready measured 20-25% slower on a binary tree, for all its O(1)
 // pushes and pops). An idle worker steals the best item of another worker and half of the
 // rest in one go, so that two workers do not take turns at one lock item by item (a fan-out of
-// 100,000 steps went from ~580 to ~240 ns per step, measured in one process). Idle workers sleep on an atomic epoch and
-// are woken only when some push finds sleepers.
+// 100,000 steps went from ~580 to ~240 ns per step, measured in one process). Idle workers
+// sleep on an atomic epoch and are woken only when some push finds sleepers.
 
 #include <algorithm>
 #include <atomic>
