@@ -20,16 +20,14 @@
 #include <typeflow/core/name.hpp>
 #include <typeflow/detail/big_allocator.hpp>
 #include <typeflow/detail/box.hpp>
+#include <typeflow/detail/ids.hpp>
+#include <typeflow/detail/name_index.hpp>
 
 namespace typeflow {
 class context;
 }
 
 namespace typeflow::detail {
-
-using node_id = std::uint32_t;
-using port_id = std::uint32_t;
-inline constexpr std::uint32_t none = ~std::uint32_t{0};
 
 struct codec_ops;  // core/codec.hpp: how a node's output becomes bytes (the run store's)
 
@@ -230,86 +228,6 @@ class name_arena {
   std::size_t left_ = 0;
 };
 
-/// A fast 64-bit hash for step names (short strings).
-inline std::uint64_t hash_name(std::string_view s) noexcept {
-  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ s.size();
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h = (h ^ w) * 0xff51afd7ed558ccdULL;
-    h ^= h >> 32;
-  }
-  std::uint64_t w = 0;
-  std::memcpy(&w, s.data() + i, s.size() - i);
-  h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-  return h ^ (h >> 29);
-}
-
-/// Open-addressing index from name to node id. A slot is 8 bytes (32 bits of the hash and
-/// the id), so a million names fit in 16 MB and a probe rarely touches a name. The slot of a
-/// name comes from its 32 stored hash bits alone, so growing the table reads no names and
-/// moves slots almost in order (a slot either stays or moves up by the old size).
-class name_index {
- public:
-  [[nodiscard]] node_id find(std::string_view name, const big_vector<node>& nodes) const noexcept {
-    if (slots_.empty()) return none;
-    const auto tag = tag_of(hash_name(name));
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
-      const slot& s = slots_[i];
-      if (s.id == none) return none;
-      if (s.tag == tag && nodes[s.id].name == name) return s.id;
-    }
-  }
-  /// Makes room for one more name and starts loading the slot where `hash` begins its probe,
-  /// so that the cache miss overlaps the caller's work until insert().
-  void prepare_insert(std::uint64_t hash) {
-    if ((count_ + 1) * 2 > slots_.size()) grow(slots_.empty() ? 64 : slots_.size() * 2);
-    __builtin_prefetch(&slots_[tag_of(hash) & (slots_.size() - 1)], 1);
-  }
-  /// Inserts `id` (named nodes[id].name, hashed to `hash`) unless the name is there; returns
-  /// the id found. prepare_insert(hash) must come first.
-  node_id insert(node_id id, std::uint64_t hash, const big_vector<node>& nodes) {
-    const auto tag = tag_of(hash);
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
-      slot& s = slots_[i];
-      if (s.id == none) {
-        s = {tag, id};
-        ++count_;
-        return id;
-      }
-      if (s.tag == tag && nodes[s.id].name == nodes[id].name) return s.id;
-    }
-  }
-  void reserve(std::size_t n) {
-    std::size_t want = 64;
-    while (want < 2 * n) want *= 2;
-    if (want > slots_.size()) grow(want);
-  }
-
- private:
-  struct slot {
-    std::uint32_t tag = 0;
-    node_id id = none;
-  };
-  static std::uint32_t tag_of(std::uint64_t hash) noexcept { return static_cast<std::uint32_t>(hash >> 32); }
-  void grow(std::size_t size) {
-    big_vector<slot> old = std::move(slots_);
-    slots_.assign(size, slot{});
-    const std::size_t mask = size - 1;
-    for (const slot& s : old) {
-      if (s.id == none) continue;
-      std::size_t i = s.tag & mask;
-      while (slots_[i].id != none) i = (i + 1) & mask;
-      slots_[i] = s;
-    }
-  }
-  big_vector<slot> slots_;
-  std::size_t count_ = 0;
-};
-
 /// Every parameter's value for one run, by node id. Null for nodes that are not parameters
 /// and for delayed parameters no source gave a value to: those are asked for when needed.
 using param_values = big_vector<std::shared_ptr<const void>>;
@@ -330,7 +248,9 @@ struct definition {
   name_index index;
   std::atomic<int> active_runs{0};  ///< definitions must not change while a run reads them
 
-  [[nodiscard]] node_id find(std::string_view n) const noexcept { return index.find(n, nodes); }
+  [[nodiscard]] node_id find(std::string_view n) const noexcept {
+    return index.find(n, [this](node_id id) { return nodes[id].name; });
+  }
 
   /// Throws when a run reads this definition. The message is built only when it throws:
   /// this check runs for every step declared.
@@ -420,15 +340,14 @@ inline node_id definition::add_node(std::string_view kind_word, std::string_view
   }
   check_name(kind_word, node_name);
   if (nodes.size() >= none - 1) throw definition_error("typeflow: too many nodes in pipeline '" + name + "'");
-  const std::uint64_t hash = hash_name(node_name);
-  index.prepare_insert(hash);
   node n;
   n.name = names.store(node_name);
   n.kind = kind;
   n.output_type = &output;
   nodes.push_back(std::move(n));
   auto id = static_cast<node_id>(nodes.size() - 1);
-  if (node_id other = index.insert(id, hash, nodes); other != id) {
+  if (node_id other = index.insert(node_name, id, [this](node_id i) { return nodes[i].name; });
+      other != id) {
     nodes.pop_back();
     throw definition_error("typeflow: duplicate name '" + std::string(node_name) + "' in pipeline '" +
                            name + "': it is already used by " +
