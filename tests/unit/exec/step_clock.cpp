@@ -89,3 +89,40 @@ TEST_CASE("every step's start and end lie inside its run's start and end") {
     }
   }
 }
+
+TEST_CASE("a step that follows another directly starts when that one ended (one clock read)") {
+  tyf::pipeline p{"chained"};
+  tyf::handle<void> prev = p.step("s0", [] { std::this_thread::sleep_for(2ms); });
+  for (int i = 1; i < 10; ++i) {
+    prev = p.step("s" + std::to_string(i), [] { std::this_thread::sleep_for(2ms); }).after(prev);
+  }
+  for (unsigned threads : {1u, 2u}) {
+    auto r = tyf::run(p, tyf::run_options{}.threads(threads));
+    REQUIRE(r.ok());
+    for (int i = 1; i < 10; ++i) {
+      const auto& before = r.step("s" + std::to_string(i - 1));
+      const auto& rec = r.step("s" + std::to_string(i));
+      REQUIRE(rec.started == before.finished);
+      REQUIRE(rec.duration() >= 2ms);
+    }
+  }
+}
+
+TEST_CASE("the time observers take after a step never counts to the next step") {
+  struct slow : tyf::observer {
+    void on_event(const tyf::event& e) override {
+      if (e.kind == tyf::event_kind::step_succeeded) std::this_thread::sleep_for(30ms);
+    }
+  } observer;
+  tyf::pipeline p{"observed"};
+  tyf::handle<void> prev = p.step("s0", [] {});
+  for (int i = 1; i < 4; ++i) prev = p.step("s" + std::to_string(i), [] {}).after(prev);
+  auto r = tyf::run(p, tyf::run_options{}.threads(2).observe(observer));
+  REQUIRE(r.ok());
+  for (int i = 1; i < 4; ++i) {
+    const auto& before = r.step("s" + std::to_string(i - 1));
+    const auto& rec = r.step("s" + std::to_string(i));
+    REQUIRE(rec.started >= before.finished + 30ms);  // after the observer's call
+    REQUIRE(rec.duration() < 25ms);
+  }
+}
