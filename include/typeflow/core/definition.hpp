@@ -18,6 +18,7 @@
 
 #include <typeflow/core/errors.hpp>
 #include <typeflow/core/name.hpp>
+#include <typeflow/detail/arena.hpp>
 #include <typeflow/detail/big_allocator.hpp>
 #include <typeflow/detail/box.hpp>
 #include <typeflow/detail/ids.hpp>
@@ -49,42 +50,6 @@ class step_base {
   step_base& operator=(const step_base&) = delete;
   virtual ~step_base() = default;
   virtual void invoke(invocation& call) = 0;
-};
-
-/// Destroys an object that lives in an arena (the arena frees the memory).
-struct destroy_in_place {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    p->~T();
-  }
-};
-
-/// Bump allocator for step objects, so that declaring a step costs no heap allocation of its
-/// own. Memory is freed when the definition goes; objects are destroyed by their owners.
-class object_arena {
- public:
-  template <class T, class... Args>
-  std::unique_ptr<T, destroy_in_place> make(Args&&... args) {
-    static_assert(alignof(T) <= alignof(std::max_align_t));
-    constexpr std::size_t align = alignof(std::max_align_t);
-    std::size_t size = (sizeof(T) + align - 1) / align * align;
-    if (size > left_) {
-      std::size_t block = size > block_size ? size : block_size;
-      blocks_.push_back(std::make_unique<std::max_align_t[]>(block / sizeof(std::max_align_t) + 1));
-      next_ = reinterpret_cast<unsigned char*>(blocks_.back().get());
-      left_ = block;
-    }
-    T* obj = ::new (static_cast<void*>(next_)) T(std::forward<Args>(args)...);
-    next_ += size;
-    left_ -= size;
-    return std::unique_ptr<T, destroy_in_place>(obj);
-  }
-
- private:
-  static constexpr std::size_t block_size = 256 * 1024;
-  std::vector<std::unique_ptr<std::max_align_t[]>> blocks_;
-  unsigned char* next_ = nullptr;
-  std::size_t left_ = 0;
 };
 
 /// One selection step from a value to a part of it (a struct member or tuple element).
@@ -204,30 +169,6 @@ struct order_edge {
   node_id after = none;
 };
 
-/// Bump allocator for names, so views into it stay valid as the node vector grows.
-class name_arena {
- public:
-  std::string_view store(std::string_view s) {
-    if (s.size() > left_) {
-      std::size_t size = s.size() > block_size ? s.size() : block_size;
-      blocks_.push_back(std::make_unique<char[]>(size));
-      next_ = blocks_.back().get();
-      left_ = size;
-    }
-    std::memcpy(next_, s.data(), s.size());
-    std::string_view out{next_, s.size()};
-    next_ += s.size();
-    left_ -= s.size();
-    return out;
-  }
-
- private:
-  static constexpr std::size_t block_size = 64 * 1024;
-  std::vector<std::unique_ptr<char[]>> blocks_;
-  char* next_ = nullptr;
-  std::size_t left_ = 0;
-};
-
 /// Every parameter's value for one run, by node id. Null for nodes that are not parameters
 /// and for delayed parameters no source gave a value to: those are asked for when needed.
 using param_values = big_vector<std::shared_ptr<const void>>;
@@ -236,12 +177,12 @@ struct definition {
   std::string name;
   object_arena arena;  ///< step objects; declared before nodes, so it outlives them
   big_vector<node> nodes;
-  std::vector<port_id> inputs;  ///< data inputs of all steps, by node, in argument order
+  big_vector<port_id> inputs;  ///< data inputs of all steps, by node, in argument order
   /// Per input: 1 when it may be absent (a maybe<T> edge into a std::optional parameter).
-  std::vector<std::uint8_t> input_tolerant;
+  big_vector<std::uint8_t> input_tolerant;
   std::map<std::string, unsigned> auto_names;  ///< per prefix: when-1, require-1, ...
-  std::vector<port> ports;
-  std::vector<order_edge> order;
+  big_vector<port> ports;
+  big_vector<order_edge> order;
   std::vector<node_id> parameters;  ///< the parameter nodes, in declaration order
   std::vector<scene> scenes;
   name_arena names;

@@ -200,7 +200,6 @@ class pipeline {
     def_->input_tolerant.reserve(def_->input_tolerant.size() + steps);
     def_->ports.reserve(def_->ports.size() + steps);
     def_->order.reserve(def_->order.size() + steps);
-    def_->index.reserve(def_->nodes.size() + steps);
   }
 
   /// Declares a scene: a named subset of steps that can be run alone (a partial run), e.g.

@@ -1,12 +1,12 @@
 #pragma once
-// An allocator for the few arrays that grow with the number of steps (nodes, the name index,
-// a run's per-step state). Small requests go to operator new; a request of 4 MiB or more gets
-// its own mapping aligned to 2 MiB and marked for transparent huge pages, so a pipeline of a
-// million steps costs a few hundred page faults and TLB misses instead of tens of thousands.
-// A freed mapping is kept for reuse by an allocation of the same size (up to 1 GiB in all),
-// marked MADV_FREE: the kernel takes its pages back when memory runs short, and otherwise a
-// repeated run of a large pipeline reuses warm pages instead of faulting in and zeroing fresh
-// ones. Elsewhere than Linux it is std::allocator.
+// An allocator for the few arrays that grow with the number of steps (nodes, the name index, a
+// run's per-step state, arena blocks). Small requests go to operator new; a request of 1 MiB or
+// more gets its own mapping aligned to 2 MiB and marked for transparent huge pages, so a pipeline
+// of a million steps costs a few hundred page faults and TLB misses instead of tens of thousands. A
+// freed mapping is kept for reuse by an allocation of the same size (up to 1 GiB in all), marked
+// MADV_FREE: the kernel takes its pages back when memory runs short, and otherwise a repeated run
+// of a large pipeline reuses warm pages instead of faulting in and zeroing fresh ones. Elsewhere
+// than Linux it is std::allocator.
 
 #include <cstddef>
 #include <memory>
@@ -69,7 +69,7 @@ class huge_block_cache {
     void* ptr = nullptr;
     std::size_t size = 0;
   };
-  static constexpr std::size_t max_blocks = 64;
+  static constexpr std::size_t max_blocks = 128;
   std::mutex mutex_;
   block blocks_[max_blocks];
   std::size_t count_ = 0;
@@ -127,7 +127,7 @@ class big_allocator {
 
  private:
   static constexpr std::size_t huge_page = std::size_t{2} << 20;
-  static constexpr std::size_t threshold = std::size_t{4} << 20;
+  static constexpr std::size_t threshold = std::size_t{1} << 20;
   static constexpr std::size_t rounded(std::size_t bytes) noexcept { return (bytes + huge_page - 1) & ~(huge_page - 1); }
 };
 

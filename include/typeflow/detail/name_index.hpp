@@ -101,13 +101,6 @@ class name_index {
     return id;
   }
 
-  /// Room for `n` names in the hash table (numbered names need none).
-  void reserve(std::size_t n) {
-    std::size_t want = 64;
-    while (want < 2 * n) want *= 2;
-    if (want > slots_.size()) grow(want);
-  }
-
   /// How many names are indexed.
   [[nodiscard]] std::size_t size() const noexcept { return count_; }
 

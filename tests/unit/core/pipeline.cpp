@@ -88,3 +88,15 @@ TEST_CASE("many steps: names stay findable as the definition grows") {
   REQUIRE(def.find("s5000") == tyf::detail::none);
   REQUIRE(def.nodes[1234].name == "s1234");
 }
+
+TEST_CASE("reserving room for steps changes nothing a pipeline declares or checks") {
+  tyf::pipeline p{"reserved"};
+  p.reserve(1000);
+  REQUIRE(p.definition()->nodes.capacity() >= 1000);
+  auto first = p.step("s0", make_one);
+  for (int i = 1; i < 1000; ++i) first = p.step("s" + std::to_string(i), twice, first);
+  REQUIRE(p.size() == 1000);
+  REQUIRE(p.definition()->find("s999") == 999);
+  REQUIRE_THROWS_WITH(p.step("s500", make_one), Catch::Contains("duplicate name 's500'"));
+  REQUIRE(p.size() == 1000);
+}
