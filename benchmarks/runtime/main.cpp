@@ -241,7 +241,9 @@ long take_option(int& argc, char** argv, std::string_view name, long fallback) {
 int main(int argc, char** argv) {
   const long hardware = std::max(1u, std::thread::hardware_concurrency());
   bench::threads = static_cast<unsigned>(take_option(argc, argv, "--threads", hardware));
-  const int reps = static_cast<int>(take_option(argc, argv, "--repetitions", 5));
+  // Nine: each process's first repetition also faults in its memory, and a process's speed
+  // varies with where its memory landed (a median of five swung by 20% from run to run).
+  const int reps = static_cast<int>(take_option(argc, argv, "--repetitions", 9));
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 

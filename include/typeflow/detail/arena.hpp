@@ -36,7 +36,8 @@ class block_chain {
   /// `size` bytes aligned to `alignment` (a power of two, at most `align`), from the current
   /// block or a new one.
   unsigned char* take(std::size_t size, std::size_t alignment) {
-    std::size_t pad = (alignment - reinterpret_cast<std::uintptr_t>(next_) % alignment) % alignment;
+    // A mask, not %: the alignment is not a constant here, and a division costs ~40 cycles.
+    std::size_t pad = (0 - reinterpret_cast<std::uintptr_t>(next_)) & (alignment - 1);
     if (size + pad > left_) {
       std::size_t bytes = blocks_.empty() ? first_block : std::min(2 * last_size_, last_block);
       if (bytes < size) bytes = size;
