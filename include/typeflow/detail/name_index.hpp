@@ -84,17 +84,23 @@ class name_index {
     numbered_name nn;
     if (!numbered_name::split(name, nn)) return table_insert(name, hash_name(name), id, name_of);
     family& f = family_of(nn.prefix);
-    if (node_id found = family_find(f, nn, name, name_of); found != none) return found;
-    if (nn.number >= f.ids.size()) {
-      const std::size_t want = std::max<std::size_t>(std::max<std::size_t>(2 * f.ids.size(), min_array),
-                                                     std::size_t{nn.number} + 1);
+    const bool covered = nn.number < f.ids.size();
+    if (covered && f.ids[nn.number] != none) return f.ids[nn.number];
+    std::size_t want = 0;  // the array's new size, when it must grow to hold the number
+    if (!covered) {
+      want = std::max<std::size_t>(std::max<std::size_t>(2 * f.ids.size(), min_array),
+                                   std::size_t{nn.number} + 1);
       if (want > min_array && (f.used + 1) * 4 < want) {  // too sparse: into the table
-        table_insert(name, hash_name(name), id, name_of);
-        ++f.spilled;
-        return id;
+        const node_id got = table_insert(name, hash_name(name), id, name_of);
+        if (got == id) ++f.spilled;
+        return got;
       }
-      f.ids.resize(want, none);
     }
+    // Into the array, unless an earlier name of the family went to the table under this one.
+    if (f.spilled > 0) {
+      if (node_id found = table_find(name, hash_name(name), name_of); found != none) return found;
+    }
+    if (want != 0) f.ids.resize(want, none);
     f.ids[nn.number] = id;
     ++f.used;
     ++count_;
