@@ -79,6 +79,11 @@ enum class node_kind : std::uint8_t {
   finally_handler,  ///< runs after every other node, whatever happened
 };
 
+/// What a step is for, where the DSL made it: a plain step, the condition of a branch
+/// (p.when), a quality gate (p.require) or the selector of two branch outputs (p.first_of).
+/// Exports draw them apart and the structure hash covers it.
+enum class node_role : std::uint8_t { plain, condition, gate, selector };
+
 /// How a map node reaches into its vector input and gathers its results.
 struct map_ops {
   std::size_t (*size)(const void* vec) = nullptr;
@@ -145,6 +150,7 @@ struct param_spec {
 struct node {
   std::string_view name;  ///< points into the definition's name arena
   node_kind kind = node_kind::step;
+  node_role role = node_role::plain;
   const std::type_info* output_type = nullptr;  ///< typeid(void) for steps without output
   port_id whole = none;                         ///< none when the step returns void
   std::uint32_t first_input = 0;                ///< data inputs: inputs[first_input, +count)

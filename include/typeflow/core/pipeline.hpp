@@ -122,7 +122,7 @@ class pipeline {
   template <class T>
   handle<T> first_of(const handle<maybe<T>>& a, const handle<maybe<T>>& b) {
     std::string a_name(a.name()), b_name(b.name());
-    return add_step<detail::scope::pipeline, detail::node_kind::step, codec_for<T>>(
+    auto h = add_step<detail::scope::pipeline, detail::node_kind::step, codec_for<T>>(
         def_->auto_name("first-of"),
         [a_name, b_name](std::optional<T> x, std::optional<T> y) -> T {
           if (x) return std::move(*x);
@@ -131,6 +131,8 @@ class pipeline {
                                    "' produced a value");
         },
         a, b);
+    def_->nodes[detail::handle_access::node(h)].role = detail::node_role::selector;
+    return h;
   }
 
   /// A quality gate: a checkpoint step that fails the run with `what` when `pred(value)` does
@@ -143,11 +145,13 @@ class pipeline {
                   "typeflow: p.require(h, pred, text): pred must take the handle's value "
                   "(const T&) and return bool");
     if (what.empty()) throw definition_error("typeflow: p.require(): describe the gate's check");
-    return step(def_->auto_name("require"), [pred = std::move(pred), what, mode](const T& value) {
+    auto h = step(def_->auto_name("require"), [pred = std::move(pred), what, mode](const T& value) {
       if (static_cast<bool>(pred(value))) return;
       if (mode == gate::skip_downstream) throw skip_step("quality gate not met: " + what);
       throw std::runtime_error("quality gate failed: " + what);
     }, input);
+    def_->nodes[detail::handle_access::node(h)].role = detail::node_role::gate;
+    return h;
   }
 
   /// A step that runs after every other step, whatever happened (failure, stop), and
@@ -424,6 +428,7 @@ branch pipeline::when(const H& input, Pred pred) {
   auto cond = step(def_->auto_name("when"), [pred = std::move(pred)](const T& value) -> bool {
     return static_cast<bool>(pred(value));
   }, input);
+  def_->nodes[detail::handle_access::node(cond)].role = detail::node_role::condition;
   return branch{this, detail::handle_access::node(cond), true};
 }
 
