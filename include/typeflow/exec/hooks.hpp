@@ -6,12 +6,9 @@
 #include <cstdint>
 
 #include <typeflow/detail/box.hpp>
+#include <typeflow/exec/run_view.hpp>
 
 namespace typeflow {
-
-namespace exec_detail {
-class engine;
-}
 
 /// Installed with run_options::hooks(). Called from worker threads, concurrently for
 /// different steps: implementations must be thread-safe. An exception from restore() or
@@ -25,20 +22,20 @@ class run_hooks {
 
   /// Once, after the run is planned and before any step runs. Throw run_error to refuse the
   /// run (for instance: a partial run whose inputs cannot be found).
-  virtual void prepare(const exec_detail::engine& run) { (void)run; }
+  virtual void prepare(const run_view& run) { (void)run; }
 
   /// Before step `node` would run, its inputs ready. Fill `out` with the step's output (from
   /// the cache or an earlier run) and return true to mark the step `cached` without running
   /// it. `selected` is false for steps outside the run's selection: those never run, so
   /// returning false skips them.
-  virtual bool restore(const exec_detail::engine& run, std::uint32_t node, detail::box& out,
+  virtual bool restore(const run_view& run, std::uint32_t node, detail::box& out,
                        bool selected) {
     (void)run, (void)node, (void)out, (void)selected;
     return false;
   }
 
   /// After step `node` succeeded by running, with its output (empty box for void steps).
-  virtual void produced(const exec_detail::engine& run, std::uint32_t node,
+  virtual void produced(const run_view& run, std::uint32_t node,
                         const detail::box& out) {
     (void)run, (void)node, (void)out;
   }

@@ -1,9 +1,11 @@
 #pragma once
 // run_result: what a finished run tells its caller: the run's status, every step's record,
-// the metrics logged, and the outputs that were kept.
+// the metrics logged, and the outputs that were kept. It owns the run's data (run_view.hpp)
+// and nothing of the scheduler that ran it.
 
-#include <map>
+#include <algorithm>
 #include <charconv>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,25 +13,26 @@
 
 #include <typeflow/core/errors.hpp>
 #include <typeflow/core/handle.hpp>
-#include <typeflow/exec/detail/engine.hpp>
 #include <typeflow/exec/record.hpp>
+#include <typeflow/exec/run_view.hpp>
 #include <typeflow/exec/status.hpp>
 
 namespace typeflow {
 
 class run_result {
  public:
-  explicit run_result(std::shared_ptr<exec_detail::engine> run) : run_(std::move(run)) {}
+  /// The result of a finished run, from its data (the executor makes it).
+  explicit run_result(std::shared_ptr<run_data> data) : data_(std::move(data)) {}
 
-  [[nodiscard]] run_status status() const noexcept { return run_->status(); }
+  [[nodiscard]] run_status status() const noexcept { return data_->status.load(); }
   [[nodiscard]] bool ok() const noexcept { return status() == run_status::succeeded; }
-  [[nodiscard]] const std::string& run_id() const noexcept { return run_->run_id(); }
-  [[nodiscard]] std::string_view pipeline() const noexcept { return run_->def().name; }
+  [[nodiscard]] const std::string& run_id() const noexcept { return data_->run_id; }
+  [[nodiscard]] std::string_view pipeline() const noexcept { return data_->definition->name; }
   [[nodiscard]] std::chrono::system_clock::time_point started() const noexcept {
-    return run_->started_at();
+    return data_->started;
   }
   [[nodiscard]] std::chrono::system_clock::time_point finished() const noexcept {
-    return run_->finished_at();
+    return data_->finished;
   }
   [[nodiscard]] std::chrono::nanoseconds duration() const noexcept { return finished() - started(); }
 
@@ -50,23 +53,24 @@ class run_result {
     // A map element: "train[3]".
     if (!name.empty() && name.back() == ']') {
       if (auto open = name.rfind('['); open != std::string_view::npos) {
-        auto u = run_->def().find(name.substr(0, open));
-        const auto* elements = u == detail::none ? nullptr : run_->element_records(u);
+        auto u = def().find(name.substr(0, open));
+        const auto* elements = u == detail::none ? nullptr : view().elements(u);
         std::size_t i = 0;
         auto digits = name.substr(open + 1, name.size() - open - 2);
         auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), i);
         if (elements != nullptr && ec == std::errc{} && end == digits.data() + digits.size() &&
-            i < elements->size()) {
-          return (*elements)[i];
+            i < elements->records.size()) {
+          return elements->records[i];
         }
       }
     }
-    auto u = run_->def().find(name);
-    if (u == detail::none || run_->def().nodes[u].kind == detail::node_kind::parameter) {
-      throw run_error("typeflow: run " + run_id() + " of pipeline '" + run_->def().name +
+    auto u = def().find(name);
+    if (u == detail::none || u >= data_->records.size() ||
+        def().nodes[u].kind == detail::node_kind::parameter) {
+      throw run_error("typeflow: run " + run_id() + " of pipeline '" + def().name +
                       "' has no step '" + std::string(name) + "'");
     }
-    return run_->records()[u];
+    return data_->records[u];
   }
   template <class T>
   [[nodiscard]] const step_record& step(const handle<T>& h) const {
@@ -77,13 +81,13 @@ class run_result {
   /// (parameters are not steps).
   [[nodiscard]] std::vector<const step_record*> steps() const {
     std::vector<const step_record*> out;
-    const auto& d = run_->def();
+    const auto& d = def();
     // Steps declared after this run started are not part of it.
-    for (std::size_t u = 0; u < run_->records().size(); ++u) {
+    for (std::size_t u = 0; u < data_->records.size(); ++u) {
       if (d.nodes[u].kind == detail::node_kind::parameter) continue;
-      out.push_back(&run_->records()[u]);
-      if (const auto* elements = run_->element_records(static_cast<detail::node_id>(u))) {
-        for (const auto& e : *elements) out.push_back(&e);
+      out.push_back(&data_->records[u]);
+      if (const auto* elements = view().elements(static_cast<detail::node_id>(u))) {
+        for (const auto& e : elements->records) out.push_back(&e);
       }
     }
     return out;
@@ -97,14 +101,16 @@ class run_result {
 
   /// name -> text of the value each parameter had in this run (a delayed parameter only once
   /// it was given one), for run records and reports.
-  [[nodiscard]] std::map<std::string, std::string> params() const { return run_->param_texts(); }
+  [[nodiscard]] std::map<std::string, std::string> params() const { return view().params(); }
 
   /// Every metric point logged through context::log_metric, in the order logged.
-  [[nodiscard]] std::vector<metric_record> metrics() const { return run_->metrics(); }
+  [[nodiscard]] const std::vector<metric_record>& metrics() const noexcept { return data_->metrics; }
 
   /// How many observer calls threw (they never break the run), and the first error.
-  [[nodiscard]] std::size_t observer_errors() const noexcept { return run_->observer_errors(); }
-  [[nodiscard]] std::string first_observer_error() const { return run_->first_observer_error(); }
+  [[nodiscard]] std::size_t observer_errors() const noexcept { return data_->observer_errors.load(); }
+  [[nodiscard]] const std::string& first_observer_error() const noexcept {
+    return data_->first_observer_error;
+  }
 
   /// A one-paragraph account: status, then each step that did not succeed and why.
   [[nodiscard]] std::string summary() const {
@@ -118,41 +124,45 @@ class run_result {
     return out;
   }
 
-  /// The engine behind the result, for the other layers (run store, command line).
-  [[nodiscard]] const exec_detail::engine& engine() const noexcept { return *run_; }
+  /// The run as a read-only view, as observers' hooks and the run store see it.
+  [[nodiscard]] run_view view() const noexcept { return run_view{*data_}; }
 
  private:
+  [[nodiscard]] const detail::definition& def() const noexcept { return *data_->definition; }
+
   template <class T>
   void* locate(const handle<T>& h) const {
-    auto* def = detail::handle_access::def(h);
-    if (def == nullptr) throw run_error("typeflow: result.get() with an empty handle");
-    if (def != run_->def_ptr().get()) {
+    auto* d = detail::handle_access::def(h);
+    if (d == nullptr) throw run_error("typeflow: result.get() with an empty handle");
+    if (d != data_->definition.get()) {
       throw run_error("typeflow: result.get(): step '" + std::string(h.name()) +
-                      "' belongs to pipeline '" + def->name + "', not to this run's '" +
-                      run_->def().name + "'");
+                      "' belongs to pipeline '" + d->name + "', not to this run's '" + def().name +
+                      "'");
     }
     auto u = detail::handle_access::node(h);
-    if (u >= run_->records().size()) {
+    if (u >= data_->records.size()) {
       throw run_error("typeflow: result.get(): step '" + std::string(h.name()) +
                       "' was declared after this run started");
     }
-    const auto& rec = run_->records()[u];
-    const auto& nd = run_->def().nodes[u];
+    const auto& rec = data_->records[u];
+    const auto& nd = def().nodes[u];
     if (nd.kind != detail::node_kind::parameter && !produced_outputs(rec.status)) {
       throw run_error("typeflow: step '" + std::string(nd.name) + "' has no output: it " +
                       std::string(to_string(rec.status)) +
                       (rec.message.empty() ? std::string{} : " (" + rec.message + ")"));
     }
-    void* whole = run_->state(u).out.get();
-    if (whole == nullptr) {
+    auto& kept = data_->kept;
+    auto it = std::lower_bound(kept.begin(), kept.end(), u,
+                               [](const kept_output& k, detail::node_id v) { return k.node < v; });
+    if (it == kept.end() || it->node != u || !it->value.has_value()) {
       throw run_error("typeflow: the output of '" + std::string(nd.name) +
                       "' was released after its last consumer; keep it with .keep() on its "
                       "handle or opts.keep(handle)");
     }
-    return run_->def().resolve(detail::handle_access::port(h), whole);
+    return def().resolve(detail::handle_access::port(h), it->value.get());
   }
 
-  std::shared_ptr<exec_detail::engine> run_;
+  std::shared_ptr<run_data> data_;
 };
 
 }  // namespace typeflow

@@ -27,12 +27,12 @@ class run_handle {
   /// Waits for the end of the run.
   run_result wait() {
     run_->join();
-    return run_result{run_};
+    return run_result{run_->data()};
   }
   /// pending, running, or the final status.
-  [[nodiscard]] run_status status() const noexcept { return run_->status(); }
+  [[nodiscard]] run_status status() const noexcept { return run_->view().status(); }
   [[nodiscard]] bool done() const { return run_->finished(); }
-  [[nodiscard]] const std::string& run_id() const noexcept { return run_->run_id(); }
+  [[nodiscard]] const std::string& run_id() const noexcept { return run_->view().run_id(); }
   /// No new step starts; running steps see their stop token; the run ends `stopped`.
   void stop() { run_->request_stop(); }
 
@@ -42,18 +42,18 @@ class run_handle {
 
 /// Runs the pipeline on a pool of worker threads and returns when it has finished.
 inline run_result run(const pipeline& p, const run_options& opts = {}) {
-  auto e = std::make_shared<exec_detail::engine>(p.definition(), opts, false);
-  e->start(true);
-  e->join();
-  return run_result{std::move(e)};
+  exec_detail::engine e{p.definition(), opts, false};
+  e.start(true);
+  e.join();
+  return run_result{e.data()};
 }
 
 /// Runs the pipeline in the calling thread, one step at a time in declaration order.
 inline run_result run(const pipeline& p, sequential_t, const run_options& opts = {}) {
-  auto e = std::make_shared<exec_detail::engine>(p.definition(), opts, true);
-  e->start(true);
-  e->join();
-  return run_result{std::move(e)};
+  exec_detail::engine e{p.definition(), opts, true};
+  e.start(true);
+  e.join();
+  return run_result{e.data()};
 }
 
 /// Starts the run on worker threads and returns at once.

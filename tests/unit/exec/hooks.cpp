@@ -14,7 +14,7 @@ namespace {
 /// A cache of int outputs by node id, as a run store would keep them by content key.
 class int_cache : public tyf::run_hooks {
  public:
-  bool restore(const tyf::exec_detail::engine&, std::uint32_t node, tyf::detail::box& out,
+  bool restore(const tyf::run_view&, std::uint32_t node, tyf::detail::box& out,
                bool) override {
     std::lock_guard lock(m_);
     auto it = values_.find(node);
@@ -22,7 +22,7 @@ class int_cache : public tyf::run_hooks {
     out.emplace<int>(it->second);
     return true;
   }
-  void produced(const tyf::exec_detail::engine&, std::uint32_t node,
+  void produced(const tyf::run_view&, std::uint32_t node,
                 const tyf::detail::box& out) override {
     if (out.get() == nullptr) return;
     if (fail_) throw std::runtime_error("disk full");

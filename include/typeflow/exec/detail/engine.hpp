@@ -1,18 +1,16 @@
 #pragma once
-// The executor's engine: one run of a pipeline definition. It plans the run (successor lists in
-// compressed form, reader counts, which inputs may be moved, priorities, resource needs), then
-// workers take ready steps, run them with their policies, release inputs after their last
-// reader, and make successors ready. Events go to observers; the engine knows no storage.
+// The executor's engine: one run of a pipeline, from its plan (exec/plan.hpp). Workers take
+// ready units of work (a step, or one element of a map), run them with their policies, release
+// inputs after their last reader and make successors ready. What the run is as data lives in a
+// run_data that its result keeps; events go to observers; the engine knows no storage.
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <cmath>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,70 +25,35 @@
 #include <typeflow/core/definition.hpp>
 #include <typeflow/core/errors.hpp>
 #include <typeflow/core/params.hpp>
+#include <typeflow/exec/detail/attempt.hpp>
 #include <typeflow/exec/detail/delayed_params.hpp>
+#include <typeflow/exec/detail/events.hpp>
+#include <typeflow/exec/detail/map_fanout.hpp>
+#include <typeflow/exec/detail/node_state.hpp>
 #include <typeflow/exec/detail/resource_pool.hpp>
 #include <typeflow/exec/detail/run_id.hpp>
+#include <typeflow/exec/detail/retries.hpp>
 #include <typeflow/exec/detail/step_clock.hpp>
 #include <typeflow/exec/detail/timer.hpp>
 #include <typeflow/exec/detail/work_queues.hpp>
 #include <typeflow/exec/event.hpp>
 #include <typeflow/exec/options.hpp>
-#include <typeflow/exec/record.hpp>
+#include <typeflow/exec/plan.hpp>
+#include <typeflow/exec/run_view.hpp>
 #include <typeflow/exec/status.hpp>
+#include <typeflow/graph/dependencies.hpp>
 
 namespace typeflow::exec_detail {
 
-using detail::node_id;
-using detail::none;
 using sys_clock = std::chrono::system_clock;
-using steady = std::chrono::steady_clock;
-
-/// What a worker's steps hand back: the successors they made ready, and how many steps they
-/// resolved since the worker last counted them into the run (at its idle points only: one
-/// shared counter touched per step is a cache line that bounces between workers).
-struct ready_list : std::vector<ready_item> {
-  std::size_t resolved = 0;
-  /// When the worker goes straight on from the step it finished to the next one: the end time
-  /// of the first, which serves as the start time of the second (see engine::start_stamp).
-  std::chrono::system_clock::time_point boundary{};
-};
-
-struct node_state {
-  std::atomic<std::uint32_t> pending{0};    ///< predecessors not yet resolved
-  std::atomic<std::uint32_t> readers{0};    ///< data edges that have not read the output yet
-  std::atomic<std::uint32_t> blocker{none}; ///< earliest predecessor without outputs
-  std::atomic<bool> retry_scheduled{false};
-  bool holds_resources = false;
-  bool absent = false;  ///< skipped by its condition: optional readers see std::nullopt
-  bool kept = false;
-  std::uint32_t succ_first = 0, succ_last = 0;
-  double priority = 0;
-  detail::box out;
-};
-
-inline std::string describe(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "an exception that is not a std::exception";
-  }
-}
-
-inline std::string format_duration(std::chrono::nanoseconds d) {
-  using namespace std::chrono;
-  if (d < 10us) return std::to_string(d.count()) + "ns";
-  if (d < 10ms) return std::to_string(duration_cast<microseconds>(d).count()) + "us";
-  if (d < 10s) return std::to_string(duration_cast<milliseconds>(d).count()) + "ms";
-  return std::to_string(duration_cast<seconds>(d).count()) + "s";
-}
 
 class engine final : public detail::context_sink {
  public:
   engine(std::shared_ptr<detail::definition> def, run_options opts, bool sequential)
-      : def_(std::move(def)), opts_(std::move(opts)), sequential_(sequential),
+      : opts_(std::move(opts)), sequential_(sequential),
         queues_(sequential ? 1 : worker_count(opts_)) {
+    data_->definition = std::move(def);
+    def_ = data_->definition.get();
     def_->active_runs.fetch_add(1, std::memory_order_acq_rel);
     try {
       prepare();
@@ -114,14 +77,13 @@ class engine final : public detail::context_sink {
 
   /// Starts the run; with `use_caller`, the calling thread works too and returns at the end.
   void start(bool use_caller) {
-    started_sys_ = sys_clock::now();
-    started_ = steady::now();
-    status_.store(run_status::running);
+    data_->started = sys_clock::now();
+    data_->status.store(run_status::running);
     if (opts_.external_stop().stop_possible()) {
       external_link_.emplace(opts_.external_stop(), stop_forwarder{this});
     }
-    stop_link_.emplace(stop_.get_token(), retry_flusher{this});
-    emit_run(event_kind::run_started);
+    stop_link_.emplace(stop_.get_token(), retry_flusher{&retries_});
+    events_.run(event_kind::run_started);
     if (def_->nodes.size() == finally_.size()) {
       run_finally();
       complete();
@@ -138,17 +100,13 @@ class engine final : public detail::context_sink {
       }
       return;
     }
-    std::vector<ready_item> roots;
-    for (node_id u = 0; u < def_->nodes.size(); ++u) {
-      if (plan_in_degree_[u] == 0 && def_->nodes[u].kind != detail::node_kind::finally_handler) {
-        roots.push_back({state_[u].priority, u});
-      }
-    }
     // Spread the roots so that every worker starts with work.
     const unsigned n = queues_count();
-    for (std::size_t i = 0; i < roots.size(); ++i) {
-      queues_.push(static_cast<unsigned>(i % n), &roots[i], 1);
+    for (std::size_t i = 0; i < roots_.size(); ++i) {
+      ready_item item{state_[roots_[i]].priority, roots_[i]};
+      queues_.push(static_cast<unsigned>(i % n), &item, 1);
     }
+    roots_ = {};
     for (unsigned w = use_caller ? 1 : 0; w < n; ++w) {
       threads_.emplace_back([this, w] { worker_loop(w); });
     }
@@ -178,73 +136,37 @@ class engine final : public detail::context_sink {
     return done_;
   }
 
-  // Read access for run_result and run_handle.
-  [[nodiscard]] run_status status() const noexcept { return status_.load(); }
-  [[nodiscard]] const std::string& run_id() const noexcept { return run_id_; }
-  [[nodiscard]] const detail::definition& def() const noexcept { return *def_; }
-  [[nodiscard]] const std::shared_ptr<detail::definition>& def_ptr() const noexcept { return def_; }
-  [[nodiscard]] const detail::big_vector<step_record>& records() const noexcept { return records_; }
-  [[nodiscard]] node_state& state(node_id u) noexcept { return state_[u]; }
-  [[nodiscard]] bool kept(node_id u) const noexcept { return state_[u].kept; }
-  [[nodiscard]] sys_clock::time_point started_at() const noexcept { return started_sys_; }
-  [[nodiscard]] sys_clock::time_point finished_at() const noexcept { return finished_sys_; }
-  [[nodiscard]] std::vector<metric_record> metrics() const {
-    std::lock_guard lock(metrics_mutex_);
-    return metrics_;
-  }
-  [[nodiscard]] std::size_t observer_errors() const noexcept { return observer_errors_.load(); }
-  [[nodiscard]] std::string first_observer_error() const {
-    std::lock_guard lock(metrics_mutex_);
-    return first_observer_error_;
-  }
-  /// The records of a map node's elements (empty for other nodes or before it ran).
-  [[nodiscard]] const std::vector<step_record>* element_records(node_id u) const noexcept {
-    if (maps_.empty() || !maps_[u]) return nullptr;
-    return &maps_[u]->records;
-  }
-
-  /// The value a parameter node has in this run.
-  [[nodiscard]] const void* param_value(node_id u) const noexcept { return param_values_[u].get(); }
-  /// name -> text of each parameter value this run used (a delayed one once it was given).
-  [[nodiscard]] std::map<std::string, std::string> param_texts() const {
-    std::map<std::string, std::string> out;
-    for (node_id u : params_) {
-      if (!param_values_[u]) continue;
-      const auto& nd = def_->nodes[u];
-      out.emplace(std::string(nd.name), nd.param->format(param_values_[u].get()));
-    }
-    return out;
-  }
-  [[nodiscard]] const run_options& options() const noexcept { return opts_; }
-  [[nodiscard]] unsigned queues_count() const noexcept { return sequential_ ? 1 : worker_count(opts_); }
+  /// The run as data: shared with the result, which keeps it after the engine is gone.
+  [[nodiscard]] const std::shared_ptr<run_data>& data() const noexcept { return data_; }
+  [[nodiscard]] run_view view() const noexcept { return run_view{*data_}; }
 
   // context_sink
   void metric(const context& ctx, std::string_view name, double value,
               std::int64_t index) override {
     auto now = sys_clock::now();
     {
-      std::lock_guard lock(metrics_mutex_);
-      metrics_.push_back({std::string(ctx.step_name()), std::string(name), value, index, now});
+      std::lock_guard lock(data_->mutex);
+      data_->metrics.push_back({std::string(ctx.step_name()), std::string(name), value, index, now});
     }
-    if (opts_.observers().empty()) return;
-    event e = base_event(event_kind::metric, ctx.node());
+    if (!events_.any()) return;
+    event e = events_.about(event_kind::metric, ctx.node());
     e.step = ctx.step_name();  // a map element's own name, train[3]
     e.attempt = ctx.attempt();
     e.time = now;
     e.metric = name;
     e.value = value;
     e.index = index;
-    notify(e);
+    events_.send(e);
   }
   void progress(const context& ctx, std::uint64_t done, std::uint64_t total) override {
-    if (opts_.observers().empty()) return;
-    event e = base_event(event_kind::progress, ctx.node());
+    if (!events_.any()) return;
+    event e = events_.about(event_kind::progress, ctx.node());
     e.step = ctx.step_name();
     e.attempt = ctx.attempt();
     e.time = stamp();
     e.done = done;
     e.total = total;
-    notify(e);
+    events_.send(e);
   }
 
  private:
@@ -253,158 +175,63 @@ class engine final : public detail::context_sink {
     void operator()() const noexcept { self->request_stop(); }
   };
   struct retry_flusher {
-    engine* self;
-    void operator()() const noexcept { self->flush_retries(); }
+    retry_queue* retries;
+    void operator()() const noexcept { retries->flush(); }
   };
 
+  [[nodiscard]] unsigned queues_count() const noexcept { return sequential_ ? 1 : worker_count(opts_); }
+
   // ---------------------------------------------------------------- planning
+  /// Takes from the plan what the run needs while it goes on; the rest is freed here.
   void prepare() {
     const auto& d = *def_;
     const auto n = static_cast<node_id>(d.nodes.size());
-    run_id_ = opts_.run_id().empty() ? make_run_id() : opts_.run_id();
-    resolve_params();
-    params_ = d.parameters;  // all below n: the definition cannot grow while a run prepares
-
-    // One pass over the nodes (a node is ~100 bytes: every pass over a million of them streams
-    // 100 MB) gathers what the plan needs into compact arrays: edge counts, readers, the
-    // readers of each port, the kinds that matter, the step's own cost and keep().
-    plan_in_degree_.assign(n, 0);
-    detail::big_vector<std::uint32_t> out_degree(n, 0);
-    detail::big_vector<std::uint32_t> readers(n, 0);
-    detail::big_vector<std::uint32_t> first_input(n, 0), input_count(n, 0);
-    detail::big_vector<std::uint32_t> own(d.ports.size(), 0);  // readers of each port
-    // Planned per node, then kept in its run state (next to its pending count, read together).
-    detail::big_vector<char> plan_kept(n, 0);          // for now: 1 keep(), 2 a parameter
-    detail::big_vector<double> plan_priority(n, 0.0);  // for now: the step's own cost
-    records_.resize(n);
-    bool any_extra = false, any_resources = false;
-    for (node_id v = 0; v < n; ++v) {
-      const auto& nd = d.nodes[v];
-      records_[v].name = nd.name;
-      first_input[v] = nd.first_input;
-      input_count[v] = nd.input_count;
-      for (std::uint32_t i = 0; i < nd.input_count; ++i) {
-        const auto port = d.inputs[nd.first_input + i];
-        node_id u = d.ports[port].node;
-        ++out_degree[u];
-        ++readers[u];
-        ++own[port];
-      }
-      plan_in_degree_[v] = nd.input_count;
-      // Guards and skip_if inputs are read before a step runs: edges and readers like inputs.
-      if (nd.control) {
-        any_extra = true;
-        d.for_each_extra_read(v, [&](detail::port_id port) {
-          node_id u = d.ports[port].node;
-          ++out_degree[u];
-          ++readers[u];
-          ++own[port];
-          ++plan_in_degree_[v];
-        });
-      }
-      if (nd.kind == detail::node_kind::finally_handler) finally_.push_back(v);
-      if (nd.kind == detail::node_kind::map && maps_.empty()) maps_.resize(n);
-      plan_kept[v] = static_cast<char>((nd.policy && nd.policy->keep_output ? 1 : 0) |
-                                       (nd.kind == detail::node_kind::parameter ? 2 : 0));
-      plan_priority[v] = nd.policy ? nd.policy->cost : 1.0;
-      if (nd.policy && !nd.policy->resources.empty()) any_resources = true;
-    }
-    for (const auto& e : d.order) {
-      ++out_degree[e.before];
-      ++plan_in_degree_[e.after];
-    }
-    detail::big_vector<std::uint32_t> plan_succ_begin(n + 1, 0);
-    for (node_id u = 0; u < n; ++u) plan_succ_begin[u + 1] = plan_succ_begin[u] + out_degree[u];
-    succ_.resize(plan_succ_begin[n]);
-    const bool any_tolerant = !d.input_tolerant.empty();
-    if (any_tolerant) succ_tolerant_.assign(plan_succ_begin[n], 0);
-    {
-      detail::big_vector<std::uint32_t>& fill = out_degree;  // reused: the next free slot per node
-      for (node_id u = 0; u < n; ++u) fill[u] = plan_succ_begin[u];
-      for (node_id v = 0; v < n; ++v) {
-        for (auto k = first_input[v], end = first_input[v] + input_count[v]; k < end; ++k) {
-          const auto slot = fill[d.ports[d.inputs[k]].node]++;
-          succ_[slot] = v;
-          if (any_tolerant) succ_tolerant_[slot] = k < d.input_tolerant.size() ? d.input_tolerant[k] : 0;
-        }
-      }
-      for (const auto& e : d.order) succ_[fill[e.before]++] = e.after;
-      if (any_extra) {
-        for (node_id v = 0; v < n; ++v) {
-          d.for_each_extra_read(v, [&](detail::port_id port) { succ_[fill[d.ports[port].node]++] = v; });
-        }
-      }
-    }
-
-    delayed_.plan(d, params_, param_values_, plan_succ_begin, succ_, plan_in_degree_);
-
-    // Outputs kept for the result: sinks, steps marked keep(), handles the options name.
-    for (node_id u = 0; u < n; ++u) {
-      const bool keep = opts_.keeps_all() || (readers[u] == 0 && (plan_kept[u] & 2) == 0) || (plan_kept[u] & 1) != 0;
-      plan_kept[u] = keep ? 1 : 0;
-    }
-    for (node_id u : opts_.kept()) {
-      if (u < n) plan_kept[u] = 1;
-    }
-
-    // An input may be moved from when its port has no other reader, no reader of a port that
-    // contains it or lies inside it, and the output is not kept for the result.
-    detail::big_vector<std::uint32_t> subtree(own);
-    for (auto port = static_cast<std::int64_t>(d.ports.size()) - 1; port >= 0; --port) {
-      auto parent = d.ports[static_cast<std::size_t>(port)].parent;
-      if (parent != none) subtree[parent] += subtree[static_cast<std::size_t>(port)];
-    }
-    movable_.assign(d.inputs.size(), 0);
-    for (std::size_t i = 0; i < d.inputs.size(); ++i) {
-      auto port = d.inputs[i];
-      if (subtree[port] != 1 || plan_kept[d.ports[port].node]) continue;
-      bool alone = true;
-      for (auto a = d.ports[port].parent; a != none; a = d.ports[a].parent) {
-        if (own[a] != 0) alone = false;
-      }
-      movable_[i] = alone ? 1 : 0;
-    }
-
-    // Priorities: the longest remaining path by cost (ids are a topological order).
-    for (node_id u = n; u-- > 0;) {
-      double best = 0;
-      for (auto i = plan_succ_begin[u]; i < plan_succ_begin[u + 1]; ++i) {
-        best = std::max(best, plan_priority[succ_[i]]);
-      }
-      plan_priority[u] += best;
-    }
-
-    if (any_resources) prepare_resources();
-    if (!opts_.selection().empty() && opts_.selection().size() != n) {
-      throw run_error("typeflow: the run's selection has " + std::to_string(opts_.selection().size()) +
-                      " entries but pipeline '" + d.name + "' has " + std::to_string(n) + " nodes");
-    }
-
-    state_ = detail::big_vector<node_state>(n);
-    for (node_id u = 0; u < n; ++u) {
-      state_[u].pending.store(plan_in_degree_[u], std::memory_order_relaxed);
-      state_[u].readers.store(readers[u], std::memory_order_relaxed);
-      state_[u].kept = plan_kept[u] != 0;
-      state_[u].succ_first = plan_succ_begin[u];
-      state_[u].succ_last = plan_succ_begin[u + 1];
-      state_[u].priority = plan_priority[u];
-    }
-    unresolved_.store(n - finally_.size());
-    if (opts_.hooks()) opts_.hooks()->prepare(*this);
-  }
-
-  void resolve_params() {
+    data_->run_id = opts_.run_id().empty() ? make_run_id() : opts_.run_id();
     param_sources sources;
     sources.file = opts_.params_file();
     sources.overrides = opts_.overrides();
-    param_values_ = detail::resolve_params(*def_, sources);
+    data_->params = detail::resolve_params(d, sources);
+
+    run_plan plan = make_plan(d, opts_);
+    data_->selection = std::move(plan.selection);
+    data_->records.resize(n);
+    records_ = data_->records.data();
+    for (node_id v = 0; v < n; ++v) records_[v].name = d.nodes[v].name;
+    if (plan.has_maps) {
+      data_->elements.resize(n);
+      maps_.resize(n);
+    }
+    delayed_.plan(d, plan.parameters, data_->params, plan.succ_begin, plan.succ, plan.in_degree);
+
+    state_ = detail::big_vector<node_state>(n);
+    for (node_id u = 0; u < n; ++u) {
+      auto& st = state_[u];
+      st.pending.store(plan.in_degree[u], std::memory_order_relaxed);
+      st.readers.store(plan.readers[u], std::memory_order_relaxed);
+      st.kept = plan.kept[u] != 0;
+      st.succ_first = plan.succ_begin[u];
+      st.succ_last = plan.succ_begin[u + 1];
+      st.priority = plan.priority[u];
+      if (plan.in_degree[u] == 0 && d.nodes[u].kind != detail::node_kind::finally_handler) {
+        roots_.push_back(u);
+      }
+    }
+    succ_ = std::move(plan.succ);
+    succ_tolerant_ = std::move(plan.succ_tolerant);
+    movable_ = std::move(plan.movable);
+    kept_nodes_ = std::move(plan.kept_nodes);
+    finally_ = std::move(plan.finally_handlers);
+    needs_ = std::move(plan.needs);
+    if (!needs_.empty()) pool_.emplace(std::move(plan.capacity));
+    unresolved_.store(n - finally_.size());
+    if (opts_.hooks()) opts_.hooks()->prepare(view());
   }
 
   // ---------------------------------------------------------------- delayed parameters
   /// Would node v run if it were ready now (no upstream failure, selected)?
   [[nodiscard]] bool will_run(node_id v) const {
     return state_[v].blocker.load(std::memory_order_acquire) == none &&
-           (opts_.selection().empty() || opts_.selection()[v]);
+           (data_->selection.empty() || data_->selection[v]);
   }
 
   /// Makes delayed parameter p ready: into `ready` (from a worker), the queues (at the start)
@@ -431,98 +258,56 @@ class engine final : public detail::context_sink {
         continue;
       }
       due_.erase(due_.begin() + static_cast<std::ptrdiff_t>(i));
-      run_node(p, ready);
+      run_item({state_[p].priority, p}, ready);
     }
   }
 
   /// Asks the provider for delayed parameter u's value, parses and checks it like an override.
   void ask_param(node_id u, ready_list& ready) {
-    const auto& nd = def_->nodes[u];
+    const unit w = unit_of(u, none);
     if (!delayed_.wanted(u)) {
-      finish(u, step_status::skipped, "not asked for: no step that reads it was to run", ready);
+      finish(w, step_status::skipped, "not asked for: no step that reads it was to run", ready);
       return;
     }
     if (stop_.stop_requested()) {
-      finish(u, step_status::cancelled, "the run was stopped before it was asked for", ready);
+      finish(w, step_status::cancelled, "the run was stopped before it was asked for", ready);
       return;
     }
     const auto& provider = opts_.param_provider();
     if (!provider) {
-      finish(u, step_status::failed,
+      finish(w, step_status::failed,
              "it is delayed and no source gave it a value, but the run has no parameter "
              "provider (run_options::param_provider)",
              ready);
       return;
     }
-    if (!opts_.observers().empty()) {
-      event e = base_event(event_kind::param_requested, u);
+    if (events_.any()) {
+      event e = events_.about(event_kind::param_requested, u);
       e.time = stamp();
-      notify(e);
+      events_.send(e);
     }
     std::string text;
     try {
       std::lock_guard lock(provider_mutex_);
       text = provider(detail::describe_param(*def_, u));
     } catch (...) {
-      finish(u, step_status::failed,
+      finish(w, step_status::failed,
              "the parameter provider failed: " + describe(std::current_exception()), ready);
       return;
     }
     try {
-      param_values_[u] = detail::parse_param_value(*def_, u, text, "the parameter provider");
+      data_->params[u] = detail::parse_param_value(*def_, u, text, "the parameter provider");
     } catch (const run_error& e) {
       std::string message = e.what();
       if (message.starts_with("typeflow: ")) message.erase(0, 10);
-      finish(u, step_status::failed, std::move(message), ready);
+      finish(w, step_status::failed, std::move(message), ready);
       return;
     }
-    nd.param->store(state_[u].out, param_values_[u].get());
-    finish(u, step_status::succeeded, {}, ready);
+    def_->nodes[u].param->store(state_[u].out, data_->params[u].get());
+    finish(w, step_status::succeeded, {}, ready);
   }
 
-  void prepare_resources() {
-    const auto& d = *def_;
-    std::vector<std::string> names;
-    std::vector<double> capacity;
-    for (const auto& [name, amount] : opts_.capacities()) {
-      names.push_back(name);
-      capacity.push_back(amount);
-    }
-    bool any = false;
-    for (node_id u = 0; u < d.nodes.size(); ++u) {
-      const auto& nd = d.nodes[u];
-      if (!nd.policy || nd.policy->resources.empty()) continue;
-      if (!any) {
-        needs_.assign(d.nodes.size(), {});
-        any = true;
-      }
-      for (const auto& [res, amount] : nd.policy->resources) {
-        auto it = std::find(names.begin(), names.end(), res);
-        if (it == names.end()) {
-          throw run_error("typeflow: step '" + std::string(nd.name) + "' asks for resource '" + res +
-                          "', which the run has no capacity for; set opts.capacity(\"" + res +
-                          "\", amount)");
-        }
-        auto r = static_cast<std::uint32_t>(it - names.begin());
-        if (amount > capacity[r] + 1e-9) {
-          throw run_error("typeflow: step '" + std::string(nd.name) + "' asks for " +
-                          format_amount(amount) + " of resource '" + res +
-                          "' but the run's capacity is " + format_amount(capacity[r]));
-        }
-        needs_[u].push_back({r, amount});
-      }
-    }
-    if (any) pool_.emplace(std::move(capacity));
-  }
-
-  static std::string format_amount(double x) {
-    std::string s = std::to_string(x);
-    s.erase(s.find_last_not_of('0') + 1);
-    if (!s.empty() && s.back() == '.') s.pop_back();
-    return s;
-  }
-
-  // ---------------------------------------------------------------- running
+  // ---------------------------------------------------------------- scheduling
   void worker_loop(unsigned w) {
     ready_list ready;
     std::optional<ready_item> next;
@@ -559,7 +344,7 @@ class engine final : public detail::context_sink {
       if (def_->nodes[u].kind == detail::node_kind::finally_handler) continue;
       if (delayed_.asked(u)) continue;  // asked for just before the first step that needs it
       run_due_params(u, ready);
-      run_node(u, ready);
+      run_item({state_[u].priority, u}, ready);
       // Successors are reached in declaration order anyway; only a map's element tasks
       // need running here, in element order.
       for (;;) {
@@ -588,103 +373,107 @@ class engine final : public detail::context_sink {
     }
   }
 
-  void run_item(const ready_item& item, ready_list& ready) {
-    if (item.element == none) {
-      run_node(item.node, ready);
-    } else {
-      run_element(item.node, item.element, ready);
+  /// The record, name, output and flags of a unit of work: a node, or one element of a map.
+  unit unit_of(node_id u, std::uint32_t e) noexcept {
+    auto& st = state_[u];
+    if (e == none) {
+      return {u, e, &records_[u], def_->nodes[u].name, &st.out, &st.holds_resources, &st.retry_scheduled};
     }
-  }
-
-  /// The record, name and output box of a unit of work: a node, or one element of a map.
-  struct unit {
-    node_id node;
-    std::uint32_t element;
-    step_record* rec;
-    std::string_view name;
-    detail::box* out;
-  };
-  unit unit_of(node_id u, std::uint32_t e) {
-    if (e == none) return {u, e, &records_[u], def_->nodes[u].name, &state_[u].out};
     auto& m = *maps_[u];
-    return {u, e, &m.records[e], m.names[e], &m.results[e]};
+    return {u, e, &m.elements->records[e], m.elements->names[e], &m.results[e],
+            &m.holds_resources[e], &m.retry_scheduled[e]};
   }
 
-  void run_node(node_id u, ready_list& ready) {
+  /// Runs a ready unit of work: the same path for a step and a map element, from the checks
+  /// before it starts through its attempts to its finish.
+  void run_item(const ready_item& item, ready_list& ready) {
+    const unit w = unit_of(item.node, item.element);
+    if (!w.is_element()) {
+      // finish() will count down the successors' pending counts: start loading the first two
+      // now, so that those cache misses overlap the step.
+      const auto& st = state_[w.node];
+      for (auto i = st.succ_first, end = std::min(st.succ_last, st.succ_first + 2); i < end; ++i) {
+        __builtin_prefetch(&state_[succ_[i]], 1);
+      }
+    }
+    if (w.rec->attempts > 0) {  // a retry after its backoff
+      if (stop_.stop_requested()) {
+        finish(w, step_status::failed, {}, ready);  // keeps its last error
+      } else {
+        attempt(w, ready);
+      }
+      return;
+    }
+    if (!w.is_element() && def_->nodes[w.node].kind == detail::node_kind::parameter) {
+      w.rec->started = start_stamp(ready);
+      if (delayed_.asked(w.node)) {
+        ask_param(w.node, ready);
+        return;
+      }
+      def_->nodes[w.node].param->store(*w.out, data_->params[w.node].get());
+      finish(w, step_status::succeeded, {}, ready);
+      return;
+    }
+    if (stop_.stop_requested()) {
+      w.rec->started = start_stamp(ready);
+      finish(w, step_status::cancelled, "the run was stopped before this step started", ready);
+      return;
+    }
+    if (!*w.holds_resources) {
+      if (!w.is_element() && !admit(w, ready)) return;
+      if (!needs_.empty() && !needs_[w.node].empty()) {
+        if (!pool_->acquire_or_wait(needs_[w.node], {state_[w.node].priority, w.node, w.element})) {
+          return;  // admitted later, when another unit releases what it holds
+        }
+        *w.holds_resources = true;
+      }
+    }
+    attempt(w, ready);
+  }
+
+  /// Whether step w runs now; when it does not (a condition, an upstream failure, the cache,
+  /// the selection) or runs as a map's elements, it is resolved or expanded here.
+  bool admit(const unit& w, ready_list& ready) {
+    const auto u = w.node;
+    const auto& nd = def_->nodes[u];
+    if (auto why = reason_not_to_run(u)) {
+      w.rec->started = start_stamp(ready);
+      finish(w, why->first, std::move(why->second), ready);
+      return false;
+    }
+    const bool selected = data_->selection.empty() || data_->selection[u];
+    if (const auto& hooks = opts_.hooks()) {
+      w.rec->started = start_stamp(ready);
+      try {
+        if (hooks->restore(view(), u, *w.out, selected)) {
+          finish(w, step_status::cached, {}, ready);
+          return false;
+        }
+      } catch (...) {
+        w.out->reset();
+        finish(w, step_status::failed,
+               "could not restore the output: " + describe(std::current_exception()), ready);
+        return false;
+      }
+    }
+    if (!selected) {
+      w.rec->started = start_stamp(ready);
+      finish(w, step_status::skipped, "not selected for this run", ready);
+      return false;
+    }
+    if (nd.kind == detail::node_kind::map) {
+      expand_map(u, ready);
+      return false;
+    }
+    return true;
+  }
+
+  /// Why node u must not run: its guard's condition is not met, an upstream step did not
+  /// produce its outputs, or a skip_if holds.
+  std::optional<std::pair<step_status, std::string>> reason_not_to_run(node_id u) {
     const auto& d = *def_;
     const auto& nd = d.nodes[u];
     auto& st = state_[u];
-    auto& rec = records_[u];
-    // finish() will count down the successors' pending counts: start loading the first two
-    // now, so that those cache misses overlap the step.
-    for (auto i = st.succ_first, end = std::min(st.succ_last, st.succ_first + 2); i < end; ++i) {
-      __builtin_prefetch(&state_[succ_[i]], 1);
-    }
-    if (rec.attempts > 0) {  // a retry after its backoff
-      if (stop_.stop_requested()) {
-        finish(u, step_status::failed, {}, ready);  // keeps its last error
-      } else {
-        attempt(unit_of(u, none), ready);
-      }
-      return;
-    }
-    if (nd.kind == detail::node_kind::parameter) {
-      rec.started = start_stamp(ready);
-      if (delayed_.asked(u)) {
-        ask_param(u, ready);
-        return;
-      }
-      nd.param->store(st.out, param_values_[u].get());
-      finish(u, step_status::succeeded, {}, ready);
-      return;
-    }
-    if (!st.holds_resources) {
-      if (auto why = reason_not_to_run(u, st)) {
-        rec.started = start_stamp(ready);
-        finish(u, why->first, std::move(why->second), ready);
-        return;
-      }
-      const bool selected = opts_.selection().empty() || opts_.selection()[u];
-      if (const auto& hooks = opts_.hooks()) {
-        rec.started = start_stamp(ready);
-        try {
-          if (hooks->restore(*this, u, st.out, selected)) {
-            finish(u, step_status::cached, {}, ready);
-            return;
-          }
-        } catch (...) {
-          st.out.reset();
-          finish(u, step_status::failed,
-                 "could not restore the output: " + describe(std::current_exception()), ready);
-          return;
-        }
-      }
-      if (!selected) {
-        rec.started = start_stamp(ready);
-        finish(u, step_status::skipped, "not selected for this run", ready);
-        return;
-      }
-      if (nd.kind == detail::node_kind::map) {
-        expand_map(u, ready);
-        return;
-      }
-      if (!needs_.empty() && !needs_[u].empty()) {
-        if (!pool_->acquire_or_wait(needs_[u], {state_[u].priority, u})) return;  // admitted later
-        st.holds_resources = true;
-      }
-    }
-    attempt(unit_of(u, none), ready);
-  }
-
-  /// Why node u must not run now, if it must not: the run was stopped, its guard's condition
-  /// is not met, an upstream step did not produce its outputs, or a skip_if holds.
-  std::optional<std::pair<step_status, std::string>> reason_not_to_run(node_id u, node_state& st) {
-    const auto& d = *def_;
-    const auto& nd = d.nodes[u];
-    if (stop_.stop_requested()) {
-      return std::pair{step_status::cancelled,
-                       std::string("the run was stopped before this step started")};
-    }
     if (nd.control && nd.control->guard != none) {
       const auto g = nd.control->guard;
       const void* value = state_[g].out.get();
@@ -730,25 +519,7 @@ class engine final : public detail::context_sink {
     }
   }
 
-  [[nodiscard]] unsigned retries_of(const detail::node& nd) const {
-    return nd.policy && nd.policy->has_retry ? nd.policy->retries : opts_.default_retries();
-  }
-  [[nodiscard]] std::chrono::nanoseconds timeout_of(const detail::node& nd) const {
-    return nd.policy && nd.policy->has_timeout ? nd.policy->timeout : opts_.default_timeout();
-  }
-
   // ---------------------------------------------------------------- map fan-out
-  struct map_run {
-    std::vector<std::string> names;
-    std::vector<step_record> records;
-    std::unique_ptr<detail::box[]> results;
-    std::unique_ptr<std::atomic<bool>[]> retry_scheduled;
-    std::unique_ptr<char[]> holds_resources;
-    void* items = nullptr;  ///< the vector being mapped
-    bool move_items = false;
-    std::atomic<std::size_t> remaining{0};
-  };
-
   void expand_map(node_id u, ready_list& ready) {
     const auto& d = *def_;
     const auto& nd = d.nodes[u];
@@ -756,23 +527,13 @@ class engine final : public detail::context_sink {
     rec.started = start_stamp(ready);
     rec.attempts = 1;
     rec.status = step_status::running;
-    emit_step(event_kind::step_started, u, none, 1, {});
-    auto m = std::make_unique<map_run>();
+    events_.step(event_kind::step_started, u, nd.name, 1, {});
     const auto vec_port = d.inputs[nd.first_input];
-    m->items = d.resolve(vec_port, state_[d.ports[vec_port].node].out.get());
-    m->move_items = movable_[nd.first_input] != 0 && retries_of(nd) == 0;
-    const std::size_t count = nd.map->size(m->items);
-    m->names.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) {
-      m->names.push_back(std::string(nd.name) + "[" + std::to_string(i) + "]");
-    }
-    m->records.resize(count);
-    for (std::size_t i = 0; i < count; ++i) m->records[i].name = m->names[i];
-    m->results = std::make_unique<detail::box[]>(count);
-    m->retry_scheduled = std::make_unique<std::atomic<bool>[]>(count);
-    m->holds_resources = std::make_unique<char[]>(count);
-    m->remaining.store(count);
-    maps_[u] = std::move(m);
+    void* items = d.resolve(vec_port, state_[d.ports[vec_port].node].out.get());
+    const bool move = movable_[nd.first_input] != 0 && retries_of(nd, opts_) == 0;
+    const std::size_t count = nd.map->size(items);
+    data_->elements[u] = std::make_unique<element_records>();
+    maps_[u] = std::make_unique<map_run>(nd.name, count, *data_->elements[u], items, move);
     if (count == 0) {
       gather_map(u, ready);
       return;
@@ -782,89 +543,42 @@ class engine final : public detail::context_sink {
     }
   }
 
-  void run_element(node_id u, std::uint32_t e, ready_list& ready) {
-    auto& m = *maps_[u];
-    auto& rec = m.records[e];
-    if (rec.attempts > 0 && !stop_.stop_requested()) {
-      attempt(unit_of(u, e), ready);
-      return;
-    }
-    if (rec.attempts > 0 || stop_.stop_requested()) {
-      if (rec.attempts == 0) rec.started = start_stamp(ready);
-      finish_element(u, e, rec.attempts > 0 ? step_status::failed : step_status::cancelled,
-                     rec.attempts > 0 ? std::string{} : "the run was stopped before this step started",
-                     ready);
-      return;
-    }
-    if (!needs_.empty() && !needs_[u].empty() && m.holds_resources[e] == 0) {
-      if (!pool_->acquire_or_wait(needs_[u], {state_[u].priority, u, e})) return;
-      m.holds_resources[e] = 1;
-    }
-    attempt(unit_of(u, e), ready);
-  }
-
-  void finish_element(node_id u, std::uint32_t e, step_status status, std::string message,
-                      ready_list& ready) {
-    auto& m = *maps_[u];
-    auto& rec = m.records[e];
-    rec.status = status;
-    rec.finished = end_stamp(ready);
-    if (!message.empty()) rec.message = std::move(message);
-    if (!produced_outputs(status)) m.results[e].reset();
-    emit_step(step_event(status), u, e, rec.attempts, rec.message, rec.duration());
-    if (m.holds_resources[e] != 0) {
-      m.holds_resources[e] = 0;
-      release_resources(u, ready);
-    }
-    if (m.remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) gather_map(u, ready);
-  }
-
+  /// Once every element has ended: the map step's own end.
   void gather_map(node_id u, ready_list& ready) {
     const auto& nd = def_->nodes[u];
     auto& m = *maps_[u];
-    std::vector<std::size_t> good;
-    std::size_t failed = 0, cancelled = 0;
-    std::string first_error;
-    for (std::size_t i = 0; i < m.records.size(); ++i) {
-      const auto s = m.records[i].status;
-      if (s == step_status::succeeded) {
-        good.push_back(i);
-      } else if (s == step_status::cancelled) {
-        ++cancelled;
-      } else {
-        if (failed++ == 0) first_error = m.names[i] + ": " + m.records[i].message;
-      }
-    }
-    const std::size_t total = m.records.size();
-    if (failed > 0 && !nd.map->allow_partial) {
-      finish(u, step_status::failed,
-             std::to_string(failed) + " of " + std::to_string(total) + " elements failed; first " +
-                 first_error,
-             ready);
-    } else if (cancelled > 0 && (!nd.map->allow_partial || good.empty())) {
-      finish(u, step_status::cancelled, "the run was stopped before all elements ran", ready);
+    const map_summary s{*m.elements};
+    const unit w = unit_of(u, none);
+    if (s.failed > 0 && !nd.map->allow_partial) {
+      finish(w, step_status::failed, s.failed_text() + "; first " + s.first_error, ready);
+    } else if (s.cancelled > 0 && (!nd.map->allow_partial || s.succeeded.empty())) {
+      finish(w, step_status::cancelled, "the run was stopped before all elements ran", ready);
     } else {
-      nd.map->gather(state_[u].out, m.results.get(), good, nd.map->allow_partial);
-      if (opts_.hooks()) {  // the gathered output, as produced() sees every other output
-        try {
-          opts_.hooks()->produced(*this, u, state_[u].out);
-        } catch (...) {
-          state_[u].out.reset();
-          finish(u, step_status::failed,
-                 "could not record the output: " + describe(std::current_exception()), ready);
-          return;
-        }
-      }
-      finish(u, step_status::succeeded,
-             failed > 0 ? std::to_string(failed) + " of " + std::to_string(total) +
-                              " elements failed (partial results allowed); first " + first_error
-                        : std::string{},
+      nd.map->gather(state_[u].out, m.results.get(), s.succeeded, nd.map->allow_partial);
+      if (!record_output(w, ready)) return;
+      finish(w, step_status::succeeded,
+             s.failed > 0 ? s.failed_text() + " (partial results allowed); first " + s.first_error
+                          : std::string{},
              ready);
     }
   }
 
-  // ---------------------------------------------------------------- one attempt
-  void attempt(unit w, ready_list& ready) {
+  /// Hands a step's output to the hooks (the run store); false when that failed the step.
+  bool record_output(const unit& w, ready_list& ready) {
+    if (w.is_element() || !opts_.hooks()) return true;
+    try {
+      opts_.hooks()->produced(view(), w.node, *w.out);
+      return true;
+    } catch (...) {
+      w.out->reset();
+      finish(w, step_status::failed,
+             "could not record the output: " + describe(std::current_exception()), ready);
+      return false;
+    }
+  }
+
+  // ---------------------------------------------------------------- attempts
+  void attempt(const unit& w, ready_list& ready) {
     const auto& d = *def_;
     const node_id u = w.node;
     const auto& nd = d.nodes[u];
@@ -873,7 +587,7 @@ class engine final : public detail::context_sink {
       const unsigned number = ++rec.attempts;
       if (number == 1) rec.started = start_stamp(ready);
       rec.status = step_status::running;
-      emit_step(event_kind::step_started, u, w.element, number, {});
+      events_.step(event_kind::step_started, u, w.name, number, {});
 
       // Inputs resolved to objects (projections applied); few steps have more than 8. An
       // absent input (a maybe<T> whose branch did not run) is null.
@@ -889,115 +603,62 @@ class engine final : public detail::context_sink {
         inputs = big_inputs.data();
         movable = big_movable.get();
       }
-      const bool may_move = retries_of(nd) == 0;  // a retry needs its inputs intact
+      const bool may_move = retries_of(nd, opts_) == 0;  // a retry needs its inputs intact
       for (std::uint32_t i = 0; i < nd.input_count; ++i) {
         auto p = d.inputs[nd.first_input + i];
         void* whole = state_[d.ports[p].node].out.get();
         inputs[i] = whole == nullptr ? nullptr : d.resolve(p, whole);
         movable[i] = may_move && movable_[nd.first_input + i] != 0;
       }
-      if (w.element != none) {  // a map element: input 0 is its element, the rest are shared
+      if (w.is_element()) {  // input 0 is the element, the rest are shared by all elements
         auto& m = *maps_[u];
         inputs[0] = nd.map->element(m.items, w.element);
         movable[0] = m.move_items && may_move;
         for (std::uint32_t i = 1; i < nd.input_count; ++i) movable[i] = false;
       }
 
-      // The step's stop token: the run's, or its own when a timeout can trigger it.
-      const auto limit = timeout_of(nd);
-      std::optional<std::stop_source> own;
-      std::optional<std::stop_callback<stop_relay>> relay;
-      std::atomic<bool> expired{false};
-      std::uint64_t deadline = 0;
-      if (limit.count() > 0) {
-        own.emplace();
-        relay.emplace(stop_.get_token(), stop_relay{&*own});
-        deadline = timer_.schedule(steady::now() + limit, [&expired, &own] {
-          expired.store(true, std::memory_order_release);
-          own->request_stop();
-        });
-      }
-      std::optional<std::stop_token> own_token;
-      if (own) own_token.emplace(own->get_token());
-      context ctx{run_id_, w.name, u, number, own_token ? *own_token : run_token_, this};
-      detail::invocation call{inputs, movable, w.out, &ctx, nullptr};
-      std::exception_ptr error;
-      try {
-        nd.impl->invoke(call);
-      } catch (const skip_step& skip) {
-        if (deadline != 0) timer_.cancel(deadline);
+      const auto limit = timeout_of(nd, opts_);
+      const auto outcome =
+          invoke_attempt(*nd.impl, detail::invocation{inputs, movable, w.out, nullptr, nullptr},
+                         attempt_caller{data_->run_id, w.name, u, number, this}, limit, timer_,
+                         stop_, run_token_);
+      using how = attempt_outcome::how;
+      if (outcome.end == how::skipped) {
         w.out->reset();
-        end_unit(w, step_status::skipped, skip.what(), ready);
+        finish(w, step_status::skipped, outcome.skip_reason, ready);
         return;
-      } catch (...) {
-        error = std::current_exception();
       }
-      if (deadline != 0) timer_.cancel(deadline);
-      const bool timed_out = expired.load(std::memory_order_acquire);
-      relay.reset();
-
-      if (!error && !timed_out && w.element == none && opts_.hooks()) {
-        try {
-          opts_.hooks()->produced(*this, u, *w.out);
-        } catch (...) {
-          w.out->reset();
-          end_unit(w, step_status::failed,
-                   "could not record the output: " + describe(std::current_exception()), ready);
-          return;
-        }
-      }
-      if (!error && !timed_out) {
-        end_unit(w, step_status::succeeded, {}, ready);
+      if (outcome.succeeded()) {
+        if (record_output(w, ready)) finish(w, step_status::succeeded, {}, ready);
         return;
       }
       w.out->reset();
+      const bool timed_out = outcome.end == how::timed_out;
       std::string message = timed_out ? "timed out after " + format_duration(limit)
-                                      : describe(error);
+                                      : describe(outcome.error);
       const bool retry_allowed =
-          number <= retries_of(nd) && !stop_.stop_requested() &&
-          (!nd.policy || !nd.policy->retry_if || (!timed_out && nd.policy->retry_if(error)));
+          number <= retries_of(nd, opts_) && !stop_.stop_requested() &&
+          (!nd.policy || !nd.policy->retry_if || (!timed_out && nd.policy->retry_if(outcome.error)));
       if (!retry_allowed) {
-        end_unit(w, timed_out ? step_status::timed_out : step_status::failed, std::move(message),
-                 ready);
+        finish(w, timed_out ? step_status::timed_out : step_status::failed, std::move(message), ready);
         return;
       }
-      rec.message = message;
-      auto delay = backoff_of(nd, number);
-      emit_step(event_kind::step_retried, u, w.element, number, rec.message, delay);
+      rec.message = std::move(message);
+      const auto delay = backoff_of(nd, opts_, number);
+      events_.step(event_kind::step_retried, u, w.name, number, rec.message, delay);
       if (delay.count() <= 0) continue;
       if (sequential_) {
         wait_for(delay);
         if (stop_.stop_requested()) {
-          end_unit(w, step_status::failed, rec.message, ready);
+          finish(w, step_status::failed, {}, ready);  // keeps its last error
           return;
         }
         continue;
       }
-      schedule_retry(u, w.element, delay);
+      retries_.schedule({state_[u].priority, u, w.element}, *w.retry_scheduled, delay);
+      if (stop_.stop_requested()) retries_.flush();
       return;
     }
-  }
-
-  void end_unit(const unit& w, step_status status, std::string message,
-                ready_list& ready) {
-    if (w.element == none) {
-      finish(w.node, status, std::move(message), ready);
-    } else {
-      finish_element(w.node, w.element, status, std::move(message), ready);
-    }
-  }
-
-  struct stop_relay {
-    std::stop_source* target;
-    void operator()() const noexcept { target->request_stop(); }
-  };
-
-  [[nodiscard]] std::chrono::nanoseconds backoff_of(const detail::node& nd, unsigned attempt) const {
-    bool own = nd.policy && nd.policy->has_retry;
-    auto base = own ? nd.policy->backoff : opts_.default_backoff();
-    double factor = own ? nd.policy->backoff_factor : opts_.default_backoff_factor();
-    double scaled = static_cast<double>(base.count()) * std::pow(factor, attempt - 1);
-    return std::chrono::nanoseconds{static_cast<std::int64_t>(std::min(scaled, 3.6e12))};
   }
 
   void wait_for(std::chrono::nanoseconds delay) {
@@ -1008,81 +669,54 @@ class engine final : public detail::context_sink {
     cv.wait_for(lock, token, delay, [] { return false; });
   }
 
-  std::atomic<bool>& retry_flag(node_id u, std::uint32_t e) {
-    return e == none ? state_[u].retry_scheduled : maps_[u]->retry_scheduled[e];
-  }
-
-  void schedule_retry(node_id u, std::uint32_t e, std::chrono::nanoseconds delay) {
-    {
-      std::lock_guard lock(retry_mutex_);
-      retry_flag(u, e).store(true, std::memory_order_release);
-      retrying_.push_back({state_[u].priority, u, e});
-    }
-    timer_.schedule(steady::now() + delay, [this, u, e] { release_retry(u, e); });
-    if (stop_.stop_requested()) flush_retries();
-  }
-
-  void release_retry(node_id u, std::uint32_t e) {
-    if (!retry_flag(u, e).exchange(false, std::memory_order_acq_rel)) return;
-    ready_item item{state_[u].priority, u, e};
-    queues_.push(0, &item, 1);
-  }
-
-  void flush_retries() {
-    std::vector<ready_item> items;
-    {
-      std::lock_guard lock(retry_mutex_);
-      items.swap(retrying_);
-    }
-    for (const auto& item : items) release_retry(item.node, item.element);
-  }
-
   void release_resources(node_id u, ready_list& ready) {
     std::vector<ready_item> admitted;
     pool_->release(
         needs_[u], [&](node_id v) -> const std::vector<resource_need>& { return needs_[v]; },
         admitted);
-    for (auto& item : admitted) {
-      if (item.element == none) {
-        state_[item.node].holds_resources = true;
-      } else {
-        maps_[item.node]->holds_resources[item.element] = 1;
-      }
-    }
+    for (auto& item : admitted) *unit_of(item.node, item.element).holds_resources = true;
     ready.insert(ready.end(), admitted.begin(), admitted.end());
   }
 
-  void finish(node_id u, step_status status, std::string message,
-              ready_list& ready) {
-    const auto& d = *def_;
-    const auto& nd = d.nodes[u];
-    auto& st = state_[u];
-    auto& rec = records_[u];
+  // ---------------------------------------------------------------- finishing
+  /// A unit of work ended: its record, its event, what it held. An element then counts down
+  /// its map; a node resolves (resolve()).
+  void finish(const unit& w, step_status status, std::string message, ready_list& ready) {
+    auto& rec = *w.rec;
     rec.status = status;
     rec.finished = end_stamp(ready);
     if (!message.empty()) rec.message = std::move(message);
-    const bool failed = status == step_status::failed || status == step_status::timed_out;
-    if (failed) {
+    const bool is_param = !w.is_element() && def_->nodes[w.node].kind == detail::node_kind::parameter;
+    if (!w.is_element() && (status == step_status::failed || status == step_status::timed_out)) {
       any_failed_.store(true, std::memory_order_release);
       if (opts_.on_failure() == failure_policy::fail_fast) stop_.request_stop();
     }
-    if (nd.kind != detail::node_kind::parameter) {
-      emit_step(step_event(status), u, none, rec.attempts, rec.message, rec.duration());
+    if (w.is_element() && !produced_outputs(status)) w.out->reset();
+    if (!is_param) {
+      events_.step(step_event(status), w.node, w.name, rec.attempts, rec.message, rec.duration());
     }
-    if (st.holds_resources) {
-      st.holds_resources = false;
-      release_resources(u, ready);
+    if (*w.holds_resources) {
+      *w.holds_resources = false;
+      release_resources(w.node, ready);
     }
+    if (!w.is_element()) {
+      resolve(w.node, status, ready);
+    } else if (maps_[w.node]->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      gather_map(w.node, ready);
+    }
+  }
 
-    // Release inputs after their last reader; the output itself when nobody will read it.
-    auto release = [&](detail::port_id p) {
-      node_id v = d.ports[p].node;
-      if (state_[v].readers.fetch_sub(1, std::memory_order_acq_rel) == 1 && !state_[v].kept) {
-        state_[v].out.reset();
-      }
-    };
-    for (std::uint32_t i = 0; i < nd.input_count; ++i) release(d.inputs[nd.first_input + i]);
-    d.for_each_extra_read(u, release);
+  /// Node u has its final status: release its inputs after their last reader (and its output
+  /// when nobody will read it), and count down its successors, making ready the ones it was
+  /// the last to wait for.
+  void resolve(node_id u, step_status status, ready_list& ready) {
+    const auto& d = *def_;
+    const auto& nd = d.nodes[u];
+    auto& st = state_[u];
+    for_each_read(d, u, [&](const dependency& e) {
+      auto& from = state_[e.from];
+      if (from.readers.fetch_sub(1, std::memory_order_acq_rel) == 1 && !from.kept) from.out.reset();
+    });
     // A delayed parameter resolved unasked (no step that reads it runs) blocks nobody.
     const bool produced = produced_outputs(status) || (delayed_.asked(u) && !delayed_.wanted(u));
     if (!produced || (st.readers.load(std::memory_order_acquire) == 0 && !st.kept)) {
@@ -1127,7 +761,7 @@ class engine final : public detail::context_sink {
   void run_finally() {
     if (finally_.empty()) return;
     run_outcome outcome;
-    outcome.run_id = run_id_;
+    outcome.run_id = data_->run_id;
     outcome.pipeline = def_->name;
     outcome.status = status_so_far();
     for (node_id u = 0; u < def_->nodes.size(); ++u) {
@@ -1137,17 +771,17 @@ class engine final : public detail::context_sink {
         outcome.failed_steps.emplace_back(def_->nodes[u].name);
       }
     }
-    status_.store(outcome.status);
+    data_->status.store(outcome.status);
     for (node_id u : finally_) {
       const auto& nd = def_->nodes[u];
       auto& rec = records_[u];
       rec.attempts = 1;
       rec.started = stamp();
       rec.status = step_status::running;
-      emit_step(event_kind::step_started, u, none, 1, {});
+      events_.step(event_kind::step_started, u, nd.name, 1, {});
       std::stop_source never;
       const std::stop_token never_token = never.get_token();
-      context ctx{run_id_, nd.name, u, 1, never_token, this};
+      context ctx{data_->run_id, nd.name, u, 1, never_token, this};
       detail::invocation call{nullptr, nullptr, &state_[u].out, &ctx, &outcome};
       try {
         nd.impl->invoke(call);
@@ -1157,36 +791,36 @@ class engine final : public detail::context_sink {
         rec.message = describe(std::current_exception());
       }
       rec.finished = stamp();
-      emit_step(step_event(rec.status), u, none, 1, rec.message, rec.duration());
+      events_.step(step_event(rec.status), u, nd.name, 1, rec.message, rec.duration());
     }
   }
 
-  void emit_step(event_kind kind, node_id u, std::uint32_t e, unsigned attempt,
-                 std::string_view message, std::chrono::nanoseconds duration = {}) {
-    if (opts_.observers().empty()) return;
-    event ev = base_event(kind, u);
-    if (e != none) ev.step = maps_[u]->names[e];
-    ev.attempt = attempt;
-    ev.time = stamp();
-    ev.message = message;
-    ev.duration = duration;
-    notify(ev);
-  }
-
-  static event_kind step_event(step_status s) {
-    switch (s) {
-      case step_status::succeeded: return event_kind::step_succeeded;
-      case step_status::failed: return event_kind::step_failed;
-      case step_status::timed_out: return event_kind::step_timed_out;
-      case step_status::skipped: return event_kind::step_skipped;
-      case step_status::cancelled: return event_kind::step_cancelled;
-      default: return event_kind::step_succeeded;
+  /// The run has ended: its status, its kept outputs handed to its data, the waiters woken.
+  void complete() {
+    data_->finished = step_clock::latest(sys_clock::now());  // never before a step's time
+    data_->status.store(status_so_far());
+    events_.run(event_kind::run_finished);
+    external_link_.reset();
+    for (node_id u : kept_nodes_) {
+      if (state_[u].out.has_value()) data_->kept.push_back({u, std::move(state_[u].out)});
     }
+    unlock_definition();  // the definition may grow again; this run keeps reading its prefix
+    queues_.finish();
+    {
+      std::lock_guard lock(done_mutex_);
+      done_ = true;
+    }
+    done_cv_.notify_all();
   }
 
+  void unlock_definition() {
+    if (!unlocked_.exchange(true)) def_->active_runs.fetch_sub(1, std::memory_order_acq_rel);
+  }
+
+  // ---------------------------------------------------------------- clocks
   /// A step time: never before the run's start, whichever thread's clock anchor it comes from.
   [[nodiscard]] sys_clock::time_point stamp() const noexcept {
-    return std::max(sys_clock::time_point(step_clock::now()), started_sys_);
+    return std::max(sys_clock::time_point(step_clock::now()), data_->started);
   }
 
   /// A step's start time. A worker that goes straight on from one step to the next takes the
@@ -1201,109 +835,46 @@ class engine final : public detail::context_sink {
   /// after it (their time must not count to the next step).
   sys_clock::time_point end_stamp(ready_list& ready) const noexcept {
     const auto t = stamp();
-    if (opts_.observers().empty()) ready.boundary = t;
+    if (!events_.any()) ready.boundary = t;
     return t;
   }
 
-  void complete() {
-    finished_sys_ = step_clock::latest(sys_clock::now());  // never before a step's time
-    status_.store(status_so_far());
-    emit_run(event_kind::run_finished);
-    external_link_.reset();
-    unlock_definition();  // the definition may grow again; this run keeps reading its prefix
-    queues_.finish();
-    {
-      std::lock_guard lock(done_mutex_);
-      done_ = true;
-    }
-    done_cv_.notify_all();
-  }
-
-  void unlock_definition() {
-    if (!unlocked_.exchange(true)) def_->active_runs.fetch_sub(1, std::memory_order_acq_rel);
-  }
-
-  // ---------------------------------------------------------------- events
-  [[nodiscard]] event base_event(event_kind kind, node_id u) const {
-    event e;
-    e.kind = kind;
-    e.run_id = run_id_;
-    e.pipeline = def_->name;
-    if (u != none) {
-      e.step = def_->nodes[u].name;
-      e.node = u;
-    }
-    return e;
-  }
-
-  void emit_run(event_kind kind) {
-    if (opts_.observers().empty()) return;
-    event e = base_event(kind, none);
-    e.status = status_.load();
-    e.time = kind == event_kind::run_started ? started_sys_ : finished_sys_;
-    if (kind == event_kind::run_finished) e.duration = finished_sys_ - started_sys_;
-    notify(e);
-  }
-
-  void notify(const event& e) noexcept {
-    for (auto* o : opts_.observers()) {
-      try {
-        o->on_event(e);
-      } catch (...) {
-        if (observer_errors_.fetch_add(1) == 0) {
-          std::string text = describe(std::current_exception());
-          std::lock_guard lock(metrics_mutex_);
-          first_observer_error_ = std::string(to_string(e.kind)) + ": " + text;
-        }
-      }
-    }
-  }
-
-  std::shared_ptr<detail::definition> def_;
+  // The run as data, shared with its result.
+  std::shared_ptr<run_data> data_ = std::make_shared<run_data>();
+  detail::definition* def_ = nullptr;
+  step_record* records_ = nullptr;  ///< data_->records
   run_options opts_;
   bool sequential_;
-  std::string run_id_;
 
-  // plan
-  detail::big_vector<std::uint32_t> plan_in_degree_;
-  detail::big_vector<std::uint32_t> succ_;
+  // From the plan.
+  detail::big_vector<detail::node_id> succ_;
   detail::big_vector<char> succ_tolerant_;  ///< per successor edge: accepts an absent output
+  detail::big_vector<char> movable_;        ///< per data input
+  std::vector<node_id> kept_nodes_;
   std::vector<node_id> finally_;
-  std::vector<node_id> params_;  ///< the parameter nodes
-  std::vector<std::unique_ptr<map_run>> maps_;  ///< by node id; empty when there are no maps
-  detail::big_vector<char> movable_;
+  std::vector<node_id> roots_;  ///< until the start
   std::vector<std::vector<resource_need>> needs_;
-  detail::param_values param_values_;
   delayed_params delayed_;
-  std::vector<node_id> due_;  ///< sequential runs: delayed parameters due, not yet asked for
-  std::mutex provider_mutex_;  ///< one param_provider call at a time
 
-  // state
+  // The scheduler's state.
   detail::big_vector<node_state> state_;
-  detail::big_vector<step_record> records_;
+  std::vector<std::unique_ptr<map_run>> maps_;  ///< by node id; empty when there are no maps
+  std::vector<node_id> due_;   ///< sequential runs: delayed parameters due, not yet asked for
+  std::mutex provider_mutex_;  ///< one param_provider call at a time
   std::atomic<std::size_t> unresolved_{0};
-  std::atomic<run_status> status_{run_status::pending};
   std::atomic<bool> any_failed_{false};
   std::atomic<bool> user_stop_{false};
   std::atomic<bool> unlocked_{false};
   std::stop_source stop_;
   const std::stop_token run_token_ = stop_.get_token();  ///< what steps see when no timeout applies
-  std::optional<std::stop_callback<stop_forwarder>> external_link_;
-  std::optional<std::stop_callback<retry_flusher>> stop_link_;
   work_queues queues_;
   std::optional<resource_pool> pool_;
   timer timer_;
-  std::mutex retry_mutex_;
-  std::vector<ready_item> retrying_;
+  retry_queue retries_{queues_, timer_};
+  run_events events_{*data_, opts_.observers()};
+  std::optional<std::stop_callback<stop_forwarder>> external_link_;
+  std::optional<std::stop_callback<retry_flusher>> stop_link_;
   std::vector<std::thread> threads_;
-  sys_clock::time_point started_sys_{};
-  sys_clock::time_point finished_sys_{};
-  steady::time_point started_{};
-
-  mutable std::mutex metrics_mutex_;
-  std::vector<metric_record> metrics_;
-  std::atomic<std::size_t> observer_errors_{0};
-  std::string first_observer_error_;
 
   mutable std::mutex done_mutex_;
   std::condition_variable done_cv_;

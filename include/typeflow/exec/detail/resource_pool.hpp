@@ -10,13 +10,9 @@
 #include <vector>
 
 #include <typeflow/exec/detail/work_queues.hpp>
+#include <typeflow/exec/plan.hpp>
 
 namespace typeflow::exec_detail {
-
-struct resource_need {
-  std::uint32_t resource;
-  double amount;
-};
 
 class resource_pool {
  public:

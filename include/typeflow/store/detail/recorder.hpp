@@ -1,7 +1,8 @@
 #pragma once
 // One run as the store sees it: an observer that turns events into records, and run hooks
 // that compute cache keys, serve steps from the cache or an earlier run, and persist outputs.
-// It knows the engine only through its public read access; the engine knows nothing of it.
+// It knows a run only through its read-only view (exec/run_view.hpp); the engine knows nothing
+// of it.
 
 #include <atomic>
 #include <charconv>
@@ -23,9 +24,9 @@
 #include <typeflow/core/codec.hpp>
 #include <typeflow/core/definition.hpp>
 #include <typeflow/core/errors.hpp>
-#include <typeflow/exec/detail/engine.hpp>
 #include <typeflow/exec/event.hpp>
 #include <typeflow/exec/hooks.hpp>
+#include <typeflow/exec/run_view.hpp>
 #include <typeflow/exec/status.hpp>
 #include <typeflow/graph/slice.hpp>
 #include <typeflow/store/detail/state.hpp>
@@ -151,9 +152,9 @@ class recorder final : public run_hooks, public observer {
   [[nodiscard]] const std::string& run_id() const noexcept { return run_id_; }
 
   // ------------------------------------------------------------------- run_hooks
-  void prepare(const exec_detail::engine& run) override {
-    run_ = &run;
-    def_ = &run.def();
+  void prepare(const run_view& run) override {
+    run_ = run;
+    def_ = &run.definition();
     run_id_ = run.run_id();
     const auto& d = *def_;
     const auto n = d.nodes.size();
@@ -196,7 +197,7 @@ class recorder final : public run_hooks, public observer {
     heartbeat_ = std::thread([this] { heartbeat_loop(); });
   }
 
-  bool restore(const exec_detail::engine& run, std::uint32_t u, detail::box& out,
+  bool restore(const run_view& run, std::uint32_t u, detail::box& out,
                bool selected) override {
     const auto& nd = def_->nodes[u];
     if (!selected) {
@@ -246,7 +247,7 @@ class recorder final : public run_hooks, public observer {
     return true;
   }
 
-  void produced(const exec_detail::engine& run, std::uint32_t u, const detail::box& out) override {
+  void produced(const run_view& run, std::uint32_t u, const detail::box& out) override {
     const auto& nd = def_->nodes[u];
     const auto& key = key_of(run, u);
     const bool cacheable = caches(nd) && !key.empty();
@@ -391,7 +392,7 @@ class recorder final : public run_hooks, public observer {
   }
 
   /// A parameter's record (text, hash of its encoding) and its identity in cache keys.
-  std::pair<param_row, std::string> param_record(const exec_detail::engine& run, node_id u) const {
+  std::pair<param_row, std::string> param_record(const run_view& run, node_id u) const {
     const auto& nd = def_->nodes[u];
     const void* value = run.param_value(u);
     param_row row;
@@ -413,7 +414,7 @@ class recorder final : public run_hooks, public observer {
 
   /// The identity of an input's source; a delayed parameter's is made when first asked for
   /// (its value is known by then: its consumer is about to run).
-  std::string source_identity(const exec_detail::engine& run, node_id src) {
+  std::string source_identity(const run_view& run, node_id src) {
     if (!delayed_[src]) return identity_[src];
     std::lock_guard lock(delayed_mutex_);
     auto it = delayed_identity_.find(src);
@@ -425,7 +426,7 @@ class recorder final : public run_hooks, public observer {
   }
 
   void record_delayed_params() {
-    if (run_ == nullptr) return;
+    if (!run_) return;
     op_run_params op{run_id_, {}};
     for (node_id u = 0; u < delayed_.size(); ++u) {
       if (delayed_[u] && run_->param_value(u) != nullptr) op.params.push_back(param_record(*run_, u).first);
@@ -435,7 +436,7 @@ class recorder final : public run_hooks, public observer {
 
   /// The cache key of step u, computed once its inputs are known; empty when an input has no
   /// identity (an output that was neither persisted nor cacheable).
-  const std::string& key_of(const exec_detail::engine& run, node_id u) {
+  const std::string& key_of(const run_view& run, node_id u) {
     if (!keyed_[u].load(std::memory_order_acquire)) {
       key_[u] = compute_key(run, u);
       keyed_[u].store(true, std::memory_order_release);
@@ -443,7 +444,7 @@ class recorder final : public run_hooks, public observer {
     return key_[u];
   }
 
-  std::string compute_key(const exec_detail::engine& run, node_id u) {
+  std::string compute_key(const run_view& run, node_id u) {
     const auto& d = *def_;
     const auto& nd = d.nodes[u];
     if (is_finally(nd.kind)) return {};  // it reads how the run went, which no key covers
@@ -454,8 +455,7 @@ class recorder final : public run_hooks, public observer {
       auto p = d.inputs[nd.first_input + i];
       auto src = d.ports[p].node;
       auto id = source_identity(run, src);
-      if (id.empty() && src < run.records().size() &&
-          run.records()[src].status == step_status::skipped) {
+      if (id.empty() && src < run.size() && run.record(src).status == step_status::skipped) {
         id = "absent";  // an optional input whose branch did not run
       }
       if (id.empty()) return {};
@@ -477,9 +477,9 @@ class recorder final : public run_hooks, public observer {
   /// For a partial run: how each step outside the selection is served. Steps the selection
   /// reads are loaded (from inputs_from's run, else the cache); steps only waited for are
   /// marked cached without loading; the rest are skipped. Throws when a value is missing.
-  void plan(const exec_detail::engine& run) {
+  void plan(const run_view& run) {
     const auto& d = *def_;
-    const auto& sel = run.options().selection();
+    const auto& sel = run.selection();
     const auto n = d.nodes.size();
     if (sel.empty()) return;
     detail::dependencies deps{d};
@@ -583,7 +583,7 @@ class recorder final : public run_hooks, public observer {
 
   std::shared_ptr<store_state> st_;
   launch l_;
-  const exec_detail::engine* run_ = nullptr;  ///< valid from prepare() to the run's end
+  std::optional<run_view> run_;  ///< valid from prepare() to the run's end
   const detail::definition* def_ = nullptr;
   std::string run_id_;
   bool begun_ = false;

@@ -1,0 +1,115 @@
+#pragma once
+// One attempt of a step: its policies (retries, backoff, timeout) and the call itself, with
+// the step's stop token (the run's, or its own when a timeout can trigger it). How the
+// attempt ended is returned as data; the engine decides what follows (finish, retry).
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+#include <typeflow/core/context.hpp>
+#include <typeflow/core/control.hpp>
+#include <typeflow/core/definition.hpp>
+#include <typeflow/exec/detail/timer.hpp>
+#include <typeflow/exec/options.hpp>
+
+namespace typeflow::exec_detail {
+
+[[nodiscard]] inline unsigned retries_of(const detail::node& nd, const run_options& opts) noexcept {
+  return nd.policy && nd.policy->has_retry ? nd.policy->retries : opts.default_retries();
+}
+
+[[nodiscard]] inline std::chrono::nanoseconds timeout_of(const detail::node& nd,
+                                                         const run_options& opts) noexcept {
+  return nd.policy && nd.policy->has_timeout ? nd.policy->timeout : opts.default_timeout();
+}
+
+/// The wait before attempt `attempt + 1`: base * factor^(attempt - 1), at most an hour.
+[[nodiscard]] inline std::chrono::nanoseconds backoff_of(const detail::node& nd, const run_options& opts,
+                                                         unsigned attempt) noexcept {
+  const bool own = nd.policy && nd.policy->has_retry;
+  const auto base = own ? nd.policy->backoff : opts.default_backoff();
+  const double factor = own ? nd.policy->backoff_factor : opts.default_backoff_factor();
+  const double scaled = static_cast<double>(base.count()) * std::pow(factor, attempt - 1);
+  return std::chrono::nanoseconds{static_cast<std::int64_t>(std::min(scaled, 3.6e12))};
+}
+
+/// A duration as records and messages show it: "850ns", "40us", "300ms", "12s".
+inline std::string format_duration(std::chrono::nanoseconds d) {
+  using namespace std::chrono;
+  if (d < 10us) return std::to_string(d.count()) + "ns";
+  if (d < 10ms) return std::to_string(duration_cast<microseconds>(d).count()) + "us";
+  if (d < 10s) return std::to_string(duration_cast<milliseconds>(d).count()) + "ms";
+  return std::to_string(duration_cast<seconds>(d).count()) + "s";
+}
+
+/// How one attempt ended.
+struct attempt_outcome {
+  enum class how : std::uint8_t { succeeded, skipped, failed, timed_out };
+  how end = how::succeeded;
+  std::exception_ptr error;  ///< failed: what the step threw
+  std::string skip_reason;   ///< skipped: the skip_step's text
+
+  [[nodiscard]] bool succeeded() const noexcept { return end == how::succeeded; }
+};
+
+/// Who is calling: what the step's context shows.
+struct attempt_caller {
+  std::string_view run_id;
+  std::string_view name;
+  detail::node_id node;
+  unsigned number;  ///< 1-based attempt
+  detail::context_sink* sink;
+};
+
+/// Calls the step once. `limit` > 0 gives it a stop token of its own that the timer triggers
+/// after `limit` (and that the run's stop triggers too); else it sees `run_token`.
+inline attempt_outcome invoke_attempt(detail::step_base& step, detail::invocation call,
+                                      const attempt_caller& who, std::chrono::nanoseconds limit,
+                                      timer& clock, std::stop_source& run_stop,
+                                      const std::stop_token& run_token) {
+  struct stop_relay {
+    std::stop_source* target;
+    void operator()() const noexcept { target->request_stop(); }
+  };
+  std::optional<std::stop_source> own;
+  std::optional<std::stop_callback<stop_relay>> relay;
+  std::atomic<bool> expired{false};
+  std::uint64_t deadline = 0;
+  if (limit.count() > 0) {
+    own.emplace();
+    relay.emplace(run_stop.get_token(), stop_relay{&*own});
+    deadline = clock.schedule(std::chrono::steady_clock::now() + limit, [&expired, &own] {
+      expired.store(true, std::memory_order_release);
+      own->request_stop();
+    });
+  }
+  std::optional<std::stop_token> own_token;
+  if (own) own_token.emplace(own->get_token());
+  context ctx{who.run_id, who.name, who.node, who.number, own_token ? *own_token : run_token, who.sink};
+  call.ctx = &ctx;
+  attempt_outcome out;
+  try {
+    step.invoke(call);
+  } catch (const skip_step& skip) {
+    out.end = attempt_outcome::how::skipped;
+    out.skip_reason = skip.what();
+  } catch (...) {
+    out.end = attempt_outcome::how::failed;
+    out.error = std::current_exception();
+  }
+  if (deadline != 0) clock.cancel(deadline);
+  if (out.end != attempt_outcome::how::skipped && expired.load(std::memory_order_acquire)) {
+    out.end = attempt_outcome::how::timed_out;
+  }
+  return out;
+}
+
+}  // namespace typeflow::exec_detail

@@ -1,0 +1,69 @@
+#pragma once
+// A map step's fan-out: one unit of work per element of its vector input, each with its own
+// record, retries and resources, and how the elements' ends decide the map step's.
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <typeflow/core/definition.hpp>
+#include <typeflow/detail/box.hpp>
+#include <typeflow/exec/run_view.hpp>
+#include <typeflow/exec/status.hpp>
+
+namespace typeflow::exec_detail {
+
+/// The scheduler's side of a map step being run; the records live in the run's data.
+struct map_run {
+  element_records* elements = nullptr;
+  std::unique_ptr<detail::box[]> results;
+  std::unique_ptr<std::atomic<bool>[]> retry_scheduled;
+  std::unique_ptr<bool[]> holds_resources;
+  void* items = nullptr;  ///< the vector being mapped
+  bool move_items = false;
+  std::atomic<std::size_t> remaining{0};
+
+  /// Names and records of `count` elements of map step `name`, into `records`.
+  map_run(std::string_view name, std::size_t count, element_records& records, void* vector,
+          bool move) : elements(&records), items(vector), move_items(move) {
+    records.names.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      records.names.push_back(std::string(name) + "[" + std::to_string(i) + "]");
+    }
+    records.records.resize(count);
+    for (std::size_t i = 0; i < count; ++i) records.records[i].name = records.names[i];
+    results = std::make_unique<detail::box[]>(count);
+    retry_scheduled = std::make_unique<std::atomic<bool>[]>(count);
+    holds_resources = std::make_unique<bool[]>(count);
+    remaining.store(count);
+  }
+};
+
+/// How a map's elements ended.
+struct map_summary {
+  std::vector<std::size_t> succeeded;  ///< element indices, in order
+  std::size_t failed = 0, cancelled = 0, total = 0;
+  std::string first_error;  ///< "name[i]: message" of the first failed element
+
+  explicit map_summary(const element_records& e) : total(e.records.size()) {
+    for (std::size_t i = 0; i < total; ++i) {
+      const auto s = e.records[i].status;
+      if (s == step_status::succeeded) {
+        succeeded.push_back(i);
+      } else if (s == step_status::cancelled) {
+        ++cancelled;
+      } else if (failed++ == 0) {
+        first_error = e.names[i] + ": " + e.records[i].message;
+      }
+    }
+  }
+
+  /// "3 of 10 elements failed"
+  [[nodiscard]] std::string failed_text() const {
+    return std::to_string(failed) + " of " + std::to_string(total) + " elements failed";
+  }
+};
+
+}  // namespace typeflow::exec_detail
