@@ -8,6 +8,7 @@
 // of a large pipeline reuses warm pages instead of faulting in and zeroing fresh ones. Elsewhere
 // than Linux it is std::allocator.
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,15 @@
 #endif
 
 namespace typeflow::detail {
+
+/// The bytes of big mappings (requests of 1 MiB or more, rounded to 2 MiB) that big_allocator has
+/// handed out and not yet taken back, process-wide: what those arrays hold, for memory
+/// measurements (RSS does not drop when such a mapping goes back to the cache). Always 0 elsewhere
+/// than Linux.
+inline std::atomic<std::size_t>& big_bytes_in_use() noexcept {
+  static std::atomic<std::size_t> bytes{0};
+  return bytes;
+}
 
 #if defined(__linux__)
 /// The process-wide store of freed huge-page mappings (sizes are multiples of 2 MiB).
@@ -91,7 +101,10 @@ class big_allocator {
     const std::size_t bytes = n * sizeof(T);
     if (n <= max_size() && bytes >= threshold) {
       const std::size_t size = rounded(bytes);
-      if (void* kept = huge_block_cache::instance().take(size)) return static_cast<T*>(kept);
+      if (void* kept = huge_block_cache::instance().take(size)) {
+        big_bytes_in_use().fetch_add(size, std::memory_order_relaxed);
+        return static_cast<T*>(kept);
+      }
       // Map one huge page more than needed, then unmap the ends to align the start.
       void* raw = ::mmap(nullptr, size + huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (raw == MAP_FAILED) throw std::bad_alloc();
@@ -101,6 +114,7 @@ class big_allocator {
       const std::size_t tail = huge_page - (aligned - begin);
       if (tail != 0) ::munmap(reinterpret_cast<void*>(aligned + size), tail);
       ::madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);  // a hint: failure is fine
+      big_bytes_in_use().fetch_add(size, std::memory_order_relaxed);
       return reinterpret_cast<T*>(aligned);
     }
 #endif
@@ -111,6 +125,7 @@ class big_allocator {
 #if defined(__linux__)
     const std::size_t bytes = n * sizeof(T);
     if (n <= max_size() && bytes >= threshold) {
+      big_bytes_in_use().fetch_sub(rounded(bytes), std::memory_order_relaxed);
       if (!huge_block_cache::instance().keep(p, rounded(bytes))) ::munmap(p, rounded(bytes));
       return;
     }
