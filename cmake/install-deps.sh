@@ -8,6 +8,7 @@ packages=(
   libboost-dev libboost-graph-dev librange-v3-dev catch2
   libtbb-dev libbenchmark-dev libsqlite3-dev nlohmann-json3-dev libxxhash-dev zlib1g-dev
   libcli11-dev libfmt-dev
+  doxygen clang-format-14
   dataset-fashion-mnist
 )
 

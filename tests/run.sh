@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# typeflow's full test run: installs the Debian dependencies, then for each preset runs
-# `cmake --workflow --preset <p>` (configure, build, ctest). Default presets: gcc clang asan
-# tsan (the sanitizer presets run only the unit and example tests). Pass preset names to run
-# fewer: tests/run.sh gcc
+# typeflow's full test run: installs the Debian dependencies, checks once that the sources are
+# formatted (tests/check-format.sh) and that the API reference builds without a Doxygen warning
+# (docs/check-reference.sh), then for each preset runs `cmake --workflow --preset <p>`
+# (configure, build, ctest). Default presets: gcc clang asan tsan (the sanitizer presets run
+# only the unit and example tests). Pass preset names to run fewer: tests/run.sh gcc
+# A failed check fails the run at the end, like a failed preset; the presets run regardless.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -19,14 +21,28 @@ fi
 
 declare -a summary=()
 failures=0
+checks=(format reference)
+declare -A check_command=([format]=tests/check-format.sh [reference]=docs/check-reference.sh)
+for check in "${checks[@]}"; do
+  echo
+  echo "=== check ${check} (${check_command[$check]}) ==="
+  start=$SECONDS
+  if bash "${check_command[$check]}"; then
+    summary+=("$(printf '  %-9s ok      %4ds' "$check" $((SECONDS - start)))")
+  else
+    summary+=("$(printf '  %-9s FAILED  %4ds' "$check" $((SECONDS - start)))")
+    failures=$((failures + 1))
+  fi
+done
+
 for preset in "${presets[@]}"; do
   echo
   echo "=== preset ${preset} ==="
   start=$SECONDS
   if cmake --workflow --preset "$preset"; then
-    summary+=("$(printf '  %-6s ok      %4ds' "$preset" $((SECONDS - start)))")
+    summary+=("$(printf '  %-9s ok      %4ds' "$preset" $((SECONDS - start)))")
   else
-    summary+=("$(printf '  %-6s FAILED  %4ds' "$preset" $((SECONDS - start)))")
+    summary+=("$(printf '  %-9s FAILED  %4ds' "$preset" $((SECONDS - start)))")
     failures=$((failures + 1))
   fi
 done
@@ -34,8 +50,9 @@ done
 echo
 echo "=== summary ==="
 printf '%s\n' "${summary[@]}"
+total=$((${#checks[@]} + ${#presets[@]}))
 if ((failures > 0)); then
-  echo "${failures} of ${#presets[@]} presets failed"
+  echo "${failures} of ${total} (${#checks[@]} checks, ${#presets[@]} presets) failed"
   exit 1
 fi
-echo "all ${#presets[@]} presets passed"
+echo "all ${total} passed (${#checks[@]} checks, ${#presets[@]} presets)"
