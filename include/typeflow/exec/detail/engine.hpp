@@ -229,83 +229,17 @@ class engine final : public detail::context_sink {
 
   // ---------------------------------------------------------------- delayed parameters
   /// Would node v run if it were ready now (no upstream failure, selected)?
-  [[nodiscard]] bool will_run(node_id v) const {
-    return state_[v].blocker.load(std::memory_order_acquire) == none &&
-           (data_->selection.empty() || data_->selection[v]);
-  }
+  [[nodiscard]] bool will_run(node_id v) const;
 
   /// Makes delayed parameter p ready: into `ready` (from a worker), the queues (at the start)
   /// or, in a sequential run, the list asked for before the first step that reads p runs.
-  void make_due(node_id p, ready_list* ready) {
-    if (sequential_) {
-      due_.push_back(p);
-    } else if (ready != nullptr) {
-      ready->push_back({state_[p].priority, p});
-    } else {
-      ready_item item{state_[p].priority, p};
-      queues_.push(0, &item, 1);
-    }
-  }
+  void make_due(node_id p, ready_list* ready);
 
   /// Sequential runs: asks for the due parameters that node v reads (all of them for none).
-  void run_due_params(node_id v, ready_list& ready) {
-    for (std::size_t i = 0; i < due_.size();) {
-      node_id p = due_[i];
-      auto first = succ_.begin() + state_[p].succ_first;
-      auto last = succ_.begin() + state_[p].succ_last;
-      if (v != none && std::find(first, last, v) == last) {
-        ++i;
-        continue;
-      }
-      due_.erase(due_.begin() + static_cast<std::ptrdiff_t>(i));
-      run_item({state_[p].priority, p}, ready);
-    }
-  }
+  void run_due_params(node_id v, ready_list& ready);
 
   /// Asks the provider for delayed parameter u's value, parses and checks it like an override.
-  void ask_param(node_id u, ready_list& ready) {
-    const unit w = unit_of(u, none);
-    if (!delayed_.wanted(u)) {
-      finish(w, step_status::skipped, "not asked for: no step that reads it was to run", ready);
-      return;
-    }
-    if (stop_.stop_requested()) {
-      finish(w, step_status::cancelled, "the run was stopped before it was asked for", ready);
-      return;
-    }
-    const auto& provider = opts_.param_provider();
-    if (!provider) {
-      finish(w, step_status::failed,
-             "it is delayed and no source gave it a value, but the run has no parameter "
-             "provider (run_options::param_provider)",
-             ready);
-      return;
-    }
-    if (events_.any()) {
-      event e = events_.about(event_kind::param_requested, u);
-      e.time = stamp();
-      events_.send(e);
-    }
-    std::string text;
-    try {
-      std::lock_guard lock(provider_mutex_);
-      text = provider(detail::describe_param(*def_, u));
-    } catch (...) {
-      finish(w, step_status::failed,
-             "the parameter provider failed: " + describe(std::current_exception()), ready);
-      return;
-    }
-    try {
-      data_->params[u] = detail::parse_param_value(*def_, u, text, "the parameter provider");
-    } catch (const run_error& e) {
-      std::string message = e.what();
-      if (message.starts_with("typeflow: ")) message.erase(0, 10);
-      finish(w, step_status::failed, std::move(message), ready);
-      return;
-    }
-    def_->nodes[u].param->store(state_[u].out, data_->params[u].get());
-    finish(w, step_status::succeeded, {}, ready);
-  }
+  void ask_param(node_id u, ready_list& ready);
 
   // ---------------------------------------------------------------- scheduling
   void worker_loop(unsigned w) {
@@ -386,87 +320,11 @@ class engine final : public detail::context_sink {
 
   /// Runs a ready unit of work: the same path for a step and a map element, from the checks
   /// before it starts through its attempts to its finish.
-  void run_item(const ready_item& item, ready_list& ready) {
-    const unit w = unit_of(item.node, item.element);
-    if (!w.is_element()) {
-      // finish() will count down the successors' pending counts: start loading the first two
-      // now, so that those cache misses overlap the step.
-      const auto& st = state_[w.node];
-      for (auto i = st.succ_first, end = std::min(st.succ_last, st.succ_first + 2); i < end; ++i) {
-        __builtin_prefetch(&state_[succ_[i]], 1);
-      }
-    }
-    if (w.rec->attempts > 0) {  // a retry after its backoff
-      if (stop_.stop_requested()) {
-        finish(w, step_status::failed, {}, ready);  // keeps its last error
-      } else {
-        attempt(w, ready);
-      }
-      return;
-    }
-    if (!w.is_element() && def_->nodes[w.node].kind == detail::node_kind::parameter) {
-      w.rec->started = start_stamp(ready);
-      if (delayed_.asked(w.node)) {
-        ask_param(w.node, ready);
-        return;
-      }
-      def_->nodes[w.node].param->store(*w.out, data_->params[w.node].get());
-      finish(w, step_status::succeeded, {}, ready);
-      return;
-    }
-    if (stop_.stop_requested()) {
-      w.rec->started = start_stamp(ready);
-      finish(w, step_status::cancelled, "the run was stopped before this step started", ready);
-      return;
-    }
-    if (!*w.holds_resources) {
-      if (!w.is_element() && !admit(w, ready)) return;
-      if (!needs_.empty() && !needs_[w.node].empty()) {
-        if (!pool_->acquire_or_wait(needs_[w.node], {state_[w.node].priority, w.node, w.element})) {
-          return;  // admitted later, when another unit releases what it holds
-        }
-        *w.holds_resources = true;
-      }
-    }
-    attempt(w, ready);
-  }
+  void run_item(const ready_item& item, ready_list& ready);
 
   /// Whether step w runs now; when it does not (a condition, an upstream failure, the cache,
   /// the selection) or runs as a map's elements, it is resolved or expanded here.
-  bool admit(const unit& w, ready_list& ready) {
-    const auto u = w.node;
-    const auto& nd = def_->nodes[u];
-    if (auto why = reason_not_to_run(u)) {
-      w.rec->started = start_stamp(ready);
-      finish(w, why->first, std::move(why->second), ready);
-      return false;
-    }
-    const bool selected = data_->selection.empty() || data_->selection[u];
-    if (const auto& hooks = opts_.hooks()) {
-      w.rec->started = start_stamp(ready);
-      try {
-        if (hooks->restore(view(), u, *w.out, selected)) {
-          finish(w, step_status::cached, {}, ready);
-          return false;
-        }
-      } catch (...) {
-        w.out->reset();
-        finish(w, step_status::failed,
-               "could not restore the output: " + describe(std::current_exception()), ready);
-        return false;
-      }
-    }
-    if (!selected) {
-      w.rec->started = start_stamp(ready);
-      finish(w, step_status::skipped, "not selected for this run", ready);
-      return false;
-    }
-    if (nd.kind == detail::node_kind::map) {
-      expand_map(u, ready);
-      return false;
-    }
-    return true;
-  }
+  bool admit(const unit& w, ready_list& ready);
 
   /// Why node u must not run: its guard's condition is not met, an upstream step did not
   /// produce its outputs, or a skip_if holds.
@@ -520,298 +378,39 @@ class engine final : public detail::context_sink {
   }
 
   // ---------------------------------------------------------------- map fan-out
-  void expand_map(node_id u, ready_list& ready) {
-    const auto& d = *def_;
-    const auto& nd = d.nodes[u];
-    auto& rec = records_[u];
-    rec.started = start_stamp(ready);
-    rec.attempts = 1;
-    rec.status = step_status::running;
-    events_.step(event_kind::step_started, u, nd.name, 1, {});
-    const auto vec_port = d.inputs[nd.first_input];
-    void* items = d.resolve(vec_port, state_[d.ports[vec_port].node].out.get());
-    const bool move = movable_[nd.first_input] != 0 && retries_of(nd, opts_) == 0;
-    const std::size_t count = nd.map->size(items);
-    data_->elements[u] = std::make_unique<element_records>();
-    maps_[u] = std::make_unique<map_run>(nd.name, count, *data_->elements[u], items, move);
-    if (count == 0) {
-      gather_map(u, ready);
-      return;
-    }
-    for (std::size_t i = 0; i < count; ++i) {
-      ready.push_back({state_[u].priority, u, static_cast<std::uint32_t>(i)});
-    }
-  }
+  void expand_map(node_id u, ready_list& ready);
 
   /// Once every element has ended: the map step's own end.
-  void gather_map(node_id u, ready_list& ready) {
-    const auto& nd = def_->nodes[u];
-    auto& m = *maps_[u];
-    const map_summary s{*m.elements};
-    const unit w = unit_of(u, none);
-    if (s.failed > 0 && !nd.map->allow_partial) {
-      finish(w, step_status::failed, s.failed_text() + "; first " + s.first_error, ready);
-    } else if (s.cancelled > 0 && (!nd.map->allow_partial || s.succeeded.empty())) {
-      finish(w, step_status::cancelled, "the run was stopped before all elements ran", ready);
-    } else {
-      nd.map->gather(state_[u].out, m.results.get(), s.succeeded, nd.map->allow_partial);
-      if (!record_output(w, ready)) return;
-      finish(w, step_status::succeeded,
-             s.failed > 0 ? s.failed_text() + " (partial results allowed); first " + s.first_error
-                          : std::string{},
-             ready);
-    }
-  }
+  void gather_map(node_id u, ready_list& ready);
 
   /// Hands a step's output to the hooks (the run store); false when that failed the step.
-  bool record_output(const unit& w, ready_list& ready) {
-    if (w.is_element() || !opts_.hooks()) return true;
-    try {
-      opts_.hooks()->produced(view(), w.node, *w.out);
-      return true;
-    } catch (...) {
-      w.out->reset();
-      finish(w, step_status::failed,
-             "could not record the output: " + describe(std::current_exception()), ready);
-      return false;
-    }
-  }
+  bool record_output(const unit& w, ready_list& ready);
 
   // ---------------------------------------------------------------- attempts
-  void attempt(const unit& w, ready_list& ready) {
-    const auto& d = *def_;
-    const node_id u = w.node;
-    const auto& nd = d.nodes[u];
-    auto& rec = *w.rec;
-    for (;;) {
-      const unsigned number = ++rec.attempts;
-      if (number == 1) rec.started = start_stamp(ready);
-      rec.status = step_status::running;
-      events_.step(event_kind::step_started, u, w.name, number, {});
+  void attempt(const unit& w, ready_list& ready);
 
-      // Inputs resolved to objects (projections applied); few steps have more than 8. An
-      // absent input (a maybe<T> whose branch did not run) is null.
-      std::array<void*, 8> small_inputs{};
-      std::array<bool, 8> small_movable{};
-      std::vector<void*> big_inputs;
-      std::unique_ptr<bool[]> big_movable;
-      void** inputs = small_inputs.data();
-      bool* movable = small_movable.data();
-      if (nd.input_count > small_inputs.size()) {
-        big_inputs.resize(nd.input_count);
-        big_movable = std::make_unique<bool[]>(nd.input_count);
-        inputs = big_inputs.data();
-        movable = big_movable.get();
-      }
-      const bool may_move = retries_of(nd, opts_) == 0;  // a retry needs its inputs intact
-      for (std::uint32_t i = 0; i < nd.input_count; ++i) {
-        auto p = d.inputs[nd.first_input + i];
-        void* whole = state_[d.ports[p].node].out.get();
-        inputs[i] = whole == nullptr ? nullptr : d.resolve(p, whole);
-        movable[i] = may_move && movable_[nd.first_input + i] != 0;
-      }
-      if (w.is_element()) {  // input 0 is the element, the rest are shared by all elements
-        auto& m = *maps_[u];
-        inputs[0] = nd.map->element(m.items, w.element);
-        movable[0] = m.move_items && may_move;
-        for (std::uint32_t i = 1; i < nd.input_count; ++i) movable[i] = false;
-      }
+  void wait_for(std::chrono::nanoseconds delay);
 
-      const auto limit = timeout_of(nd, opts_);
-      const auto outcome =
-          invoke_attempt(*nd.impl, detail::invocation{inputs, movable, w.out, nullptr, nullptr},
-                         attempt_caller{data_->run_id, w.name, u, number, this}, limit, timer_,
-                         stop_, run_token_);
-      using how = attempt_outcome::how;
-      if (outcome.end == how::skipped) {
-        w.out->reset();
-        finish(w, step_status::skipped, outcome.skip_reason, ready);
-        return;
-      }
-      if (outcome.succeeded()) {
-        if (record_output(w, ready)) finish(w, step_status::succeeded, {}, ready);
-        return;
-      }
-      w.out->reset();
-      const bool timed_out = outcome.end == how::timed_out;
-      std::string message = timed_out ? "timed out after " + format_duration(limit)
-                                      : describe(outcome.error);
-      const bool retry_allowed =
-          number <= retries_of(nd, opts_) && !stop_.stop_requested() &&
-          (!nd.policy || !nd.policy->retry_if || (!timed_out && nd.policy->retry_if(outcome.error)));
-      if (!retry_allowed) {
-        finish(w, timed_out ? step_status::timed_out : step_status::failed, std::move(message), ready);
-        return;
-      }
-      rec.message = std::move(message);
-      const auto delay = backoff_of(nd, opts_, number);
-      events_.step(event_kind::step_retried, u, w.name, number, rec.message, delay);
-      if (delay.count() <= 0) continue;
-      if (sequential_) {
-        wait_for(delay);
-        if (stop_.stop_requested()) {
-          finish(w, step_status::failed, {}, ready);  // keeps its last error
-          return;
-        }
-        continue;
-      }
-      retries_.schedule({state_[u].priority, u, w.element}, *w.retry_scheduled, delay);
-      if (stop_.stop_requested()) retries_.flush();
-      return;
-    }
-  }
-
-  void wait_for(std::chrono::nanoseconds delay) {
-    std::mutex m;
-    std::condition_variable_any cv;
-    std::unique_lock lock(m);
-    auto token = stop_.get_token();
-    cv.wait_for(lock, token, delay, [] { return false; });
-  }
-
-  void release_resources(node_id u, ready_list& ready) {
-    std::vector<ready_item> admitted;
-    pool_->release(
-        needs_[u], [&](node_id v) -> const std::vector<resource_need>& { return needs_[v]; },
-        admitted);
-    for (auto& item : admitted) *unit_of(item.node, item.element).holds_resources = true;
-    ready.insert(ready.end(), admitted.begin(), admitted.end());
-  }
+  void release_resources(node_id u, ready_list& ready);
 
   // ---------------------------------------------------------------- finishing
   /// A unit of work ended: its record, its event, what it held. An element then counts down
   /// its map; a node resolves (resolve()).
-  void finish(const unit& w, step_status status, std::string message, ready_list& ready) {
-    auto& rec = *w.rec;
-    rec.status = status;
-    rec.finished = end_stamp(ready);
-    if (!message.empty()) rec.message = std::move(message);
-    const bool is_param = !w.is_element() && def_->nodes[w.node].kind == detail::node_kind::parameter;
-    if (!w.is_element() && (status == step_status::failed || status == step_status::timed_out)) {
-      any_failed_.store(true, std::memory_order_release);
-      if (opts_.on_failure() == failure_policy::fail_fast) stop_.request_stop();
-    }
-    if (w.is_element() && !produced_outputs(status)) w.out->reset();
-    if (!is_param) {
-      events_.step(step_event(status), w.node, w.name, rec.attempts, rec.message, rec.duration());
-    }
-    if (*w.holds_resources) {
-      *w.holds_resources = false;
-      release_resources(w.node, ready);
-    }
-    if (!w.is_element()) {
-      resolve(w.node, status, ready);
-    } else if (maps_[w.node]->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      gather_map(w.node, ready);
-    }
-  }
+  void finish(const unit& w, step_status status, std::string message, ready_list& ready);
 
   /// Node u has its final status: release its inputs after their last reader (and its output
   /// when nobody will read it), and count down its successors, making ready the ones it was
   /// the last to wait for.
-  void resolve(node_id u, step_status status, ready_list& ready) {
-    const auto& d = *def_;
-    const auto& nd = d.nodes[u];
-    auto& st = state_[u];
-    for_each_read(d, u, [&](const dependency& e) {
-      auto& from = state_[e.from];
-      if (from.readers.fetch_sub(1, std::memory_order_acq_rel) == 1 && !from.kept) from.out.reset();
-    });
-    // A delayed parameter resolved unasked (no step that reads it runs) blocks nobody.
-    const bool produced = produced_outputs(status) || (delayed_.asked(u) && !delayed_.wanted(u));
-    if (!produced || (st.readers.load(std::memory_order_acquire) == 0 && !st.kept)) {
-      st.out.reset();
-    }
-    if (nd.kind == detail::node_kind::map && maps_[u]) maps_[u]->results.reset();
+  void resolve(node_id u, step_status status, ready_list& ready);
 
-    for (auto i = st.succ_first; i < st.succ_last; ++i) {
-      node_id v = succ_[i];
-      // An output skipped by its condition is absent, which a std::optional reader accepts.
-      if (!produced && !(st.absent && !succ_tolerant_.empty() && succ_tolerant_[i] != 0)) {
-        // The earliest declared blocker wins, so skip reasons do not depend on timing.
-        std::uint32_t seen = state_[v].blocker.load(std::memory_order_acquire);
-        while (u < seen &&
-               !state_[v].blocker.compare_exchange_weak(seen, u, std::memory_order_acq_rel)) {
-        }
-      }
-      delayed_.resolved(u, v, [this](node_id c) { return will_run(c); },
-                        [&](node_id p) { make_due(p, &ready); });
-      // The last predecessor to resolve makes v ready. When this edge is the only one left, no
-      // other worker touches the count: a load instead of a locked read-modify-write, which
-      // would also wait for every store this worker has pending.
-      auto& pending = state_[v].pending;
-      if (pending.load(std::memory_order_acquire) == 1) {
-        pending.store(0, std::memory_order_relaxed);
-        ready.push_back({state_[v].priority, v});
-      } else if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        ready.push_back({state_[v].priority, v});
-      }
-    }
-    ++ready.resolved;  // counted into the run when this worker runs out of work
-  }
-
-  [[nodiscard]] run_status status_so_far() const {
-    if (user_stop_.load(std::memory_order_acquire)) return run_status::stopped;
-    if (any_failed_.load(std::memory_order_acquire)) return run_status::failed;
-    return run_status::succeeded;
-  }
+  [[nodiscard]] run_status status_so_far() const;
 
   /// Runs the finally handlers, in declaration order, with how the rest of the run ended.
   /// Their failures are recorded but do not change the run's status.
-  void run_finally() {
-    if (finally_.empty()) return;
-    run_outcome outcome;
-    outcome.run_id = data_->run_id;
-    outcome.pipeline = def_->name;
-    outcome.status = status_so_far();
-    for (node_id u = 0; u < def_->nodes.size(); ++u) {
-      const auto s = records_[u].status;
-      if (def_->nodes[u].kind != detail::node_kind::parameter &&
-          (s == step_status::failed || s == step_status::timed_out)) {
-        outcome.failed_steps.emplace_back(def_->nodes[u].name);
-      }
-    }
-    data_->status.store(outcome.status);
-    for (node_id u : finally_) {
-      const auto& nd = def_->nodes[u];
-      auto& rec = records_[u];
-      rec.attempts = 1;
-      rec.started = stamp();
-      rec.status = step_status::running;
-      events_.step(event_kind::step_started, u, nd.name, 1, {});
-      std::stop_source never;
-      const std::stop_token never_token = never.get_token();
-      context ctx{data_->run_id, nd.name, u, 1, never_token, this};
-      detail::invocation call{nullptr, nullptr, &state_[u].out, &ctx, &outcome};
-      try {
-        nd.impl->invoke(call);
-        rec.status = step_status::succeeded;
-      } catch (...) {
-        rec.status = step_status::failed;
-        rec.message = describe(std::current_exception());
-      }
-      rec.finished = stamp();
-      events_.step(step_event(rec.status), u, nd.name, 1, rec.message, rec.duration());
-    }
-  }
+  void run_finally();
 
   /// The run has ended: its status, its kept outputs handed to its data, the waiters woken.
-  void complete() {
-    data_->finished = step_clock::latest(sys_clock::now());  // never before a step's time
-    data_->status.store(status_so_far());
-    events_.run(event_kind::run_finished);
-    external_link_.reset();
-    for (node_id u : kept_nodes_) {
-      if (state_[u].out.has_value()) data_->kept.push_back({u, std::move(state_[u].out)});
-    }
-    unlock_definition();  // the definition may grow again; this run keeps reading its prefix
-    queues_.finish();
-    {
-      std::lock_guard lock(done_mutex_);
-      done_ = true;
-    }
-    done_cv_.notify_all();
-  }
+  void complete();
 
   void unlock_definition() {
     if (!unlocked_.exchange(true)) def_->active_runs.fetch_sub(1, std::memory_order_acq_rel);
@@ -882,3 +481,8 @@ class engine final : public detail::context_sink {
 };
 
 }  // namespace typeflow::exec_detail
+
+// The engine's member functions, by job.
+#include <typeflow/exec/detail/engine_end.hpp>
+#include <typeflow/exec/detail/engine_params.hpp>
+#include <typeflow/exec/detail/engine_units.hpp>
