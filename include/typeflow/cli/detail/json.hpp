@@ -13,8 +13,8 @@
 #include <typeflow/detail/time_text.hpp>
 #include <typeflow/core/pipeline.hpp>
 #include <typeflow/graph/lower.hpp>
-#include <typeflow/store/detail/recorder.hpp>
 #include <typeflow/store/records.hpp>
+#include <typeflow/store/structure_hash.hpp>
 
 namespace typeflow::cli_detail {
 
@@ -136,7 +136,7 @@ inline nlohmann::json manifest_json(const pipeline& p) {
   const auto& d = *p.definition();
   auto graph = graph_json(p);
   nlohmann::json j{{"pipeline", std::string(p.name())},
-                   {"structure_hash", store_detail::structure_hash(d)},
+                   {"structure_hash", typeflow::structure_hash(d)},
                    {"steps", nlohmann::json::array()},
                    {"edges", graph["edges"]},
                    {"params", nlohmann::json::array()},
