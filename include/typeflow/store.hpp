@@ -9,4 +9,5 @@
 #include <typeflow/store/options.hpp>
 #include <typeflow/store/records.hpp>
 #include <typeflow/store/store.hpp>
+#include <typeflow/store/structure_hash.hpp>
 #include <typeflow/store/views.hpp>

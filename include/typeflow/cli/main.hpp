@@ -308,7 +308,7 @@ inline std::string graph_text(const pipeline& p) {
     std::string ins;
     for (auto e : boost::make_iterator_range(boost::in_edges(v, g))) {
       ins += (ins.empty() ? "" : ", ") + g[boost::source(e, g)].name +
-             (g[e].carries_data ? " (" + g[e].type + ")" : " (after)");
+             " (" + edge_text(g[e]) + ")";
     }
     if (!ins.empty()) out += " <- " + ins;
     out += "\n";

@@ -4,7 +4,6 @@
 // pipeline::scene(). The result is a selection by node id, for run_options::select().
 
 #include <algorithm>
-#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,6 +12,7 @@
 #include <typeflow/core/definition.hpp>
 #include <typeflow/core/errors.hpp>
 #include <typeflow/core/pipeline.hpp>
+#include <typeflow/graph/dependencies.hpp>
 
 namespace typeflow {
 
@@ -33,7 +33,8 @@ struct slice_spec {
 namespace detail {
 
 /// For every node, the nodes it waits for, and whether it reads their value (a data input, a
-/// guard, a skip_if input) or only their completion (an .after() ordering edge).
+/// map's items, a gate's input, a guard, a skip_if input) or only their completion (an
+/// .after() ordering edge): the dependency walk without finally handlers, one entry per pair.
 struct dependencies {
   struct pred {
     node_id node;
@@ -43,14 +44,8 @@ struct dependencies {
   std::vector<std::vector<node_id>> succs;
 
   explicit dependencies(const definition& d) : preds(d.nodes.size()), succs(d.nodes.size()) {
-    for (node_id v = 0; v < d.nodes.size(); ++v) {
-      const auto& nd = d.nodes[v];
-      for (std::uint32_t i = 0; i < nd.input_count; ++i) {
-        add(d.ports[d.inputs[nd.first_input + i]].node, v, true);
-      }
-      extra_reads(d, v, [&](port_id p) { add(d.ports[p].node, v, true); });
-    }
-    for (const auto& e : d.order) add(e.before, e.after, false);
+    for_each_dependency(
+        d, [&](const dependency& e) { add(e.from, e.to, e.reads_value()); }, with_finally::no);
   }
 
  private:
@@ -63,11 +58,6 @@ struct dependencies {
     }
     preds[v].push_back({u, reads});
     succs[u].push_back(v);
-  }
-  // Conditions (guards, skip_if) read values too, where the definition has them.
-  template <class D, class F>
-  static void extra_reads(const D& d, node_id v, F&& f) {
-    if constexpr (requires { d.for_each_extra_read(v, f); }) d.for_each_extra_read(v, f);
   }
 };
 

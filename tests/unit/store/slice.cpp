@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "graph_pipelines.hpp"
 #include "store_testing.hpp"
 
 namespace tyf = typeflow;
@@ -62,6 +63,23 @@ TEST_CASE("slice: only, from, to, scenes and their combinations") {
   REQUIRE_THROWS_WITH(tyf::slice(c.p, {.from = {"k"}}), Catch::Contains("has no step 'k'"));
   REQUIRE_THROWS_WITH(tyf::slice(c.p, {.scenes = {"nope"}}),
                       "typeflow: scene(\"nope\"): pipeline 'chain' has no such scene (it has: retrain)");
+}
+
+TEST_CASE("slice: to a branch step selects its guard's condition and the condition's input") {
+  auto p = tyf::test::every_dependency_pipeline();
+  // export reads score and waits for when-1's bool; when-1 reads score; score reads fit and
+  // split; fit maps over split. The other side (report) and what follows are not needed.
+  REQUIRE(names(p, tyf::slice(p, {.to = {"export"}})) ==
+          v{"split", "fit", "score", "when-1", "export"});
+  REQUIRE(names(p, tyf::slice(p, {.to = {"report"}})) ==
+          v{"split", "fit", "score", "when-1", "report"});
+  // From a condition: its branch on both sides and everything downstream of them; the
+  // finally handler is not sliced in (it runs whatever the selection).
+  REQUIRE(names(p, tyf::slice(p, {.from = {"when-1"}})) ==
+          v{"when-1", "export", "report", "first-of-1", "require-1", "upload", "audit"});
+  // skip_if reads and order edges count: upload needs require-1 and reads dry-run.
+  REQUIRE(names(p, tyf::slice(p, {.from = {"require-1"}, .to = {"upload"}})) ==
+          v{"require-1", "upload"});
 }
 
 TEST_CASE("scenes are checked when declared") {

@@ -13,8 +13,8 @@
 #include <typeflow/detail/time_text.hpp>
 #include <typeflow/core/pipeline.hpp>
 #include <typeflow/graph/lower.hpp>
-#include <typeflow/store/detail/recorder.hpp>
 #include <typeflow/store/records.hpp>
+#include <typeflow/store/structure_hash.hpp>
 
 namespace typeflow::cli_detail {
 
@@ -106,7 +106,8 @@ inline nlohmann::json comparison_json(const comparison& c) {
 }
 
 /// Nodes and edges: {"nodes": [{"name", "kind": "step"|"parameter", "type"}],
-/// "edges": [{"from", "to", "kind": "data"|"order", "type", "argument"}]}.
+/// "edges": [{"from", "to", "kind": "data"|"items"|"gate"|"guard"|"skip_if"|"order"|"finally",
+/// "type" (kinds that read a value), "argument" (data, items, gate, skip_if), "guard_value"}]}.
 inline nlohmann::json graph_json(const pipeline& p) {
   auto g = lower(p);
   nlohmann::json j{{"pipeline", std::string(p.name())}, {"nodes", nlohmann::json::array()},
@@ -118,13 +119,12 @@ inline nlohmann::json graph_json(const pipeline& p) {
   }
   for (auto e : boost::make_iterator_range(boost::edges(g))) {
     nlohmann::json edge{{"from", g[boost::source(e, g)].name}, {"to", g[boost::target(e, g)].name}};
+    edge["kind"] = std::string(to_string(g[e].kind));
     if (g[e].carries_data) {
-      edge["kind"] = "data";
       edge["type"] = g[e].type;
-      edge["argument"] = g[e].argument;
-    } else {
-      edge["kind"] = "order";
+      if (g[e].argument != 0) edge["argument"] = g[e].argument;
     }
+    if (g[e].kind == dependency_kind::guard) edge["guard_value"] = g[e].guard_value;
     j["edges"].push_back(std::move(edge));
   }
   return j;
@@ -136,7 +136,7 @@ inline nlohmann::json manifest_json(const pipeline& p) {
   const auto& d = *p.definition();
   auto graph = graph_json(p);
   nlohmann::json j{{"pipeline", std::string(p.name())},
-                   {"structure_hash", store_detail::structure_hash(d)},
+                   {"structure_hash", typeflow::structure_hash(d)},
                    {"steps", nlohmann::json::array()},
                    {"edges", graph["edges"]},
                    {"params", nlohmann::json::array()},

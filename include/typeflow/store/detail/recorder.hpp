@@ -30,6 +30,8 @@
 #include <typeflow/exec/status.hpp>
 #include <typeflow/graph/slice.hpp>
 #include <typeflow/store/detail/state.hpp>
+#include <typeflow/store/detail/type_names.hpp>
+#include <typeflow/store/structure_hash.hpp>
 
 namespace typeflow::store_detail {
 
@@ -101,43 +103,6 @@ std::optional<std::string> param_text(const Spec& spec, const void* v) {
   TYPEFLOW_STORE_NUMBER(long double)
 #undef TYPEFLOW_STORE_NUMBER
   return std::nullopt;
-}
-
-inline std::string type_of(const detail::node& nd) {
-  if (nd.codec != nullptr) return nd.codec->type_name();
-  return type_name_cached(*nd.output_type);
-}
-
-/// Where a port sits inside its node's output, the same in every process: "" for the whole
-/// output, else one "type:projection-bytes" per level.
-inline std::string port_path(const detail::definition& d, detail::port_id p) {
-  const auto& pt = d.ports[p];
-  if (pt.parent == none) return {};
-  std::string out = port_path(d, pt.parent) + "/" + type_name_cached(*pt.type) + ":";
-  for (unsigned char c : pt.proj.data) {
-    static constexpr char hex[] = "0123456789abcdef";
-    out += hex[c >> 4];
-    out += hex[c & 0xf];
-  }
-  return out;
-}
-
-/// The structure hash of a definition: its nodes, types, versions and wiring.
-inline std::string structure_hash(const detail::definition& d) {
-  std::string s = "typeflow-structure-1\n" + d.name + "\n";
-  for (const auto& nd : d.nodes) {
-    s += std::to_string(static_cast<int>(nd.kind)) + " " + std::string(nd.name) + " " +
-         type_of(nd) + " " + (nd.policy ? nd.policy->version : std::string{}) + " <-";
-    for (std::uint32_t i = 0; i < nd.input_count; ++i) {
-      auto p = d.inputs[nd.first_input + i];
-      s += " " + std::string(d.nodes[d.ports[p].node].name) + port_path(d, p);
-    }
-    s += "\n";
-  }
-  for (const auto& e : d.order) {
-    s += std::string(d.nodes[e.before].name) + " -> " + std::string(d.nodes[e.after].name) + "\n";
-  }
-  return hash64(s);
 }
 
 class recorder final : public run_hooks, public observer {

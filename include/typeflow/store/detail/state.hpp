@@ -10,11 +10,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <typeinfo>
-#include <unordered_map>
 #include <vector>
 
-#include <typeflow/detail/type_name.hpp>
 #include <typeflow/store/detail/files.hpp>
 #include <typeflow/store/detail/hash.hpp>
 #include <typeflow/store/detail/schema.hpp>
@@ -38,15 +35,6 @@ struct store_config {
 };
 
 namespace store_detail {
-
-inline const std::string& type_name_cached(const std::type_info& t) {
-  static std::mutex m;
-  static std::unordered_map<const std::type_info*, std::string> names;
-  std::lock_guard lock(m);
-  auto it = names.find(&t);
-  if (it == names.end()) it = names.emplace(&t, detail::demangle(t)).first;
-  return it->second;
-}
 
 struct store_state {
   store_state(fs::path d, store_config c)
