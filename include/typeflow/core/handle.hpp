@@ -131,6 +131,9 @@ class handle {
     (check_earlier("skip_if", inputs.def_, inputs.node_), ...);
     ((reason += " '" + std::string(inputs.name()) + "'"), ...);
     def_->check_not_running("change the policy of", name());
+    if (def_->nodes[node_].kind == detail::node_kind::finally_handler) {
+      fail("skip_if", "a finally handler runs after every other step, whatever happened");
+    }
     auto& c = def_->control_of(node_);
     if (c.skip_pred) fail("skip_if", "the step already has a skip_if condition");
     c.skip_ports = {inputs.port_...};
@@ -296,6 +299,18 @@ class handle {
                           : "'" + std::string(def_->nodes[other].name) +
                                 "' is declared later; declare steps in the order they run, "
                                 "so that no cycle can be written"));
+    }
+    // A finally handler runs once every other step has ended: ordering it, or ordering a step
+    // after it, would be a cycle (the step waits for the handler, which waits for the step).
+    if (def_->nodes[node_].kind == detail::node_kind::finally_handler) {
+      throw definition_error("typeflow: finally handler '" + std::string(name()) +
+                             "' cannot be ordered with .after(): it runs after every other "
+                             "step anyway");
+    }
+    if (def_->nodes[other].kind == detail::node_kind::finally_handler) {
+      throw definition_error("typeflow: step '" + std::string(name()) + "' cannot run after '" +
+                             std::string(def_->nodes[other].name) +
+                             "': that is a finally handler, which runs after every other step");
     }
     def_->check_not_running("order", name());
     def_->order.push_back({other, node_});

@@ -5,12 +5,20 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <typeflow/core/pipeline.hpp>
+#include <typeflow/exec/run.hpp>
+#include <typeflow/graph/dependencies.hpp>
+#include <typeflow/graph/lower.hpp>
 #include <typeflow/graph/slice.hpp>
+
+#include "graph_pipelines.hpp"
 
 namespace tyf = typeflow;
 
@@ -96,7 +104,7 @@ TEST_CASE("a branch step waits for its condition and reads it; its maybe output 
   CHECK(plan.readers[cond] == 1);
   CHECK(successors(p, plan, std::string(good.condition()).c_str()) == std::vector<std::string>{"export"});
   CHECK(plan.in_degree[id_of(p, "report")] == 2);  // export's value and the skip_if read
-  CHECK(plan.readers[id_of(p, "score")] == 4);     // the condition, export, report's skip_if
+  CHECK(plan.readers[id_of(p, "score")] == 3);     // the condition, export, report's skip_if
   // The one edge into report that tolerates an absent value is export's.
   const auto e = id_of(p, "export");
   REQUIRE(plan.succ_tolerant.size() == plan.succ.size());
@@ -145,4 +153,48 @@ TEST_CASE("finally handlers wait for nothing in the plan; the executor runs them
   REQUIRE(plan.finally_handlers.size() == 1);
   CHECK(plan.in_degree[plan.finally_handlers[0]] == 0);
   CHECK(plan.successors(id_of(p, "b")).empty());
+}
+
+TEST_CASE("on seeded random pipelines, the plan has exactly the walk's edges and Boost.Graph's order agrees") {
+  for (std::uint32_t seed = 1; seed <= 40; ++seed) {
+    auto p = tyf::test::random_pipeline(seed, 20 + 5 * seed);
+    const auto& d = *p.definition();
+    const auto plan = tyf::make_plan(d, {});
+    const auto n = d.nodes.size();
+    // The plan's successor edges are the walk's dependencies but the finally ones, counted.
+    std::multiset<std::pair<tyf::detail::node_id, tyf::detail::node_id>> walked, planned;
+    tyf::for_each_dependency(
+        d, [&](const tyf::dependency& e) { walked.insert({e.from, e.to}); }, tyf::with_finally::no);
+    std::uint64_t in_total = 0;
+    for (tyf::detail::node_id u = 0; u < n; ++u) {
+      for (auto v : plan.successors(u)) planned.insert({u, v});
+      in_total += plan.in_degree[u];
+    }
+    CHECK(planned == walked);
+    CHECK(in_total == walked.size());
+    // Boost's topological order (finally edges included) puts every planned successor after
+    // its predecessor, and each finally handler after every other node.
+    const auto order = tyf::topological_order(p);
+    REQUIRE(order.size() == n);
+    std::vector<std::size_t> position(n);
+    for (std::size_t i = 0; i < n; ++i) position[d.find(order[i])] = i;
+    for (const auto& [u, v] : planned) CHECK(position[u] < position[v]);
+    for (auto h : plan.finally_handlers) {
+      for (tyf::detail::node_id u = 0; u < n; ++u) {
+        if (d.nodes[u].kind != tyf::detail::node_kind::finally_handler) CHECK(position[u] < position[h]);
+      }
+    }
+  }
+}
+
+TEST_CASE("a finally handler can be neither ordered nor waited for: either would be a cycle") {
+  tyf::pipeline p{"fin-order"};
+  auto flag = p.param<bool>("flag", false);
+  auto a = p.step("a", [] {});
+  auto f = p.finally("f", [](const tyf::run_outcome&) {});
+  REQUIRE_THROWS_WITH(p.step("late", [] {}).after(f),
+                      Catch::Contains("cannot run after 'f'") && Catch::Contains("finally handler"));
+  REQUIRE_THROWS_WITH(f.after(a), Catch::Contains("finally handler 'f' cannot be ordered"));
+  REQUIRE_THROWS_WITH(f.skip_if([](bool b) { return b; }, flag), Catch::Contains("finally handler"));
+  CHECK(tyf::run(p).ok());
 }
