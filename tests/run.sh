@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # typeflow's full test run: installs the Debian dependencies, checks once that the sources are
-# formatted (tests/check-format.sh) and that the API reference builds without a Doxygen warning
-# (docs/check-reference.sh), then for each preset runs `cmake --workflow --preset <p>`
+# formatted (tests/check-format.sh), that the API reference builds without a Doxygen warning
+# (docs/check-reference.sh) and that the headers keep their layers (tests/check-layers.py: no
+# include cycle, no include of a higher layer, no exec/detail above exec), then for each preset runs `cmake --workflow --preset <p>`
 # (configure, build, ctest). Default presets: gcc clang asan tsan (the sanitizer presets run
 # only the unit and example tests). Pass preset names to run fewer: tests/run.sh gcc
 # A failed check fails the run at the end, like a failed preset; the presets run regardless.
@@ -21,13 +22,16 @@ fi
 
 declare -a summary=()
 failures=0
-checks=(format reference)
-declare -A check_command=([format]=tests/check-format.sh [reference]=docs/check-reference.sh)
+checks=(format reference layers)
+declare -A check_command=([format]="bash tests/check-format.sh"
+                          [reference]="bash docs/check-reference.sh"
+                          [layers]="python3 tests/check-layers.py")
 for check in "${checks[@]}"; do
   echo
   echo "=== check ${check} (${check_command[$check]}) ==="
   start=$SECONDS
-  if bash "${check_command[$check]}"; then
+  # shellcheck disable=SC2086  # the command is words: interpreter and script
+  if ${check_command[$check]}; then
     summary+=("$(printf '  %-9s ok      %4ds' "$check" $((SECONDS - start)))")
   else
     summary+=("$(printf '  %-9s FAILED  %4ds' "$check" $((SECONDS - start)))")

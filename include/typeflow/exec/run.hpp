@@ -6,7 +6,7 @@
 #include <utility>
 
 #include <typeflow/core/pipeline.hpp>
-#include <typeflow/exec/detail/engine.hpp>
+#include <typeflow/exec/detail/executor.hpp>
 #include <typeflow/exec/options.hpp>
 #include <typeflow/exec/result.hpp>
 

@@ -2,7 +2,9 @@
 // The executor's engine: one run of a pipeline, from its plan (exec/plan.hpp). Workers take
 // ready units of work (a step, or one element of a map), run them with their policies, release
 // inputs after their last reader and make successors ready. What the run is as data lives in a
-// run_data that its result keeps; events go to observers; the engine knows no storage.
+// run_data that its result keeps; events go to observers; the engine knows no storage. This
+// header declares the engine and defines its scheduling loops; its other member functions are
+// in engine_units.hpp, engine_params.hpp and engine_end.hpp, and executor.hpp gathers them.
 
 #include <algorithm>
 #include <array>
@@ -481,8 +483,3 @@ class engine final : public detail::context_sink {
 };
 
 }  // namespace typeflow::exec_detail
-
-// The engine's member functions, by job.
-#include <typeflow/exec/detail/engine_end.hpp>
-#include <typeflow/exec/detail/engine_params.hpp>
-#include <typeflow/exec/detail/engine_units.hpp>
