@@ -109,8 +109,8 @@ class engine final : public detail::context_sink {
       queues_.push(static_cast<unsigned>(i % n), &item, 1);
     }
     roots_ = {};
-    for (unsigned w = use_caller ? 1 : 0; w < n; ++w) {
-      threads_.emplace_back([this, w] { worker_loop(w); });
+    for (unsigned worker = use_caller ? 1 : 0; worker < n; ++worker) {
+      threads_.emplace_back([this, worker] { worker_loop(worker); });
     }
     if (use_caller) worker_loop(0);
   }
@@ -244,14 +244,14 @@ class engine final : public detail::context_sink {
   void ask_param(node_id u, ready_list& ready);
 
   // ---------------------------------------------------------------- scheduling
-  void worker_loop(unsigned w) {
+  void worker_loop(unsigned worker) {
     ready_list ready;
     std::optional<ready_item> next;
     for (;;) {
       if (!next) {
         ready.boundary = {};  // the next step does not follow the last one directly
         auto seen = queues_.epoch();
-        next = queues_.pop(w);
+        next = queues_.pop(worker);
         if (!next) {
           count_resolved(ready);
           if (queues_.finished()) break;
@@ -268,7 +268,7 @@ class engine final : public detail::context_sink {
       next = *best;
       *best = ready.back();
       ready.pop_back();
-      queues_.push(w, ready.data(), ready.size());
+      queues_.push(worker, ready.data(), ready.size());
       ready.clear();
     }
   }
@@ -324,9 +324,9 @@ class engine final : public detail::context_sink {
   /// before it starts through its attempts to its finish.
   void run_item(const ready_item& item, ready_list& ready);
 
-  /// Whether step w runs now; when it does not (a condition, an upstream failure, the cache,
+  /// Whether step `job` runs now; when it does not (a condition, an upstream failure, the cache,
   /// the selection) or runs as a map's elements, it is resolved or expanded here.
-  bool admit(const unit& w, ready_list& ready);
+  bool admit(const unit& job, ready_list& ready);
 
   /// Why node u must not run: its guard's condition is not met, an upstream step did not
   /// produce its outputs, or a skip_if holds.
@@ -386,10 +386,10 @@ class engine final : public detail::context_sink {
   void gather_map(node_id u, ready_list& ready);
 
   /// Hands a step's output to the hooks (the run store); false when that failed the step.
-  bool record_output(const unit& w, ready_list& ready);
+  bool record_output(const unit& job, ready_list& ready);
 
   // ---------------------------------------------------------------- attempts
-  void attempt(const unit& w, ready_list& ready);
+  void attempt(const unit& job, ready_list& ready);
 
   void wait_for(std::chrono::nanoseconds delay);
 
@@ -398,7 +398,7 @@ class engine final : public detail::context_sink {
   // ---------------------------------------------------------------- finishing
   /// A unit of work ended: its record, its event, what it held. An element then counts down
   /// its map; a node resolves (resolve()).
-  void finish(const unit& w, step_status status, std::string message, ready_list& ready);
+  void finish(const unit& job, step_status status, std::string message, ready_list& ready);
 
   /// Node u has its final status: release its inputs after their last reader (and its output
   /// when nobody will read it), and count down its successors, making ready the ones it was

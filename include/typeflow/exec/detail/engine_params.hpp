@@ -42,18 +42,18 @@ inline void engine::run_due_params(node_id v, ready_list& ready) {
 
 /// Asks the provider for delayed parameter u's value, parses and checks it like an override.
 inline void engine::ask_param(node_id u, ready_list& ready) {
-  const unit w = unit_of(u, none);
+  const unit job = unit_of(u, none);
   if (!delayed_.wanted(u)) {
-    finish(w, step_status::skipped, "not asked for: no step that reads it was to run", ready);
+    finish(job, step_status::skipped, "not asked for: no step that reads it was to run", ready);
     return;
   }
   if (stop_.stop_requested()) {
-    finish(w, step_status::cancelled, "the run was stopped before it was asked for", ready);
+    finish(job, step_status::cancelled, "the run was stopped before it was asked for", ready);
     return;
   }
   const auto& provider = opts_.param_provider();
   if (!provider) {
-    finish(w, step_status::failed,
+    finish(job, step_status::failed,
            "it is delayed and no source gave it a value, but the run has no parameter "
            "provider (run_options::param_provider)",
            ready);
@@ -69,7 +69,7 @@ inline void engine::ask_param(node_id u, ready_list& ready) {
     std::lock_guard lock(provider_mutex_);
     text = provider(detail::describe_param(*def_, u));
   } catch (...) {
-    finish(w, step_status::failed,
+    finish(job, step_status::failed,
            "the parameter provider failed: " + describe(std::current_exception()), ready);
     return;
   }
@@ -78,11 +78,11 @@ inline void engine::ask_param(node_id u, ready_list& ready) {
   } catch (const run_error& e) {
     std::string message = e.what();
     if (message.starts_with("typeflow: ")) message.erase(0, 10);
-    finish(w, step_status::failed, std::move(message), ready);
+    finish(job, step_status::failed, std::move(message), ready);
     return;
   }
   def_->nodes[u].param->store(state_[u].out, data_->params[u].get());
-  finish(w, step_status::succeeded, {}, ready);
+  finish(job, step_status::succeeded, {}, ready);
 }
 
 }  // namespace typeflow::exec_detail

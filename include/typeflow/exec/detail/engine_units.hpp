@@ -11,78 +11,78 @@ namespace typeflow::exec_detail {
 /// Runs a ready unit of work: the same path for a step and a map element, from the checks
 /// before it starts through its attempts to its finish.
 inline void engine::run_item(const ready_item& item, ready_list& ready) {
-  const unit w = unit_of(item.node, item.element);
-  if (!w.is_element()) {
+  const unit job = unit_of(item.node, item.element);
+  if (!job.is_element()) {
     // finish() will count down the successors' pending counts: start loading the first two
     // now, so that those cache misses overlap the step.
-    const auto& st = state_[w.node];
+    const auto& st = state_[job.node];
     for (auto i = st.succ_first, end = std::min(st.succ_last, st.succ_first + 2); i < end; ++i) {
       __builtin_prefetch(&state_[succ_[i]], 1);
     }
   }
-  if (w.rec->attempts > 0) {  // a retry after its backoff
+  if (job.rec->attempts > 0) {  // a retry after its backoff
     if (stop_.stop_requested()) {
-      finish(w, step_status::failed, {}, ready);  // keeps its last error
+      finish(job, step_status::failed, {}, ready);  // keeps its last error
     } else {
-      attempt(w, ready);
+      attempt(job, ready);
     }
     return;
   }
-  if (!w.is_element() && def_->nodes[w.node].kind == detail::node_kind::parameter) {
-    w.rec->started = start_stamp(ready);
-    if (delayed_.asked(w.node)) {
-      ask_param(w.node, ready);
+  if (!job.is_element() && def_->nodes[job.node].kind == detail::node_kind::parameter) {
+    job.rec->started = start_stamp(ready);
+    if (delayed_.asked(job.node)) {
+      ask_param(job.node, ready);
       return;
     }
-    def_->nodes[w.node].param->store(*w.out, data_->params[w.node].get());
-    finish(w, step_status::succeeded, {}, ready);
+    def_->nodes[job.node].param->store(*job.out, data_->params[job.node].get());
+    finish(job, step_status::succeeded, {}, ready);
     return;
   }
   if (stop_.stop_requested()) {
-    w.rec->started = start_stamp(ready);
-    finish(w, step_status::cancelled, "the run was stopped before this step started", ready);
+    job.rec->started = start_stamp(ready);
+    finish(job, step_status::cancelled, "the run was stopped before this step started", ready);
     return;
   }
-  if (!*w.holds_resources) {
-    if (!w.is_element() && !admit(w, ready)) return;
-    if (!needs_.empty() && !needs_[w.node].empty()) {
-      if (!pool_->acquire_or_wait(needs_[w.node], {state_[w.node].priority, w.node, w.element})) {
+  if (!*job.holds_resources) {
+    if (!job.is_element() && !admit(job, ready)) return;
+    if (!needs_.empty() && !needs_[job.node].empty()) {
+      if (!pool_->acquire_or_wait(needs_[job.node], {state_[job.node].priority, job.node, job.element})) {
         return;  // admitted later, when another unit releases what it holds
       }
-      *w.holds_resources = true;
+      *job.holds_resources = true;
     }
   }
-  attempt(w, ready);
+  attempt(job, ready);
 }
 
-/// Whether step w runs now; when it does not (a condition, an upstream failure, the cache,
+/// Whether step job runs now; when it does not (a condition, an upstream failure, the cache,
 /// the selection) or runs as a map's elements, it is resolved or expanded here.
-inline bool engine::admit(const unit& w, ready_list& ready) {
-  const auto u = w.node;
+inline bool engine::admit(const unit& job, ready_list& ready) {
+  const auto u = job.node;
   const auto& nd = def_->nodes[u];
   if (auto why = reason_not_to_run(u)) {
-    w.rec->started = start_stamp(ready);
-    finish(w, why->first, std::move(why->second), ready);
+    job.rec->started = start_stamp(ready);
+    finish(job, why->first, std::move(why->second), ready);
     return false;
   }
   const bool selected = data_->selection.empty() || data_->selection[u];
   if (const auto& hooks = opts_.hooks()) {
-    w.rec->started = start_stamp(ready);
+    job.rec->started = start_stamp(ready);
     try {
-      if (hooks->restore(view(), u, *w.out, selected)) {
-        finish(w, step_status::cached, {}, ready);
+      if (hooks->restore(view(), u, *job.out, selected)) {
+        finish(job, step_status::cached, {}, ready);
         return false;
       }
     } catch (...) {
-      w.out->reset();
-      finish(w, step_status::failed,
+      job.out->reset();
+      finish(job, step_status::failed,
              "could not restore the output: " + describe(std::current_exception()), ready);
       return false;
     }
   }
   if (!selected) {
-    w.rec->started = start_stamp(ready);
-    finish(w, step_status::skipped, "not selected for this run", ready);
+    job.rec->started = start_stamp(ready);
+    finish(job, step_status::skipped, "not selected for this run", ready);
     return false;
   }
   if (nd.kind == detail::node_kind::map) {
@@ -120,15 +120,15 @@ inline void engine::gather_map(node_id u, ready_list& ready) {
   const auto& nd = def_->nodes[u];
   auto& m = *maps_[u];
   const map_summary s{*m.elements};
-  const unit w = unit_of(u, none);
+  const unit job = unit_of(u, none);
   if (s.failed > 0 && !nd.map->allow_partial) {
-    finish(w, step_status::failed, s.failed_text() + "; first " + s.first_error, ready);
+    finish(job, step_status::failed, s.failed_text() + "; first " + s.first_error, ready);
   } else if (s.cancelled > 0 && (!nd.map->allow_partial || s.succeeded.empty())) {
-    finish(w, step_status::cancelled, "the run was stopped before all elements ran", ready);
+    finish(job, step_status::cancelled, "the run was stopped before all elements ran", ready);
   } else {
     nd.map->gather(state_[u].out, m.results.get(), s.succeeded, nd.map->allow_partial);
-    if (!record_output(w, ready)) return;
-    finish(w, step_status::succeeded,
+    if (!record_output(job, ready)) return;
+    finish(job, step_status::succeeded,
            s.failed > 0 ? s.failed_text() + " (partial results allowed); first " + s.first_error
                         : std::string{},
            ready);
@@ -136,29 +136,29 @@ inline void engine::gather_map(node_id u, ready_list& ready) {
 }
 
 /// Hands a step's output to the hooks (the run store); false when that failed the step.
-inline bool engine::record_output(const unit& w, ready_list& ready) {
-  if (w.is_element() || !opts_.hooks()) return true;
+inline bool engine::record_output(const unit& job, ready_list& ready) {
+  if (job.is_element() || !opts_.hooks()) return true;
   try {
-    opts_.hooks()->produced(view(), w.node, *w.out);
+    opts_.hooks()->produced(view(), job.node, *job.out);
     return true;
   } catch (...) {
-    w.out->reset();
-    finish(w, step_status::failed,
+    job.out->reset();
+    finish(job, step_status::failed,
            "could not record the output: " + describe(std::current_exception()), ready);
     return false;
   }
 }
 
-inline void engine::attempt(const unit& w, ready_list& ready) {
+inline void engine::attempt(const unit& job, ready_list& ready) {
   const auto& d = *def_;
-  const node_id u = w.node;
+  const node_id u = job.node;
   const auto& nd = d.nodes[u];
-  auto& rec = *w.rec;
+  auto& rec = *job.rec;
   for (;;) {
     const unsigned number = ++rec.attempts;
     if (number == 1) rec.started = start_stamp(ready);
     rec.status = step_status::running;
-    events_.step(event_kind::step_started, u, w.name, number, {});
+    events_.step(event_kind::step_started, u, job.name, number, {});
 
     // Inputs resolved to objects (projections applied); few steps have more than 8. An
     // absent input (a maybe<T> whose branch did not run) is null.
@@ -181,29 +181,29 @@ inline void engine::attempt(const unit& w, ready_list& ready) {
       inputs[i] = whole == nullptr ? nullptr : d.resolve(p, whole);
       movable[i] = may_move && movable_[nd.first_input + i] != 0;
     }
-    if (w.is_element()) {  // input 0 is the element, the rest are shared by all elements
+    if (job.is_element()) {  // input 0 is the element, the rest are shared by all elements
       auto& m = *maps_[u];
-      inputs[0] = nd.map->element(m.items, w.element);
+      inputs[0] = nd.map->element(m.items, job.element);
       movable[0] = m.move_items && may_move;
       for (std::uint32_t i = 1; i < nd.input_count; ++i) movable[i] = false;
     }
 
     const auto limit = timeout_of(nd, opts_);
     const auto outcome =
-        invoke_attempt(*nd.impl, detail::invocation{inputs, movable, w.out, nullptr, nullptr},
-                       attempt_caller{data_->run_id, w.name, u, number, this}, limit, timer_,
+        invoke_attempt(*nd.impl, detail::invocation{inputs, movable, job.out, nullptr, nullptr},
+                       attempt_caller{data_->run_id, job.name, u, number, this}, limit, timer_,
                        stop_, run_token_);
     using how = attempt_outcome::how;
     if (outcome.end == how::skipped) {
-      w.out->reset();
-      finish(w, step_status::skipped, outcome.skip_reason, ready);
+      job.out->reset();
+      finish(job, step_status::skipped, outcome.skip_reason, ready);
       return;
     }
     if (outcome.succeeded()) {
-      if (record_output(w, ready)) finish(w, step_status::succeeded, {}, ready);
+      if (record_output(job, ready)) finish(job, step_status::succeeded, {}, ready);
       return;
     }
-    w.out->reset();
+    job.out->reset();
     const bool timed_out = outcome.end == how::timed_out;
     std::string message = timed_out ? "timed out after " + format_duration(limit)
                                     : describe(outcome.error);
@@ -211,22 +211,22 @@ inline void engine::attempt(const unit& w, ready_list& ready) {
         number <= retries_of(nd, opts_) && !stop_.stop_requested() &&
         (!nd.policy || !nd.policy->retry_if || (!timed_out && nd.policy->retry_if(outcome.error)));
     if (!retry_allowed) {
-      finish(w, timed_out ? step_status::timed_out : step_status::failed, std::move(message), ready);
+      finish(job, timed_out ? step_status::timed_out : step_status::failed, std::move(message), ready);
       return;
     }
     rec.message = std::move(message);
     const auto delay = backoff_of(nd, opts_, number);
-    events_.step(event_kind::step_retried, u, w.name, number, rec.message, delay);
+    events_.step(event_kind::step_retried, u, job.name, number, rec.message, delay);
     if (delay.count() <= 0) continue;
     if (sequential_) {
       wait_for(delay);
       if (stop_.stop_requested()) {
-        finish(w, step_status::failed, {}, ready);  // keeps its last error
+        finish(job, step_status::failed, {}, ready);  // keeps its last error
         return;
       }
       continue;
     }
-    retries_.schedule({state_[u].priority, u, w.element}, *w.retry_scheduled, delay);
+    retries_.schedule({state_[u].priority, u, job.element}, *job.retry_scheduled, delay);
     if (stop_.stop_requested()) retries_.flush();
     return;
   }
@@ -251,28 +251,28 @@ inline void engine::release_resources(node_id u, ready_list& ready) {
 
 /// A unit of work ended: its record, its event, what it held. An element then counts down
 /// its map; a node resolves (resolve()).
-inline void engine::finish(const unit& w, step_status status, std::string message, ready_list& ready) {
-  auto& rec = *w.rec;
+inline void engine::finish(const unit& job, step_status status, std::string message, ready_list& ready) {
+  auto& rec = *job.rec;
   rec.status = status;
   rec.finished = end_stamp(ready);
   if (!message.empty()) rec.message = std::move(message);
-  const bool is_param = !w.is_element() && def_->nodes[w.node].kind == detail::node_kind::parameter;
-  if (!w.is_element() && (status == step_status::failed || status == step_status::timed_out)) {
+  const bool is_param = !job.is_element() && def_->nodes[job.node].kind == detail::node_kind::parameter;
+  if (!job.is_element() && (status == step_status::failed || status == step_status::timed_out)) {
     any_failed_.store(true, std::memory_order_release);
     if (opts_.on_failure() == failure_policy::fail_fast) stop_.request_stop();
   }
-  if (w.is_element() && !produced_outputs(status)) w.out->reset();
+  if (job.is_element() && !produced_outputs(status)) job.out->reset();
   if (!is_param) {
-    events_.step(step_event(status), w.node, w.name, rec.attempts, rec.message, rec.duration());
+    events_.step(step_event(status), job.node, job.name, rec.attempts, rec.message, rec.duration());
   }
-  if (*w.holds_resources) {
-    *w.holds_resources = false;
-    release_resources(w.node, ready);
+  if (*job.holds_resources) {
+    *job.holds_resources = false;
+    release_resources(job.node, ready);
   }
-  if (!w.is_element()) {
-    resolve(w.node, status, ready);
-  } else if (maps_[w.node]->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    gather_map(w.node, ready);
+  if (!job.is_element()) {
+    resolve(job.node, status, ready);
+  } else if (maps_[job.node]->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    gather_map(job.node, ready);
   }
 }
 
