@@ -29,7 +29,7 @@
 #include <typeflow/core/params.hpp>
 #include <typeflow/exec/detail/delayed_params.hpp>
 #include <typeflow/exec/detail/resource_pool.hpp>
-#include <typeflow/exec/detail/run_id.hpp>
+#include <typeflow/exec/run_id.hpp>
 #include <typeflow/exec/detail/step_clock.hpp>
 #include <typeflow/exec/detail/timer.hpp>
 #include <typeflow/exec/detail/work_queues.hpp>
