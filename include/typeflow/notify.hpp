@@ -1,9 +1,12 @@
 #pragma once
 // Notifications: an observer that runs a shell command when a run finishes or waits for a
-// delayed parameter, and writes the event to the command's stdin as one line of JSON.
+// delayed parameter, and writes the event to the command's stdin as one line of JSON. Nothing
+// else includes this header (it spawns processes): whoever wants notifications adds one to
+// the run's observers, as the command line's `--notify-cmd` does.
 //
-//     opts.observe(std::make_shared<typeflow::command_notifier>("mail -s typeflow me@example.org"));
-//     store_options{}.notify("curl -s -d @- https://hooks.example.org/typeflow");
+//     auto n = std::make_shared<typeflow::command_notifier>("mail -s typeflow me@example.org");
+//     typeflow::run(p, typeflow::run_options{}.observe(n));   // in process, no store
+//     st.run(p, typeflow::store_options{}.observe(n));        // through the run store
 //
 // POSIX only (posix_spawn, pipes, waitpid).
 

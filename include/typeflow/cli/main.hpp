@@ -237,7 +237,7 @@ inline int launch(const pipeline& p, store& st, launch_kind kind, const std::str
     }
   }
   o.base(ro);
-  if (!f.notify_cmd.empty()) o.notify(f.notify_cmd);  // after base(): base() replaces observers
+  if (!f.notify_cmd.empty()) o.observe(std::make_shared<command_notifier>(f.notify_cmd));
   view.start();
   std::optional<stored_run> r;
   try {

@@ -572,6 +572,7 @@ class store {
                     const std::vector<std::pair<std::string, std::string>>& overrides) {
     auto rec = std::make_shared<store_detail::recorder>(st_, std::move(l));
     run_options ro = o.base();
+    for (const auto& extra : o.observers()) ro.observe(extra);
     ro.hooks(rec).observe(std::shared_ptr<observer>(rec)).select(std::move(selection));
     if (ro.run_id().empty()) ro.run_id(make_run_id());
     for (const auto& [k, v] : overrides) ro.set(k, v);
