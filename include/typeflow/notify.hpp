@@ -38,6 +38,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <typeflow/core/duration_text.hpp>
 #include <typeflow/detail/time_text.hpp>
 #include <typeflow/exec/event.hpp>
 
@@ -318,7 +319,7 @@ class command_notifier : public observer {
         do {
           r = ::waitpid(c.pid, &status, 0);
         } while (r == -1 && errno == EINTR);
-        fail(c.event, "timed out after " + std::to_string(timeout_.count()) + " ms (killed)");
+        fail(c.event, "timed out after " + format_duration(timeout_) + " (killed)");
       } else if (r == c.pid) {
         if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
           fail(c.event, "exited with " + std::to_string(WEXITSTATUS(status)));

@@ -269,7 +269,7 @@ inline int launch(const pipeline& p, store& st, launch_kind kind, const std::str
 inline std::string show_text(const run_details& d) {
   const auto& r = d.run;
   std::string out = "run " + r.id + " of '" + r.pipeline + "': " + std::string(to_string(r.status)) + "\n";
-  out += "  started   " + date_text(r.started) + "  (" + format_seconds(r.duration()) + ")\n";
+  out += "  started   " + date_text(r.started) + "  (" + format_duration(r.duration()) + ")\n";
   out += "  kind      " + r.kind + (r.origin.empty() ? "" : " of " + r.origin) + "\n";
   if (!r.experiment.empty()) out += "  experiment " + r.experiment + "\n";
   if (!r.tags.empty()) {
@@ -284,7 +284,7 @@ inline std::string show_text(const run_details& d) {
   std::vector<std::vector<std::string>> rows{{"  step", "status", "attempts", "duration", "cache", "error"}};
   for (const auto& s : d.steps) {
     rows.push_back({"  " + s.name, std::string(to_string(s.status)), std::to_string(s.attempts),
-                    s.started && s.ended ? format_seconds(*s.ended - *s.started) : "-", s.cache_hit ? "hit" : "-",
+                    s.started && s.ended ? format_duration(*s.ended - *s.started) : "-", s.cache_hit ? "hit" : "-",
                     s.message});
   }
   out += table(rows);
@@ -661,7 +661,7 @@ inline int dispatch(int argc, char** argv, const pipeline& p, cli_io& io) {
       std::string tags;
       for (const auto& [k, v] : r.tags) tags += (tags.empty() ? "" : ",") + k + "=" + v;
       rows.push_back({r.id, std::string(to_string(r.status)), date_text(r.started),
-                      r.ended ? format_seconds(r.duration()) : "-", r.kind, r.experiment, tags});
+                      r.ended ? format_duration(r.duration()) : "-", r.kind, r.experiment, tags});
     }
     io.out << table(rows);
     return exit_ok;

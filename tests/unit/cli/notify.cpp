@@ -189,7 +189,7 @@ TEST_CASE("notify: a notifier that outlives its timeout is killed with what it s
   REQUIRE(r.ok());
   REQUIRE(n->failures() == 1);
   REQUIRE(text == "typeflow: notify command 'sleep 60 & echo $! > " + quoted(pid_file) +
-                      "; wait' timed out after 3000 ms (killed) on run_finished\n");
+                      "; wait' timed out after 3s (killed) on run_finished\n");
   // The sleeper got SIGKILL too (its process group): it is gone or a zombie (bounded wait for
   // the kernel to tear it down, not a timing assertion).
   const auto pid_text = read_file(pid_file);
