@@ -10,8 +10,6 @@
 //       return typeflow::main(argc, argv, p);
 //     }
 
-#include <algorithm>
-#include <array>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -46,7 +44,8 @@ struct cli_options {
 
 namespace cli_detail {
 
-inline std::vector<std::string> command_names();
+/// Refuses a name that is no command, naming the commands (defined after the table).
+inline void check_command(std::string_view name, const cli_io& io);
 
 // ----------------------------------------------------------------------------------- help
 inline void declare_help(CLI::App& c, command_args& a) { c.add_option("COMMAND", a.help_on, "a command"); }
@@ -58,17 +57,13 @@ inline int help_command(const command_context& ctx) {
     io.out << ctx.app.get_formatter()->make_help(&ctx.app, io.prog, CLI::AppFormatMode::Normal);
     return exit_ok;
   }
-  const auto names = command_names();
-  if (std::find(names.begin(), names.end(), on) == names.end()) {
-    throw usage_error("typeflow: unknown command '" + on + "'; commands are: " + join(names),
-                      "run '" + io.prog + " help' for what each does");
-  }
+  check_command(on, io);
   io.out << ctx.app.get_subcommand(on)->help();
   return exit_ok;
 }
 
 /// The commands, in the order `help` lists them: the one place a command is named.
-inline constexpr std::array<command, 13> commands{{
+inline constexpr command commands[] = {
     {"run", "run the pipeline and record the run", declare_run, run_command},
     {"debug", "run on one thread, in declaration order, pausing at breakpoints", declare_debug, debug_command},
     {"runs", "the run history, newest first", declare_runs, runs_command},
@@ -82,22 +77,20 @@ inline constexpr std::array<command, 13> commands{{
     {"describe", "the manifest: steps, edges, parameters, structure hash", declare_describe, describe_command},
     {"schedule", "start a run at each cron time, in the foreground", declare_schedule, schedule_command},
     {"help", "help on the commands", declare_help, help_command},
-}};
+};
 
-inline std::vector<std::string> command_names() {
-  std::vector<std::string> out;
-  for (const auto& c : commands) out.emplace_back(c.name);
-  return out;
+inline void check_command(std::string_view name, const cli_io& io) {
+  std::vector<std::string> names;
+  for (const auto& c : commands) {
+    if (c.name == name) return;
+    names.emplace_back(c.name);
+  }
+  throw usage_error("typeflow: unknown command '" + std::string(name) + "'; commands are: " + join(names),
+                    "run '" + io.prog + " help' for what each does");
 }
 
 inline int dispatch(int argc, char** argv, const pipeline& p, cli_io& io) {
-  if (argc > 1 && argv[1][0] != '-') {
-    const auto names = command_names();
-    if (std::find(names.begin(), names.end(), std::string_view(argv[1])) == names.end()) {
-      throw usage_error("typeflow: unknown command '" + std::string(argv[1]) + "'; commands are: " + join(names),
-                        "run '" + io.prog + " help' for what each does");
-    }
-  }
+  if (argc > 1 && argv[1][0] != '-') check_command(argv[1], io);
   CLI::App app{"Pipeline '" + std::string(p.name()) + "': run it and manage its runs.", io.prog};
   app.require_subcommand(1);
   command_args args;
