@@ -4,6 +4,7 @@
 #include <typeflow/core/context.hpp>
 #include <typeflow/core/definition.hpp>
 #include <typeflow/core/diagnostics.hpp>
+#include <typeflow/core/duration_text.hpp>
 #include <typeflow/core/enum_names.hpp>
 #include <typeflow/core/errors.hpp>
 #include <typeflow/core/handle.hpp>

@@ -8,4 +8,5 @@
 #include <typeflow/exec/record.hpp>
 #include <typeflow/exec/result.hpp>
 #include <typeflow/exec/run.hpp>
+#include <typeflow/exec/run_id.hpp>
 #include <typeflow/exec/status.hpp>

@@ -1,9 +1,12 @@
 #pragma once
 // Notifications: an observer that runs a shell command when a run finishes or waits for a
-// delayed parameter, and writes the event to the command's stdin as one line of JSON.
+// delayed parameter, and writes the event to the command's stdin as one line of JSON. Nothing
+// else includes this header (it spawns processes): whoever wants notifications adds one to
+// the run's observers, as the command line's `--notify-cmd` does.
 //
-//     opts.observe(std::make_shared<typeflow::command_notifier>("mail -s typeflow me@example.org"));
-//     store_options{}.notify("curl -s -d @- https://hooks.example.org/typeflow");
+//     auto n = std::make_shared<typeflow::command_notifier>("mail -s typeflow me@example.org");
+//     typeflow::run(p, typeflow::run_options{}.observe(n));   // in process, no store
+//     st.run(p, typeflow::store_options{}.observe(n));        // through the run store
 //
 // POSIX only (posix_spawn, pipes, waitpid).
 
@@ -35,6 +38,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <typeflow/core/duration_text.hpp>
 #include <typeflow/detail/time_text.hpp>
 #include <typeflow/exec/event.hpp>
 
@@ -315,7 +319,7 @@ class command_notifier : public observer {
         do {
           r = ::waitpid(c.pid, &status, 0);
         } while (r == -1 && errno == EINTR);
-        fail(c.event, "timed out after " + std::to_string(timeout_.count()) + " ms (killed)");
+        fail(c.event, "timed out after " + format_duration(timeout_) + " (killed)");
       } else if (r == c.pid) {
         if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
           fail(c.event, "exited with " + std::to_string(WEXITSTATUS(status)));

@@ -8,7 +8,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
-#include <ctime>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -22,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include <typeflow/detail/time_text.hpp>
+#include <typeflow/core/duration_text.hpp>
 #include <typeflow/core/pipeline.hpp>
 #include <typeflow/exec/event.hpp>
 #include <typeflow/store/records.hpp>
@@ -29,18 +29,6 @@
 namespace typeflow {
 
 namespace cli_detail {
-
-inline std::string format_seconds(std::chrono::nanoseconds d) {
-  char buf[32];
-  double s = std::chrono::duration<double>(d).count();
-  if (s < 60) {
-    std::snprintf(buf, sizeof buf, "%.1fs", s);
-  } else {
-    auto whole = static_cast<long long>(s);
-    std::snprintf(buf, sizeof buf, "%lldm%02llds", whole / 60, whole % 60);
-  }
-  return buf;
-}
 
 inline std::string format_number(double v) {
   char buf[32];
@@ -95,13 +83,13 @@ enum class progress_mode : std::uint8_t {
 inline std::string summary_table(const run_details& d) {
   std::vector<std::vector<std::string>> rows{{"step", "status", "attempts", "duration", "cache"}};
   for (const auto& s : d.steps) {
-    std::string dur = s.started && s.ended ? cli_detail::format_seconds(*s.ended - *s.started) : "-";
+    std::string dur = s.started && s.ended ? format_duration(*s.ended - *s.started) : "-";
     rows.push_back({s.name, std::string(to_string(s.status)), std::to_string(s.attempts), dur,
                     s.cache_hit ? "hit" : "-"});
   }
   std::string out = cli_detail::table(rows);
   out += "run " + d.run.id + " " + std::string(to_string(d.run.status)) + " in " +
-         cli_detail::format_seconds(d.run.duration());
+         format_duration(d.run.duration());
   if (!d.run.message.empty()) out += " (" + d.run.message + ")";
   return out + "\n";
 }
@@ -213,12 +201,12 @@ class progress_view : public observer {
       case event_kind::run_started: return t + "run " + std::string(e.run_id) + " started";
       case event_kind::run_finished:
         return t + "run " + std::string(e.run_id) + " " + std::string(to_string(e.status)) + " " +
-               cli_detail::format_seconds(e.duration);
+               format_duration(e.duration);
       case event_kind::step_started:
         return t + step + " started" + (e.attempt > 1 ? " (attempt " + std::to_string(e.attempt) + ")" : "");
       case event_kind::step_succeeded:
         if (e.attempt == 0) return t + step + " cached";
-        return t + step + " succeeded " + cli_detail::format_seconds(e.duration);
+        return t + step + " succeeded " + format_duration(e.duration);
       case event_kind::step_failed: return t + step + " failed" + msg;
       case event_kind::step_timed_out: return t + step + " timed out" + msg;
       case event_kind::step_retried: return t + step + " retried" + msg;
@@ -291,7 +279,7 @@ class progress_view : public observer {
     const auto now = std::chrono::system_clock::now();
     for (const auto& name : order_) {
       const auto& s = steps_[name];
-      std::string line = "  " + name + "  " + cli_detail::format_seconds(now - s.started);
+      std::string line = "  " + name + "  " + format_duration(now - s.started);
       if (s.total > 0) {
         constexpr std::size_t width = 20;
         auto filled = static_cast<std::size_t>(std::min<std::uint64_t>(s.done, s.total) * width / s.total);

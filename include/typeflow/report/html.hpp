@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -28,6 +27,7 @@
 #include <unistd.h>
 
 #include <typeflow/detail/time_text.hpp>
+#include <typeflow/core/duration_text.hpp>
 #include <typeflow/core/param.hpp>
 #include <typeflow/core/pipeline.hpp>
 #include <typeflow/graph/slice.hpp>
@@ -63,22 +63,6 @@ inline std::string number(double v, const char* format = "%.6g") {
 /// "2026-11-28 18:00:00 UTC".
 inline std::string utc_text(std::chrono::system_clock::time_point t) {
   return detail::time_text(t, "%Y-%m-%d %H:%M:%S UTC", detail::time_zone::utc);
-}
-
-/// "850 ms", "12.3 s", "4 min 05 s", "2 h 03 min".
-inline std::string duration_text(std::chrono::nanoseconds d) {
-  const double s = std::chrono::duration<double>(d).count();
-  if (s < 0) return "-";
-  if (s < 1) return number(s * 1000, "%.0f") + " ms";
-  if (s < 60) return number(s, "%.3g") + " s";
-  const auto total = static_cast<long long>(s);
-  char buf[48];
-  if (total < 3600) {
-    std::snprintf(buf, sizeof buf, "%lld min %02lld s", total / 60, total % 60);
-  } else {
-    std::snprintf(buf, sizeof buf, "%lld h %02lld min", total / 3600, total % 3600 / 60);
-  }
-  return buf;
 }
 
 /// The CSS class of a status; "notrun" for a step without a record (or still pending).
@@ -269,7 +253,7 @@ inline std::string step_row(const std::string& name, const step_info* s, std::op
                     status_class(status) + "\">" + escape(status_label(status)) + "</span></td>";
   if (s == nullptr) return row + "<td class=\"num\">0</td><td class=\"num\">-</td><td>no</td><td class=\"msg\"></td></tr>\n";
   row += "<td class=\"num\">" + std::to_string(s->attempts) + "</td><td class=\"num\">" +
-         (s->started && s->ended ? duration_text(*s->ended - *s->started) : "-") + "</td><td>" +
+         (s->started && s->ended ? format_duration(*s->ended - *s->started) : "-") + "</td><td>" +
          (s->cache_hit ? "yes" : "no") + "</td><td class=\"msg\">" + escape(s->message) + "</td></tr>\n";
   return row;
 }
@@ -353,7 +337,7 @@ inline std::string html_report(const pipeline& p, const run_details& r) {
   h += "<dl class=\"run\">\n<dt>status</dt><dd><span class=\"badge run-" + escape(status) + "\">" +
        escape(status) + "</span></dd>\n";
   h += "<dt>started</dt><dd>" + utc_text(r.run.started) + "</dd>\n";
-  h += "<dt>duration</dt><dd>" + (r.run.ended ? duration_text(r.run.duration()) : std::string("(not finished)")) +
+  h += "<dt>duration</dt><dd>" + (r.run.ended ? format_duration(r.run.duration()) : std::string("(not finished)")) +
        "</dd>\n";
   h += "<dt>experiment</dt><dd>" + (r.run.experiment.empty() ? std::string("-") : escape(r.run.experiment)) + "</dd>\n";
   std::string tags;

@@ -1,7 +1,8 @@
 #pragma once
 // How one run is recorded: where the store lives, the experiment and tags, caching, which
 // steps run (only/from/to/scenes) and where the inputs of a partial run come from, plus the
-// executor's own run_options. Every setter returns *this.
+// executor's own run_options, and observers of the run (a command_notifier from
+// <typeflow/notify.hpp>, a user's own). Every setter returns *this.
 
 #include <filesystem>
 #include <initializer_list>
@@ -12,9 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include <typeflow/exec/event.hpp>
 #include <typeflow/exec/options.hpp>
 #include <typeflow/graph/slice.hpp>
-#include <typeflow/notify.hpp>
 
 namespace typeflow {
 
@@ -87,12 +88,13 @@ class store_options {
     sequential_ = yes;
     return *this;
   }
-  /// Runs `command` with /bin/sh -c when the run finishes and when it waits for a delayed
-  /// parameter, with the event as one line of JSON on its stdin (a command_notifier, see
-  /// <typeflow/notify.hpp>; its run_id is the store's). Repeatable. It is added to the
-  /// observers of base(), so call base() first: base() replaces them.
-  store_options& notify(std::string command) {
-    base_.observe(std::make_shared<command_notifier>(std::move(command)));
+  /// Adds an observer of the run (repeatable), after those of base() and whether base() is
+  /// called before or after: it sees the run's events with the store's run id.
+  ///
+  ///     auto notifier = std::make_shared<typeflow::command_notifier>("mail -s typeflow me@example.org");
+  ///     st.run(p, typeflow::store_options{}.observe(notifier));  // <typeflow/notify.hpp>
+  store_options& observe(std::shared_ptr<observer> o) {
+    observers_.push_back(std::move(o));
     return *this;
   }
 
@@ -109,6 +111,7 @@ class store_options {
   }
   [[nodiscard]] const run_options& base() const noexcept { return base_; }
   [[nodiscard]] bool sequential() const noexcept { return sequential_; }
+  [[nodiscard]] const std::vector<std::shared_ptr<observer>>& observers() const noexcept { return observers_; }
 
  private:
   std::optional<std::filesystem::path> store_;
@@ -120,6 +123,7 @@ class store_options {
   std::vector<std::pair<std::string, std::string>> overrides_;
   run_options base_;
   bool sequential_ = false;
+  std::vector<std::shared_ptr<observer>> observers_;
 };
 
 }  // namespace typeflow

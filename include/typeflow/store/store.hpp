@@ -24,6 +24,7 @@
 #include <typeflow/core/pipeline.hpp>
 #include <typeflow/exec/result.hpp>
 #include <typeflow/exec/run.hpp>
+#include <typeflow/exec/run_id.hpp>
 #include <typeflow/graph/slice.hpp>
 #include <typeflow/store/detail/recorder.hpp>
 #include <typeflow/store/detail/state.hpp>
@@ -571,8 +572,9 @@ class store {
                     const std::vector<std::pair<std::string, std::string>>& overrides) {
     auto rec = std::make_shared<store_detail::recorder>(st_, std::move(l));
     run_options ro = o.base();
+    for (const auto& extra : o.observers()) ro.observe(extra);
     ro.hooks(rec).observe(std::shared_ptr<observer>(rec)).select(std::move(selection));
-    if (ro.run_id().empty()) ro.run_id(exec_detail::make_run_id());
+    if (ro.run_id().empty()) ro.run_id(make_run_id());
     for (const auto& [k, v] : overrides) ro.set(k, v);
     // The run stops on a request recorded in the store, and on the caller's own token.
     std::optional<std::stop_callback<forward_stop>> link;

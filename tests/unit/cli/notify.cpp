@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -85,6 +86,11 @@ class stderr_capture {
 
 std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
 
+/// A notifier to add to a run's observers, as the command line's --notify-cmd does.
+std::shared_ptr<tyf::command_notifier> notifier(std::string command) {
+  return std::make_shared<tyf::command_notifier>(std::move(command));
+}
+
 const std::regex iso_time{R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)"};
 }  // namespace
 
@@ -93,7 +99,7 @@ TEST_CASE("notify: a succeeded run sends run_finished as one JSON line with the 
   auto out = dir.path() / "event.json";
   tyf::store st{dir.path() / "store"};
   auto p = small_pipeline(false);
-  auto r = st.run(p, tyf::store_options{}.notify("cat > " + quoted(out)));
+  auto r = st.run(p, tyf::store_options{}.observe(notifier("cat > " + quoted(out))));
   REQUIRE(r.ok());
 
   const auto text = read_file(out);
@@ -121,7 +127,7 @@ TEST_CASE("notify: a failed run says failed, with the first step failure as the 
   auto out = dir.path() / "event.json";
   tyf::store st{dir.path() / "store"};
   auto p = small_pipeline(true, "loss is \"NaN\"");
-  auto r = st.run(p, tyf::store_options{}.notify("cat > " + quoted(out)));
+  auto r = st.run(p, tyf::store_options{}.observe(notifier("cat > " + quoted(out))));
   REQUIRE(r.status() == tyf::run_status::failed);
   auto lines = json_lines(out);
   REQUIRE(lines.size() == 1);
@@ -136,9 +142,9 @@ TEST_CASE("notify: the command sees the event in its environment too") {
   auto out = dir.path() / "env.txt";
   tyf::store st{dir.path() / "store"};
   auto p = small_pipeline(true);
-  auto r = st.run(p, tyf::store_options{}.notify(
+  auto r = st.run(p, tyf::store_options{}.observe(notifier(
                          "echo \"$TYPEFLOW_EVENT $TYPEFLOW_STATUS $TYPEFLOW_PIPELINE $TYPEFLOW_RUN_ID\" > " +
-                         quoted(out)));
+                         quoted(out))));
   REQUIRE(read_file(out) == "run_finished failed notified " + r.run_id() + "\n");
 }
 
@@ -183,7 +189,7 @@ TEST_CASE("notify: a notifier that outlives its timeout is killed with what it s
   REQUIRE(r.ok());
   REQUIRE(n->failures() == 1);
   REQUIRE(text == "typeflow: notify command 'sleep 60 & echo $! > " + quoted(pid_file) +
-                      "; wait' timed out after 3000 ms (killed) on run_finished\n");
+                      "; wait' timed out after 3s (killed) on run_finished\n");
   // The sleeper got SIGKILL too (its process group): it is gone or a zombie (bounded wait for
   // the kernel to tear it down, not a timing assertion).
   const auto pid_text = read_file(pid_file);
@@ -231,7 +237,7 @@ TEST_CASE("notify: a delayed parameter sends param_requested before the provider
                     REQUIRE(info.name == "threshold");
                     return std::string("0.5");
                   }))
-                  .notify("cat >> " + quoted(out));
+                  .observe(notifier("cat >> " + quoted(out)));
   auto r = st.run(p, opts);
   REQUIRE(r.ok());
   REQUIRE(asked == 1);
@@ -249,12 +255,16 @@ TEST_CASE("notify: a delayed parameter sends param_requested before the provider
   REQUIRE(fin["status"] == "succeeded");
 }
 
-TEST_CASE("notify: store_options::notify is repeatable and shares nothing between commands") {
+TEST_CASE("notify: store_options::observe takes several notifiers, which share nothing") {
   temp_dir dir;
   auto a = dir.path() / "a.json", b = dir.path() / "b.json";
   tyf::store st{dir.path() / "store"};
   auto p = small_pipeline(false);
-  auto r = st.run(p, tyf::store_options{}.notify("cat > " + quoted(a)).notify("cat > " + quoted(b)));
+  // base() after observe() keeps the observer: it replaces only the executor's own options.
+  auto r = st.run(p, tyf::store_options{}
+                         .observe(notifier("cat > " + quoted(a)))
+                         .base(tyf::run_options{})
+                         .observe(notifier("cat > " + quoted(b))));
   REQUIRE(r.ok());
   REQUIRE(json_lines(a).at(0)["run_id"] == r.run_id());
   REQUIRE(json_lines(b).at(0)["run_id"] == r.run_id());

@@ -168,5 +168,5 @@ TEST_CASE("summary_table lists step, status, attempts, duration and cache") {
   CHECK(text.find("step   status  attempts  duration  cache\n") != std::string::npos);
   CHECK(text.find("load   cached  0         -         hit\n") != std::string::npos);
   CHECK(text.find("train  failed  2         1.5s      -\n") != std::string::npos);
-  CHECK(text.find("run abc123def456 failed in 2.0s") != std::string::npos);
+  CHECK(text.find("run abc123def456 failed in 2s") != std::string::npos);
 }

@@ -17,6 +17,7 @@
 #include <typeflow/core/context.hpp>
 #include <typeflow/core/control.hpp>
 #include <typeflow/core/definition.hpp>
+#include <typeflow/core/duration_text.hpp>
 #include <typeflow/exec/detail/timer.hpp>
 #include <typeflow/exec/options.hpp>
 
@@ -39,15 +40,6 @@ namespace typeflow::exec_detail {
   const double factor = own ? nd.policy->backoff_factor : opts.default_backoff_factor();
   const double scaled = static_cast<double>(base.count()) * std::pow(factor, attempt - 1);
   return std::chrono::nanoseconds{static_cast<std::int64_t>(std::min(scaled, 3.6e12))};
-}
-
-/// A duration as records and messages show it: "850ns", "40us", "300ms", "12s".
-inline std::string format_duration(std::chrono::nanoseconds d) {
-  using namespace std::chrono;
-  if (d < 10us) return std::to_string(d.count()) + "ns";
-  if (d < 10ms) return std::to_string(duration_cast<microseconds>(d).count()) + "us";
-  if (d < 10s) return std::to_string(duration_cast<milliseconds>(d).count()) + "ms";
-  return std::to_string(duration_cast<seconds>(d).count()) + "s";
 }
 
 /// How one attempt ended.

@@ -33,7 +33,6 @@
 #include <typeflow/exec/detail/map_fanout.hpp>
 #include <typeflow/exec/detail/node_state.hpp>
 #include <typeflow/exec/detail/resource_pool.hpp>
-#include <typeflow/exec/detail/run_id.hpp>
 #include <typeflow/exec/detail/retries.hpp>
 #include <typeflow/exec/detail/step_clock.hpp>
 #include <typeflow/exec/detail/timer.hpp>
@@ -41,6 +40,7 @@
 #include <typeflow/exec/event.hpp>
 #include <typeflow/exec/options.hpp>
 #include <typeflow/exec/plan.hpp>
+#include <typeflow/exec/run_id.hpp>
 #include <typeflow/exec/run_view.hpp>
 #include <typeflow/exec/status.hpp>
 #include <typeflow/graph/dependencies.hpp>

@@ -1,16 +1,25 @@
 #pragma once
-// Run ids: 12 characters of base 36, the first 9 the start time in milliseconds (so ids sort
-// by time as text), then 3 drawn at random. Short enough to type, unique enough to trust.
+// Run ids: one function makes them, for the executor, the run store and anyone who names a
+// run before starting it (run_options::run_id). Short enough to type, unique enough to trust.
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <random>
 #include <string>
 
-namespace typeflow::exec_detail {
+namespace typeflow {
 
+/// A new run id: 12 characters of base 36 (`0-9a-z`), the first 9 the current time in
+/// milliseconds since the epoch, the last 3 drawn at random, e.g. `"mh2k9x0q1a7z"`.
+///
+/// Ids sort by creation time as text. Within one process they are strictly increasing even
+/// when made in the same millisecond (the time part then counts on from the last id made), and
+/// unique across threads; across processes the 3 random characters (46656 values) keep two
+/// runs started in the same millisecond apart.
+///
+///     auto id = typeflow::make_run_id();
+///     typeflow::run(p, typeflow::run_options{}.run_id(id));
 inline std::string make_run_id() {
   static constexpr char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
   auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -36,4 +45,4 @@ inline std::string make_run_id() {
   return id;
 }
 
-}  // namespace typeflow::exec_detail
+}  // namespace typeflow

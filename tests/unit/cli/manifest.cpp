@@ -1,0 +1,81 @@
+// cli/detail/manifest.hpp: the pipeline as data, built once, and its four renderings (graph
+// and describe, each as text and JSON), which must agree with each other and with the data.
+#include <typeflow/cli.hpp>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace tyf = typeflow;
+namespace cli = typeflow::cli_detail;
+
+namespace {
+tyf::pipeline small() {
+  tyf::pipeline p{"manifested"};
+  auto n = p.param<int>("n", 3).describe("how many").range(1, 10);
+  auto opt = p.param<std::string>("opt", "adam").choices({"adam", "sgd"});
+  auto load = p.step("load", [](int k) { return k; }, n);
+  auto train = p.step("train", [](int k, const std::string& o) { return k + static_cast<int>(o.size()); }, load, opt);
+  p.step("report", [](int v) { return v > 0; }, train).after(load);
+  p.scene("retrain", {"train", "report"});
+  return p;
+}
+}  // namespace
+
+TEST_CASE("manifest: one value holds the nodes, each step's inputs in argument order, then its ordering edges") {
+  const auto m = cli::make_manifest(small());
+  CHECK(m.pipeline == "manifested");
+  CHECK(m.structure_hash.size() > 8);
+  REQUIRE(m.nodes.size() == 5);
+  const auto& report = m.nodes[4];
+  CHECK(report.name == "report");
+  REQUIRE(report.inputs.size() == 2);
+  CHECK(m.edges[report.inputs[0]].from == "train");
+  CHECK(m.edges[report.inputs[0]].data);
+  CHECK(m.edges[report.inputs[0]].argument == 1);
+  CHECK(m.edges[report.inputs[1]].from == "load");
+  CHECK_FALSE(m.edges[report.inputs[1]].data);
+  REQUIRE(m.scenes.size() == 1);
+  CHECK(m.scenes[0].steps == std::vector<std::string>{"train", "report"});
+}
+
+TEST_CASE("manifest: graph and describe text render the same step lines") {
+  const auto m = cli::make_manifest(small());
+  CHECK(cli::graph_text(m) ==
+        "param n: int\n"
+        "param opt: " + m.nodes[1].type + "\n"
+        "step  load: int <- n (int)\n"
+        "step  train: int <- load (int), opt (" + m.nodes[1].type + ")\n"
+        "step  report: bool <- train (int), load (after)\n");
+  const auto text = cli::describe_text(m);
+  CHECK(text.rfind("pipeline manifested (structure " + m.structure_hash + ")\nsteps:\n  load: int <- n (int)\n", 0) == 0);
+  CHECK(text.find("\n  report: bool <- train (int), load (after)\nparameters:\n") != std::string::npos);
+  CHECK(text.find("\n  n: int = 3; ") != std::string::npos);
+  CHECK(text.find("  -- how many\n") != std::string::npos);
+  CHECK(text.find("; one of adam, sgd\n") != std::string::npos);
+  CHECK(text.find("scenes:\n  retrain: train, report\n") != std::string::npos);
+}
+
+TEST_CASE("manifest: the JSON renderings carry the same nodes and edges") {
+  const auto m = cli::make_manifest(small());
+  const auto g = cli::graph_json(m);
+  const auto j = cli::manifest_json(m);
+  CHECK(g["nodes"].size() == m.nodes.size());
+  CHECK(g["edges"].size() == m.edges.size());
+  CHECK(j["edges"] == g["edges"]);
+  CHECK(j["steps"].size() == 3);
+  CHECK(j["steps"][2] == nlohmann::json{{"name", "report"}, {"output_type", "bool"}});
+  CHECK(j["structure_hash"] == m.structure_hash);
+  CHECK(j["params"][1]["choices"] == nlohmann::json::array({"adam", "sgd"}));
+  CHECK(j["scenes"][0] == nlohmann::json{{"name", "retrain"}, {"steps", {"train", "report"}}});
+  bool order_edge = false;
+  for (const auto& e : g["edges"]) {
+    if (e["kind"] == "order") {
+      order_edge = true;
+      CHECK(e == nlohmann::json{{"from", "load"}, {"to", "report"}, {"kind", "order"}});
+    }
+  }
+  CHECK(order_edge);
+}
