@@ -73,9 +73,9 @@ constexpr unsigned cron_weekday(std::int64_t days) noexcept {
 /// Each field is `*`, a number, a range `a-b`, a step `*/n` or `a-b/n`, or a comma list of
 /// those. Months may be named JAN-DEC and days SUN-SAT (any case); day-of-week 0 and 7 are
 /// both Sunday. When day-of-month and day-of-week are both restricted (neither starts with
-/// `*`), a day matching either one fires (the classic cron rule). The macros @hourly,
-/// @daily (@midnight), @weekly, @monthly and @yearly (@annually) stand for their usual
-/// expressions. An expression that can never fire (`0 0 30 2 *`) is refused by parse().
+/// `*`), a day matching either one fires (the classic cron rule). The macros `@hourly`,
+/// `@daily` (`@midnight`), `@weekly`, `@monthly` and `@yearly` (`@annually`) stand for their
+/// usual expressions. An expression that can never fire (`0 0 30 2 *`) is refused by parse().
 class cron_expr {
  public:
   /// Parses `text`; throws cron_error naming the expression, the field and the bad token.
