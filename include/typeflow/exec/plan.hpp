@@ -42,7 +42,7 @@ struct run_plan {
   detail::big_vector<char> movable;
   /// Per node: 1 when its output is kept for the run's result (sinks, .keep(), opts.keep()).
   detail::big_vector<char> kept;
-  /// The nodes whose kept is 1, in id order.
+  /// The nodes whose kept is 1 and that have an output (not void steps), in id order.
   std::vector<detail::node_id> kept_nodes;
   /// Per node: the longest remaining path by cost (.cost(x), else 1 per step), itself included.
   detail::big_vector<double> priority;
@@ -99,6 +99,7 @@ inline std::string format_amount(double x) {
   plan.priority.assign(n, 0.0);
   detail::big_vector<std::uint32_t> out_degree(n, 0);
   detail::big_vector<std::uint32_t> own(d.ports.size(), 0);  // reads of each port
+  detail::big_vector<char> has_output(n, 0);  // not a void step: kept_nodes lists only these
   struct edge {
     node_id from, to;
   };
@@ -109,7 +110,9 @@ inline std::string format_amount(double x) {
   bool any_resources = false;
   for (node_id v = 0; v < n; ++v) {
     const auto& nd = d.nodes[v];
-    for_each_read(d, v, [&](const dependency& e) {
+    // The walk yields nothing for a node without inputs or conditions (a step ordered only by
+    // .after(), a parameter): no call for those.
+    if (nd.input_count != 0 || nd.control) for_each_read(d, v, [&](const dependency& e) {
       edges.push_back({e.from, v});
       if (any_tolerant) edge_tolerant.push_back(e.may_be_absent ? 1 : 0);
       ++out_degree[e.from];
@@ -124,6 +127,7 @@ inline std::string format_amount(double x) {
                                      (nd.kind == detail::node_kind::parameter ? 2 : 0));
     plan.priority[v] = nd.policy ? nd.policy->cost : 1.0;
     if (nd.policy && !nd.policy->resources.empty()) any_resources = true;
+    has_output[v] = nd.whole != none ? 1 : 0;
   }
   for (const auto& o : d.order) {
     edges.push_back({o.before, o.after});
@@ -156,7 +160,7 @@ inline std::string format_amount(double x) {
     if (u < n) plan.kept[u] = 1;
   }
   for (node_id u = 0; u < n; ++u) {
-    if (plan.kept[u]) plan.kept_nodes.push_back(u);
+    if (plan.kept[u] && has_output[u]) plan.kept_nodes.push_back(u);
   }
 
   // An input may be moved from when its port has no other reader, no reader of a port that

@@ -92,7 +92,8 @@ class run_view {
     return out;
   }
 
-  /// The record of node `u` (a parameter's too: it resolves like a step).
+  /// The record of node `u` (a parameter's too: it resolves like a step). Its name is set when
+  /// the node is first scheduled (the definition has every node's name from the start).
   [[nodiscard]] const step_record& record(detail::node_id u) const noexcept { return d_->records[u]; }
   /// The records of map step `u`'s elements, or null (not a map, or not expanded yet).
   [[nodiscard]] const element_records* elements(detail::node_id u) const noexcept {

@@ -24,7 +24,7 @@ tyf::pipeline small() {
 }
 }  // namespace
 
-TEST_CASE("manifest: one value holds the nodes, each step's inputs in argument order, then its ordering edges") {
+TEST_CASE("manifest: one value holds the nodes, each step's dependencies (inputs in argument order, then ordering edges) with their kinds") {
   const auto m = cli::make_manifest(small());
   CHECK(m.pipeline == "manifested");
   CHECK(m.structure_hash.size() > 8);
@@ -33,10 +33,14 @@ TEST_CASE("manifest: one value holds the nodes, each step's inputs in argument o
   CHECK(report.name == "report");
   REQUIRE(report.inputs.size() == 2);
   CHECK(m.edges[report.inputs[0]].from == "train");
-  CHECK(m.edges[report.inputs[0]].data);
-  CHECK(m.edges[report.inputs[0]].argument == 1);
+  CHECK(m.edges[report.inputs[0]].info.kind == typeflow::dependency_kind::data);
+  CHECK(m.edges[report.inputs[0]].info.carries_data);
+  CHECK(m.edges[report.inputs[0]].info.argument == 1);
   CHECK(m.edges[report.inputs[1]].from == "load");
-  CHECK_FALSE(m.edges[report.inputs[1]].data);
+  CHECK(m.edges[report.inputs[1]].info.kind == typeflow::dependency_kind::order);
+  CHECK_FALSE(m.edges[report.inputs[1]].info.carries_data);
+  CHECK(m.nodes[4].role == "step");
+  CHECK(m.nodes[0].role == "parameter");
   REQUIRE(m.scenes.size() == 1);
   CHECK(m.scenes[0].steps == std::vector<std::string>{"train", "report"});
 }

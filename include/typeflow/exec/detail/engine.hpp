@@ -197,8 +197,7 @@ class engine final : public detail::context_sink {
     run_plan plan = make_plan(d, opts_);
     data_->selection = std::move(plan.selection);
     data_->records.resize(n);
-    records_ = data_->records.data();
-    for (node_id v = 0; v < n; ++v) records_[v].name = d.nodes[v].name;
+    records_ = data_->records.data();  // each record is named when its node is scheduled
     if (plan.has_maps) {
       data_->elements.resize(n);
       maps_.resize(n);

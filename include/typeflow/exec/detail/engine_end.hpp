@@ -31,6 +31,7 @@ inline void engine::run_finally() {
   for (node_id u : finally_) {
     const auto& nd = def_->nodes[u];
     auto& rec = records_[u];
+    rec.name = nd.name;
     rec.attempts = 1;
     rec.started = stamp();
     rec.status = step_status::running;
