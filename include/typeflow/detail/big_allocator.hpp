@@ -87,6 +87,44 @@ class huge_block_cache {
 };
 #endif
 
+#if defined(__linux__)
+/// From this size on, an allocation gets a mapping of its own.
+inline constexpr std::size_t big_threshold = std::size_t{1} << 20;
+inline constexpr std::size_t big_huge_page = std::size_t{2} << 20;
+constexpr std::size_t big_rounded(std::size_t bytes) noexcept {
+  return (bytes + big_huge_page - 1) & ~(big_huge_page - 1);
+}
+
+/// A mapping of at least `bytes` (a multiple of 2 MiB), aligned to 2 MiB and marked for huge
+/// pages, or a kept one of the same size. Not a template: every big_vector<T> shares it, so a
+/// program compiles it once, not once per element type.
+inline void* big_map(std::size_t bytes) {
+  const std::size_t size = big_rounded(bytes);
+  if (void* kept = huge_block_cache::instance().take(size)) {
+    big_bytes_in_use().fetch_add(size, std::memory_order_relaxed);
+    return kept;
+  }
+  // Map one huge page more than needed, then unmap the ends to align the start.
+  void* raw = ::mmap(nullptr, size + big_huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  auto begin = reinterpret_cast<std::uintptr_t>(raw);
+  auto aligned = (begin + big_huge_page - 1) & ~(std::uintptr_t{big_huge_page} - 1);
+  if (aligned != begin) ::munmap(raw, aligned - begin);
+  const std::size_t tail = big_huge_page - (aligned - begin);
+  if (tail != 0) ::munmap(reinterpret_cast<void*>(aligned + size), tail);
+  ::madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);  // a hint: failure is fine
+  big_bytes_in_use().fetch_add(size, std::memory_order_relaxed);
+  return reinterpret_cast<void*>(aligned);
+}
+
+/// Gives back a mapping from big_map: kept for reuse when the cache has room, else unmapped.
+inline void big_unmap(void* p, std::size_t bytes) noexcept {
+  const std::size_t size = big_rounded(bytes);
+  big_bytes_in_use().fetch_sub(size, std::memory_order_relaxed);
+  if (!huge_block_cache::instance().keep(p, size)) ::munmap(p, size);
+}
+#endif
+
 template <class T>
 class big_allocator {
  public:
@@ -99,24 +137,7 @@ class big_allocator {
   [[nodiscard]] T* allocate(std::size_t n) {
 #if defined(__linux__)
     const std::size_t bytes = n * sizeof(T);
-    if (n <= max_size() && bytes >= threshold) {
-      const std::size_t size = rounded(bytes);
-      if (void* kept = huge_block_cache::instance().take(size)) {
-        big_bytes_in_use().fetch_add(size, std::memory_order_relaxed);
-        return static_cast<T*>(kept);
-      }
-      // Map one huge page more than needed, then unmap the ends to align the start.
-      void* raw = ::mmap(nullptr, size + huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (raw == MAP_FAILED) throw std::bad_alloc();
-      auto begin = reinterpret_cast<std::uintptr_t>(raw);
-      auto aligned = (begin + huge_page - 1) & ~(std::uintptr_t{huge_page} - 1);
-      if (aligned != begin) ::munmap(raw, aligned - begin);
-      const std::size_t tail = huge_page - (aligned - begin);
-      if (tail != 0) ::munmap(reinterpret_cast<void*>(aligned + size), tail);
-      ::madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);  // a hint: failure is fine
-      big_bytes_in_use().fetch_add(size, std::memory_order_relaxed);
-      return reinterpret_cast<T*>(aligned);
-    }
+    if (n <= max_size() && bytes >= big_threshold) return static_cast<T*>(big_map(bytes));
 #endif
     return std::allocator<T>{}.allocate(n);
   }
@@ -124,9 +145,8 @@ class big_allocator {
   void deallocate(T* p, std::size_t n) noexcept {
 #if defined(__linux__)
     const std::size_t bytes = n * sizeof(T);
-    if (n <= max_size() && bytes >= threshold) {
-      big_bytes_in_use().fetch_sub(rounded(bytes), std::memory_order_relaxed);
-      if (!huge_block_cache::instance().keep(p, rounded(bytes))) ::munmap(p, rounded(bytes));
+    if (n <= max_size() && bytes >= big_threshold) {
+      big_unmap(p, bytes);
       return;
     }
 #endif
@@ -139,11 +159,6 @@ class big_allocator {
   friend bool operator==(const big_allocator&, const big_allocator<U>&) noexcept {
     return true;
   }
-
- private:
-  static constexpr std::size_t huge_page = std::size_t{2} << 20;
-  static constexpr std::size_t threshold = std::size_t{1} << 20;
-  static constexpr std::size_t rounded(std::size_t bytes) noexcept { return (bytes + huge_page - 1) & ~(huge_page - 1); }
 };
 
 /// A vector whose storage, once large, lives on huge pages.

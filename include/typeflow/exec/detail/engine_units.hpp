@@ -109,7 +109,7 @@ inline void engine::expand_map(node_id u, ready_list& ready) {
   const bool move = movable_[nd.first_input] != 0 && retries_of(nd, opts_) == 0;
   const std::size_t count = nd.map->size(items);
   data_->elements[u] = std::make_unique<element_records>();
-  maps_[u] = std::make_unique<map_run>(nd.name, count, *data_->elements[u], items, move);
+  maps_[u] = start_map(nd.name, count, *data_->elements[u], items, move);
   if (count == 0) {
     gather_map(u, ready);
     return;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <typeflow/core/definition.hpp>
@@ -24,22 +25,29 @@ struct map_run {
   void* items = nullptr;  ///< the vector being mapped
   bool move_items = false;
   std::atomic<std::size_t> remaining{0};
-
-  /// Names and records of `count` elements of map step `name`, into `records`.
-  map_run(std::string_view name, std::size_t count, element_records& records, void* vector,
-          bool move) : elements(&records), items(vector), move_items(move) {
-    records.names.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) {
-      records.names.push_back(std::string(name) + "[" + std::to_string(i) + "]");
-    }
-    records.records.resize(count);
-    for (std::size_t i = 0; i < count; ++i) records.records[i].name = records.names[i];
-    results = std::make_unique<detail::box[]>(count);
-    retry_scheduled = std::make_unique<std::atomic<bool>[]>(count);
-    holds_resources = std::make_unique<bool[]>(count);
-    remaining.store(count);
-  }
 };
+
+/// The fan-out of map step `name` over `count` elements: their names and records go into
+/// `records` (the run's data), their results, flags and count into the returned map_run. A
+/// function rather than a constructor, which compilers emit twice (complete and base object).
+inline std::unique_ptr<map_run> start_map(std::string_view name, std::size_t count,
+                                          element_records& records, void* vector, bool move) {
+  auto m = std::make_unique<map_run>();
+  m->elements = &records;
+  m->items = vector;
+  m->move_items = move;
+  records.names.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    records.names.push_back(std::string(name) + "[" + std::to_string(i) + "]");
+  }
+  records.records.resize(count);
+  for (std::size_t i = 0; i < count; ++i) records.records[i].name = records.names[i];
+  m->results = std::make_unique<detail::box[]>(count);
+  m->retry_scheduled = std::make_unique<std::atomic<bool>[]>(count);
+  m->holds_resources = std::make_unique<bool[]>(count);
+  m->remaining.store(count);
+  return m;
+}
 
 /// How a map's elements ended.
 struct map_summary {
