@@ -20,22 +20,31 @@ int main(int argc, char** argv) {
   auto score = p.step("evaluate", [accuracy] { return Scores{accuracy}; });
 
   // Fails the run (and skips what is ordered after it) when the model is useless.
-  auto floor = p.require(score, [](const Scores& s) { return s.accuracy >= 0.5; },
-                         "accuracy >= 0.5");
+  auto floor = p.require(
+      score, [](const Scores& s) { return s.accuracy >= 0.5; }, "accuracy >= 0.5");
 
   // A branch: its steps run only when the predicate holds; their outputs are maybe<T>.
   auto good = p.when(score, [](const Scores& s) { return s.accuracy >= 0.83; });
-  auto exported = good.step("export", [](const Scores& s) {
-    return "models/model-" + std::to_string(static_cast<int>(s.accuracy * 100)) + ".bin";
-  }, score);
-  auto report = good.otherwise().step("report", [](const Scores& s) {
-    return "reports/too-weak-" + std::to_string(static_cast<int>(s.accuracy * 100)) + ".txt";
-  }, score);
+  auto exported = good.step(
+      "export",
+      [](const Scores& s) {
+        return "models/model-" + std::to_string(static_cast<int>(s.accuracy * 100)) + ".bin";
+      },
+      score);
+  auto report = good.otherwise().step(
+      "report",
+      [](const Scores& s) {
+        return "reports/too-weak-" + std::to_string(static_cast<int>(s.accuracy * 100)) + ".txt";
+      },
+      score);
 
   // Outside the branch, a possibly skipped output must be taken as std::optional...
-  auto message = p.step("announce", [](std::optional<std::string> model) {
-    return model ? "deployed " + *model : std::string("nothing deployed");
-  }, exported);
+  auto message = p.step(
+      "announce",
+      [](std::optional<std::string> model) {
+        return model ? "deployed " + *model : std::string("nothing deployed");
+      },
+      exported);
   message.after(floor);
   // ...or selected with first_of: whichever branch ran.
   auto artifact = p.first_of(exported, report);

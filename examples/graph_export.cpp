@@ -21,10 +21,14 @@ int main() {
   tyf::pipeline p{"export"};
   auto epochs = p.param<int>("epochs", 3);
   auto images = p.step("load", [] { return Images{{0.f, 1.f}}; });
-  auto model = p.step("train", [](const Images& im, int e) {
-    return Model{std::vector<float>(im.pixels.size(), static_cast<float>(e))};
-  }, images, epochs);
-  p.step("publish", [](const Model&) {}, model);
+  auto model = p.step(
+      "train",
+      [](const Images& im, int e) {
+        return Model{std::vector<float>(im.pixels.size(), static_cast<float>(e))};
+      },
+      images, epochs);
+  p.step(
+      "publish", [](const Model&) {}, model);
 
   std::string dot = tyf::to_dot(p);
   std::printf("%s", dot.c_str());

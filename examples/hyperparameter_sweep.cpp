@@ -32,32 +32,39 @@ int main() {
     }
     return d;
   });
-  auto configs = p.constant("configs", tyf::grid(std::vector<double>{0.01, 0.05, 0.2},
-                                                 std::vector<int>{20, 80}));
+  auto configs = p.constant(
+      "configs", tyf::grid(std::vector<double>{0.01, 0.05, 0.2}, std::vector<int>{20, 80}));
   // One gradient-descent fit of y = w x per configuration; the data is shared by all.
-  auto fits = p.map("train", [](std::tuple<double, int> config, const Data& d, tyf::context& ctx) {
-    auto [lr, epochs] = config;
-    Fit f{lr, epochs, 0, 0};
-    for (int e = 0; e < epochs; ++e) {
-      double grad = 0, loss = 0;
-      for (std::size_t i = 0; i < d.x.size(); ++i) {
-        double err = f.w * d.x[i] - d.y[i];
-        grad += 2 * err * d.x[i];
-        loss += err * err;
-      }
-      f.w -= lr * grad / static_cast<double>(d.x.size());
-      f.loss = loss / static_cast<double>(d.x.size());
-      ctx.log_metric("loss", f.loss, e);
-    }
-    return f;
-  }, configs, data).retry(1);
-  auto best = p.step("pick-best", [](const std::vector<Fit>& all) {
-    Fit b = all.front();
-    for (const auto& f : all) {
-      if (f.loss < b.loss) b = f;
-    }
-    return b;
-  }, fits);
+  auto fits = p.map(
+                   "train",
+                   [](std::tuple<double, int> config, const Data& d, tyf::context& ctx) {
+                     auto [lr, epochs] = config;
+                     Fit f{lr, epochs, 0, 0};
+                     for (int e = 0; e < epochs; ++e) {
+                       double grad = 0, loss = 0;
+                       for (std::size_t i = 0; i < d.x.size(); ++i) {
+                         double err = f.w * d.x[i] - d.y[i];
+                         grad += 2 * err * d.x[i];
+                         loss += err * err;
+                       }
+                       f.w -= lr * grad / static_cast<double>(d.x.size());
+                       f.loss = loss / static_cast<double>(d.x.size());
+                       ctx.log_metric("loss", f.loss, e);
+                     }
+                     return f;
+                   },
+                   configs, data)
+                  .retry(1);
+  auto best = p.step(
+      "pick-best",
+      [](const std::vector<Fit>& all) {
+        Fit b = all.front();
+        for (const auto& f : all) {
+          if (f.loss < b.loss) b = f;
+        }
+        return b;
+      },
+      fits);
 
   auto result = tyf::run(p);
   for (const auto* s : result.steps()) {

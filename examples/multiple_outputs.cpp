@@ -19,20 +19,27 @@ BOOST_HANA_ADAPT_STRUCT(Columns, features, labels);  // a codec, so that a run s
 
 int main() {
   tyf::pipeline p{"multiple-outputs"};
-  auto table = p.step("read", [] {
-    return Columns{{1.0, 2.0, 3.0, 4.0}, {0, 1, 1, 0}};
-  });
-  auto stats = p.step("stats", [](std::vector<double> xs) {
-    double sum = std::accumulate(xs.begin(), xs.end(), 0.0);
-    return std::tuple<double, std::size_t>{sum / static_cast<double>(xs.size()), xs.size()};
-  }, table[&Columns::features]);
-  auto positives = p.step("positives", [](const std::vector<int>& ys) {
-    return static_cast<int>(std::count(ys.begin(), ys.end(), 1));
-  }, table[&Columns::labels]);
-  auto report = p.step("report", [](double mean, std::size_t n, int pos) {
-    return "mean " + std::to_string(mean) + " over " + std::to_string(n) + " rows, " +
-           std::to_string(pos) + " positive";
-  }, stats.get<0>(), stats.get<1>(), positives);
+  auto table = p.step("read", [] { return Columns{{1.0, 2.0, 3.0, 4.0}, {0, 1, 1, 0}}; });
+  auto stats = p.step(
+      "stats",
+      [](std::vector<double> xs) {
+        double sum = std::accumulate(xs.begin(), xs.end(), 0.0);
+        return std::tuple<double, std::size_t>{sum / static_cast<double>(xs.size()), xs.size()};
+      },
+      table[&Columns::features]);
+  auto positives = p.step(
+      "positives",
+      [](const std::vector<int>& ys) {
+        return static_cast<int>(std::count(ys.begin(), ys.end(), 1));
+      },
+      table[&Columns::labels]);
+  auto report = p.step(
+      "report",
+      [](double mean, std::size_t n, int pos) {
+        return "mean " + std::to_string(mean) + " over " + std::to_string(n) + " rows, " +
+               std::to_string(pos) + " positive";
+      },
+      stats.get<0>(), stats.get<1>(), positives);
 
   auto result = tyf::run(p);
   std::printf("%s\n", result.get(report).c_str());

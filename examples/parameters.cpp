@@ -24,27 +24,34 @@ BOOST_HANA_ADAPT_STRUCT(Model, layers, lr, optimizer);  // a codec, so that a ru
 int main() {
   tyf::pipeline p{"tune"};
   auto lr = p.param<double>("lr", 0.1).describe("learning rate").range(0.0, 1.0);
-  auto epochs = p.param<int>("epochs", 10).validate([](int e) { return e % 5 == 0; },
-                                                     "a multiple of 5");
+  auto epochs =
+      p.param<int>("epochs", 10).validate([](int e) { return e % 5 == 0; }, "a multiple of 5");
   auto optimizer = p.param<Optimizer>("optimizer", Optimizer::adam).describe("update rule");
   auto layers = p.param<std::vector<int>>("layers", {64, 32}).range(1, 1024);
   auto tags = p.param<nlohmann::json>("tags", nlohmann::json::object()).describe("free-form");
   auto threshold = p.param<double>("threshold").range(0.0, 1.0).delayed();
 
-  auto model = p.step("train", [](const std::vector<int>& l, double rate, Optimizer o, int) {
-    return Model{l, rate, o};
-  }, layers, lr, optimizer, epochs);
-  auto score = p.step("evaluate", [](const Model& m, const nlohmann::json&) {
-    return 0.5 + m.lr + static_cast<double>(m.layers.size()) / 100;
-  }, model, tags);
-  auto deploy = p.step("deploy", [](double s, double t) { return s >= t; }, score, threshold);
+  auto model = p.step(
+      "train",
+      [](const std::vector<int>& l, double rate, Optimizer o, int) {
+        return Model{l, rate, o};
+      },
+      layers, lr, optimizer, epochs);
+  auto score = p.step(
+      "evaluate",
+      [](const Model& m, const nlohmann::json&) {
+        return 0.5 + m.lr + static_cast<double>(m.layers.size()) / 100;
+      },
+      model, tags);
+  auto deploy = p.step(
+      "deploy", [](double s, double t) { return s >= t; }, score, threshold);
 
   // What the command line's help shows.
   for (const auto& info : p.params()) {
     std::string about = info.description;
     if (!info.constraints.empty()) about += (about.empty() ? "" : "; ") + info.constraints;
-    std::printf("  --param %-10s %-18s default %-8s %s%s\n", info.name.c_str(),
-                info.type.c_str(), info.default_value.value_or("(none)").c_str(), about.c_str(),
+    std::printf("  --param %-10s %-18s default %-8s %s%s\n", info.name.c_str(), info.type.c_str(),
+                info.default_value.value_or("(none)").c_str(), about.c_str(),
                 info.delayed ? " (asked when needed)" : "");
   }
 
@@ -79,7 +86,8 @@ int main() {
   const bool as_expected = result.ok() && result.get(deploy) &&
                            result.params().at("optimizer") == "sgd" &&
                            result.params().at("epochs") == "20" &&
-                           refused == "typeflow: parameter 'lr' (double) got '1.5', expected a "
-                                      "value from 0 to 1 (set by run_options::set)";
+                           refused ==
+                               "typeflow: parameter 'lr' (double) got '1.5', expected a "
+                               "value from 0 to 1 (set by run_options::set)";
   return as_expected ? 0 : 1;
 }

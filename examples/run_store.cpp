@@ -23,30 +23,39 @@ int main() {
   tyf::pipeline p{"regression"};
   auto n = p.param<int>("n", 200);
   auto lr = p.param<double>("lr", 0.01);
-  auto data = p.step("load", [&](int rows) {
-    ++loads;
-    Dataset d;
-    for (int i = 0; i < rows; ++i) {
-      d.x.push_back(i / 10.0);
-      d.y.push_back(3.0 * (i / 10.0) + 1.0);
-    }
-    return d;
-  }, n);
-  auto slope = p.step("fit", [&](const Dataset& d, double rate, tyf::context& ctx) {
-    if (gpu_broken) throw std::runtime_error("CUDA error: out of memory");
-    double w = 0;
-    for (int epoch = 0; epoch < 50; ++epoch) {
-      double grad = 0;
-      for (std::size_t i = 0; i < d.x.size(); ++i) grad += (w * d.x[i] - d.y[i]) * d.x[i];
-      w -= rate * grad / static_cast<double>(d.x.size());
-      ctx.log_metric("w", w, epoch);
-    }
-    return w;
-  }, data, lr);
-  p.step("evaluate", [](double w, tyf::context& ctx) {
-    ctx.log_metric("error", std::abs(w - 3.0));
-    return w;
-  }, slope);
+  auto data = p.step(
+      "load",
+      [&](int rows) {
+        ++loads;
+        Dataset d;
+        for (int i = 0; i < rows; ++i) {
+          d.x.push_back(i / 10.0);
+          d.y.push_back(3.0 * (i / 10.0) + 1.0);
+        }
+        return d;
+      },
+      n);
+  auto slope = p.step(
+      "fit",
+      [&](const Dataset& d, double rate, tyf::context& ctx) {
+        if (gpu_broken) throw std::runtime_error("CUDA error: out of memory");
+        double w = 0;
+        for (int epoch = 0; epoch < 50; ++epoch) {
+          double grad = 0;
+          for (std::size_t i = 0; i < d.x.size(); ++i) grad += (w * d.x[i] - d.y[i]) * d.x[i];
+          w -= rate * grad / static_cast<double>(d.x.size());
+          ctx.log_metric("w", w, epoch);
+        }
+        return w;
+      },
+      data, lr);
+  p.step(
+      "evaluate",
+      [](double w, tyf::context& ctx) {
+        ctx.log_metric("error", std::abs(w - 3.0));
+        return w;
+      },
+      slope);
   p.scene("refit", {"fit", "evaluate"});
 
   tyf::store st;  // ./.typeflow, or $TYPEFLOW_STORE
@@ -62,7 +71,8 @@ int main() {
               std::string(tyf::to_string(retried.step("load").status)).c_str());
 
   auto cached = st.run(p, opts);  // nothing changed: every step comes from the cache
-  std::printf("same again: fit %s\n", std::string(tyf::to_string(cached.step("fit").status)).c_str());
+  std::printf("same again: fit %s\n",
+              std::string(tyf::to_string(cached.step("fit").status)).c_str());
 
   auto faster = st.run(p, tyf::store_options{opts}.scene("refit").set("lr", "0.03"));
   std::printf("scene refit with lr=0.03: load %s, fit %s\n",
@@ -71,8 +81,9 @@ int main() {
 
   std::printf("\nruns, newest first:\n");
   for (const auto& r : st.runs(tyf::run_query{}.experiment("slope"))) {
-    std::printf("  %s  %-9s %-8s lr=%s\n", r.id.c_str(), std::string(tyf::to_string(r.status)).c_str(),
-                r.kind.c_str(), r.params.at("lr").c_str());
+    std::printf("  %s  %-9s %-8s lr=%s\n", r.id.c_str(),
+                std::string(tyf::to_string(r.status)).c_str(), r.kind.c_str(),
+                r.params.at("lr").c_str());
   }
   std::printf("\n%s", st.compare({retried.run_id(), faster.run_id()}).table().c_str());
 

@@ -9,14 +9,25 @@
 #include <vector>
 namespace fg = tbb::flow;
 
-struct Dataset { std::vector<float> x; std::vector<int> y; };
-struct Split   { Dataset train, test; };
-struct Model   { std::vector<float> w; };
-struct Scores  { double accuracy; };
+struct Dataset {
+  std::vector<float> x;
+  std::vector<int> y;
+};
+struct Split {
+  Dataset train, test;
+};
+struct Model {
+  std::vector<float> w;
+};
+struct Scores {
+  double accuracy;
+};
 
 Dataset load() { return {{0.f, 1.f, 2.f, 3.f}, {0, 1, 0, 1}}; }
 Split split(const Dataset& d) { return {d, d}; }
-Model train(const Dataset& d, double lr) { return {std::vector<float>(d.x.size(), static_cast<float>(lr))}; }
+Model train(const Dataset& d, double lr) {
+  return {std::vector<float>(d.x.size(), static_cast<float>(lr))};
+}
 Scores evaluate(const Model& m, const Dataset& d) { return {m.w.size() == d.x.size() ? 1.0 : 0.0}; }
 
 constexpr double lr = 0.1;
@@ -32,8 +43,10 @@ int main() {
     loaded = true;
     return load();
   });
-  fg::function_node<Dataset, Split> split_node(g, fg::unlimited, [](const Dataset& d) { return split(d); });
-  fg::function_node<Split, Model> train_node(g, fg::unlimited, [](const Split& s) { return train(s.train, lr); });
+  fg::function_node<Dataset, Split> split_node(g, fg::unlimited,
+                                               [](const Dataset& d) { return split(d); });
+  fg::function_node<Split, Model> train_node(g, fg::unlimited,
+                                             [](const Split& s) { return train(s.train, lr); });
   fg::join_node<std::tuple<Model, Split>, fg::queueing> pair(g);
   Scores score{0.0};
   fg::function_node<std::tuple<Model, Split>, Scores> evaluate_node(

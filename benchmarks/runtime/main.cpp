@@ -74,16 +74,24 @@ std::vector<shape> shapes(int big_reps) {
   std::vector<shape> out;
   auto graph_shapes = [&](const char* suffix, auto work, bool with_loop) {
     std::string s(suffix);
-    out.push_back({"linear_chain" + s, chain_steps, big_reps,
+    out.push_back({"linear_chain" + s,
+                   chain_steps,
+                   big_reps,
                    {{"typeflow", [=] { return tf::chain(chain_steps, work); }},
                     {"tbb", [=] { return tbbfg::chain(chain_steps, work); }}}});
-    out.push_back({"binary_tree" + s, tree_steps, big_reps,
+    out.push_back({"binary_tree" + s,
+                   tree_steps,
+                   big_reps,
                    {{"typeflow", [=] { return tf::binary_tree(tree_depth, work); }},
                     {"tbb", [=] { return tbbfg::binary_tree(tree_depth, work); }}}});
-    out.push_back({"wavefront" + s, wave_steps, big_reps,
+    out.push_back({"wavefront" + s,
+                   wave_steps,
+                   big_reps,
                    {{"typeflow", [=] { return tf::wavefront(wave_side, work); }},
                     {"tbb", [=] { return tbbfg::wavefront(wave_side, work); }}}});
-    out.push_back({"fan_out_in" + s, fan_steps, big_reps,
+    out.push_back({"fan_out_in" + s,
+                   fan_steps,
+                   big_reps,
                    {{"typeflow", [=] { return tf::fan_out_in(fan_width, work); }},
                     {"tbb", [=] { return tbbfg::fan_out_in(fan_width, work); }}}});
     if (with_loop) {
@@ -94,7 +102,9 @@ std::vector<shape> shapes(int big_reps) {
     }
   };
   graph_shapes("", nothing, false);
-  out.push_back({"payload_chain", payload_steps, 4 * big_reps,
+  out.push_back({"payload_chain",
+                 payload_steps,
+                 4 * big_reps,
                  {{"typeflow", [] { return tf::payload_chain(payload_passes); }},
                   {"tbb", [] { return tbbfg::payload_chain(payload_passes); }},
                   {"tbb_by_value", [] { return tbbfg::payload_chain_by_value(payload_passes); }},
@@ -248,11 +258,12 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 
   const double spin_ns = bench::calibrate_spin();
-  std::printf("typeflow-bench: threads=%u (hardware %ld), spin_step=%llu iterations (%.0f ns), "
-              "repetitions=%d (median reported), each benchmark in a process of its own, "
-              "oneTBB %d.%d\n",
-              bench::threads, hardware, static_cast<unsigned long long>(bench::spin_iterations),
-              spin_ns, reps, TBB_VERSION_MAJOR, TBB_VERSION_MINOR);
+  std::printf(
+      "typeflow-bench: threads=%u (hardware %ld), spin_step=%llu iterations (%.0f ns), "
+      "repetitions=%d (median reported), each benchmark in a process of its own, "
+      "oneTBB %d.%d\n",
+      bench::threads, hardware, static_cast<unsigned long long>(bench::spin_iterations), spin_ns,
+      reps, TBB_VERSION_MAJOR, TBB_VERSION_MINOR);
   std::fflush(stdout);
 
   const auto all = shapes(reps);
@@ -260,20 +271,20 @@ int main(int argc, char** argv) {
     for (const auto& e : sh.engines) {
       const std::size_t steps = sh.steps;
       auto fn = e.run;
-      benchmark::RegisterBenchmark((sh.name + "/" + e.engine).c_str(),
-                                   [fn, steps](benchmark::State& state) {
-                                     for (auto _ : state) {
-                                       if (!fn()) {
-                                         state.SkipWithError("the run did not succeed");
-                                         break;
-                                       }
-                                     }
-                                     state.counters["steps"] = static_cast<double>(steps);
-                                     state.counters["time_per_step"] = benchmark::Counter(
-                                         static_cast<double>(steps),
-                                         benchmark::Counter::kIsIterationInvariantRate |
-                                             benchmark::Counter::kInvert);
-                                   })
+      benchmark::RegisterBenchmark(
+          (sh.name + "/" + e.engine).c_str(),
+          [fn, steps](benchmark::State& state) {
+            for (auto _ : state) {
+              if (!fn()) {
+                state.SkipWithError("the run did not succeed");
+                break;
+              }
+            }
+            state.counters["steps"] = static_cast<double>(steps);
+            state.counters["time_per_step"] = benchmark::Counter(
+                static_cast<double>(steps),
+                benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+          })
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond)
           ->Iterations(1)
@@ -288,7 +299,8 @@ int main(int argc, char** argv) {
   try {
     selected = std::regex(filter);
   } catch (const std::regex_error& e) {
-    std::fprintf(stderr, "typeflow-bench: --benchmark_filter '%s' is not a regular expression: %s\n",
+    std::fprintf(stderr,
+                 "typeflow-bench: --benchmark_filter '%s' is not a regular expression: %s\n",
                  filter.c_str(), e.what());
     return 2;
   }
@@ -317,15 +329,17 @@ int main(int argc, char** argv) {
     const double x = per_step(sh, "typeflow");
     const double y = per_step(sh, "tbb");
     if (x < 0 || y < 0) continue;  // filtered out or failed
-    std::printf("summary shape=%s threads=%u typeflow_ns_per_step=%.1f tbb_ns_per_step=%.1f "
-                "ratio=%.3f\n",
-                sh.name.c_str(), bench::threads, x, y, x / y);
+    std::printf(
+        "summary shape=%s threads=%u typeflow_ns_per_step=%.1f tbb_ns_per_step=%.1f "
+        "ratio=%.3f\n",
+        sh.name.c_str(), bench::threads, x, y, x / y);
     if (sh.name == "payload_chain") {
       const double z = per_step(sh, "loop");
       if (z > 0) {
-        std::printf("summary shape=payload_chain_vs_loop threads=%u typeflow_ns_per_step=%.1f "
-                    "loop_ns_per_step=%.1f ratio=%.3f\n",
-                    bench::threads, x, z, x / z);
+        std::printf(
+            "summary shape=payload_chain_vs_loop threads=%u typeflow_ns_per_step=%.1f "
+            "loop_ns_per_step=%.1f ratio=%.3f\n",
+            bench::threads, x, z, x / z);
       }
     }
   }

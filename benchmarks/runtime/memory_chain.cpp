@@ -90,11 +90,15 @@ int main(int argc, char** argv) {
       return b;
     });
     for (int i = 1; i < chain_length; ++i) {
-      h = p.step("b" + std::to_string(i), [](const buffer& in) {
-        buffer out(in.size());
-        for (std::size_t k = 0; k < in.size(); ++k) out[k] = static_cast<unsigned char>(in[k] + 1);
-        return out;
-      }, h);
+      h = p.step(
+          "b" + std::to_string(i),
+          [](const buffer& in) {
+            buffer out(in.size());
+            for (std::size_t k = 0; k < in.size(); ++k)
+              out[k] = static_cast<unsigned char>(in[k] + 1);
+            return out;
+          },
+          h);
     }
     auto r = tyf::run(p, tyf::run_options{}.threads(threads));
     ok = r.ok() && r.get(h).size() == buffer_bytes && r.get(h)[0] == chain_length &&
@@ -107,19 +111,20 @@ int main(int argc, char** argv) {
     getrusage(RUSAGE_SELF, &usage);
     peak_kb = usage.ru_maxrss;
   }
-  const double peak_mb = static_cast<double>(peak_kb - (baseline_kb < 0 ? 0 : baseline_kb)) / 1024.0;
-  std::fprintf(stderr,
-               "typeflow-bench-memory: baseline VmRSS %ld kB, VmHWM %ld kB%s, run %s\n",
+  const double peak_mb =
+      static_cast<double>(peak_kb - (baseline_kb < 0 ? 0 : baseline_kb)) / 1024.0;
+  std::fprintf(stderr, "typeflow-bench-memory: baseline VmRSS %ld kB, VmHWM %ld kB%s, run %s\n",
                baseline_kb, peak_kb, reset ? " (peak reset before the run)" : "",
                ok ? "ok" : "FAILED");
-  std::printf("summary shape=memory_chain_10x100MB threads=%u peak_mb=%.1f limit_mb=%.0f "
-              "ratio=%.3f\n",
-              threads, peak_mb, limit_mb, peak_mb / 100.0);
+  std::printf(
+      "summary shape=memory_chain_10x100MB threads=%u peak_mb=%.1f limit_mb=%.0f "
+      "ratio=%.3f\n",
+      threads, peak_mb, limit_mb, peak_mb / 100.0);
   std::fflush(stdout);
   if (!ok) return 1;
   if (peak_mb > limit_mb) {
-    std::fprintf(stderr, "typeflow-bench-memory: peak %.1f MB is over the %.0f MB limit\n",
-                 peak_mb, limit_mb);
+    std::fprintf(stderr, "typeflow-bench-memory: peak %.1f MB is over the %.0f MB limit\n", peak_mb,
+                 limit_mb);
     return 1;
   }
   return 0;

@@ -103,17 +103,20 @@ void report(const char* shape, std::size_t n, const sample& s) {
   const long long result = s.m1 - s.m2;
   std::fprintf(stderr,
                "typeflow-bench-result-memory: %s of %zu steps, run %s: m0 %lld, m1 %lld, m2 %lld "
-               "bytes; the result holds %.1f MB (%.1f B/step; big mappings %.1f MB), the run left %.1f MB with the "
+               "bytes; the result holds %.1f MB (%.1f B/step; big mappings %.1f MB), the run left "
+               "%.1f MB with the "
                "result alive, the pipeline holds %.1f MB\n",
-               shape, n, s.ok ? "ok" : "FAILED", s.m0, s.m1, s.m2, static_cast<double>(result) / mib,
+               shape, n, s.ok ? "ok" : "FAILED", s.m0, s.m1, s.m2,
+               static_cast<double>(result) / mib,
                static_cast<double>(result) / static_cast<double>(n),
                static_cast<double>(s.big1 - s.big2) / mib, static_cast<double>(s.m1 - s.m0) / mib,
                static_cast<double>(s.m0 - s.before) / mib);
-  std::printf("summary shape=%s steps=%zu held_mb=%.1f bytes_per_step=%.1f run_mb=%.1f "
-              "pipeline_mb=%.1f\n",
-              shape, n, static_cast<double>(result) / mib,
-              static_cast<double>(result) / static_cast<double>(n),
-              static_cast<double>(s.m1 - s.m0) / mib, static_cast<double>(s.m0 - s.before) / mib);
+  std::printf(
+      "summary shape=%s steps=%zu held_mb=%.1f bytes_per_step=%.1f run_mb=%.1f "
+      "pipeline_mb=%.1f\n",
+      shape, n, static_cast<double>(result) / mib,
+      static_cast<double>(result) / static_cast<double>(n), static_cast<double>(s.m1 - s.m0) / mib,
+      static_cast<double>(s.m0 - s.before) / mib);
   std::fflush(stdout);
 }
 

@@ -86,10 +86,13 @@ inline bool payload_chain(std::size_t passes) {
   step_name name;
   auto h = p.step(name(0), [] { return std::vector<float>(payload_floats, 0.f); });
   for (std::size_t i = 1; i <= passes; ++i) {
-    h = p.step(name(i), [](std::vector<float> x) {
-      add_one(x);
-      return x;
-    }, h);
+    h = p.step(
+        name(i),
+        [](std::vector<float> x) {
+          add_one(x);
+          return x;
+        },
+        h);
   }
   auto r = tyf::run(p, options());
   return r.ok() && r.get(h).size() == payload_floats &&

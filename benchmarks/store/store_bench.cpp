@@ -36,7 +36,8 @@ template <class F>
 double time_ns(F&& f) {
   auto t0 = clock_type::now();
   f();
-  return static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - t0).count());
+  return static_cast<double>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - t0).count());
 }
 
 void plain_write(const fs::path& dir, const std::vector<unsigned char>& bytes, int n) {
@@ -59,9 +60,11 @@ void plain_write(const fs::path& dir, const std::vector<unsigned char>& bytes, i
 int main(int argc, char** argv) {
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   std::string only;
-  fs::path base = fs::temp_directory_path() / ("typeflow-store-bench-" + std::to_string(::getpid()));
+  fs::path base =
+      fs::temp_directory_path() / ("typeflow-store-bench-" + std::to_string(::getpid()));
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--threads") == 0) threads = static_cast<unsigned>(std::stoul(argv[i + 1]));
+    if (std::strcmp(argv[i], "--threads") == 0)
+      threads = static_cast<unsigned>(std::stoul(argv[i + 1]));
     if (std::strcmp(argv[i], "--dir") == 0) base = argv[i + 1];
     if (std::strcmp(argv[i], "--only") == 0) only = argv[i + 1];
   }
@@ -75,7 +78,8 @@ int main(int argc, char** argv) {
     p.reserve(steps);
     auto seed = p.param<int>("seed", 1);
     for (int i = 0; i < steps; ++i) {
-      p.step("s" + std::to_string(i), [i](int s) { return s + i; }, seed);
+      p.step(
+          "s" + std::to_string(i), [i](int s) { return s + i; }, seed);
     }
     auto opts = tyf::run_options{}.threads(threads);
     tyf::store st{base / "record"};
@@ -88,18 +92,21 @@ int main(int argc, char** argv) {
       }));
     }
     double t = median(with) / steps, b = median(without) / steps;
-    std::printf("summary shape=store_record threads=%u steps=%d typeflow_ns_per_step=%.0f "
-                "baseline_ns_per_step=%.0f ratio=%.2f\n",
-                threads, steps, t, b, t / b);
+    std::printf(
+        "summary shape=store_record threads=%u steps=%d typeflow_ns_per_step=%.0f "
+        "baseline_ns_per_step=%.0f ratio=%.2f\n",
+        threads, steps, t, b, t / b);
     // The same with every step served from the cache.
     std::vector<double> cached;
     for (int rep = 0; rep < 3; ++rep) {
-      cached.push_back(time_ns([&] { (void)st.run(p, tyf::store_options{}.base(opts).set("seed", "100")); }));
+      cached.push_back(
+          time_ns([&] { (void)st.run(p, tyf::store_options{}.base(opts).set("seed", "100")); }));
     }
     double c = median(cached) / steps;
-    std::printf("summary shape=store_cached threads=%u steps=%d typeflow_ns_per_step=%.0f "
-                "baseline_ns_per_step=%.0f ratio=%.2f\n",
-                threads, steps, c, b, c / b);
+    std::printf(
+        "summary shape=store_cached threads=%u steps=%d typeflow_ns_per_step=%.0f "
+        "baseline_ns_per_step=%.0f ratio=%.2f\n",
+        threads, steps, c, b, c / b);
   }
 
   // 2. Artifact throughput: one step returning `size` bytes, vs a plain file write of them.
@@ -111,26 +118,33 @@ int main(int argc, char** argv) {
     for (auto& b : payload) b = static_cast<unsigned char>(rng());
     tyf::pipeline p{"artifact"};
     auto salt = p.param<int>("salt", 0);
-    p.step("make", [&payload](int s) {
-      auto v = payload;
-      v[0] = static_cast<unsigned char>(s);  // a new artifact each rep
-      return v;
-    }, salt);
+    p.step(
+        "make",
+        [&payload](int s) {
+          auto v = payload;
+          v[0] = static_cast<unsigned char>(s);  // a new artifact each rep
+          return v;
+        },
+        salt);
     // The same step and the same stored run, returning two bytes of it instead: what a stored
     // run costs without the artifact (its rows, the writer's flush at the end).
     tyf::pipeline small{"artifact-small"};
     auto small_salt = small.param<int>("salt", 0);
-    small.step("make", [&payload](int s) {
-      auto v = payload;
-      v[0] = static_cast<unsigned char>(s);
-      return static_cast<int>(v[0]) + static_cast<int>(v[v.size() / 2]);
-    }, small_salt);
+    small.step(
+        "make",
+        [&payload](int s) {
+          auto v = payload;
+          v[0] = static_cast<unsigned char>(s);
+          return static_cast<int>(v[0]) + static_cast<int>(v[v.size() / 2]);
+        },
+        small_salt);
     tyf::store st{base / ("artifact-" + std::to_string(size))};
     std::vector<double> with, without, plain;
     for (int rep = 0; rep < reps; ++rep) {
       const auto salt = std::to_string(rep + 1);
       without.push_back(time_ns([&] {
-        (void)st.run(small, tyf::store_options{}.base(tyf::run_options{}.threads(1)).set("salt", salt));
+        (void)st.run(small,
+                     tyf::store_options{}.base(tyf::run_options{}.threads(1)).set("salt", salt));
       }));
       with.push_back(time_ns([&] {
         (void)st.run(p, tyf::store_options{}.base(tyf::run_options{}.threads(1)).set("salt", salt));
@@ -140,11 +154,13 @@ int main(int argc, char** argv) {
     // What storing the output adds to a stored run (encode, hash, write, fsync, rename, its
     // row) vs a plain write of the same bytes; the whole stored run is printed apart.
     double t = median(with) - median(without), b = median(plain);
-    const char* label = size == (std::size_t{1} << 20) ? "store_artifact_1MB" : "store_artifact_100MB";
-    std::printf("summary shape=%s threads=1 typeflow_ns=%.0f baseline_ns=%.0f ratio=%.2f "
-                "typeflow_MBps=%.0f baseline_MBps=%.0f stored_run_ns=%.0f\n",
-                label, t, b, t / b, static_cast<double>(size) / 1e6 / (t / 1e9),
-                static_cast<double>(size) / 1e6 / (b / 1e9), median(with));
+    const char* label =
+        size == (std::size_t{1} << 20) ? "store_artifact_1MB" : "store_artifact_100MB";
+    std::printf(
+        "summary shape=%s threads=1 typeflow_ns=%.0f baseline_ns=%.0f ratio=%.2f "
+        "typeflow_MBps=%.0f baseline_MBps=%.0f stored_run_ns=%.0f\n",
+        label, t, b, t / b, static_cast<double>(size) / 1e6 / (t / 1e9),
+        static_cast<double>(size) / 1e6 / (b / 1e9), median(with));
   }
   fs::remove_all(base);
   return 0;

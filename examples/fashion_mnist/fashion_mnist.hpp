@@ -89,9 +89,9 @@ struct Model {
 /// One configuration of the sweep and what it reached.
 struct Fit {
   BOOST_HANA_DEFINE_STRUCT(Fit, (double, lr), (double, l2),
-                           (int, epochs),          // the epoch whose model was kept (1-based)
-                           (double, loss),         // its mean training loss
-                           (double, val_accuracy), // its validation accuracy
+                           (int, epochs),           // the epoch whose model was kept (1-based)
+                           (double, loss),          // its mean training loss
+                           (double, val_accuracy),  // its validation accuracy
                            (Model, model));
 };
 
@@ -335,8 +335,8 @@ inline double accuracy(const Model& m, const Features& f) {
 }
 
 struct train_settings {
-  double lr = 0.1;     ///< initial learning rate; epoch e uses lr / (1 + e)
-  double l2 = 0.0;     ///< weight decay
+  double lr = 0.1;  ///< initial learning rate; epoch e uses lr / (1 + e)
+  double l2 = 0.0;  ///< weight decay
   int epochs = 5;
   int batch = 64;
   std::uint64_t seed = 1;  ///< the order of the examples in each epoch

@@ -65,82 +65,110 @@ inline void define(tyf::pipeline& p) {
   //    directory name says nothing of what is in it: data-files (never cached) lists each
   //    file's size and modification time, so new files mean new keys and a fresh load. The
   //    training set is large and cheap to read again: kept out of the store (see above).
-  auto files = p.step("data-files", [](const std::string& dir) { return fingerprint(dir); },
-                      data_dir).cache(false);
-  auto train_images = p.step("load-train", [](const std::string& dir, const std::string&, int n) {
-    return load_idx(dir, "train", static_cast<std::size_t>(n));
-  }, data_dir, files, train_limit).persist(false);
-  auto test_images = p.step("load-test", [](const std::string& dir, const std::string&, int n) {
-    return load_idx(dir, "t10k", static_cast<std::size_t>(n));
-  }, data_dir, files, test_limit);
+  auto files = p.step(
+                    "data-files", [](const std::string& dir) { return fingerprint(dir); }, data_dir)
+                   .cache(false);
+  auto train_images = p.step(
+                           "load-train",
+                           [](const std::string& dir, const std::string&, int n) {
+                             return load_idx(dir, "train", static_cast<std::size_t>(n));
+                           },
+                           data_dir, files, train_limit)
+                          .persist(false);
+  auto test_images = p.step(
+      "load-test",
+      [](const std::string& dir, const std::string&, int n) {
+        return load_idx(dir, "t10k", static_cast<std::size_t>(n));
+      },
+      data_dir, files, test_limit);
 
   // 2. Normalise and 3. split; both make 188 MB of floats, kept out of the store.
-  auto features = p.step(tyf::in_memory, "normalise",
-                         [](const Images& im) { return normalise(im); }, train_images);
-  auto parts = p.step(tyf::in_memory, "split", [](const Features& all, double fraction, int s) {
-    return split(all, fraction, static_cast<std::uint64_t>(s));
-  }, features, val_fraction, seed);
+  auto features = p.step(
+      tyf::in_memory, "normalise", [](const Images& im) { return normalise(im); }, train_images);
+  auto parts = p.step(
+      tyf::in_memory, "split",
+      [](const Features& all, double fraction, int s) {
+        return split(all, fraction, static_cast<std::uint64_t>(s));
+      },
+      features, val_fraction, seed);
 
   // 4. The sweep: one training per (learning rate, L2) pair, in parallel, each with its own
   //    status, metrics (train[0], train[1], ...) and progress.
   using doubles = std::vector<double>;
-  auto configs = p.step("configs", [](const doubles& lrs, const doubles& l2s) {
-    return tyf::grid(lrs, l2s);
-  }, learning_rates, l2);
-  auto fits = p.map("train", [](std::tuple<double, double> config, const Split& data, int n_epochs,
-                                int batch_size, int s, tyf::context& ctx) {
-    train_settings settings;
-    settings.lr = std::get<0>(config);
-    settings.l2 = std::get<1>(config);
-    settings.epochs = n_epochs;
-    settings.batch = batch_size;
-    settings.seed = static_cast<std::uint64_t>(s);
-    train_callbacks cb;
-    cb.epoch_done = [&](int epoch, double loss, double val_accuracy) {
-      ctx.log_metric("loss", loss, epoch);
-      ctx.log_metric("val_accuracy", val_accuracy, epoch);
-    };
-    cb.progress = [&](std::uint64_t done, std::uint64_t total) {
-      if (done % 64 == 0 || done == total) ctx.progress(done, total);
-    };
-    cb.stop_requested = [&] { return ctx.stop_requested(); };
-    return train(data, settings, cb);
-  }, configs, parts, epochs, batch, seed);
+  auto configs = p.step(
+      "configs", [](const doubles& lrs, const doubles& l2s) { return tyf::grid(lrs, l2s); },
+      learning_rates, l2);
+  auto fits = p.map(
+      "train",
+      [](std::tuple<double, double> config, const Split& data, int n_epochs, int batch_size, int s,
+         tyf::context& ctx) {
+        train_settings settings;
+        settings.lr = std::get<0>(config);
+        settings.l2 = std::get<1>(config);
+        settings.epochs = n_epochs;
+        settings.batch = batch_size;
+        settings.seed = static_cast<std::uint64_t>(s);
+        train_callbacks cb;
+        cb.epoch_done = [&](int epoch, double loss, double val_accuracy) {
+          ctx.log_metric("loss", loss, epoch);
+          ctx.log_metric("val_accuracy", val_accuracy, epoch);
+        };
+        cb.progress = [&](std::uint64_t done, std::uint64_t total) {
+          if (done % 64 == 0 || done == total) ctx.progress(done, total);
+        };
+        cb.stop_requested = [&] { return ctx.stop_requested(); };
+        return train(data, settings, cb);
+      },
+      configs, parts, epochs, batch, seed);
 
   // 5. The best configuration on validation accuracy.
-  auto best = p.step("pick-best", [](const std::vector<Fit>& all, tyf::context& ctx) {
-    Fit b = best_of(all);
-    ctx.log_metric("val_accuracy", b.val_accuracy);
-    ctx.log_metric("lr", b.lr);
-    ctx.log_metric("l2", b.l2);
-    return b;
-  }, fits);
+  auto best = p.step(
+      "pick-best",
+      [](const std::vector<Fit>& all, tyf::context& ctx) {
+        Fit b = best_of(all);
+        ctx.log_metric("val_accuracy", b.val_accuracy);
+        ctx.log_metric("lr", b.lr);
+        ctx.log_metric("l2", b.l2);
+        return b;
+      },
+      fits);
 
   // 6. Evaluate on the test images: accuracy, and per class (index = class 0-9).
-  auto scores = p.step("evaluate", [](const Fit& b, const Images& test, tyf::context& ctx) {
-    Scores s = evaluate(b.model, test);
-    ctx.log_metric("test_accuracy", s.accuracy);
-    for (std::size_t c = 0; c < classes; ++c) {
-      ctx.log_metric("class_accuracy", s.per_class[c], static_cast<std::int64_t>(c));
-    }
-    return s;
-  }, best, test_images);
+  auto scores = p.step(
+      "evaluate",
+      [](const Fit& b, const Images& test, tyf::context& ctx) {
+        Scores s = evaluate(b.model, test);
+        ctx.log_metric("test_accuracy", s.accuracy);
+        for (std::size_t c = 0; c < classes; ++c) {
+          ctx.log_metric("class_accuracy", s.per_class[c], static_cast<std::int64_t>(c));
+        }
+        return s;
+      },
+      best, test_images);
 
   // 7. The quality gate: the gate's predicate sees one value, so a small step pairs the
   //    accuracy with the min_accuracy parameter first.
-  auto verdict = p.step("quality", [](const Scores& s, double bar) {
-    return std::pair<double, double>{s.accuracy, bar};
-  }, scores, min_accuracy);
+  auto verdict = p.step(
+      "quality",
+      [](const Scores& s, double bar) {
+        return std::pair<double, double>{s.accuracy, bar};
+      },
+      scores, min_accuracy);
   using bar = std::pair<double, double>;  // (test accuracy, min_accuracy)
-  auto gate = p.require(verdict, [](const bar& v) { return v.first >= v.second; },
-                        "test accuracy >= min_accuracy");
+  auto gate = p.require(
+      verdict, [](const bar& v) { return v.first >= v.second; }, "test accuracy >= min_accuracy");
 
   // 8. Export, only past the gate; always written (not cached), atomically.
-  p.step("export", [](const Fit& b, const std::string& path, tyf::context& ctx) {
-    const auto bytes = write_model(b.model, path);
-    ctx.log_metric("model_bytes", static_cast<double>(bytes));
-    return std::filesystem::absolute(path).string();
-  }, best, model_path).after(gate).cache(false);
+  p.step(
+       "export",
+       [](const Fit& b, const std::string& path, tyf::context& ctx) {
+         const auto bytes = write_model(b.model, path);
+         ctx.log_metric("model_bytes", static_cast<double>(bytes));
+         return std::filesystem::absolute(path).string();
+       },
+       best, model_path)
+      .after(gate)
+      .cache(false);
 }
 
 }  // namespace fashion

@@ -179,7 +179,8 @@ int main(int argc, char** argv) {
       p.param<double>("noise", 0.5).range(0.0, 100.0).describe("std dev of the target noise");
   auto seed = p.param<int>("seed", 7);
   auto test_fraction = p.param<double>("test_fraction", 0.2).range(0.05, 0.45);
-  auto ridges = p.param<std::vector<double>>("ridge", {0.0, 1.0, 10.0, 100.0}).range(0.0, 1e9)
+  auto ridges = p.param<std::vector<double>>("ridge", {0.0, 1.0, 10.0, 100.0})
+                    .range(0.0, 1e9)
                     .describe("ridge strengths to sweep");
   auto model_path = p.param<std::string>("model_path", "ridge-model.txt");
 
@@ -187,15 +188,22 @@ int main(int argc, char** argv) {
   auto parts = p.step("split", split, table, test_fraction, seed);
   auto scaler = p.step("fit-scaler", fit_scaler, parts[&Split::train]);  // a projection: one member
   // The sweep: one fit per ridge strength, in parallel, each logging its validation RMSE.
-  auto fits = p.map("fit", [](double ridge, const Split& s, const Scaler& sc, tyf::context& ctx) {
-    Fit f = fit_ridge(ridge, s.train, s.validation, sc);
-    ctx.log_metric("val_rmse", f.val_rmse);
-    return f;
-  }, ridges, parts, scaler);
-  auto best = p.step("pick-best", [](const std::vector<Fit>& all) {
-    return *std::min_element(all.begin(), all.end(),
-                             [](const Fit& a, const Fit& b) { return a.val_rmse < b.val_rmse; });
-  }, fits);
+  auto fits = p.map(
+      "fit",
+      [](double ridge, const Split& s, const Scaler& sc, tyf::context& ctx) {
+        Fit f = fit_ridge(ridge, s.train, s.validation, sc);
+        ctx.log_metric("val_rmse", f.val_rmse);
+        return f;
+      },
+      ridges, parts, scaler);
+  auto best = p.step(
+      "pick-best",
+      [](const std::vector<Fit>& all) {
+        return *std::min_element(all.begin(), all.end(), [](const Fit& a, const Fit& b) {
+          return a.val_rmse < b.val_rmse;
+        });
+      },
+      fits);
   auto scores = p.step(
       "evaluate",
       [](const Fit& f, const Scaler& s, const Split& parts, tyf::context& ctx) {
@@ -206,10 +214,11 @@ int main(int argc, char** argv) {
       },
       best, scaler, parts);
   // The quality gate: the run fails here, before export, when the fit is poor.
-  auto gate = p.require(scores, [](const Scores& s) { return s.r2 >= 0.9; }, "test R^2 >= 0.9");
+  auto gate = p.require(
+      scores, [](const Scores& s) { return s.r2 >= 0.9; }, "test R^2 >= 0.9");
   p.step("export", export_model, best, scaler, model_path)
       .after(gate)
-      .cache(false); // always written
+      .cache(false);  // always written
 
   return typeflow::main(argc, argv, p);
 }

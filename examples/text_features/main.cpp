@@ -79,9 +79,9 @@ Corpus corpus(int documents, int seed) {
     const int length = 6 + static_cast<int>(rng() % 8);
     for (int w = 0; w < length; ++w) {
       const auto roll = rng() % 10;
-      const auto& pool = roll < 4 ? words[static_cast<std::size_t>(topic)]
-                       : roll < 5 ? words[rng() % words.size()]
-                                  : filler;
+      const auto& pool = roll < 4   ? words[static_cast<std::size_t>(topic)]
+                         : roll < 5 ? words[rng() % words.size()]
+                                    : filler;
       s += (w == 0 ? "" : " ") + pool[rng() % pool.size()];
     }
     c.text.push_back(s + (rng() % 2 ? "." : "!"));
@@ -232,7 +232,8 @@ int main(int argc, char** argv) {
   auto seed = p.param<int>("seed", 3);
   auto min_count =
       p.param<int>("min_count", 2).range(1, 1000).describe("least document frequency of a word");
-  auto alphas = p.param<std::vector<double>>("alpha", {0.01, 0.1, 1.0}).range(1e-9, 100.0)
+  auto alphas = p.param<std::vector<double>>("alpha", {0.01, 0.1, 1.0})
+                    .range(1e-9, 100.0)
                     .describe("Laplace smoothing strengths to sweep");
   auto model_path = p.param<std::string>("model_path", "text-model.txt");
 
@@ -240,15 +241,21 @@ int main(int argc, char** argv) {
   auto tokens = p.step("tokenise", tokenise, text);
   auto parts = p.step("split", split, tokens, seed);
   auto vocab = p.step("vocabulary", vocabulary, parts[&Split::train], min_count);  // train only
-  auto features = p.step("features", [](const Split& s, const Vocabulary& v, tyf::context& ctx) {
-    ctx.log_metric("vocabulary_size", static_cast<double>(v.words.size()));
-    return Features{tf_idf(s.train, v), tf_idf(s.validation, v), tf_idf(s.test, v)};
-  }, parts, vocab);
-  auto models = p.map("fit", [](double alpha, const Features& f, tyf::context& ctx) {
-    Model m = fit_naive_bayes(alpha, f);
-    ctx.log_metric("val_accuracy", m.val_accuracy);
-    return m;
-  }, alphas, features);
+  auto features = p.step(
+      "features",
+      [](const Split& s, const Vocabulary& v, tyf::context& ctx) {
+        ctx.log_metric("vocabulary_size", static_cast<double>(v.words.size()));
+        return Features{tf_idf(s.train, v), tf_idf(s.validation, v), tf_idf(s.test, v)};
+      },
+      parts, vocab);
+  auto models = p.map(
+      "fit",
+      [](double alpha, const Features& f, tyf::context& ctx) {
+        Model m = fit_naive_bayes(alpha, f);
+        ctx.log_metric("val_accuracy", m.val_accuracy);
+        return m;
+      },
+      alphas, features);
   auto best = p.step(
       "pick-best",
       [](const std::vector<Model>& all) {
@@ -257,16 +264,19 @@ int main(int argc, char** argv) {
         });
       },
       models);
-  auto test_accuracy = p.step("evaluate", [](const Model& m, const Features& f, tyf::context& ctx) {
-    const double acc = accuracy(m, f.test);
-    ctx.log_metric("test_accuracy", acc);
-    return acc;
-  }, best, features);
+  auto test_accuracy = p.step(
+      "evaluate",
+      [](const Model& m, const Features& f, tyf::context& ctx) {
+        const double acc = accuracy(m, f.test);
+        ctx.log_metric("test_accuracy", acc);
+        return acc;
+      },
+      best, features);
   auto gate = p.require(
       test_accuracy, [](double acc) { return acc >= 0.9; }, "test accuracy >= 0.9");
   p.step("export", export_model, best, vocab, model_path)
       .after(gate)
-      .cache(false); // always written
+      .cache(false);  // always written
 
   return typeflow::main(argc, argv, p);
 }

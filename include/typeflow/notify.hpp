@@ -222,8 +222,8 @@ class command_notifier : public observer {
   void fail(std::string_view event, const std::string& what) noexcept {
     failures_.fetch_add(1);
     try {
-      const std::string line =
-          "typeflow: notify command '" + command_ + "' " + what + " on " + std::string(event) + "\n";
+      const std::string line = "typeflow: notify command '" + command_ + "' " + what + " on " +
+                               std::string(event) + "\n";
       std::fwrite(line.data(), 1, line.size(), stderr);
       std::fflush(stderr);
     } catch (...) {
@@ -268,8 +268,9 @@ class command_notifier : public observer {
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setflags(&attr, static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                       POSIX_SPAWN_SETSIGDEF));
+    posix_spawnattr_setflags(
+        &attr,
+        static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
     std::string sh = "/bin/sh", dash_c = "-c", cmd = command_;
     char* argv[] = {sh.data(), dash_c.data(), cmd.data(), nullptr};
     pid_t pid = -1;

@@ -21,10 +21,17 @@ int main() {
   typeflow::pipeline p{"demo"};
   auto lr = p.param<double>("lr", 0.1);
   auto data = p.step("load", [] { return Dataset{}; });
-  auto split = p.step("split", [](const Dataset& d) { return Split{d, d}; }, data);
+  auto split = p.step(
+      "split",
+      [](const Dataset& d) {
+        return Split{d, d};
+      },
+      data);
 #ifdef TYPEFLOW_COMPILE_FAIL_CONTROL
-  p.step("train", [](double, const Dataset&) { return Model{}; }, lr, split[&Split::train]);
+  p.step(
+      "train", [](double, const Dataset&) { return Model{}; }, lr, split[&Split::train]);
 #else
-  p.step("train", [](double, const Dataset&) { return Model{}; }, lr, split);
+  p.step(
+      "train", [](double, const Dataset&) { return Model{}; }, lr, split);
 #endif
 }

@@ -23,12 +23,21 @@ int main() {
   typeflow::pipeline p{"demo"};
   auto lr = p.param<double>("lr", 0.1);
   auto data = p.step("load", [] { return Dataset{}; });
-  auto split = p.step("split", [](const Dataset& d) { return Split{d, d}; }, data);
-  auto model = p.step("train", [](const Dataset&, double) { return Model{}; }, split[&Split::train], lr);
+  auto split = p.step(
+      "split",
+      [](const Dataset& d) {
+        return Split{d, d};
+      },
+      data);
+  auto model = p.step(
+      "train", [](const Dataset&, double) { return Model{}; }, split[&Split::train], lr);
 #ifdef TYPEFLOW_COMPILE_FAIL_CONTROL
-  auto pair = p.step("pair", [] { return std::tuple<int, double>{1, 2.0}; }); auto e = pair.get<0>(); (void)e;
+  auto pair = p.step("pair", [] { return std::tuple<int, double>{1, 2.0}; });
+  auto e = pair.get<0>();
+  (void)e;
 #else
-  auto e = model.get<0>(); (void)e;
+  auto e = model.get<0>();
+  (void)e;
 #endif
   (void)model;
 }

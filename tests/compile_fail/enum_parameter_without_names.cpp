@@ -11,5 +11,6 @@ enum Optimizer { adam, sgd };
 int main() {
   typeflow::pipeline p{"demo"};
   auto optimizer = p.param<Optimizer>("optimizer", adam);
-  p.step("fit", [](Optimizer o) { return static_cast<int>(o); }, optimizer);
+  p.step(
+      "fit", [](Optimizer o) { return static_cast<int>(o); }, optimizer);
 }

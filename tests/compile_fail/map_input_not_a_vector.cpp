@@ -11,5 +11,6 @@ int main() {
 #else
   auto items = p.step("items", [] { return 3; });
 #endif
-  p.map("square", [](int x) { return x * x; }, items);
+  p.map(
+      "square", [](int x) { return x * x; }, items);
 }

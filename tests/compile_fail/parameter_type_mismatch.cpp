@@ -23,12 +23,22 @@ int main() {
   typeflow::pipeline p{"demo"};
   auto lr = p.param<double>("lr", 0.1);
   auto data = p.step("load", [] { return Dataset{}; });
-  auto split = p.step("split", [](const Dataset& d) { return Split{d, d}; }, data);
-  auto model = p.step("train", [](const Dataset&, double) { return Model{}; }, split[&Split::train], lr);
+  auto split = p.step(
+      "split",
+      [](const Dataset& d) {
+        return Split{d, d};
+      },
+      data);
+  auto model = p.step(
+      "train", [](const Dataset&, double) { return Model{}; }, split[&Split::train], lr);
 #ifdef TYPEFLOW_COMPILE_FAIL_CONTROL
-  auto epochs = p.param<int>("epochs", 10); p.step("fit", [](const Model&, int) { return 1; }, model, epochs);
+  auto epochs = p.param<int>("epochs", 10);
+  p.step(
+      "fit", [](const Model&, int) { return 1; }, model, epochs);
 #else
-  auto epochs = p.param<std::string>("epochs", "10"); p.step("fit", [](const Model&, int) { return 1; }, model, epochs);
+  auto epochs = p.param<std::string>("epochs", "10");
+  p.step(
+      "fit", [](const Model&, int) { return 1; }, model, epochs);
 #endif
   (void)model;
 }

@@ -15,10 +15,13 @@ int main() {
   typeflow::pipeline p{"demo"};
   auto score = p.step("evaluate", [] { return Scores{0.9}; });
   auto good = p.when(score, [](const Scores& s) { return s.accuracy >= 0.83; });
-  auto path = good.step("export", [](const Scores&) { return std::string("model.bin"); }, score);
+  auto path = good.step(
+      "export", [](const Scores&) { return std::string("model.bin"); }, score);
 #ifdef TYPEFLOW_COMPILE_FAIL_CONTROL
-  p.step("notify", [](std::optional<std::string> where) { return where.has_value(); }, path);
+  p.step(
+      "notify", [](std::optional<std::string> where) { return where.has_value(); }, path);
 #else
-  p.step("notify", [](const std::string& where) { return where.size(); }, path);
+  p.step(
+      "notify", [](const std::string& where) { return where.size(); }, path);
 #endif
 }

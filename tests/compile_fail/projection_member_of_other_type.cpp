@@ -23,12 +23,20 @@ int main() {
   typeflow::pipeline p{"demo"};
   auto lr = p.param<double>("lr", 0.1);
   auto data = p.step("load", [] { return Dataset{}; });
-  auto split = p.step("split", [](const Dataset& d) { return Split{d, d}; }, data);
-  auto model = p.step("train", [](const Dataset&, double) { return Model{}; }, split[&Split::train], lr);
+  auto split = p.step(
+      "split",
+      [](const Dataset& d) {
+        return Split{d, d};
+      },
+      data);
+  auto model = p.step(
+      "train", [](const Dataset&, double) { return Model{}; }, split[&Split::train], lr);
 #ifdef TYPEFLOW_COMPILE_FAIL_CONTROL
-  auto w = model[&Model::w]; (void)w;
+  auto w = model[&Model::w];
+  (void)w;
 #else
-  auto w = split[&Model::w]; (void)w;
+  auto w = split[&Model::w];
+  (void)w;
 #endif
   (void)model;
 }

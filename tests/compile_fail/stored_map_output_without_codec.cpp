@@ -15,6 +15,8 @@ BOOST_HANA_ADAPT_STRUCT(Fit, loss);
 int main() {
   typeflow::pipeline p{"demo"};
   auto rates = p.constant("rates", std::vector<double>{0.1, 0.01});
-  p.map("train", [](double lr) { return Fit{lr}; }, rates);
-  p.map(typeflow::in_memory, "train-in-memory", [](double lr) { return Fit{lr}; }, rates);
+  p.map(
+      "train", [](double lr) { return Fit{lr}; }, rates);
+  p.map(
+      typeflow::in_memory, "train-in-memory", [](double lr) { return Fit{lr}; }, rates);
 }

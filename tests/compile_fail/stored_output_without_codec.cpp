@@ -16,6 +16,7 @@ int main() {
   typeflow::pipeline p{"demo"};
   auto model = p.step("train", [] { return Model{{1.f}}; });
   // The second fix: keep the output in memory. Always compiles, with or without a codec.
-  auto copy = p.step(typeflow::in_memory, "copy", [](const Model& m) { return m; }, model);
+  auto copy = p.step(
+      typeflow::in_memory, "copy", [](const Model& m) { return m; }, model);
   (void)copy;
 }

@@ -11,5 +11,6 @@ int main() {
 #else
   auto optimizer = p.param("optimizer", "adam");
 #endif
-  p.step("fit", [](const std::string& o) { return o.size(); }, optimizer);
+  p.step(
+      "fit", [](const std::string& o) { return o.size(); }, optimizer);
 }

@@ -17,38 +17,50 @@ enum class Mode : int { fast, slow, fail, stuck };
 int main(int argc, char** argv) {
   tyf::pipeline p{"clichild"};
   auto rows = p.param<int>("rows", 10).describe("rows to load").range(1, 1000);
-  auto mode = p.param<Mode>("mode", Mode::fast).describe("fast, slow (train waits for a stop), fail, or stuck (train ignores a stop)");
-  auto data = p.step("load", [](int n) {
-    std::vector<double> v(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = i;
-    return v;
-  }, rows);
-  auto model = p.step("train", [](const std::vector<double>& v, Mode m, tyf::context& ctx) {
-    if (m == Mode::slow) {
-      // Waits until the run is stopped (a minute at most), reporting progress.
-      auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-      std::uint64_t ticks = 0;
-      while (!ctx.stop_requested() && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        ctx.progress(++ticks % 100, 100);
-      }
-    }
-    if (m == Mode::stuck) {  // ignores its stop token: only a second Ctrl-C ends the process
-      auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-      while (std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    double sum = 0;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      sum += v[i];
-      ctx.log_metric("loss", 1.0 / static_cast<double>(i + 1), static_cast<std::int64_t>(i));
-    }
-    return sum;
-  }, data, mode);
-  p.step("evaluate", [](double m, Mode md, tyf::context& ctx) {
-    if (md == Mode::fail) throw std::runtime_error("evaluation failed on purpose");
-    ctx.log_metric("score", m / 100.0);
-    return m > 0;
-  }, model, mode);
+  auto mode =
+      p.param<Mode>("mode", Mode::fast)
+          .describe("fast, slow (train waits for a stop), fail, or stuck (train ignores a stop)");
+  auto data = p.step(
+      "load",
+      [](int n) {
+        std::vector<double> v(static_cast<std::size_t>(n));
+        for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = i;
+        return v;
+      },
+      rows);
+  auto model = p.step(
+      "train",
+      [](const std::vector<double>& v, Mode m, tyf::context& ctx) {
+        if (m == Mode::slow) {
+          // Waits until the run is stopped (a minute at most), reporting progress.
+          auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+          std::uint64_t ticks = 0;
+          while (!ctx.stop_requested() && std::chrono::steady_clock::now() < until) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            ctx.progress(++ticks % 100, 100);
+          }
+        }
+        if (m == Mode::stuck) {  // ignores its stop token: only a second Ctrl-C ends the process
+          auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+          while (std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        double sum = 0;
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          sum += v[i];
+          ctx.log_metric("loss", 1.0 / static_cast<double>(i + 1), static_cast<std::int64_t>(i));
+        }
+        return sum;
+      },
+      data, mode);
+  p.step(
+      "evaluate",
+      [](double m, Mode md, tyf::context& ctx) {
+        if (md == Mode::fail) throw std::runtime_error("evaluation failed on purpose");
+        ctx.log_metric("score", m / 100.0);
+        return m > 0;
+      },
+      model, mode);
   p.scene("retrain", {"train", "evaluate"});
   return tyf::main(argc, argv, p);
 }

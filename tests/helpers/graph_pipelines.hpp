@@ -39,17 +39,25 @@ inline pipeline every_dependency_pipeline(std::string_view name = "every-depende
   auto lr = p.param<double>("lr", 0.5);
   auto dry = p.param<bool>("dry-run", false);
   auto split = p.step("split", [] { return split_data{{1, 2, 3}, 4}; });
-  auto fit = p.map("fit", [](int x, double r) { return x * r; }, split[&split_data::train], lr);
-  auto score = p.step("score", [](const std::vector<double>& v, int t) {
-    return static_cast<int>(v.size()) + t;
-  }, fit, split[&split_data::test]);
+  auto fit = p.map(
+      "fit", [](int x, double r) { return x * r; }, split[&split_data::train], lr);
+  auto score = p.step(
+      "score", [](const std::vector<double>& v, int t) { return static_cast<int>(v.size()) + t; },
+      fit, split[&split_data::test]);
   auto good = p.when(score, [](int s) { return s > 3; });
-  auto exported = good.step("export", [](int s) { return 2.0 * s; }, score);
-  auto reported = good.otherwise().step("report", [](int) { return 0.0; }, score);
+  auto exported = good.step(
+      "export", [](int s) { return 2.0 * s; }, score);
+  auto reported = good.otherwise().step(
+      "report", [](int) { return 0.0; }, score);
   auto chosen = p.first_of(exported, reported);
-  auto gate = p.require(chosen, [](double v) { return v >= 0; }, "a non-negative value");
-  p.step("upload", [](double) {}, chosen).skip_if([](bool d) { return d; }, dry).after(gate);
-  p.step("audit", [](std::optional<double>) {}, exported);
+  auto gate = p.require(
+      chosen, [](double v) { return v >= 0; }, "a non-negative value");
+  p.step(
+       "upload", [](double) {}, chosen)
+      .skip_if([](bool d) { return d; }, dry)
+      .after(gate);
+  p.step(
+      "audit", [](std::optional<double>) {}, exported);
   p.finally("notify", [](const run_outcome&) {});
   return p;
 }
@@ -67,9 +75,9 @@ inline pipeline random_pipeline(std::uint32_t seed, std::size_t nodes) {
   };
   auto chance = [&](int percent) { return static_cast<int>(below(100)) < percent; };
 
-  std::vector<handle<int>> ints;            // parameters, plain steps, selectors
-  std::vector<handle<maybe<int>>> maybes;   // branch outputs
-  std::vector<handle<void>> voids;          // gates and void steps (for .after)
+  std::vector<handle<int>> ints;           // parameters, plain steps, selectors
+  std::vector<handle<maybe<int>>> maybes;  // branch outputs
+  std::vector<handle<void>> voids;         // gates and void steps (for .after)
   std::vector<branch> branches;
   int counter = 0;
   auto next_name = [&](const char* prefix) { return prefix + std::to_string(counter++); };
@@ -92,11 +100,18 @@ inline pipeline random_pipeline(std::uint32_t seed, std::size_t nodes) {
         handle<int> h;
         switch (below(4)) {
           case 0: h = p.step(next_name("s"), [] { return 1; }); break;
-          case 1: h = p.step(next_name("s"), [](int a) { return a + 1; }, any_int()); break;
-          case 2: h = p.step(next_name("s"), [](int a, int b) { return a + b; }, any_int(), any_int()); break;
+          case 1:
+            h = p.step(
+                next_name("s"), [](int a) { return a + 1; }, any_int());
+            break;
+          case 2:
+            h = p.step(
+                next_name("s"), [](int a, int b) { return a + b; }, any_int(), any_int());
+            break;
           default:
-            h = p.step(next_name("s"), [](int a, int b, int c) { return a + b + c; }, any_int(),
-                       any_int(), any_int());
+            h = p.step(
+                next_name("s"), [](int a, int b, int c) { return a + b + c; }, any_int(), any_int(),
+                any_int());
         }
         decorate(h);
         ints.push_back(h);
@@ -108,16 +123,20 @@ inline pipeline random_pipeline(std::uint32_t seed, std::size_t nodes) {
         if (branches.empty()) break;
         auto b = branches[below(branches.size())];
         if (chance(50)) b = b.otherwise();
-        auto h = chance(50) ? b.step(next_name("b"), [](int a) { return a * 2; }, any_int())
-                            : b.step(next_name("b"), [](int a, int c) { return a - c; }, any_int(), any_int());
+        auto h = chance(50) ? b.step(
+                                  next_name("b"), [](int a) { return a * 2; }, any_int())
+                            : b.step(
+                                  next_name("b"), [](int a, int c) { return a - c; }, any_int(),
+                                  any_int());
         decorate(h);
         maybes.push_back(h);
         break;
       }
       case 6: {
         if (maybes.empty()) break;
-        auto h = p.step(next_name("o"), [](std::optional<int> a, int c) { return a.value_or(c); },
-                        maybes[below(maybes.size())], any_int());
+        auto h = p.step(
+            next_name("o"), [](std::optional<int> a, int c) { return a.value_or(c); },
+            maybes[below(maybes.size())], any_int());
         decorate(h);
         ints.push_back(h);
         break;
@@ -127,21 +146,31 @@ inline pipeline random_pipeline(std::uint32_t seed, std::size_t nodes) {
         ints.push_back(p.first_of(maybes[below(maybes.size())], maybes[below(maybes.size())]));
         break;
       }
-      case 8: voids.push_back(p.require(any_int(), [](int v) { return v > -1000000; }, "not too small")); break;
+      case 8:
+        voids.push_back(p.require(
+            any_int(), [](int v) { return v > -1000000; }, "not too small"));
+        break;
       case 9: {
-        auto vec = p.step(next_name("v"), [](int n) { return std::vector<int>(static_cast<std::size_t>(n & 3), n); }, any_int());
-        auto m = p.map(next_name("m"), [](int x, int y) { return x + y; }, vec, any_int());
+        auto vec = p.step(
+            next_name("v"),
+            [](int n) { return std::vector<int>(static_cast<std::size_t>(n & 3), n); }, any_int());
+        auto m = p.map(
+            next_name("m"), [](int x, int y) { return x + y; }, vec, any_int());
         decorate(m);
-        auto sum = p.step(next_name("r"), [](const std::vector<int>& v) {
-          int s = 0;
-          for (int x : v) s += x;
-          return s;
-        }, m);
+        auto sum = p.step(
+            next_name("r"),
+            [](const std::vector<int>& v) {
+              int s = 0;
+              for (int x : v) s += x;
+              return s;
+            },
+            m);
         ints.push_back(sum);
         break;
       }
       case 10: {
-        auto h = p.step(next_name("u"), [](int) {}, any_int());
+        auto h = p.step(
+            next_name("u"), [](int) {}, any_int());
         decorate(h);
         voids.push_back(h);
         break;

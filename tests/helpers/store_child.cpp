@@ -57,7 +57,8 @@ int main(int argc, char** argv) try {
     for (int i = 0; i < 32; ++i) {
       p.step("write" + std::to_string(i), [i] {
         std::vector<std::uint8_t> bytes(std::size_t{16} << 20);
-        for (std::size_t k = 0; k < bytes.size(); ++k) bytes[k] = static_cast<std::uint8_t>(k * 31 + i);
+        for (std::size_t k = 0; k < bytes.size(); ++k)
+          bytes[k] = static_cast<std::uint8_t>(k * 31 + i);
         return bytes;
       });
     }

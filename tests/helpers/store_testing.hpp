@@ -62,31 +62,44 @@ struct step_counts {
 inline pipeline crash_pipeline(step_counts& n) {
   pipeline p{"crash"};
   auto rows = p.param<int>("rows", 100);
-  auto data = p.step("load", [&n](int r) {
-    ++n.load;
-    std::vector<double> v(static_cast<std::size_t>(r));
-    for (int i = 0; i < r; ++i) v[static_cast<std::size_t>(i)] = i * 0.5;
-    return v;
-  }, rows);
-  auto parts = p.step("split", [&n](const std::vector<double>& v) {
-    ++n.split;
-    auto half = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-    return std::pair<std::vector<double>, std::vector<double>>{{v.begin(), half}, {half, v.end()}};
-  }, data);
-  auto model = p.step("train", [&n](const std::vector<double>& train) {
-    ++n.train;
-    if (std::getenv("TYPEFLOW_TEST_HANG") != nullptr) {
-      for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
-    }
-    double sum = 0;
-    for (double x : train) sum += x;
-    return sum;
-  }, parts.get<0>());
-  p.step("evaluate", [&n](double m, const std::vector<double>& test, context& ctx) {
-    ++n.evaluate;
-    ctx.log_metric("score", m / static_cast<double>(test.size() + 1));
-    return m > 0;
-  }, model, parts.get<1>());
+  auto data = p.step(
+      "load",
+      [&n](int r) {
+        ++n.load;
+        std::vector<double> v(static_cast<std::size_t>(r));
+        for (int i = 0; i < r; ++i) v[static_cast<std::size_t>(i)] = i * 0.5;
+        return v;
+      },
+      rows);
+  auto parts = p.step(
+      "split",
+      [&n](const std::vector<double>& v) {
+        ++n.split;
+        auto half = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+        return std::pair<std::vector<double>, std::vector<double>>{{v.begin(), half},
+                                                                   {half, v.end()}};
+      },
+      data);
+  auto model = p.step(
+      "train",
+      [&n](const std::vector<double>& train) {
+        ++n.train;
+        if (std::getenv("TYPEFLOW_TEST_HANG") != nullptr) {
+          for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+        }
+        double sum = 0;
+        for (double x : train) sum += x;
+        return sum;
+      },
+      parts.get<0>());
+  p.step(
+      "evaluate",
+      [&n](double m, const std::vector<double>& test, context& ctx) {
+        ++n.evaluate;
+        ctx.log_metric("score", m / static_cast<double>(test.size() + 1));
+        return m > 0;
+      },
+      model, parts.get<1>());
   return p;
 }
 
@@ -94,12 +107,17 @@ inline pipeline crash_pipeline(step_counts& n) {
 inline pipeline small_pipeline() {
   pipeline p{"small"};
   auto seed = p.param<int>("seed", 1);
-  auto a = p.step("a", [](int s) { return s * 2; }, seed);
-  auto b = p.step("b", [](int x, context& ctx) {
-    ctx.log_metric("x", x);
-    return std::to_string(x);
-  }, a);
-  p.step("c", [](const std::string& s) { return s.size(); }, b);
+  auto a = p.step(
+      "a", [](int s) { return s * 2; }, seed);
+  auto b = p.step(
+      "b",
+      [](int x, context& ctx) {
+        ctx.log_metric("x", x);
+        return std::to_string(x);
+      },
+      a);
+  p.step(
+      "c", [](const std::string& s) { return s.size(); }, b);
   return p;
 }
 
@@ -132,7 +150,8 @@ class child {
     envp.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
     int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) throw std::runtime_error("cannot start " + args[0]);

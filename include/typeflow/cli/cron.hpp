@@ -84,8 +84,9 @@ class cron_expr {
     c.text_ = std::string(text);
     std::string_view body = trim(text);
     if (body.empty()) {
-      fail(c.text_, "it is empty; expected 5 fields (minute hour day-of-month month day-of-week) "
-                    "or a macro such as @daily");
+      fail(c.text_,
+           "it is empty; expected 5 fields (minute hour day-of-month month day-of-week) "
+           "or a macro such as @daily");
     }
     if (body.front() == '@') body = expand_macro(c.text_, body);
 
@@ -103,7 +104,8 @@ class cron_expr {
                         ", expected 5 (minute hour day-of-month month day-of-week)");
     }
     std::array<std::uint64_t, 5> bits{};
-    for (std::size_t f = 0; f < 5; ++f) bits[f] = parse_field(c.text_, detail::cron_fields[f], fields[f]);
+    for (std::size_t f = 0; f < 5; ++f)
+      bits[f] = parse_field(c.text_, detail::cron_fields[f], fields[f]);
     c.minutes_ = bits[0];
     c.hours_ = static_cast<std::uint32_t>(bits[1]);
     c.mdays_ = static_cast<std::uint32_t>(bits[2]);
@@ -146,7 +148,8 @@ class cron_expr {
     const std::time_t after = system_clock::to_time_t(floor<seconds>(t));
     std::tm now{};
     if (::localtime_r(&after, &now) == nullptr) {
-      throw cron_error("typeflow: cron expression \"" + text_ + "\": the time to start from is out of range");
+      throw cron_error("typeflow: cron expression \"" + text_ +
+                       "\": the time to start from is out of range");
     }
     // Wall-clock candidates strictly after t's minute.
     std::int64_t year = now.tm_year + 1900;
@@ -179,7 +182,8 @@ class cron_expr {
         }
       }
     }
-    throw cron_error("typeflow: cron expression \"" + text_ + "\": it does not fire in the 9 years after the given time");
+    throw cron_error("typeflow: cron expression \"" + text_ +
+                     "\": it does not fire in the 9 years after the given time");
   }
 
   /// The expression as given to parse().
@@ -263,7 +267,8 @@ class cron_expr {
     std::size_t start = 0;
     for (;;) {
       const auto comma = field.find(',', start);
-      const auto item = field.substr(start, comma == std::string_view::npos ? field.npos : comma - start);
+      const auto item =
+          field.substr(start, comma == std::string_view::npos ? field.npos : comma - start);
       if (item.empty()) fail(text, where + "empty item in list '" + std::string(field) + "'");
       int lo = f.lo, hi = f.hi, step = 1;
       auto range = item;
@@ -271,18 +276,21 @@ class cron_expr {
         range = item.substr(0, slash);
         const auto s = item.substr(slash + 1);
         if (s.empty() || s.find_first_not_of("0123456789") != std::string_view::npos) {
-          fail(text, where + "step '" + std::string(s) + "' in '" + std::string(item) + "' is not a number");
+          fail(text, where + "step '" + std::string(s) + "' in '" + std::string(item) +
+                         "' is not a number");
         }
         step = 0;
         for (char ch : s) {
           step = step * 10 + (ch - '0');
           if (step > 1000) break;
         }
-        if (step == 0) fail(text, where + "step 0 in '" + std::string(item) + "' (a step is at least 1)");
+        if (step == 0)
+          fail(text, where + "step 0 in '" + std::string(item) + "' (a step is at least 1)");
         if (range != "*" && range.find('-') == std::string_view::npos) {
           fail(text, where + "step in '" + std::string(item) +
                          "' needs a range or * before the / (e.g. */" + std::string(s) + " or " +
-                         std::string(range) + "-" + std::to_string(f.hi) + "/" + std::string(s) + ")");
+                         std::string(range) + "-" + std::to_string(f.hi) + "/" + std::string(s) +
+                         ")");
         }
       }
       if (range != "*") {
@@ -293,7 +301,8 @@ class cron_expr {
           lo = parse_value(text, f, range.substr(0, dash));
           hi = parse_value(text, f, range.substr(dash + 1));
           if (lo > hi) {
-            fail(text, where + "range " + std::string(range) + " is reversed (its start is after its end)");
+            fail(text, where + "range " + std::string(range) +
+                           " is reversed (its start is after its end)");
           }
         } else {
           lo = hi = parse_value(text, f, range);
@@ -333,8 +342,9 @@ class cron_expr {
       if (when == static_cast<std::time_t>(-1) || when <= after) continue;
       std::tm back{};
       if (::localtime_r(&when, &back) == nullptr) continue;
-      if (back.tm_year != static_cast<int>(year - 1900) || back.tm_mon != static_cast<int>(month) - 1 ||
-          back.tm_mday != static_cast<int>(mday) || back.tm_hour != hour || back.tm_min != minute) {
+      if (back.tm_year != static_cast<int>(year - 1900) ||
+          back.tm_mon != static_cast<int>(month) - 1 || back.tm_mday != static_cast<int>(mday) ||
+          back.tm_hour != hour || back.tm_min != minute) {
         continue;  // normalised into another local time: this one does not exist
       }
       if (!best || when < *best) best = when;

@@ -20,9 +20,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include <typeflow/detail/time_text.hpp>
 #include <typeflow/core/duration_text.hpp>
 #include <typeflow/core/pipeline.hpp>
+#include <typeflow/detail/time_text.hpp>
 #include <typeflow/exec/event.hpp>
 #include <typeflow/store/records.hpp>
 
@@ -181,8 +181,7 @@ class progress_view : public observer {
         s.total = e.total;
         break;
       }
-      default:
-        break;
+      default: break;
     }
     dirty_ = true;
     if (mode_ == progress_mode::plain) {
@@ -203,7 +202,8 @@ class progress_view : public observer {
         return t + "run " + std::string(e.run_id) + " " + std::string(to_string(e.status)) + " " +
                format_duration(e.duration);
       case event_kind::step_started:
-        return t + step + " started" + (e.attempt > 1 ? " (attempt " + std::to_string(e.attempt) + ")" : "");
+        return t + step + " started" +
+               (e.attempt > 1 ? " (attempt " + std::to_string(e.attempt) + ")" : "");
       case event_kind::step_succeeded:
         if (e.attempt == 0) return t + step + " cached";
         return t + step + " succeeded " + format_duration(e.duration);
@@ -213,7 +213,8 @@ class progress_view : public observer {
       case event_kind::step_skipped: return t + step + " skipped" + msg;
       case event_kind::step_cancelled: return t + step + " cancelled" + msg;
       case event_kind::metric:
-        return t + step + " metric " + std::string(e.metric) + "=" + cli_detail::format_number(e.value) +
+        return t + step + " metric " + std::string(e.metric) + "=" +
+               cli_detail::format_number(e.value) +
                (e.index != 0 ? " (" + std::to_string(e.index) + ")" : std::string{});
       case event_kind::progress: return std::nullopt;
       case event_kind::param_requested: return t + "parameter " + step + " requested";
@@ -243,8 +244,7 @@ class progress_view : public observer {
         j["total"] = e.total;
         break;
       case event_kind::run_started:
-      case event_kind::param_requested:
-        break;
+      case event_kind::param_requested: break;
       default:
         j["attempt"] = e.attempt;
         if (e.kind != event_kind::step_started) {
@@ -282,7 +282,8 @@ class progress_view : public observer {
       std::string line = "  " + name + "  " + format_duration(now - s.started);
       if (s.total > 0) {
         constexpr std::size_t width = 20;
-        auto filled = static_cast<std::size_t>(std::min<std::uint64_t>(s.done, s.total) * width / s.total);
+        auto filled =
+            static_cast<std::size_t>(std::min<std::uint64_t>(s.done, s.total) * width / s.total);
         line += "  [" + std::string(filled, '#') + std::string(width - filled, '.') + "] " +
                 std::to_string(s.done) + "/" + std::to_string(s.total);
       }
@@ -292,8 +293,8 @@ class progress_view : public observer {
     const std::size_t finished = succeeded_ + failed_ + cached_ + skipped_;
     const std::size_t pending = total_ > finished + running_ ? total_ - finished - running_ : 0;
     lines.push_back(std::to_string(succeeded_) + " succeeded, " + std::to_string(running_) +
-                    " running, " + std::to_string(pending) + " pending, " + std::to_string(failed_) +
-                    " failed, " + std::to_string(cached_) + " cached");
+                    " running, " + std::to_string(pending) + " pending, " +
+                    std::to_string(failed_) + " failed, " + std::to_string(cached_) + " cached");
     if (drawn_ > 0) out_ << "\x1b[" << drawn_ << "A";
     for (const auto& l : lines) out_ << "\r\x1b[2K" << l << '\n';
     // Lines left from a taller frame are cleared, and the cursor comes back under this one.

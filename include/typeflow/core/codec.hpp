@@ -28,9 +28,9 @@
 #include <vector>
 
 #include <boost/hana/accessors.hpp>
-#include <boost/hana/adapt_struct.hpp>   // for users: BOOST_HANA_ADAPT_STRUCT gives a struct a codec
-#include <boost/hana/define_struct.hpp>  // and BOOST_HANA_DEFINE_STRUCT
+#include <boost/hana/adapt_struct.hpp>  // for users: BOOST_HANA_ADAPT_STRUCT gives a struct a codec
 #include <boost/hana/concept/struct.hpp>
+#include <boost/hana/define_struct.hpp>  // and BOOST_HANA_DEFINE_STRUCT
 #include <boost/hana/first.hpp>
 #include <boost/hana/pair.hpp>
 #include <boost/hana/second.hpp>
@@ -132,8 +132,9 @@ class codec_writer {
   /// Any value with a codec.
   template <class U>
   void value(const U& v) {
-    static_assert(codec_for<U>, "typeflow: codec_writer::value<U>: U has no codec; specialise "
-                                "typeflow::codec<U> or adapt it with BOOST_HANA_ADAPT_STRUCT");
+    static_assert(codec_for<U>,
+                  "typeflow: codec_writer::value<U>: U has no codec; specialise "
+                  "typeflow::codec<U> or adapt it with BOOST_HANA_ADAPT_STRUCT");
     codec<U>::encode(*this, v);
   }
 
@@ -182,18 +183,18 @@ class codec_reader {
   /// the remaining bytes cannot hold is corruption, caught before anything is allocated.
   [[nodiscard]] std::size_t size(std::size_t min_element_size = 1) {
     auto n = uint<std::uint64_t>();
-    if (min_element_size == 0 ? n > (std::uint64_t{1} << 24)
-                              : n > remaining() / min_element_size) {
-      fail("a length of " + std::to_string(n) + " does not fit the " +
-           std::to_string(remaining()) + " bytes left");
+    if (min_element_size == 0 ? n > (std::uint64_t{1} << 24) : n > remaining() / min_element_size) {
+      fail("a length of " + std::to_string(n) + " does not fit the " + std::to_string(remaining()) +
+           " bytes left");
     }
     return static_cast<std::size_t>(n);
   }
   /// Any value with a codec.
   template <class U>
   [[nodiscard]] U value() {
-    static_assert(codec_for<U>, "typeflow: codec_reader::value<U>: U has no codec; specialise "
-                                "typeflow::codec<U> or adapt it with BOOST_HANA_ADAPT_STRUCT");
+    static_assert(codec_for<U>,
+                  "typeflow: codec_reader::value<U>: U has no codec; specialise "
+                  "typeflow::codec<U> or adapt it with BOOST_HANA_ADAPT_STRUCT");
     return codec<U>::decode(*this);
   }
 
@@ -225,7 +226,8 @@ namespace detail {
 /// Mixes codec versions of parts into the version of a whole, so that a change of any part's
 /// encoding changes the whole's version (and so every cache key that depends on it).
 constexpr std::uint32_t mix_version(std::uint32_t seed, std::uint32_t v) noexcept {
-  std::uint64_t h = (static_cast<std::uint64_t>(seed) ^ 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
+  std::uint64_t h =
+      (static_cast<std::uint64_t>(seed) ^ 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
   h ^= v + 0x632be59bd9b4e019ull + (h << 6) + (h >> 2);
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
@@ -249,9 +251,9 @@ using uint_of_size = std::conditional_t<
 
 /// Arithmetic types whose bytes are exactly their value, so arrays of them copy in bulk.
 template <class T>
-inline constexpr bool plain_bytes = std::is_arithmetic_v<T> && !std::is_same_v<T, bool> &&
-                                    !std::is_same_v<T, long double> &&
-                                    std::endian::native == std::endian::little;
+inline constexpr bool plain_bytes =
+    std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, long double> &&
+    std::endian::native == std::endian::little;
 
 /// Element counts of containers of these can be checked against bytes left (1 byte at least).
 template <class T>
@@ -263,9 +265,10 @@ constexpr bool hana_members_have_codecs() {
     return false;
   } else {
     return boost::hana::unpack(boost::hana::accessors<T>(), [](auto... members) {
-      return (codec_for<std::remove_cvref_t<decltype(boost::hana::second(members)(
-                  std::declval<T&>()))>> &&
-              ...);
+      return (
+          codec_for<
+              std::remove_cvref_t<decltype(boost::hana::second(members)(std::declval<T&>()))>> &&
+          ...);
     });
   }
 }
@@ -278,7 +281,7 @@ concept hana_struct = boost::hana::Struct<T>::value;
 // ------------------------------------------------------------------------- built-in codecs
 
 template <class T>
-  requires std::is_arithmetic_v<T>
+requires std::is_arithmetic_v<T>
 struct codec<T> {
   static constexpr std::uint32_t version = 1;
   static void encode(codec_writer& w, const T& v) {
@@ -315,7 +318,7 @@ struct codec<T> {
 };
 
 template <class T>
-  requires std::is_enum_v<T>
+requires std::is_enum_v<T>
 struct codec<T> {
   using underlying = std::underlying_type_t<T>;
   static constexpr std::uint32_t version = 1;
@@ -326,7 +329,7 @@ struct codec<T> {
 };
 
 template <class C, class Traits, class A>
-  requires std::is_arithmetic_v<C>
+requires std::is_arithmetic_v<C>
 struct codec<std::basic_string<C, Traits, A>> {
   using type = std::basic_string<C, Traits, A>;
   static constexpr std::uint32_t version = 1;
@@ -351,7 +354,7 @@ struct codec<std::basic_string<C, Traits, A>> {
 };
 
 template <class T, class A>
-  requires codec_for<T>
+requires codec_for<T>
 struct codec<std::vector<T, A>> {
   static constexpr std::uint32_t version = detail::version_of<T>();
   static void encode(codec_writer& w, const std::vector<T, A>& v) {
@@ -378,7 +381,7 @@ struct codec<std::vector<T, A>> {
 };
 
 template <class T, std::size_t N>
-  requires codec_for<T> && std::is_default_constructible_v<T>
+requires codec_for<T> && std::is_default_constructible_v<T>
 struct codec<std::array<T, N>> {
   static constexpr std::uint32_t version = detail::version_of<T>();
   static void encode(codec_writer& w, const std::array<T, N>& a) {
@@ -404,7 +407,7 @@ struct codec<std::array<T, N>> {
 };
 
 template <class T>
-  requires codec_for<T>
+requires codec_for<T>
 struct codec<std::optional<T>> {
   static constexpr std::uint32_t version = detail::version_of<T>();
   static void encode(codec_writer& w, const std::optional<T>& v) {
@@ -420,7 +423,7 @@ struct codec<std::optional<T>> {
 };
 
 template <class A, class B>
-  requires codec_for<A> && codec_for<B>
+requires codec_for<A> && codec_for<B>
 struct codec<std::pair<A, B>> {
   static constexpr std::uint32_t version =
       detail::mix_version(detail::version_of<A>(), detail::version_of<B>());
@@ -435,8 +438,7 @@ struct codec<std::pair<A, B>> {
 };
 
 template <class... Ts>
-  requires(codec_for<Ts> && ...)
-struct codec<std::tuple<Ts...>> {
+requires(codec_for<Ts>&&...) struct codec<std::tuple<Ts...>> {
   static constexpr std::uint32_t version = [] {
     std::uint32_t v = 1;
     ((v = detail::mix_version(v, detail::version_of<Ts>())), ...);
@@ -452,15 +454,15 @@ struct codec<std::tuple<Ts...>> {
 };
 
 template <class... Ts>
-  requires(sizeof...(Ts) > 0 && (codec_for<Ts> && ...))
-struct codec<std::variant<Ts...>> {
+requires(sizeof...(Ts) > 0 && (codec_for<Ts> && ...)) struct codec<std::variant<Ts...>> {
   static constexpr std::uint32_t version = [] {
     std::uint32_t v = 2;
     ((v = detail::mix_version(v, detail::version_of<Ts>())), ...);
     return v;
   }();
   static void encode(codec_writer& w, const std::variant<Ts...>& v) {
-    if (v.valueless_by_exception()) throw codec_error("typeflow: cannot encode a valueless variant");
+    if (v.valueless_by_exception())
+      throw codec_error("typeflow: cannot encode a valueless variant");
     w.uint(static_cast<std::uint32_t>(v.index()));
     std::visit([&](const auto& e) { codec<std::remove_cvref_t<decltype(e)>>::encode(w, e); }, v);
   }
@@ -545,31 +547,34 @@ struct associative_codec {
 }  // namespace detail
 
 template <class K, class V, class Cmp, class A>
-  requires codec_for<K> && codec_for<V>
+requires codec_for<K> && codec_for<V>
 struct codec<std::map<K, V, Cmp, A>>
-    : detail::associative_codec<std::map<K, V, Cmp, A>, K, V, true> {};
+    : detail::associative_codec<std::map<K, V, Cmp, A>, K, V, true> {
+};
 
 template <class K, class V, class H, class E, class A>
-  requires codec_for<K> && codec_for<V>
+requires codec_for<K> && codec_for<V>
 struct codec<std::unordered_map<K, V, H, E, A>>
-    : detail::associative_codec<std::unordered_map<K, V, H, E, A>, K, V, false> {};
+    : detail::associative_codec<std::unordered_map<K, V, H, E, A>, K, V, false> {
+};
 
 template <class K, class Cmp, class A>
-  requires codec_for<K>
-struct codec<std::set<K, Cmp, A>> : detail::associative_codec<std::set<K, Cmp, A>, K, void, true> {};
+requires codec_for<K>
+struct codec<std::set<K, Cmp, A>> : detail::associative_codec<std::set<K, Cmp, A>, K, void, true> {
+};
 
 template <class K, class H, class E, class A>
-  requires codec_for<K>
+requires codec_for<K>
 struct codec<std::unordered_set<K, H, E, A>>
-    : detail::associative_codec<std::unordered_set<K, H, E, A>, K, void, false> {};
+    : detail::associative_codec<std::unordered_set<K, H, E, A>, K, void, false> {
+};
 
 /// Structs adapted with BOOST_HANA_DEFINE_STRUCT or BOOST_HANA_ADAPT_STRUCT: their members in
 /// declaration order. The version covers the member names and the members' codec versions, so
 /// adding, removing or renaming a member invalidates what was stored with the old layout.
 template <class T>
-  requires detail::hana_struct<T> && (!std::is_arithmetic_v<T>) && (!std::is_enum_v<T>) &&
-           (detail::hana_members_have_codecs<T>())
-struct codec<T> {
+requires detail::hana_struct<T> &&(!std::is_arithmetic_v<T>)&&(!std::is_enum_v<T>)&&(
+    detail::hana_members_have_codecs<T>()) struct codec<T> {
   static constexpr std::uint32_t version = [] {
     return boost::hana::unpack(boost::hana::accessors<T>(), [](auto... members) {
       std::uint32_t v = 3;
@@ -582,9 +587,8 @@ struct codec<T> {
     });
   }();
   static void encode(codec_writer& w, const T& v) {
-    boost::hana::unpack(boost::hana::accessors<T>(), [&](auto... members) {
-      (w.value(boost::hana::second(members)(v)), ...);
-    });
+    boost::hana::unpack(boost::hana::accessors<T>(),
+                        [&](auto... members) { (w.value(boost::hana::second(members)(v)), ...); });
   }
   static T decode(codec_reader& r) {
     T v{};

@@ -26,9 +26,10 @@ class context_sink {
 
 class context {
  public:
-  context(std::string_view run_id, std::string_view step_name, std::uint32_t node,
-          unsigned attempt, const std::stop_token& stop, detail::context_sink* sink) noexcept
-      : run_id_(run_id), step_(step_name), node_(node), attempt_(attempt), stop_(&stop), sink_(sink) {}
+  context(std::string_view run_id, std::string_view step_name, std::uint32_t node, unsigned attempt,
+          const std::stop_token& stop, detail::context_sink* sink) noexcept
+      : run_id_(run_id), step_(step_name), node_(node), attempt_(attempt), stop_(&stop),
+        sink_(sink) {}
 
   [[nodiscard]] std::string_view run_id() const noexcept { return run_id_; }
   [[nodiscard]] std::string_view step_name() const noexcept { return step_; }

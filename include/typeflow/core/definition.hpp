@@ -75,7 +75,7 @@ struct port {
 enum class node_kind : std::uint8_t {
   step,
   parameter,
-  map,        ///< a step run once per element of its first input (a vector), in parallel
+  map,              ///< a step run once per element of its first input (a vector), in parallel
   finally_handler,  ///< runs after every other node, whatever happened
 };
 
@@ -118,9 +118,9 @@ struct step_policy {
   std::vector<std::pair<std::string, double>> resources;
   double cost = 1.0;
   bool keep_output = false;
-  bool persist = true;    ///< the run store saves the output as an artifact
-  bool cache = true;      ///< the run store may serve the step from its cache
-  std::string version;    ///< the user's version of the step's code, part of its cache key
+  bool persist = true;  ///< the run store saves the output as an artifact
+  bool cache = true;    ///< the run store may serve the step from its cache
+  std::string version;  ///< the user's version of the step's code, part of its cache key
 };
 
 /// A constraint on a parameter's value (.range, .choices, .validate), checked on the default
@@ -128,21 +128,21 @@ struct step_policy {
 struct param_check {
   enum class kind : std::uint8_t { range, choices, validate };
   kind what = kind::validate;
-  std::string expected;                           ///< a valid value, in words: "a value from 0 to 1"
+  std::string expected;                          ///< a valid value, in words: "a value from 0 to 1"
   std::function<bool(const void* value)> holds;  ///< may throw: the value fails the check
 };
 
 /// A parameter's declared form; values are resolved per run.
 struct param_spec {
   const std::type_info* type = nullptr;
-  std::string type_name;                        ///< for manifests and errors ("double", ...)
-  std::shared_ptr<const void> default_value;    ///< null: required
+  std::string type_name;                      ///< for manifests and errors ("double", ...)
+  std::shared_ptr<const void> default_value;  ///< null: required
   void (*store)(box& out, const void* value) = nullptr;  ///< copies a value of the type into a box
   /// Parses text into a new value; on failure returns null and says what was expected.
   std::shared_ptr<const void> (*parse)(std::string_view text, std::string& expected) = nullptr;
   std::string (*format)(const void* value) = nullptr;  ///< a value's text form
   std::string description;
-  bool delayed = false;               ///< asked for (run_options::param_provider) when needed
+  bool delayed = false;  ///< asked for (run_options::param_provider) when needed
   std::vector<param_check> checks;
   std::vector<std::string> choices;  ///< the allowed values as text (choices or enum names)
 };
@@ -156,9 +156,9 @@ struct node {
   std::uint32_t first_input = 0;                ///< data inputs: inputs[first_input, +count)
   std::uint32_t input_count = 0;
   std::unique_ptr<step_base, destroy_in_place> impl;  ///< steps only; lives in the step arena
-  std::unique_ptr<step_policy> policy;  ///< null: defaults
-  std::unique_ptr<param_spec> param;    ///< parameters only
-  const codec_ops* codec = nullptr;     ///< the output's codec; null: the type has none
+  std::unique_ptr<step_policy> policy;                ///< null: defaults
+  std::unique_ptr<param_spec> param;                  ///< parameters only
+  const codec_ops* codec = nullptr;       ///< the output's codec; null: the type has none
   std::unique_ptr<node_control> control;  ///< null: unconditional
   std::unique_ptr<map_ops> map;           ///< map nodes only
 };
@@ -286,7 +286,8 @@ inline node_id definition::add_node(std::string_view kind_word, std::string_view
     check_not_running("add " + std::string(kind_word), node_name);
   }
   check_name(kind_word, node_name);
-  if (nodes.size() >= none - 1) throw definition_error("typeflow: too many nodes in pipeline '" + name + "'");
+  if (nodes.size() >= none - 1)
+    throw definition_error("typeflow: too many nodes in pipeline '" + name + "'");
   node n;
   n.name = names.store(node_name);
   n.kind = kind;
@@ -296,8 +297,8 @@ inline node_id definition::add_node(std::string_view kind_word, std::string_view
   if (node_id other = index.insert(node_name, id, [this](node_id i) { return nodes[i].name; });
       other != id) {
     nodes.pop_back();
-    throw definition_error("typeflow: duplicate name '" + std::string(node_name) + "' in pipeline '" +
-                           name + "': it is already used by " +
+    throw definition_error("typeflow: duplicate name '" + std::string(node_name) +
+                           "' in pipeline '" + name + "': it is already used by " +
                            (nodes[other].kind == node_kind::parameter ? "a parameter" : "a step") +
                            "; step and parameter names must be unique");
   }

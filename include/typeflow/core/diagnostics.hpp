@@ -9,39 +9,67 @@
 namespace typeflow {
 
 // Words the diagnostics are written in.
-template <std::size_t N> struct argument {};  ///< the N-th input given to p.step (1-based)
-template <class T> struct expects {};
-template <class T> struct but_the_edge_carries {};
-template <class T> struct but_the_parameter_is {};
-template <std::size_t N> struct step_takes {};
-template <std::size_t N> struct but_was_given {};
-template <class T> struct got {};
-template <class T> struct member_of {};
-template <class T> struct but_the_handle_carries {};
-template <std::size_t N> struct index {};
-template <std::size_t N> struct size {};
-template <class T> struct the_callable {};
-template <class T> struct returns {};
+template <std::size_t N>
+struct argument {};  ///< the N-th input given to p.step (1-based)
+template <class T>
+struct expects {};
+template <class T>
+struct but_the_edge_carries {};
+template <class T>
+struct but_the_parameter_is {};
+template <std::size_t N>
+struct step_takes {};
+template <std::size_t N>
+struct but_was_given {};
+template <class T>
+struct got {};
+template <class T>
+struct member_of {};
+template <class T>
+struct but_the_handle_carries {};
+template <std::size_t N>
+struct index {};
+template <std::size_t N>
+struct size {};
+template <class T>
+struct the_callable {};
+template <class T>
+struct returns {};
 
 // The diagnostics.
-template <class Arg, class Expects, class Carries> struct edge_type_mismatch {};
-template <class Arg, class Expects, class Is> struct parameter_type_mismatch {};
-template <class Takes, class Given> struct wrong_number_of_inputs {};
-template <class Callable> struct callable_has_no_fixed_signature {};
-template <class Arg, class Got> struct argument_is_not_a_handle {};
-template <class Member, class Carries> struct projection_onto_member_of_another_type {};
-template <class Carries> struct element_projection_on_a_non_tuple {};
-template <class Index, class Size> struct tuple_element_out_of_range {};
-template <class Arg, class Expects> struct parameter_is_a_mutable_reference {};
-template <class Callable, class Returns> struct step_returns_a_reference {};
-template <class Arg, class Expects, class Carries> struct possibly_skipped_output_needs_optional {};
-template <class Got> struct map_input_is_not_a_vector {};
-template <class Callable> struct run_outcome_outside_finally {};
-template <class Returns> struct stored_output_has_no_codec {};
+template <class Arg, class Expects, class Carries>
+struct edge_type_mismatch {};
+template <class Arg, class Expects, class Is>
+struct parameter_type_mismatch {};
+template <class Takes, class Given>
+struct wrong_number_of_inputs {};
+template <class Callable>
+struct callable_has_no_fixed_signature {};
+template <class Arg, class Got>
+struct argument_is_not_a_handle {};
+template <class Member, class Carries>
+struct projection_onto_member_of_another_type {};
+template <class Carries>
+struct element_projection_on_a_non_tuple {};
+template <class Index, class Size>
+struct tuple_element_out_of_range {};
+template <class Arg, class Expects>
+struct parameter_is_a_mutable_reference {};
+template <class Callable, class Returns>
+struct step_returns_a_reference {};
+template <class Arg, class Expects, class Carries>
+struct possibly_skipped_output_needs_optional {};
+template <class Got>
+struct map_input_is_not_a_vector {};
+template <class Callable>
+struct run_outcome_outside_finally {};
+template <class Returns>
+struct stored_output_has_no_codec {};
 
 namespace detail {
 
-template <class...> inline constexpr bool always_false = false;
+template <class...>
+inline constexpr bool always_false = false;
 
 struct ok {};  ///< the verdict of a check that passed
 
@@ -58,17 +86,19 @@ concept instance_of = is_instance_of<D, Of>;
 // One overload per diagnostic, so each gets its own fix-it message.
 template <instance_of<edge_type_mismatch> D>
 constexpr void diagnose(D) {
-  static_assert(always_false<D>,
-                "typeflow: a step input has the wrong type: the edge carries a type that does not "
-                "convert (without narrowing) to the step's parameter. See "
-                "edge_type_mismatch<argument<N>, expects<P>, but_the_edge_carries<T>> in the notes.");
+  static_assert(
+      always_false<D>,
+      "typeflow: a step input has the wrong type: the edge carries a type that does not "
+      "convert (without narrowing) to the step's parameter. See "
+      "edge_type_mismatch<argument<N>, expects<P>, but_the_edge_carries<T>> in the notes.");
 }
 template <instance_of<parameter_type_mismatch> D>
 constexpr void diagnose(D) {
-  static_assert(always_false<D>,
-                "typeflow: a pipeline parameter has the wrong type for this step input. Declare it "
-                "with the step's type (p.param<P>(...)) or change the step's parameter. See "
-                "parameter_type_mismatch<argument<N>, expects<P>, but_the_parameter_is<T>> in the notes.");
+  static_assert(
+      always_false<D>,
+      "typeflow: a pipeline parameter has the wrong type for this step input. Declare it "
+      "with the step's type (p.param<P>(...)) or change the step's parameter. See "
+      "parameter_type_mismatch<argument<N>, expects<P>, but_the_parameter_is<T>> in the notes.");
 }
 template <instance_of<wrong_number_of_inputs> D>
 constexpr void diagnose(D) {

@@ -35,7 +35,9 @@ concept named_by_user = requires {
 /// An enum whose every value of its underlying type is a valid value (C++17: a fixed
 /// underlying type, as every enum class has), so the compiler can name candidate values.
 template <class E>
-concept fixed_enum = std::is_enum_v<E> && requires { E{std::underlying_type_t<E>{}}; };
+concept fixed_enum = std::is_enum_v<E> && requires {
+  E{std::underlying_type_t<E>{}};
+};
 
 /// The highest value (exclusive) that automatic naming tries.
 inline constexpr int enum_reflection_end = 128;
@@ -59,8 +61,8 @@ constexpr std::string_view enum_value_name() noexcept {
   // A name is an identifier; anything else ("(Color)5", "Anon)7") is an unnamed value.
   if (s.empty() || (s.front() >= '0' && s.front() <= '9')) return {};
   for (char c : s) {
-    bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '_';
+    bool word =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!word) return {};
   }
   return s;

@@ -45,7 +45,9 @@ void* project_element(void* whole, const projection& /*self*/) noexcept {
 }
 
 template <class T>
-concept tuple_like = requires { typename std::tuple_size<T>::type; };
+concept tuple_like = requires {
+  typename std::tuple_size<T>::type;
+};
 
 }  // namespace detail
 
@@ -59,11 +61,10 @@ class handle {
 
   /// Selects a member of a struct output: split[&Split::train] is a handle<Dataset>.
   template <class M, class C>
-    requires(!std::is_void_v<T>)
-  [[nodiscard]] auto operator[](M C::*member) const {
+  requires(!std::is_void_v<T>) [[nodiscard]] auto operator[](M C::*member) const {
     if constexpr (!std::is_base_of_v<C, T> && !std::is_same_v<C, T>) {
-      detail::diagnose(projection_onto_member_of_another_type<member_of<C>,
-                                                              but_the_handle_carries<T>>{});
+      detail::diagnose(
+          projection_onto_member_of_another_type<member_of<C>, but_the_handle_carries<T>>{});
       return handle<M>{};
     } else {
       static_assert(std::is_member_object_pointer_v<M C::*>,
@@ -78,8 +79,7 @@ class handle {
 
   /// Selects an element of a tuple-like output: pair.get<0>().
   template <std::size_t I>
-    requires(!std::is_void_v<T>)
-  [[nodiscard]] auto get() const {
+  requires(!std::is_void_v<T>) [[nodiscard]] auto get() const {
     if constexpr (!detail::tuple_like<T>) {
       detail::diagnose(element_projection_on_a_non_tuple<T>{});
       return handle<void>{};
@@ -106,11 +106,11 @@ class handle {
 
   /// Orders this step after every handle in `others` (a vector or other range of handles).
   template <class Range>
-    requires requires(const Range& r) {
-      r.begin();
-      r.end();
-      (*r.begin()).name();
-    }
+  requires requires(const Range& r) {
+    r.begin();
+    r.end();
+    (*r.begin()).name();
+  }
   handle& after_all(const Range& others) {
     for (const auto& h : others) add_order(h.def_, h.node_);
     return *this;
@@ -140,7 +140,8 @@ class handle {
     c.skip_pred = [pred = std::move(pred)](void* const* in) mutable {
       return [&]<std::size_t... I>(std::index_sequence<I...>) {
         return static_cast<bool>(pred(*static_cast<const U*>(in[I])...));
-      }(std::index_sequence_for<U...>{});
+      }
+      (std::index_sequence_for<U...>{});
     };
     c.skip_reason = std::move(reason);
     return *this;
@@ -261,7 +262,8 @@ class handle {
   }
 
   detail::step_policy& policy(std::string_view what) {
-    if (def_ == nullptr) throw definition_error("typeflow: ." + std::string(what) + "() on an empty handle");
+    if (def_ == nullptr)
+      throw definition_error("typeflow: ." + std::string(what) + "() on an empty handle");
     if (def_->nodes[node_].kind == detail::node_kind::parameter) {
       fail(what, "it is a parameter, not a step");
     }
@@ -269,15 +271,15 @@ class handle {
     return def_->policy_of(node_);
   }
 
-  void check_earlier(std::string_view what, detail::definition* other_def, detail::node_id other) const {
+  void check_earlier(std::string_view what, detail::definition* other_def,
+                     detail::node_id other) const {
     if (other_def == nullptr) fail(what, "an input is an empty handle");
     if (other_def != def_) {
       fail(what, "'" + std::string(other_def->nodes[other].name) + "' belongs to pipeline '" +
                      other_def->name + "'");
     }
     if (other >= node_) {
-      fail(what, "'" + std::string(def_->nodes[other].name) +
-                     "' is not declared before this step");
+      fail(what, "'" + std::string(def_->nodes[other].name) + "' is not declared before this step");
     }
   }
 
@@ -292,13 +294,13 @@ class handle {
                              def_->name + "'");
     }
     if (other >= node_) {
-      throw definition_error(
-          "typeflow: step '" + std::string(name()) + "' cannot run after '" +
-          std::string(def_->nodes[other].name) + "': " +
-          (other == node_ ? std::string("a step cannot wait for itself")
-                          : "'" + std::string(def_->nodes[other].name) +
-                                "' is declared later; declare steps in the order they run, "
-                                "so that no cycle can be written"));
+      throw definition_error("typeflow: step '" + std::string(name()) + "' cannot run after '" +
+                             std::string(def_->nodes[other].name) + "': " +
+                             (other == node_
+                                  ? std::string("a step cannot wait for itself")
+                                  : "'" + std::string(def_->nodes[other].name) +
+                                        "' is declared later; declare steps in the order they run, "
+                                        "so that no cycle can be written"));
     }
     // A finally handler runs once every other step has ended: ordering it, or ordering a step
     // after it, would be a cycle (the step waits for the handler, which waits for the step).
@@ -340,11 +342,17 @@ struct handle_access {
     return param<T>{def, node, port};
   }
   template <class T>
-  static definition* def(const handle<T>& h) noexcept { return h.def_; }
+  static definition* def(const handle<T>& h) noexcept {
+    return h.def_;
+  }
   template <class T>
-  static node_id node(const handle<T>& h) noexcept { return h.node_; }
+  static node_id node(const handle<T>& h) noexcept {
+    return h.node_;
+  }
   template <class T>
-  static port_id port(const handle<T>& h) noexcept { return h.port_; }
+  static port_id port(const handle<T>& h) noexcept {
+    return h.port_;
+  }
 };
 
 template <class H>

@@ -115,17 +115,16 @@ class param : public handle<T> {
   }
 
   /// Values (for a vector: each element) must lie in [lo, hi]. Replaces an earlier range.
-  param& range(element lo, element hi)
-    requires(std::is_arithmetic_v<element> && !std::is_same_v<element, bool>)
-  {
+  param& range(element lo, element hi) requires(std::is_arithmetic_v<element> &&
+                                                !std::is_same_v<element, bool>) {
     auto& s = spec("range");
     if (!(lo <= hi)) {
       fail("range", "the low end " + text(lo) + " is above the high end " + text(hi));
     }
     detail::param_check check;
     check.what = detail::param_check::kind::range;
-    check.expected = std::string(is_list ? "each element" : "a value") + " from " + text(lo) +
-                     " to " + text(hi);
+    check.expected =
+        std::string(is_list ? "each element" : "a value") + " from " + text(lo) + " to " + text(hi);
     check.holds = [lo, hi](const void* value) {
       return all_elements(value, [&](const element& e) { return lo <= e && e <= hi; });
     };
@@ -134,9 +133,7 @@ class param : public handle<T> {
   }
 
   /// Values (for a vector: each element) must be one of `allowed`. Replaces earlier choices.
-  param& choices(std::vector<element> allowed)
-    requires(!std::is_same_v<T, nlohmann::json>)
-  {
+  param& choices(std::vector<element> allowed) requires(!std::is_same_v<T, nlohmann::json>) {
     auto& s = spec("choices");
     if (allowed.empty()) fail("choices", "give at least one allowed value");
     std::vector<std::string> texts;
@@ -161,8 +158,7 @@ class param : public handle<T> {
   /// Values must satisfy `check` (called with const T&; a throw counts as a failure).
   /// `what` says what it checks, as errors print it after "expected": "a power of two".
   template <class F>
-    requires std::predicate<const F&, const T&>
-  param& validate(F check, std::string what) {
+  requires std::predicate<const F&, const T&> param& validate(F check, std::string what) {
     auto& s = spec("validate");
     if (what.empty()) fail("validate", "say what the check checks, e.g. \"a power of two\"");
     detail::param_check c;
@@ -214,8 +210,8 @@ class param : public handle<T> {
       std::string expected = detail::failed_expectation(probe, s.default_value.get());
       if (!expected.empty()) {
         throw definition_error("typeflow: parameter '" + std::string(this->name()) + "' (" +
-                               s.type_name + ") has default '" +
-                               s.format(s.default_value.get()) + "', expected " + expected);
+                               s.type_name + ") has default '" + s.format(s.default_value.get()) +
+                               "', expected " + expected);
       }
     }
     if (check.what != detail::param_check::kind::validate) {

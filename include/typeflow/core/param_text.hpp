@@ -18,9 +18,14 @@ template <class T>
 std::shared_ptr<const void> parse_param_text(std::string_view text, std::string& expected) {
   if constexpr (std::is_same_v<T, bool>) {
     expected = "a boolean (true/false, yes/no, on/off, 1/0)";
-    for (auto [word, value] : {std::pair<std::string_view, bool>{"true", true}, {"false", false},
-                               {"yes", true}, {"no", false}, {"on", true}, {"off", false},
-                               {"1", true}, {"0", false}}) {
+    for (auto [word, value] : {std::pair<std::string_view, bool>{"true", true},
+                               {"false", false},
+                               {"yes", true},
+                               {"no", false},
+                               {"on", true},
+                               {"off", false},
+                               {"1", true},
+                               {"0", false}}) {
       if (text == word) return std::make_shared<const bool>(value);
     }
     return nullptr;

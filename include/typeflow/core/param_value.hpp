@@ -35,17 +35,18 @@ concept param_integer = std::integral<T> && !std::is_same_v<T, bool> && !is_char
 
 /// An enum typeflow can name: enum_names<E> is specialised, or E has a fixed underlying type.
 template <class T>
-concept param_enum = std::is_enum_v<T> && (named_by_user<T> || fixed_enum<T>);
+concept param_enum = std::is_enum_v<T> &&(named_by_user<T> || fixed_enum<T>);
 
 template <class T>
 concept param_scalar = std::is_same_v<T, bool> || param_integer<T> || std::floating_point<T> ||
-                       std::is_same_v<T, std::string> || param_enum<T>;
+    std::is_same_v<T, std::string> || param_enum<T>;
 
 template <class T>
 struct param_vector : std::false_type {};
 template <class E>
-  requires param_scalar<E>
-struct param_vector<std::vector<E>> : std::true_type {};
+requires param_scalar<E>
+struct param_vector<std::vector<E>> : std::true_type {
+};
 
 /// The type range() and choices() constrain: a vector's element, else the type itself.
 template <class T>
@@ -65,8 +66,8 @@ using param_element_t = typename param_element<T>::type;
 /// floating-point type, std::string, an enum typeflow can name (see enum_names), a
 /// std::vector of those, or nlohmann::json.
 template <class T>
-concept param_type = detail::param_scalar<T> || detail::param_vector<T>::value ||
-                     std::is_same_v<T, nlohmann::json>;
+concept param_type =
+    detail::param_scalar<T> || detail::param_vector<T>::value || std::is_same_v<T, nlohmann::json>;
 
 namespace detail {
 
@@ -74,7 +75,7 @@ template <class T>
 struct param_codec;
 
 template <class T>
-  requires param_scalar<T>
+requires param_scalar<T>
 struct param_codec<T> {
   static std::string type_name() {
     if constexpr (std::is_same_v<T, std::string>) {

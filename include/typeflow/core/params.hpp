@@ -165,8 +165,8 @@ inline param_values resolve_params(const definition& d, const param_sources& sou
     const auto& nd = d.nodes[u];
     if (given[u] != 0 || nd.param->delayed) continue;
     if (!nd.param->default_value) {
-      throw run_error("typeflow: parameter '" + std::string(nd.name) + "' (" +
-                      nd.param->type_name + ") is required and has no value; give it one with " +
+      throw run_error("typeflow: parameter '" + std::string(nd.name) + "' (" + nd.param->type_name +
+                      ") is required and has no value; give it one with " +
                       sources.overrides_origin + ", a params file or the environment variable " +
                       param_environment_variable(nd.name));
     }

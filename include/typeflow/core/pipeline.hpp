@@ -6,15 +6,15 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
-#include <tuple>
-#include <vector>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
-#include <typeflow/core/control.hpp>
 #include <typeflow/core/codec.hpp>
+#include <typeflow/core/control.hpp>
 #include <typeflow/core/definition.hpp>
 #include <typeflow/core/diagnostics.hpp>
 #include <typeflow/core/errors.hpp>
@@ -112,8 +112,7 @@ class pipeline {
   ///     auto good = p.when(score, [](const Scores& s) { return s.accuracy >= 0.83; });
   ///     auto path = good.step("export", export_model, model);   // handle<maybe<std::string>>
   template <class H, class Pred>
-    requires detail::handle_traits<H>::is_handle
-  branch when(const H& input, Pred pred);
+  requires detail::handle_traits<H>::is_handle branch when(const H& input, Pred pred);
 
   /// The value of whichever of two branch outputs was produced (the first when both were);
   /// a step that fails when neither was.
@@ -138,18 +137,22 @@ class pipeline {
   /// A quality gate: a checkpoint step that fails the run with `what` when `pred(value)` does
   /// not hold, or with gate::skip_downstream, only skips the steps ordered after it.
   template <class H, class Pred>
-    requires detail::handle_traits<H>::is_handle
-  handle<void> require(const H& input, Pred pred, std::string what, gate mode = gate::fail_run) {
+  requires detail::handle_traits<H>::is_handle handle<void> require(const H& input, Pred pred,
+                                                                    std::string what,
+                                                                    gate mode = gate::fail_run) {
     using T = typename detail::handle_traits<H>::value_type;
     static_assert(std::is_invocable_r_v<bool, Pred&, const T&>,
                   "typeflow: p.require(h, pred, text): pred must take the handle's value "
                   "(const T&) and return bool");
     if (what.empty()) throw definition_error("typeflow: p.require(): describe the gate's check");
-    auto h = step(def_->auto_name("require"), [pred = std::move(pred), what, mode](const T& value) {
-      if (static_cast<bool>(pred(value))) return;
-      if (mode == gate::skip_downstream) throw skip_step("quality gate not met: " + what);
-      throw std::runtime_error("quality gate failed: " + what);
-    }, input);
+    auto h = step(
+        def_->auto_name("require"),
+        [pred = std::move(pred), what, mode](const T& value) {
+          if (static_cast<bool>(pred(value))) return;
+          if (mode == gate::skip_downstream) throw skip_step("quality gate not met: " + what);
+          throw std::runtime_error("quality gate failed: " + what);
+        },
+        input);
     def_->nodes[detail::handle_access::node(h)].role = detail::node_role::gate;
     return h;
   }
@@ -301,8 +304,8 @@ class pipeline {
   // Apart from the template above, so that its messages are compiled once, not per input type.
   [[noreturn]] void bad_input(std::string_view step_name, std::uint32_t position,
                               const detail::definition* owner) const {
-    auto where = "typeflow: input " + std::to_string(position) + " of step '" + std::string(step_name) +
-                 "' in pipeline '" + def_->name + "'";
+    auto where = "typeflow: input " + std::to_string(position) + " of step '" +
+                 std::string(step_name) + "' in pipeline '" + def_->name + "'";
     if (owner == nullptr) throw definition_error(where + " is an empty handle");
     throw definition_error(where + " comes from pipeline '" + owner->name +
                            "'; handles can only be wired within their own pipeline");
@@ -339,8 +342,9 @@ class pipeline {
       if constexpr (sizeof...(H) > 0) {
         for (bool t : detail::tolerant_inputs<F, H...>()) def_->input_tolerant.push_back(t ? 1 : 0);
       }
-      n.impl = def_->arena.make<
-          detail::step_impl<F, typename detail::handle_traits<H>::value_type...>>(std::move(fn));
+      n.impl =
+          def_->arena.make<detail::step_impl<F, typename detail::handle_traits<H>::value_type...>>(
+              std::move(fn));
       if constexpr (!std::is_void_v<R>) n.whole = whole_port(id, typeid(R));
       n.codec = detail::codec_ops_for<R>();
       if constexpr (!Stored) def_->policy_of(id).persist = false;
@@ -357,7 +361,8 @@ class pipeline {
       using params = typename detail::signature<F>::params;
       return []<std::size_t... I>(std::index_sequence<I...>) {
         return (detail::is_outcome<std::tuple_element_t<I, params>> || ...);
-      }(std::make_index_sequence<std::tuple_size_v<params>>{});
+      }
+      (std::make_index_sequence<std::tuple_size_v<params>>{});
     } else {
       return false;
     }
@@ -419,15 +424,15 @@ class branch {
 };
 
 template <class H, class Pred>
-  requires detail::handle_traits<H>::is_handle
-branch pipeline::when(const H& input, Pred pred) {
+requires detail::handle_traits<H>::is_handle branch pipeline::when(const H& input, Pred pred) {
   using T = typename detail::handle_traits<H>::value_type;
   static_assert(std::is_invocable_r_v<bool, Pred&, const T&>,
                 "typeflow: p.when(h, pred): pred must take the handle's value (const T&) and "
                 "return bool");
-  auto cond = step(def_->auto_name("when"), [pred = std::move(pred)](const T& value) -> bool {
-    return static_cast<bool>(pred(value));
-  }, input);
+  auto cond = step(
+      def_->auto_name("when"),
+      [pred = std::move(pred)](const T& value) -> bool { return static_cast<bool>(pred(value)); },
+      input);
   def_->nodes[detail::handle_access::node(cond)].role = detail::node_role::condition;
   return branch{this, detail::handle_access::node(cond), true};
 }
@@ -531,8 +536,9 @@ auto pipeline::add_map(std::string_view name, F fn, const handle<V>& items, cons
       def_->inputs.push_back(detail::handle_access::port(items));
       (def_->inputs.push_back(detail::handle_access::port(shared)), ...);
       for (std::uint32_t i = 0; i < n.input_count; ++i) def_->input_tolerant.push_back(0);
-      n.impl = def_->arena.make<
-          detail::step_impl<F, C, typename detail::handle_traits<H>::value_type...>>(std::move(fn));
+      n.impl = def_->arena
+                   .make<detail::step_impl<F, C, typename detail::handle_traits<H>::value_type...>>(
+                       std::move(fn));
       n.map = std::make_unique<detail::map_ops>(detail::make_map_ops<C, R>());
       n.codec = detail::codec_ops_for<std::vector<R>>();
       if constexpr (!Stored) def_->policy_of(id).persist = false;

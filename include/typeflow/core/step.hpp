@@ -27,8 +27,9 @@ struct poisoned {};
 /// A callable with one fixed signature: a function (pointer) or a class with one non-template
 /// operator().
 template <class F>
-concept fixed_signature =
-    std::is_function_v<std::remove_pointer_t<F>> || requires { &F::operator(); };
+concept fixed_signature = std::is_function_v<std::remove_pointer_t<F>> || requires {
+  &F::operator();
+};
 
 template <class P>
 inline constexpr bool is_outcome = std::is_same_v<std::remove_cvref_t<P>, run_outcome>;
@@ -36,8 +37,7 @@ inline constexpr bool is_outcome = std::is_same_v<std::remove_cvref_t<P>, run_ou
 /// Parameters the executor supplies itself (not inputs): the context, and for finally
 /// handlers the run's outcome.
 template <class P>
-inline constexpr bool is_context =
-    std::is_same_v<std::remove_cvref_t<P>, context> || is_outcome<P>;
+inline constexpr bool is_context = std::is_same_v<std::remove_cvref_t<P>, context> || is_outcome<P>;
 
 template <class Args>
 struct input_params;
@@ -61,18 +61,17 @@ struct signature {
     std::size_t n = 0;
     [&]<std::size_t... J>(std::index_sequence<J...>) {
       ((n += (J < I && !is_context<std::tuple_element_t<J, params>>) ? 1 : 0), ...);
-    }(std::make_index_sequence<arity>{});
+    }
+    (std::make_index_sequence<arity>{});
     return n;
   }();
 };
 
 /// T converts to D without an arithmetic narrowing (double -> int is rejected).
 template <class T, class D>
-concept edge_convertible =
-    std::is_same_v<T, D> ||
-    (std::is_convertible_v<T, D> && std::is_convertible_v<const T&, D> &&
-     (!(std::is_arithmetic_v<T> && std::is_arithmetic_v<D>) ||
-      requires(T t) { D{t}; }));
+concept edge_convertible = std::is_same_v<T, D> ||
+    (std::is_convertible_v<T, D>&& std::is_convertible_v<const T&, D> &&
+     (!(std::is_arithmetic_v<T> && std::is_arithmetic_v<D>) || requires(T t) { D{t}; }));
 
 template <class T>
 struct step_output {
@@ -105,7 +104,8 @@ constexpr auto check_input() {
         return possibly_skipped_output_needs_optional<argument<N>, expects<D>,
                                                       but_the_edge_carries<T>>{};
       }
-    } else if constexpr (std::is_lvalue_reference_v<P> && !std::is_const_v<std::remove_reference_t<P>>) {
+    } else if constexpr (std::is_lvalue_reference_v<P> &&
+                         !std::is_const_v<std::remove_reference_t<P>>) {
       return parameter_is_a_mutable_reference<argument<N>, expects<P>>{};
     } else if constexpr (std::is_same_v<T, poisoned> || edge_convertible<T, D>) {
       return ok{};
@@ -187,7 +187,8 @@ constexpr std::array<bool, sizeof...(H)> tolerant_inputs() {
     return std::array<bool, sizeof...(H)>{
         (maybe_traits<typename handle_traits<H>::value_type>::is_maybe &&
          optional_traits<std::remove_cvref_t<std::tuple_element_t<K, inputs>>>::is_optional)...};
-  }(std::index_sequence_for<H...>{});
+  }
+  (std::index_sequence_for<H...>{});
 }
 
 template <class P, class E>

@@ -10,9 +10,9 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
-#include <cstdint>
 #include <new>
 #include <vector>
 
@@ -105,7 +105,8 @@ inline void* big_map(std::size_t bytes) {
     return kept;
   }
   // Map one huge page more than needed, then unmap the ends to align the start.
-  void* raw = ::mmap(nullptr, size + big_huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* raw = ::mmap(nullptr, size + big_huge_page, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) throw std::bad_alloc();
   auto begin = reinterpret_cast<std::uintptr_t>(raw);
   auto aligned = (begin + big_huge_page - 1) & ~(std::uintptr_t{big_huge_page} - 1);
@@ -153,7 +154,9 @@ class big_allocator {
     std::allocator<T>{}.deallocate(p, n);
   }
 
-  [[nodiscard]] static constexpr std::size_t max_size() noexcept { return (std::size_t{1} << 47) / sizeof(T); }
+  [[nodiscard]] static constexpr std::size_t max_size() noexcept {
+    return (std::size_t{1} << 47) / sizeof(T);
+  }
 
   template <class U>
   friend bool operator==(const big_allocator&, const big_allocator<U>&) noexcept {

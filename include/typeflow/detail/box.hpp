@@ -63,8 +63,8 @@ class box {
  private:
   static constexpr std::size_t inline_size = 16;
   template <class T>
-  static constexpr bool fits_inline = sizeof(T) <= inline_size && alignof(T) <= 16 &&
-                                      std::is_nothrow_move_constructible_v<T>;
+  static constexpr bool fits_inline = sizeof(T) <= inline_size &&
+                                      alignof(T) <= 16 && std::is_nothrow_move_constructible_v<T>;
 
   void take(box& other) noexcept {
     if (other.manage_ == nullptr) return;

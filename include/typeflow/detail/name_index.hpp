@@ -54,7 +54,8 @@ struct numbered_name {
     const std::size_t digits = name.size() - i;
     if (digits == 0 || digits > 9 || i == 0 || (name[i] == '0' && digits > 1)) return false;
     std::uint32_t n = 0;
-    for (std::size_t k = i; k < name.size(); ++k) n = n * 10 + static_cast<std::uint32_t>(name[k] - '0');
+    for (std::size_t k = i; k < name.size(); ++k)
+      n = n * 10 + static_cast<std::uint32_t>(name[k] - '0');
     out.prefix = name.substr(0, i);
     out.number = n;
     return true;
@@ -147,7 +148,9 @@ class name_index {
     std::uint32_t tag = 0;
     node_id id = none;
   };
-  static std::uint32_t tag_of(std::uint64_t hash) noexcept { return static_cast<std::uint32_t>(hash >> 32); }
+  static std::uint32_t tag_of(std::uint64_t hash) noexcept {
+    return static_cast<std::uint32_t>(hash >> 32);
+  }
 
   template <class NameOf>
   node_id table_find(std::string_view name, std::uint64_t hash, NameOf& name_of) const {

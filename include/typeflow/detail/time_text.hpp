@@ -11,7 +11,8 @@ namespace typeflow::detail {
 enum class time_zone { utc, local };
 
 /// `t` (to the second) formatted by strftime's `format`; empty if it does not fit 64 bytes.
-inline std::string time_text(std::chrono::system_clock::time_point t, const char* format, time_zone zone) {
+inline std::string time_text(std::chrono::system_clock::time_point t, const char* format,
+                             time_zone zone) {
   const std::time_t tt = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
   if (zone == time_zone::utc) {

@@ -20,7 +20,8 @@ inline std::string demangle(const std::type_info& type) {
   if (status == 0 && name) {
     std::string out = name.get();
     // std::__cxx11::basic_string<char, ...> is what users wrote as std::string.
-    const std::string verbose = "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >";
+    const std::string verbose =
+        "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >";
     for (auto pos = out.find(verbose); pos != std::string::npos; pos = out.find(verbose, pos)) {
       out.replace(pos, verbose.size(), "std::string");
     }

@@ -48,17 +48,17 @@ struct event {
   event_kind kind{};
   std::string_view run_id;
   std::string_view pipeline;
-  std::string_view step;             ///< empty for run events
-  std::uint32_t node = ~0u;          ///< the step's node id
-  unsigned attempt = 0;              ///< 1-based, for step events
+  std::string_view step;     ///< empty for run events
+  std::uint32_t node = ~0u;  ///< the step's node id
+  unsigned attempt = 0;      ///< 1-based, for step events
   std::chrono::system_clock::time_point time;
-  std::string_view message;          ///< error text, skip reason or retry reason
+  std::string_view message;                 ///< error text, skip reason or retry reason
   run_status status = run_status::running;  ///< for run_finished
-  std::string_view metric;           ///< metric name
-  double value = 0;                  ///< metric value
-  std::int64_t index = 0;            ///< metric index (epoch, batch, ...)
-  std::uint64_t done = 0, total = 0; ///< progress
-  std::chrono::nanoseconds duration{};  ///< for finished steps and runs
+  std::string_view metric;                  ///< metric name
+  double value = 0;                         ///< metric value
+  std::int64_t index = 0;                   ///< metric index (epoch, batch, ...)
+  std::uint64_t done = 0, total = 0;        ///< progress
+  std::chrono::nanoseconds duration{};      ///< for finished steps and runs
 };
 
 /// Receives a run's events. Called from worker threads, concurrently, without scheduler locks

@@ -28,15 +28,13 @@ class run_hooks {
   /// the cache or an earlier run) and return true to mark the step `cached` without running
   /// it. `selected` is false for steps outside the run's selection: those never run, so
   /// returning false skips them.
-  virtual bool restore(const run_view& run, std::uint32_t node, detail::box& out,
-                       bool selected) {
+  virtual bool restore(const run_view& run, std::uint32_t node, detail::box& out, bool selected) {
     (void)run, (void)node, (void)out, (void)selected;
     return false;
   }
 
   /// After step `node` succeeded by running, with its output (empty box for void steps).
-  virtual void produced(const run_view& run, std::uint32_t node,
-                        const detail::box& out) {
+  virtual void produced(const run_view& run, std::uint32_t node, const detail::box& out) {
     (void)run, (void)node, (void)out;
   }
 };

@@ -163,7 +163,8 @@ class run_options {
   }
   [[nodiscard]] const std::string& run_id() const noexcept { return run_id_; }
   [[nodiscard]] const std::string& params_file() const noexcept { return params_file_; }
-  [[nodiscard]] const std::function<std::string(const param_info&)>& param_provider() const noexcept {
+  [[nodiscard]] const std::function<std::string(const param_info&)>& param_provider()
+      const noexcept {
     return param_provider_;
   }
   [[nodiscard]] const std::stop_token& external_stop() const noexcept { return external_stop_; }

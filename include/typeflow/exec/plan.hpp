@@ -112,14 +112,15 @@ inline std::string format_amount(double x) {
     const auto& nd = d.nodes[v];
     // The walk yields nothing for a node without inputs or conditions (a step ordered only by
     // .after(), a parameter): no call for those.
-    if (nd.input_count != 0 || nd.control) for_each_read(d, v, [&](const dependency& e) {
-      edges.push_back({e.from, v});
-      if (any_tolerant) edge_tolerant.push_back(e.may_be_absent ? 1 : 0);
-      ++out_degree[e.from];
-      ++plan.readers[e.from];
-      ++own[e.port];
-      ++plan.in_degree[v];
-    });
+    if (nd.input_count != 0 || nd.control)
+      for_each_read(d, v, [&](const dependency& e) {
+        edges.push_back({e.from, v});
+        if (any_tolerant) edge_tolerant.push_back(e.may_be_absent ? 1 : 0);
+        ++out_degree[e.from];
+        ++plan.readers[e.from];
+        ++own[e.port];
+        ++plan.in_degree[v];
+      });
     if (nd.kind == detail::node_kind::finally_handler) plan.finally_handlers.push_back(v);
     if (nd.kind == detail::node_kind::map) plan.has_maps = true;
     // For now: 1 keep(), 2 a parameter; decided below.
@@ -154,7 +155,8 @@ inline std::string format_amount(double x) {
   // Outputs kept for the result: sinks, steps marked keep(), handles the options name.
   for (node_id u = 0; u < n; ++u) {
     const auto k = plan.kept[u];
-    plan.kept[u] = (opts.keeps_all() || (plan.readers[u] == 0 && (k & 2) == 0) || (k & 1) != 0) ? 1 : 0;
+    plan.kept[u] =
+        (opts.keeps_all() || (plan.readers[u] == 0 && (k & 2) == 0) || (k & 1) != 0) ? 1 : 0;
   }
   for (node_id u : opts.kept()) {
     if (u < n) plan.kept[u] = 1;
@@ -210,7 +212,8 @@ inline std::string format_amount(double x) {
       if (amount > plan.capacity[r] + 1e-9) {
         throw run_error("typeflow: step '" + std::string(nd.name) + "' asks for " +
                         exec_detail::format_amount(amount) + " of resource '" + res +
-                        "' but the run's capacity is " + exec_detail::format_amount(plan.capacity[r]));
+                        "' but the run's capacity is " +
+                        exec_detail::format_amount(plan.capacity[r]));
       }
       plan.needs[u].push_back({r, amount});
     }

@@ -34,7 +34,9 @@ class run_result {
   [[nodiscard]] std::chrono::system_clock::time_point finished() const noexcept {
     return data_->finished;
   }
-  [[nodiscard]] std::chrono::nanoseconds duration() const noexcept { return finished() - started(); }
+  [[nodiscard]] std::chrono::nanoseconds duration() const noexcept {
+    return finished() - started();
+  }
 
   /// The value of a kept output (sinks are kept by default; others with .keep() or
   /// opts.keep(h)). Throws run_error naming the step when it has no value to give.
@@ -104,18 +106,22 @@ class run_result {
   [[nodiscard]] std::map<std::string, std::string> params() const { return view().params(); }
 
   /// Every metric point logged through context::log_metric, in the order logged.
-  [[nodiscard]] const std::vector<metric_record>& metrics() const noexcept { return data_->metrics; }
+  [[nodiscard]] const std::vector<metric_record>& metrics() const noexcept {
+    return data_->metrics;
+  }
 
   /// How many observer calls threw (they never break the run), and the first error.
-  [[nodiscard]] std::size_t observer_errors() const noexcept { return data_->observer_errors.load(); }
+  [[nodiscard]] std::size_t observer_errors() const noexcept {
+    return data_->observer_errors.load();
+  }
   [[nodiscard]] const std::string& first_observer_error() const noexcept {
     return data_->first_observer_error;
   }
 
   /// A one-paragraph account: status, then each step that did not succeed and why.
   [[nodiscard]] std::string summary() const {
-    std::string out = "run " + run_id() + " of '" + std::string(pipeline()) + "': " +
-                      std::string(to_string(status()));
+    std::string out = "run " + run_id() + " of '" + std::string(pipeline()) +
+                      "': " + std::string(to_string(status()));
     for (const auto* r : steps()) {
       if (produced_outputs(r->status)) continue;
       out += "\n  " + std::string(r->name) + ": " + std::string(to_string(r->status));

@@ -94,7 +94,9 @@ class run_view {
 
   /// The record of node `u` (a parameter's too: it resolves like a step). Its name is set when
   /// the node is first scheduled (the definition has every node's name from the start).
-  [[nodiscard]] const step_record& record(detail::node_id u) const noexcept { return d_->records[u]; }
+  [[nodiscard]] const step_record& record(detail::node_id u) const noexcept {
+    return d_->records[u];
+  }
   /// The records of map step `u`'s elements, or null (not a map, or not expanded yet).
   [[nodiscard]] const element_records* elements(detail::node_id u) const noexcept {
     return u < d_->elements.size() ? d_->elements[u].get() : nullptr;
@@ -108,8 +110,12 @@ class run_view {
 
   /// pending, running, or the final status.
   [[nodiscard]] run_status status() const noexcept { return d_->status.load(); }
-  [[nodiscard]] std::chrono::system_clock::time_point started() const noexcept { return d_->started; }
-  [[nodiscard]] std::chrono::system_clock::time_point finished() const noexcept { return d_->finished; }
+  [[nodiscard]] std::chrono::system_clock::time_point started() const noexcept {
+    return d_->started;
+  }
+  [[nodiscard]] std::chrono::system_clock::time_point finished() const noexcept {
+    return d_->finished;
+  }
 
  private:
   const run_data* d_;

@@ -111,7 +111,8 @@ enum class with_finally : bool { no, yes };
 /// finally handler) to each finally handler. Node ids are a topological order: `from` < `to`
 /// for every edge but the finally ones, which go from later nodes to the handler.
 template <class F>
-void for_each_dependency(const detail::definition& d, F&& f, with_finally finally = with_finally::yes) {
+void for_each_dependency(const detail::definition& d, F&& f,
+                         with_finally finally = with_finally::yes) {
   const auto n = static_cast<detail::node_id>(d.nodes.size());
   for (detail::node_id v = 0; v < n; ++v) for_each_read(d, v, f);
   for (const auto& o : d.order) {
@@ -148,7 +149,8 @@ void for_each_dependency(const detail::definition& d, F&& f, with_finally finall
 [[nodiscard]] inline std::vector<dependency> dependencies_of(
     const detail::definition& d, with_finally finally = with_finally::yes) {
   std::vector<dependency> out;
-  for_each_dependency(d, [&](const dependency& e) { out.push_back(e); }, finally);
+  for_each_dependency(
+      d, [&](const dependency& e) { out.push_back(e); }, finally);
   return out;
 }
 

@@ -44,7 +44,8 @@ inline std::string dot_edge_style(const edge_info& e) {
     case dependency_kind::gate: return "label=" + dot_quote(e.type);
     case dependency_kind::items: return "label=" + dot_quote("items: " + e.type) + ", style=bold";
     case dependency_kind::guard:
-      return std::string("label=\"") + (e.guard_value ? "if true" : "if false") + "\", style=dotted";
+      return std::string("label=\"") + (e.guard_value ? "if true" : "if false") +
+             "\", style=dotted";
     case dependency_kind::skip_if: return "label=\"skip_if\", style=dotted, arrowhead=odot";
     case dependency_kind::order: return "style=dashed";
     case dependency_kind::finally: return "style=dashed, color=grey";

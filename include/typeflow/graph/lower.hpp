@@ -30,17 +30,17 @@ struct vertex_info {
 };
 
 struct edge_info {
-  bool carries_data = true;    ///< the consumer reads the value (every kind but order, finally)
+  bool carries_data = true;  ///< the consumer reads the value (every kind but order, finally)
   /// 1-based position of the input at the consumer (data, items, gate) or among the skip_if
   /// predicate's inputs (skip_if); 0 for guard, order and finally.
   std::uint32_t argument = 0;
-  std::string type;            ///< demangled type of the port read (every kind that reads)
+  std::string type;  ///< demangled type of the port read (every kind that reads)
   dependency_kind kind = dependency_kind::data;
-  bool guard_value = true;     ///< guard: the condition's value that lets the consumer run
+  bool guard_value = true;  ///< guard: the condition's value that lets the consumer run
 };
 
-using pipeline_graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS,
-                                             vertex_info, edge_info>;
+using pipeline_graph =
+    boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, vertex_info, edge_info>;
 
 namespace detail {
 /// The word for a node's role, as vertex_info::role and the exports give it.

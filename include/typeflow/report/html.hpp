@@ -26,10 +26,10 @@
 
 #include <unistd.h>
 
-#include <typeflow/detail/time_text.hpp>
 #include <typeflow/core/duration_text.hpp>
 #include <typeflow/core/param.hpp>
 #include <typeflow/core/pipeline.hpp>
+#include <typeflow/detail/time_text.hpp>
 #include <typeflow/graph/slice.hpp>
 #include <typeflow/store/records.hpp>
 
@@ -78,7 +78,8 @@ inline std::string status_label(std::optional<step_status> s) {
 /// A map node's state from its elements' records: the worst one wins.
 inline step_status roll_up(const std::vector<const step_info*>& elements) {
   auto has = [&](step_status s) {
-    return std::any_of(elements.begin(), elements.end(), [&](const step_info* e) { return e->status == s; });
+    return std::any_of(elements.begin(), elements.end(),
+                       [&](const step_info* e) { return e->status == s; });
   };
   for (auto s : {step_status::failed, step_status::timed_out, step_status::running,
                  step_status::cancelled, step_status::skipped, step_status::pending}) {
@@ -137,15 +138,16 @@ struct node_view {
   detail::node_id id = 0;
   std::string name;
   bool is_param = false;
-  const step_info* own = nullptr;            ///< the node's own record
-  std::vector<const step_info*> elements;    ///< map elements, by index
-  std::optional<step_status> status;         ///< own, else rolled up from the elements
+  const step_info* own = nullptr;          ///< the node's own record
+  std::vector<const step_info*> elements;  ///< map elements, by index
+  std::optional<step_status> status;       ///< own, else rolled up from the elements
   int layer = 0, row = 0;
 };
 
 inline std::vector<node_view> node_views(const detail::definition& d, const run_details& r) {
   std::map<std::string_view, const step_info*, std::less<>> own;
-  std::map<std::string_view, std::vector<std::pair<std::size_t, const step_info*>>, std::less<>> elements;
+  std::map<std::string_view, std::vector<std::pair<std::size_t, const step_info*>>, std::less<>>
+      elements;
   for (const auto& s : r.steps) {
     own.emplace(s.name, &s);
     if (auto e = element_of(s.name)) elements[e->first].emplace_back(e->second, &s);
@@ -188,11 +190,13 @@ inline std::string dag_svg(const detail::definition& d, std::vector<node_view>& 
   }
   std::vector<int> rows_in_layer;
   for (auto& v : nodes) {
-    if (static_cast<std::size_t>(v.layer) >= rows_in_layer.size()) rows_in_layer.resize(static_cast<std::size_t>(v.layer) + 1, 0);
+    if (static_cast<std::size_t>(v.layer) >= rows_in_layer.size())
+      rows_in_layer.resize(static_cast<std::size_t>(v.layer) + 1, 0);
     v.row = rows_in_layer[static_cast<std::size_t>(v.layer)]++;
   }
   const int layers = static_cast<int>(rows_in_layer.size());
-  const int rows = rows_in_layer.empty() ? 0 : *std::max_element(rows_in_layer.begin(), rows_in_layer.end());
+  const int rows =
+      rows_in_layer.empty() ? 0 : *std::max_element(rows_in_layer.begin(), rows_in_layer.end());
   const int width = std::max(1, layers) * (node_w + gap_x) - gap_x + 2 * pad;
   const int height = std::max(1, rows) * (node_h + gap_y) - gap_y + 2 * pad;
   auto x_of = [&](const node_view& v) { return pad + v.layer * (node_w + gap_x); };
@@ -234,32 +238,39 @@ inline std::string dag_svg(const detail::definition& d, std::vector<node_view>& 
     if (!v.elements.empty()) {
       const auto ok = std::count_if(v.elements.begin(), v.elements.end(),
                                     [](const step_info* e) { return produced_outputs(e->status); });
-      sub += " \xC2\xB7 " + std::to_string(ok) + "/" + std::to_string(v.elements.size()) + " elements";
+      sub +=
+          " \xC2\xB7 " + std::to_string(ok) + "/" + std::to_string(v.elements.size()) + " elements";
     }
     s += "<g class=\"node st-" + status_class(v.status) + "\" id=\"node-" + escape(v.name) +
          "\"><title>" + escape(v.name) + ": " + escape(sub) + "</title><rect x=\"" +
-         std::to_string(x) + "\" y=\"" + std::to_string(y) + "\" width=\"" + std::to_string(node_w) +
-         "\" height=\"" + std::to_string(node_h) + "\" rx=\"8\" ry=\"8\"/><text x=\"" +
-         std::to_string(x + node_w / 2) + "\" y=\"" + std::to_string(y + 18) +
-         "\" text-anchor=\"middle\" font-weight=\"600\">" + escape(label) + "</text><text x=\"" +
-         std::to_string(x + node_w / 2) + "\" y=\"" + std::to_string(y + 34) +
+         std::to_string(x) + "\" y=\"" + std::to_string(y) + "\" width=\"" +
+         std::to_string(node_w) + "\" height=\"" + std::to_string(node_h) +
+         "\" rx=\"8\" ry=\"8\"/><text x=\"" + std::to_string(x + node_w / 2) + "\" y=\"" +
+         std::to_string(y + 18) + "\" text-anchor=\"middle\" font-weight=\"600\">" + escape(label) +
+         "</text><text x=\"" + std::to_string(x + node_w / 2) + "\" y=\"" + std::to_string(y + 34) +
          "\" text-anchor=\"middle\" font-size=\"10\">" + escape(sub) + "</text></g>\n";
   }
   return s + "</svg>\n";
 }
 
-inline std::string step_row(const std::string& name, const step_info* s, std::optional<step_status> status) {
+inline std::string step_row(const std::string& name, const step_info* s,
+                            std::optional<step_status> status) {
   std::string row = "<tr><td>" + escape(name) + "</td><td><span class=\"badge st-" +
                     status_class(status) + "\">" + escape(status_label(status)) + "</span></td>";
-  if (s == nullptr) return row + "<td class=\"num\">0</td><td class=\"num\">-</td><td>no</td><td class=\"msg\"></td></tr>\n";
+  if (s == nullptr)
+    return row +
+           "<td class=\"num\">0</td><td class=\"num\">-</td><td>no</td><td "
+           "class=\"msg\"></td></tr>\n";
   row += "<td class=\"num\">" + std::to_string(s->attempts) + "</td><td class=\"num\">" +
          (s->started && s->ended ? format_duration(*s->ended - *s->started) : "-") + "</td><td>" +
-         (s->cache_hit ? "yes" : "no") + "</td><td class=\"msg\">" + escape(s->message) + "</td></tr>\n";
+         (s->cache_hit ? "yes" : "no") + "</td><td class=\"msg\">" + escape(s->message) +
+         "</td></tr>\n";
   return row;
 }
 
 /// One line chart: x = index, y = value, one polyline per step that logged the metric.
-inline std::string metric_chart(std::string_view metric, const std::vector<const metric_record*>& points) {
+inline std::string metric_chart(std::string_view metric,
+                                const std::vector<const metric_record*>& points) {
   constexpr double w = 480, h = 240, left = 64, right = 16, top = 12, bottom = 36;
   std::map<std::string, std::vector<const metric_record*>> series;  // by step
   for (const auto* m : points) series[m->step].push_back(m);
@@ -271,12 +282,15 @@ inline std::string metric_chart(std::string_view metric, const std::vector<const
     y_min = std::min(y_min, m->value);
     y_max = std::max(y_max, m->value);
   }
-  const double x_span = x_max > x_min ? x_max - x_min : 1, y_span = y_max > y_min ? y_max - y_min : 1;
+  const double x_span = x_max > x_min ? x_max - x_min : 1,
+               y_span = y_max > y_min ? y_max - y_min : 1;
   auto px = [&](double x) { return left + (x - x_min) / x_span * (w - left - right); };
   auto py = [&](double y) { return h - bottom - (y - y_min) / y_span * (h - top - bottom); };
 
-  std::string s = "<div class=\"chart\" id=\"metric-" + escape(metric) + "\"><h3>" + escape(metric) + "</h3>\n";
-  s += "<svg width=\"480\" height=\"240\" viewBox=\"0 0 480 240\" role=\"img\" aria-label=\"metric " +
+  std::string s =
+      "<div class=\"chart\" id=\"metric-" + escape(metric) + "\"><h3>" + escape(metric) + "</h3>\n";
+  s += "<svg width=\"480\" height=\"240\" viewBox=\"0 0 480 240\" role=\"img\" "
+       "aria-label=\"metric " +
        escape(metric) + "\">\n";
   s += "<line class=\"axis\" x1=\"" + number(left) + "\" y1=\"" + number(h - bottom) + "\" x2=\"" +
        number(w - right) + "\" y2=\"" + number(h - bottom) + "\"/>";
@@ -301,8 +315,8 @@ inline std::string metric_chart(std::string_view metric, const std::vector<const
     const char* c = palette[colour++ % std::size(palette)];
     std::string coords;
     for (const auto* m : pts) {
-      coords += (coords.empty() ? "" : " ") + number(px(static_cast<double>(m->index)), "%.1f") + "," +
-                number(py(m->value), "%.1f");
+      coords += (coords.empty() ? "" : " ") + number(px(static_cast<double>(m->index)), "%.1f") +
+                "," + number(py(m->value), "%.1f");
     }
     s += "<polyline class=\"series\" data-step=\"" + escape(step) + "\" stroke=\"" + c +
          "\" points=\"" + coords + "\"><title>" + escape(step) + "</title></polyline>\n";
@@ -310,7 +324,8 @@ inline std::string metric_chart(std::string_view metric, const std::vector<const
       s += "<circle cx=\"" + number(px(static_cast<double>(pts[0]->index)), "%.1f") + "\" cy=\"" +
            number(py(pts[0]->value), "%.1f") + "\" r=\"3\" fill=\"" + c + "\"/>\n";
     }
-    legend += "<span><i style=\"background:" + std::string(c) + "\"></i>" + escape(step) + "</span>";
+    legend +=
+        "<span><i style=\"background:" + std::string(c) + "\"></i>" + escape(step) + "</span>";
   }
   return s + "</svg>\n" + legend + "</div></div>\n";
 }
@@ -333,22 +348,28 @@ inline std::string html_report(const pipeline& p, const run_details& r) {
        ")</title>\n<style>" + std::string(css) + "</style>\n</head>\n<body>\n";
 
   // ------------------------------------------------------------------ header
-  h += "<h1>" + escape(r.run.pipeline) + " &#8212; run <code>" + escape(r.run.id) + "</code></h1>\n";
+  h +=
+      "<h1>" + escape(r.run.pipeline) + " &#8212; run <code>" + escape(r.run.id) + "</code></h1>\n";
   h += "<dl class=\"run\">\n<dt>status</dt><dd><span class=\"badge run-" + escape(status) + "\">" +
        escape(status) + "</span></dd>\n";
   h += "<dt>started</dt><dd>" + utc_text(r.run.started) + "</dd>\n";
-  h += "<dt>duration</dt><dd>" + (r.run.ended ? format_duration(r.run.duration()) : std::string("(not finished)")) +
+  h += "<dt>duration</dt><dd>" +
+       (r.run.ended ? format_duration(r.run.duration()) : std::string("(not finished)")) +
        "</dd>\n";
-  h += "<dt>experiment</dt><dd>" + (r.run.experiment.empty() ? std::string("-") : escape(r.run.experiment)) + "</dd>\n";
+  h += "<dt>experiment</dt><dd>" +
+       (r.run.experiment.empty() ? std::string("-") : escape(r.run.experiment)) + "</dd>\n";
   std::string tags;
-  for (const auto& [k, v] : r.run.tags) tags += (tags.empty() ? "" : ", ") + escape(k) + "=" + escape(v);
+  for (const auto& [k, v] : r.run.tags)
+    tags += (tags.empty() ? "" : ", ") + escape(k) + "=" + escape(v);
   h += "<dt>tags</dt><dd>" + (tags.empty() ? std::string("-") : tags) + "</dd>\n";
   if (!r.run.kind.empty() && r.run.kind != "run") {
     h += "<dt>kind</dt><dd>" + escape(r.run.kind) +
-         (r.run.origin.empty() ? std::string{} : " of <code>" + escape(r.run.origin) + "</code>") + "</dd>\n";
+         (r.run.origin.empty() ? std::string{} : " of <code>" + escape(r.run.origin) + "</code>") +
+         "</dd>\n";
   }
   if (!r.run.host.empty()) {
-    h += "<dt>host</dt><dd>" + escape(r.run.host) + " (pid " + std::to_string(r.run.pid) + ")</dd>\n";
+    h += "<dt>host</dt><dd>" + escape(r.run.host) + " (pid " + std::to_string(r.run.pid) +
+         ")</dd>\n";
   }
   if (!r.run.message.empty()) h += "<dt>message</dt><dd>" + escape(r.run.message) + "</dd>\n";
   h += "</dl>\n";
@@ -357,7 +378,8 @@ inline std::string html_report(const pipeline& p, const run_details& r) {
   h += "<h2>Graph</h2>\n<div class=\"dag\">\n" + dag_svg(d, nodes) + "</div>\n";
 
   // ------------------------------------------------------------------ steps
-  h += "<h2>Steps</h2>\n<table class=\"steps\">\n<thead><tr><th>step</th><th>status</th><th>attempts</th>"
+  h += "<h2>Steps</h2>\n<table "
+       "class=\"steps\">\n<thead><tr><th>step</th><th>status</th><th>attempts</th>"
        "<th>duration</th><th>cache hit</th><th>error / message</th></tr></thead>\n<tbody>\n";
   std::vector<bool> shown(r.steps.size(), false);
   auto mark = [&](const step_info* s) {
@@ -398,7 +420,8 @@ inline std::string html_report(const pipeline& p, const run_details& r) {
       }
       h += "<tr><td>" + escape(name) + "</td><td class=\"msg\">" +
            (value != nullptr ? escape(*value) : std::string("-")) + "</td><td>" + escape(type) +
-           "</td><td class=\"msg\">" + escape(def) + "</td><td>" + escape(description) + "</td></tr>\n";
+           "</td><td class=\"msg\">" + escape(def) + "</td><td>" + escape(description) +
+           "</td></tr>\n";
     };
     for (const auto& [name, value] : r.run.params) row(name, &value);
     for (const auto& [name, id] : declared) {
@@ -420,7 +443,8 @@ inline std::string html_report(const pipeline& p, const run_details& r) {
 
 /// Writes html_report(p, r) to `out` (a temporary file in the same directory, then renamed
 /// over `out`). Throws std::runtime_error naming the path when it cannot.
-inline void write_html_report(const std::filesystem::path& out, const pipeline& p, const run_details& r) {
+inline void write_html_report(const std::filesystem::path& out, const pipeline& p,
+                              const run_details& r) {
   const auto text = html_report(p, r);
   static std::atomic<unsigned> counter{0};
   auto tmp = out;
@@ -428,7 +452,8 @@ inline void write_html_report(const std::filesystem::path& out, const pipeline& 
   auto fail = [&](const std::string& why) {
     std::error_code ignored;
     std::filesystem::remove(tmp, ignored);
-    throw std::runtime_error("typeflow: cannot write the HTML report to '" + out.string() + "': " + why);
+    throw std::runtime_error("typeflow: cannot write the HTML report to '" + out.string() +
+                             "': " + why);
   };
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);

@@ -98,8 +98,12 @@ class store_options {
     return *this;
   }
 
-  [[nodiscard]] const std::optional<std::filesystem::path>& store_path() const noexcept { return store_; }
-  [[nodiscard]] const std::optional<std::string>& experiment() const noexcept { return experiment_; }
+  [[nodiscard]] const std::optional<std::filesystem::path>& store_path() const noexcept {
+    return store_;
+  }
+  [[nodiscard]] const std::optional<std::string>& experiment() const noexcept {
+    return experiment_;
+  }
   [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& tags() const noexcept {
     return tags_;
   }
@@ -111,7 +115,9 @@ class store_options {
   }
   [[nodiscard]] const run_options& base() const noexcept { return base_; }
   [[nodiscard]] bool sequential() const noexcept { return sequential_; }
-  [[nodiscard]] const std::vector<std::shared_ptr<observer>>& observers() const noexcept { return observers_; }
+  [[nodiscard]] const std::vector<std::shared_ptr<observer>>& observers() const noexcept {
+    return observers_;
+  }
 
  private:
   std::optional<std::filesystem::path> store_;

@@ -127,7 +127,9 @@ class run_query {
 
   [[nodiscard]] const std::optional<run_status>& status() const noexcept { return status_; }
   [[nodiscard]] const std::optional<std::string>& pipeline() const noexcept { return pipeline_; }
-  [[nodiscard]] const std::optional<std::string>& experiment() const noexcept { return experiment_; }
+  [[nodiscard]] const std::optional<std::string>& experiment() const noexcept {
+    return experiment_;
+  }
   [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& tags() const noexcept {
     return tags_;
   }

@@ -39,7 +39,8 @@ namespace typeflow {
 class stored_run : public run_result {
  public:
   stored_run(run_result r, std::size_t errors, std::string first_error)
-      : run_result(std::move(r)), store_errors_(errors), first_store_error_(std::move(first_error)) {}
+      : run_result(std::move(r)), store_errors_(errors),
+        first_store_error_(std::move(first_error)) {}
   /// Records (rows, artifacts) the store failed to write for this run; 0 when all is stored.
   [[nodiscard]] std::size_t store_errors() const noexcept { return store_errors_; }
   [[nodiscard]] const std::string& first_store_error() const noexcept { return first_store_error_; }
@@ -178,13 +179,13 @@ class store {
     std::lock_guard lock(st_->db_mutex);
     if (run == "latest") {
       auto& q = st_->db.cached("SELECT id FROM runs ORDER BY id DESC LIMIT 1");
-      if (!q.step()) throw store_error("typeflow: the run store in '" + path_text() + "' has no runs yet");
+      if (!q.step())
+        throw store_error("typeflow: the run store in '" + path_text() + "' has no runs yet");
       auto id = q.text(0);
       q.reset();
       return id;
     }
-    if (run.empty() || run.size() > 12 ||
-        !std::all_of(run.begin(), run.end(), [](char c) {
+    if (run.empty() || run.size() > 12 || !std::all_of(run.begin(), run.end(), [](char c) {
           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
         })) {
       throw store_error("typeflow: '" + std::string(run) +
@@ -202,8 +203,8 @@ class store {
     if (found.size() > 1 && found[0] != run) {
       std::string list;
       for (const auto& f : found) list += (list.empty() ? "" : ", ") + f;
-      throw store_error("typeflow: run prefix '" + std::string(run) + "' is ambiguous: it matches " +
-                        list + (found.size() > 2 ? ", ..." : ""));
+      throw store_error("typeflow: run prefix '" + std::string(run) +
+                        "' is ambiguous: it matches " + list + (found.size() > 2 ? ", ..." : ""));
     }
     return found[0];
   }
@@ -225,12 +226,16 @@ class store {
       args.push_back(*q.experiment());
     }
     for (const auto& [k, v] : q.tags()) {
-      sql += " AND EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id AND t.key = ? AND t.value = ?)";
+      sql +=
+          " AND EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id AND t.key = ? AND "
+          "t.value = ?)";
       args.push_back(k);
       args.push_back(v);
     }
     for (const auto& [k, v] : q.params()) {
-      sql += " AND EXISTS (SELECT 1 FROM run_params p WHERE p.run_id = runs.id AND p.name = ? AND p.value = ?)";
+      sql +=
+          " AND EXISTS (SELECT 1 FROM run_params p WHERE p.run_id = runs.id AND p.name = ? AND "
+          "p.value = ?)";
       args.push_back(k);
       args.push_back(v);
     }
@@ -287,7 +292,8 @@ class store {
         "SELECT step, name, value, idx, time FROM metrics WHERE run_id = ? ORDER BY rowid");
     m.bind_all(d.run.id);
     while (m.step()) {
-      d.metrics.push_back({m.text(0), m.text(1), m.real(2), m.int64(3), store_detail::from_us(m.int64(4))});
+      d.metrics.push_back(
+          {m.text(0), m.text(1), m.real(2), m.int64(3), store_detail::from_us(m.int64(4))});
     }
     m.reset();
     return d;
@@ -353,7 +359,8 @@ class store {
                         std::string(nd.name) + "'");
     }
     if (nd.codec == nullptr) {
-      throw store_error("typeflow: step '" + std::string(nd.name) + "' has no codec to decode with");
+      throw store_error("typeflow: step '" + std::string(nd.name) +
+                        "' has no codec to decode with");
     }
     detail::box whole;
     nd.codec->decode(st_->read_artifact(*hash), whole);
@@ -375,10 +382,12 @@ class store {
         s.bind_all(id);
         bool running = s.step() && s.text(0) == "running";
         s.reset();
-        if (running) throw store_error("typeflow: run " + id + " is running; stop it before deleting it");
-        for (const char* sql : {"DELETE FROM run_params WHERE run_id = ?", "DELETE FROM run_tags WHERE run_id = ?",
-                                "DELETE FROM step_runs WHERE run_id = ?", "DELETE FROM metrics WHERE run_id = ?",
-                                "DELETE FROM runs WHERE id = ?"}) {
+        if (running)
+          throw store_error("typeflow: run " + id + " is running; stop it before deleting it");
+        for (const char* sql :
+             {"DELETE FROM run_params WHERE run_id = ?", "DELETE FROM run_tags WHERE run_id = ?",
+              "DELETE FROM step_runs WHERE run_id = ?", "DELETE FROM metrics WHERE run_id = ?",
+              "DELETE FROM runs WHERE id = ?"}) {
           st_->db.cached(sql).bind_all(id).run();
         }
         ++out.runs;
@@ -429,12 +438,14 @@ class store {
     std::vector<suspect> suspects;
     std::lock_guard lock(st_->db_mutex);
     {
-      auto& q = st_->db.cached("SELECT id, host, pid, heartbeat FROM runs WHERE status = 'running'");
+      auto& q =
+          st_->db.cached("SELECT id, host, pid, heartbeat FROM runs WHERE status = 'running'");
       while (q.step()) suspects.push_back({q.text(0), q.text(1), q.int64(2), q.int64(3)});
       q.reset();
     }
     const auto now = store_detail::now_us();
-    const auto stale = std::chrono::duration_cast<std::chrono::microseconds>(st_->cfg.stale_after).count();
+    const auto stale =
+        std::chrono::duration_cast<std::chrono::microseconds>(st_->cfg.stale_after).count();
     std::size_t marked = 0;
     for (const auto& s : suspects) {
       std::string why;
@@ -447,15 +458,17 @@ class store {
         continue;
       }
       store_detail::transaction tx{st_->db};
-      st_->db.cached(
-                 "UPDATE runs SET status = 'interrupted', ended = heartbeat, message = ? "
-                 "WHERE id = ? AND status = 'running'")
+      st_->db
+          .cached(
+              "UPDATE runs SET status = 'interrupted', ended = heartbeat, message = ? "
+              "WHERE id = ? AND status = 'running'")
           .bind_all(why, s.id)
           .run();
       if (st_->db.changes() != 0) {
-        st_->db.cached(
-                   "UPDATE step_runs SET status = 'failed', message = ? WHERE run_id = ? AND "
-                   "status = 'running'")
+        st_->db
+            .cached(
+                "UPDATE step_runs SET status = 'failed', message = ? WHERE run_id = ? AND "
+                "status = 'running'")
             .bind_all("interrupted: " + why + " while this step ran", s.id)
             .run();
         ++marked;
@@ -510,28 +523,31 @@ class store {
     std::lock_guard lock(st_->db_mutex);
     auto& q = st_->db.cached("SELECT " + std::string(run_columns) + " FROM runs WHERE id = ?");
     q.bind_all(id);
-    if (!q.step()) throw store_error("typeflow: no run '" + id + "' in the run store in '" + path_text() + "'");
+    if (!q.step())
+      throw store_error("typeflow: no run '" + id + "' in the run store in '" + path_text() + "'");
     auto r = read_run(q);
     q.reset();
     fill_run(r);
     return r;
   }
 
-  [[nodiscard]] std::unordered_map<std::string, store_detail::prior_step> prior_steps(const std::string& id) const {
+  [[nodiscard]] std::unordered_map<std::string, store_detail::prior_step> prior_steps(
+      const std::string& id) const {
     std::unordered_map<std::string, store_detail::prior_step> out;
     std::lock_guard lock(st_->db_mutex);
     auto& q = st_->db.cached("SELECT step, status, artifact FROM step_runs WHERE run_id = ?");
     q.bind_all(id);
     while (q.step()) {
-      out[q.text(0)] = {parse_status<step_status>(q.text(1)).value_or(step_status::pending), q.maybe_text(2)};
+      out[q.text(0)] = {parse_status<step_status>(q.text(1)).value_or(step_status::pending),
+                        q.maybe_text(2)};
     }
     q.reset();
     return out;
   }
 
   /// The parameter values of an earlier run as overrides, for the parameters `p` still has.
-  [[nodiscard]] std::vector<std::pair<std::string, std::string>> params_of(const pipeline& p,
-                                                                           const run_info& r) const {
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> params_of(
+      const pipeline& p, const run_info& r) const {
     std::vector<std::pair<std::string, std::string>> out;
     std::lock_guard lock(st_->db_mutex);
     auto& q = st_->db.cached("SELECT name, value, is_default FROM run_params WHERE run_id = ?");
@@ -554,8 +570,9 @@ class store {
 
   static void check_same_pipeline(const pipeline& p, const run_info& r, std::string_view what) {
     if (r.pipeline != p.name()) {
-      throw store_error("typeflow: cannot " + std::string(what) + " run " + r.id + " of pipeline '" +
-                        r.pipeline + "' with pipeline '" + std::string(p.name()) + "'");
+      throw store_error("typeflow: cannot " + std::string(what) + " run " + r.id +
+                        " of pipeline '" + r.pipeline + "' with pipeline '" +
+                        std::string(p.name()) + "'");
     }
   }
 

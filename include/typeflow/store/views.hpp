@@ -19,7 +19,8 @@ inline auto with_status(run_status s) {
   return ranges::views::filter([s](const run_info& r) { return r.status == s; });
 }
 inline auto in_experiment(std::string name) {
-  return ranges::views::filter([name = std::move(name)](const run_info& r) { return r.experiment == name; });
+  return ranges::views::filter(
+      [name = std::move(name)](const run_info& r) { return r.experiment == name; });
 }
 inline auto tagged(std::string key, std::string value) {
   return ranges::views::filter([key = std::move(key), value = std::move(value)](const run_info& r) {
@@ -28,10 +29,11 @@ inline auto tagged(std::string key, std::string value) {
   });
 }
 inline auto with_param(std::string name, std::string value) {
-  return ranges::views::filter([name = std::move(name), value = std::move(value)](const run_info& r) {
-    auto it = r.params.find(name);
-    return it != r.params.end() && it->second == value;
-  });
+  return ranges::views::filter(
+      [name = std::move(name), value = std::move(value)](const run_info& r) {
+        auto it = r.params.find(name);
+        return it != r.params.end() && it->second == value;
+      });
 }
 /// The runs' ids.
 inline auto ids() {

@@ -10,7 +10,8 @@ namespace tyf = typeflow;
 int main() {
   tyf::pipeline p{"consumer"};
   auto x = p.param<int>("x", 20);
-  p.step("double", [](int v) { return v * 2; }, x);
+  p.step(
+      "double", [](int v) { return v * 2; }, x);
   auto dir = std::filesystem::temp_directory_path() / "typeflow-consumer-store";
   std::filesystem::remove_all(dir);
   bool ok = false;

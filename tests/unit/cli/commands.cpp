@@ -20,8 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <store_testing.hpp>
 #include <typeflow/cli.hpp>
+#include <store_testing.hpp>
 
 // Under ThreadSanitizer a signal sent to the (instrumented) child can land on the sanitizer's
 // own background thread, which never hands it on: the Ctrl-C tests would hang there. They run
@@ -86,7 +86,8 @@ class proc {
     const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     ::close(in[0]);
-    if (!input.empty()) REQUIRE(::write(in[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
+    if (!input.empty())
+      REQUIRE(::write(in[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
     ::close(in[1]);  // end of input after `input`
     REQUIRE(rc == 0);
   }
@@ -127,8 +128,8 @@ struct outcome {
   std::string out, err;
 };
 
-outcome cli(const temp_dir& dir, const std::vector<std::string>& args, const std::string& input = {},
-            const std::vector<std::string>& env = {}) {
+outcome cli(const temp_dir& dir, const std::vector<std::string>& args,
+            const std::string& input = {}, const std::vector<std::string>& env = {}) {
   proc p{dir, args, input, env};
   int code = p.wait();
   return {code, p.out(), p.err()};
@@ -156,7 +157,9 @@ std::string status_of(const tyf::run_details& d, const std::string& step) {
   return s == nullptr ? "(none)" : std::string(tyf::to_string(s->status));
 }
 
-std::size_t lines(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+std::size_t lines(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
 
 }  // namespace
 
@@ -295,7 +298,8 @@ TEST_CASE("cli: bad input exits 2 with one clear message and records nothing") {
   const std::vector<bad> cases{
       {{"frobnicate"}, "typeflow: unknown command 'frobnicate'; commands are: run, debug,"},
       {{"run", "--bogus"}, "--bogus"},
-      {{"run", "--only", "trian"}, "typeflow: unknown step 'trian' in --only; steps are: load, train, evaluate"},
+      {{"run", "--only", "trian"},
+       "typeflow: unknown step 'trian' in --only; steps are: load, train, evaluate"},
       {{"run", "--from", "nope"}, "unknown step 'nope' in --from"},
       {{"run", "--scene", "nope"}, "unknown scene 'nope' in --scene; scenes are: retrain"},
       {{"run", "--param", "rows=5000"}, "parameter 'rows'"},
@@ -331,7 +335,9 @@ TEST_CASE("cli: bad input exits 2 with one clear message and records nothing") {
 TEST_CASE("cli: runs, show and compare, as text and as JSON") {
   temp_dir dir;
   REQUIRE(cli(dir, {"run", "--quiet", "--param", "rows=4", "--experiment", "a"}).code == 0);
-  REQUIRE(cli(dir, {"run", "--quiet", "--param", "rows=8", "--experiment", "b", "--tag", "k=v"}).code == 0);
+  REQUIRE(
+      cli(dir, {"run", "--quiet", "--param", "rows=8", "--experiment", "b", "--tag", "k=v"}).code ==
+      0);
   REQUIRE(cli(dir, {"run", "--quiet", "--param", "mode=fail"}).code == 1);
 
   auto runs = cli(dir, {"runs", "--json"});
@@ -340,8 +346,8 @@ TEST_CASE("cli: runs, show and compare, as text and as JSON") {
   REQUIRE(all.size() == 3);
   CHECK(all[0]["status"] == "failed");  // newest first
   CHECK(all[2]["params"]["rows"] == "4");
-  for (const auto& key : {"id", "pipeline", "structure_hash", "status", "started", "ended", "duration_s",
-                          "experiment", "kind", "origin", "tags", "params"}) {
+  for (const auto& key : {"id", "pipeline", "structure_hash", "status", "started", "ended",
+                          "duration_s", "experiment", "kind", "origin", "tags", "params"}) {
     CHECK(all[0].contains(key));
   }
   CHECK(json::parse(cli(dir, {"runs", "--json", "--status", "failed"}).out)["runs"].size() == 1);
@@ -447,7 +453,8 @@ TEST_CASE("cli: debug pauses before a breakpoint and reads stdin") {
     auto r = cli(dir, {"debug", "--break", "train", "--no-cache"}, "\n");
     INFO(r.err);
     CHECK(r.code == 0);
-    CHECK(r.out.find("paused before train; press Enter to continue, q to stop\n") != std::string::npos);
+    CHECK(r.out.find("paused before train; press Enter to continue, q to stop\n") !=
+          std::string::npos);
     CHECK(r.out.find("paused before load") == std::string::npos);
     // In order, one at a time: load finished before train started.
     CHECK(r.out.find("] load succeeded") < r.out.find("paused before train"));
@@ -519,8 +526,8 @@ TEST_CASE("cli: help lists the commands and each command's flags") {
   temp_dir dir;
   auto all = cli(dir, {"help"});
   CHECK(all.code == 0);
-  for (const auto* c : {"run", "debug", "runs", "show", "compare", "retry", "copy", "stop", "delete", "graph",
-                        "describe", "schedule"}) {
+  for (const auto* c : {"run", "debug", "runs", "show", "compare", "retry", "copy", "stop",
+                        "delete", "graph", "describe", "schedule"}) {
     CHECK(all.out.find(c) != std::string::npos);
   }
   auto run = cli(dir, {"help", "run"});
@@ -535,7 +542,8 @@ TEST_CASE("cli: help lists the commands and each command's flags") {
 TEST_CASE("cli: typeflow::main in process writes to injected streams") {
   tyf::pipeline p{"inproc"};
   auto x = p.param<int>("x", 1);
-  p.step("twice", [](int v) { return 2 * v; }, x);
+  p.step(
+      "twice", [](int v) { return 2 * v; }, x);
   std::ostringstream out, err;
   std::istringstream in;
   tyf::cli_options o;
@@ -562,7 +570,8 @@ TEST_CASE("cli: schedule starts runs at cron times, up to --max-runs") {
   auto bad = cli(dir, {"schedule", "--cron", "61 * * * *", "--max-runs", "1"});
   CHECK(bad.code == 2);
   CHECK(bad.err.find("61") != std::string::npos);
-  auto bad_param = cli(dir, {"schedule", "--cron", "* * * * *", "--param", "rows=0"}, {}, {"TYPEFLOW_SCHEDULE_NOW=1"});
+  auto bad_param = cli(dir, {"schedule", "--cron", "* * * * *", "--param", "rows=0"}, {},
+                       {"TYPEFLOW_SCHEDULE_NOW=1"});
   CHECK(bad_param.code == 2);
   CHECK(bad_param.err.find("parameter 'rows'") != std::string::npos);
   CHECK(run_count(dir) == 1);
@@ -572,7 +581,9 @@ TEST_CASE("cli: schedule starts runs at cron times, up to --max-runs") {
 TEST_CASE("cli: schedule --on-running skip skips a tick while the run goes on; Ctrl-C ends it") {
   temp_dir dir;
   // The first two ticks fire at once; the next cron time is far away.
-  proc sched{dir, {"schedule", "--cron", "0 0 1 1 *", "--max-runs", "2", "--param", "mode=slow"}, {},
+  proc sched{dir,
+             {"schedule", "--cron", "0 0 1 1 *", "--max-runs", "2", "--param", "mode=slow"},
+             {},
              {"TYPEFLOW_SCHEDULE_NOW=2"}};
   REQUIRE(sched.wait_for("tick skipped: the previous run is still going"));
   REQUIRE(sched.wait_for("] train started"));
@@ -585,7 +596,8 @@ TEST_CASE("cli: schedule --on-running skip skips a tick while the run goes on; C
 TEST_CASE("cli: schedule --on-running cancel stops the previous run and starts the next") {
   temp_dir dir;
   proc sched{dir,
-             {"schedule", "--cron", "0 0 1 1 *", "--on-running", "cancel", "--max-runs", "2", "--param", "mode=slow"},
+             {"schedule", "--cron", "0 0 1 1 *", "--on-running", "cancel", "--max-runs", "2",
+              "--param", "mode=slow"},
              {},
              {"TYPEFLOW_SCHEDULE_NOW=2"}};
   REQUIRE(sched.wait_for("stopping the previous run"));
@@ -621,7 +633,8 @@ TEST_CASE("cli: show --html writes the report") {
   INFO(r.err);
   CHECK(r.code == 0);
   CHECK(slurp(file).find(details(dir).run.id) != std::string::npos);
-  auto bad = cli(dir, {"show", "latest", "--html", (dir.path() / "no" / "such" / "dir" / "x.html").string()});
+  auto bad = cli(
+      dir, {"show", "latest", "--html", (dir.path() / "no" / "such" / "dir" / "x.html").string()});
   CHECK(bad.code != 0);
   CHECK(bad.err.find("x.html") != std::string::npos);
 }

@@ -207,11 +207,12 @@ TEST_CASE("cron: bad expressions are refused with one message naming the field a
   REQUIRE(error_of("99999999999 * * * *") ==
           msg("99999999999 * * * *", "minute: 99999999999 is out of range 0-59"));
   REQUIRE(error_of("") ==
-          msg("", "it is empty; expected 5 fields (minute hour day-of-month month day-of-week) "
-                  "or a macro such as @daily"));
-  REQUIRE(error_of("   ") ==
-          msg("   ", "it is empty; expected 5 fields (minute hour day-of-month month "
-                     "day-of-week) or a macro such as @daily"));
+          msg("",
+              "it is empty; expected 5 fields (minute hour day-of-month month day-of-week) "
+              "or a macro such as @daily"));
+  REQUIRE(error_of("   ") == msg("   ",
+                                 "it is empty; expected 5 fields (minute hour day-of-month month "
+                                 "day-of-week) or a macro such as @daily"));
   REQUIRE(error_of("* * * *") ==
           msg("* * * *", "4 fields, expected 5 (minute hour day-of-month month day-of-week)"));
   REQUIRE(error_of("* * * * * *") ==

@@ -53,7 +53,8 @@ std::vector<end_kind> walked(const tyf::pipeline& p) {
 /// The line of `text` that starts with `start`, or "".
 std::string line_of(const std::string& text, const std::string& start) {
   auto at = text.find("\n" + start);
-  if (at == std::string::npos) return text.rfind(start, 0) == 0 ? text.substr(0, text.find('\n')) : "";
+  if (at == std::string::npos)
+    return text.rfind(start, 0) == 0 ? text.substr(0, text.find('\n')) : "";
   ++at;
   return text.substr(at, text.find('\n', at) - at);
 }
@@ -62,8 +63,10 @@ std::string line_of(const std::string& text, const std::string& start) {
 std::string text_mark(const tyf::detail::definition& d, const tyf::dependency& e) {
   const std::string from(d.nodes[e.from].name);
   switch (e.kind) {
-    case tyf::dependency_kind::data: return from + " (" + tyf::detail::demangle(*d.ports[e.port].type) + ")";
-    case tyf::dependency_kind::guard: return from + (e.guard_value ? " (guard: if true)" : " (guard: if false)");
+    case tyf::dependency_kind::data:
+      return from + " (" + tyf::detail::demangle(*d.ports[e.port].type) + ")";
+    case tyf::dependency_kind::guard:
+      return from + (e.guard_value ? " (guard: if true)" : " (guard: if false)");
     case tyf::dependency_kind::order: return from + " (after)";
     case tyf::dependency_kind::finally: return from + " (finally)";
     default: return from + " (" + std::string(tyf::to_string(e.kind)) + ": ";
@@ -111,6 +114,7 @@ TEST_CASE("cli: graph and describe text name every dependency and its kind") {
     CHECK_THAT(line_of(graph, "step  " + to + ": "), Catch::Contains(text_mark(d, e)));
     CHECK_THAT(line_of(describe, "  " + to + ": "), Catch::Contains(text_mark(d, e)));
   }
-  CHECK_THAT(graph, Catch::Contains("step  report: double <- score (int), when-1 (guard: if false)\n"));
+  CHECK_THAT(graph,
+             Catch::Contains("step  report: double <- score (int), when-1 (guard: if false)\n"));
   CHECK_THAT(graph, Catch::Contains("step  notify: void <- upload (finally), audit (finally)\n"));
 }

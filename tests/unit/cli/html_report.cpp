@@ -21,7 +21,9 @@ using tyf::test::temp_dir;
 namespace {
 std::size_t count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
-  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + what.size())) ++n;
+  for (auto pos = text.find(what); pos != std::string::npos;
+       pos = text.find(what, pos + what.size()))
+    ++n;
   return n;
 }
 
@@ -36,7 +38,8 @@ std::string chart(const std::string& html, const std::string& metric) {
 
 /// The number of points of the polyline of `step` in a chart; -1 when there is none.
 int points_of(const std::string& chart_text, const std::string& step) {
-  const std::regex re("<polyline class=\"series\" data-step=\"" + step + "\" stroke=\"[^\"]+\" points=\"([^\"]*)\"");
+  const std::regex re("<polyline class=\"series\" data-step=\"" + step +
+                      "\" stroke=\"[^\"]+\" points=\"([^\"]*)\"");
   std::smatch m;
   if (!std::regex_search(chart_text, m, re)) return -1;
   std::istringstream in(m[1].str());
@@ -53,24 +56,36 @@ tyf::pipeline reported_pipeline() {
   auto lr = p.param<double>("lr", 0.1).describe("learning <rate>");
   auto note = p.param<std::string>("note", "plain");
   auto n = p.param<int>("n", 8);
-  auto data = p.step("load", [](int k) { return std::vector<double>(static_cast<std::size_t>(k), 1.0); }, n);
-  auto model = p.step("train", [](const std::vector<double>& v, double rate, tyf::context& ctx) {
-    double w = 0;
-    for (std::int64_t epoch = 0; epoch < 5; ++epoch) {
-      w += rate * static_cast<double>(v.size());
-      ctx.log_metric("loss", 1.0 / (1.0 + w), epoch);
-      ctx.log_metric("acc", 0.5 + 0.1 * static_cast<double>(epoch), epoch);
-    }
-    return w;
-  }, data, lr);
-  p.step("evaluate", [](double w, tyf::context& ctx) {
-    for (std::int64_t i = 0; i < 3; ++i) ctx.log_metric("acc", 0.4 + 0.05 * static_cast<double>(i) + w * 0, i);
-    return w;
-  }, model);
-  auto report = p.step("report", [](double, const std::string&) -> int {
-    throw std::runtime_error("<script>alert('x')</script> & more");
-  }, model, note);
-  p.step("publish", [](int) {}, report);
+  auto data = p.step(
+      "load", [](int k) { return std::vector<double>(static_cast<std::size_t>(k), 1.0); }, n);
+  auto model = p.step(
+      "train",
+      [](const std::vector<double>& v, double rate, tyf::context& ctx) {
+        double w = 0;
+        for (std::int64_t epoch = 0; epoch < 5; ++epoch) {
+          w += rate * static_cast<double>(v.size());
+          ctx.log_metric("loss", 1.0 / (1.0 + w), epoch);
+          ctx.log_metric("acc", 0.5 + 0.1 * static_cast<double>(epoch), epoch);
+        }
+        return w;
+      },
+      data, lr);
+  p.step(
+      "evaluate",
+      [](double w, tyf::context& ctx) {
+        for (std::int64_t i = 0; i < 3; ++i)
+          ctx.log_metric("acc", 0.4 + 0.05 * static_cast<double>(i) + w * 0, i);
+        return w;
+      },
+      model);
+  auto report = p.step(
+      "report",
+      [](double, const std::string&) -> int {
+        throw std::runtime_error("<script>alert('x')</script> & more");
+      },
+      model, note);
+  p.step(
+      "publish", [](int) {}, report);
   return p;
 }
 }  // namespace
@@ -111,7 +126,8 @@ TEST_CASE("html report: a stored run with a failing step and metrics over epochs
   // Every user string is escaped: the step error, the experiment, tags, parameter values
   // and descriptions.
   REQUIRE(html.find("<script") == std::string::npos);
-  REQUIRE(html.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more") != std::string::npos);
+  REQUIRE(html.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more") !=
+          std::string::npos);
   REQUIRE(html.find("exp &amp; &lt;1&gt;") != std::string::npos);
   REQUIRE(html.find("owner=&lt;b&gt;me&lt;/b&gt;") != std::string::npos);
   REQUIRE(html.find("&lt;i&gt;&quot;quoted&quot;&lt;/i&gt;") != std::string::npos);
@@ -122,9 +138,11 @@ TEST_CASE("html report: a stored run with a failing step and metrics over epochs
   // The steps table has every step with its status; the parameters table every parameter.
   REQUIRE(html.find("<tr><td>report</td><td><span class=\"badge st-failed\">failed</span></td>") !=
           std::string::npos);
-  REQUIRE(html.find("<tr><td>publish</td><td><span class=\"badge st-skipped\">skipped</span></td>") !=
+  REQUIRE(
+      html.find("<tr><td>publish</td><td><span class=\"badge st-skipped\">skipped</span></td>") !=
+      std::string::npos);
+  REQUIRE(html.find("<tr><td>lr</td><td class=\"msg\">0.1</td><td>double</td>") !=
           std::string::npos);
-  REQUIRE(html.find("<tr><td>lr</td><td class=\"msg\">0.1</td><td>double</td>") != std::string::npos);
 
   // One chart per metric; one polyline per step that logged it, one point per index.
   REQUIRE(count(html, "<div class=\"chart\"") == 2);
@@ -152,8 +170,10 @@ TEST_CASE("html report: a stored run with a failing step and metrics over epochs
 TEST_CASE("html report: map elements roll up into their step; steps without a record are not run") {
   tyf::pipeline p{"mapped"};
   auto items = p.constant("items", std::vector<int>{1, 2, 3});
-  auto out = p.map("work", [](int x) { return x; }, items);
-  auto use = p.step("use", [](const std::vector<int>&) { return 0; }, out);
+  auto out = p.map(
+      "work", [](int x) { return x; }, items);
+  auto use = p.step(
+      "use", [](const std::vector<int>&) { return 0; }, out);
   p.step("slow", [] { return 1; }).after(use);
 
   tyf::run_details d;
@@ -222,18 +242,21 @@ TEST_CASE("html report: write_html_report writes the page, or throws naming the 
   // Written again over the old file; no temporary left behind.
   tyf::write_html_report(out, p, d);
   std::size_t files = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir.path())) files += e.is_regular_file() ? 1 : 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    files += e.is_regular_file() ? 1 : 0;
   REQUIRE(files == 1);
 
   const auto bad = dir.path() / "no-such-dir" / "report.html";
   REQUIRE_THROWS_AS(tyf::write_html_report(bad, p, d), std::runtime_error);
-  REQUIRE_THROWS_WITH(tyf::write_html_report(bad, p, d),
-                      Catch::StartsWith("typeflow: cannot write the HTML report to '" + bad.string() + "': "));
+  REQUIRE_THROWS_WITH(
+      tyf::write_html_report(bad, p, d),
+      Catch::StartsWith("typeflow: cannot write the HTML report to '" + bad.string() + "': "));
   // A directory in the way of the rename.
   std::filesystem::create_directories(dir.path() / "taken.html" / "inside");
   REQUIRE_THROWS_WITH(tyf::write_html_report(dir.path() / "taken.html", p, d),
                       Catch::Contains((dir.path() / "taken.html").string()));
   files = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir.path())) files += e.is_regular_file() ? 1 : 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    files += e.is_regular_file() ? 1 : 0;
   REQUIRE(files == 1);
 }

@@ -16,15 +16,22 @@ tyf::pipeline small() {
   tyf::pipeline p{"manifested"};
   auto n = p.param<int>("n", 3).describe("how many").range(1, 10);
   auto opt = p.param<std::string>("opt", "adam").choices({"adam", "sgd"});
-  auto load = p.step("load", [](int k) { return k; }, n);
-  auto train = p.step("train", [](int k, const std::string& o) { return k + static_cast<int>(o.size()); }, load, opt);
-  p.step("report", [](int v) { return v > 0; }, train).after(load);
+  auto load = p.step(
+      "load", [](int k) { return k; }, n);
+  auto train = p.step(
+      "train", [](int k, const std::string& o) { return k + static_cast<int>(o.size()); }, load,
+      opt);
+  p.step(
+       "report", [](int v) { return v > 0; }, train)
+      .after(load);
   p.scene("retrain", {"train", "report"});
   return p;
 }
 }  // namespace
 
-TEST_CASE("manifest: one value holds the nodes, each step's dependencies (inputs in argument order, then ordering edges) with their kinds") {
+TEST_CASE(
+    "manifest: one value holds the nodes, each step's dependencies (inputs in argument order, then "
+    "ordering edges) with their kinds") {
   const auto m = cli::make_manifest(small());
   CHECK(m.pipeline == "manifested");
   CHECK(m.structure_hash.size() > 8);
@@ -49,13 +56,20 @@ TEST_CASE("manifest: graph and describe text render the same step lines") {
   const auto m = cli::make_manifest(small());
   CHECK(cli::graph_text(m) ==
         "param n: int\n"
-        "param opt: " + m.nodes[1].type + "\n"
-        "step  load: int <- n (int)\n"
-        "step  train: int <- load (int), opt (" + m.nodes[1].type + ")\n"
-        "step  report: bool <- train (int), load (after)\n");
+        "param opt: " +
+            m.nodes[1].type +
+            "\n"
+            "step  load: int <- n (int)\n"
+            "step  train: int <- load (int), opt (" +
+            m.nodes[1].type +
+            ")\n"
+            "step  report: bool <- train (int), load (after)\n");
   const auto text = cli::describe_text(m);
-  CHECK(text.rfind("pipeline manifested (structure " + m.structure_hash + ")\nsteps:\n  load: int <- n (int)\n", 0) == 0);
-  CHECK(text.find("\n  report: bool <- train (int), load (after)\nparameters:\n") != std::string::npos);
+  CHECK(text.rfind("pipeline manifested (structure " + m.structure_hash +
+                       ")\nsteps:\n  load: int <- n (int)\n",
+                   0) == 0);
+  CHECK(text.find("\n  report: bool <- train (int), load (after)\nparameters:\n") !=
+        std::string::npos);
   CHECK(text.find("\n  n: int = 3; ") != std::string::npos);
   CHECK(text.find("  -- how many\n") != std::string::npos);
   CHECK(text.find("; one of adam, sgd\n") != std::string::npos);

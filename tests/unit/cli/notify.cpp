@@ -31,11 +31,15 @@ namespace {
 tyf::pipeline small_pipeline(bool fail, std::string error = "boom") {
   tyf::pipeline p{"notified"};
   auto n = p.param<int>("n", 3);
-  auto data = p.step("load", [](int k) { return std::vector<int>(static_cast<std::size_t>(k), 1); }, n);
-  p.step("train", [fail, error](const std::vector<int>& v) {
-    if (fail) throw std::runtime_error(error);
-    return static_cast<int>(v.size());
-  }, data);
+  auto data = p.step(
+      "load", [](int k) { return std::vector<int>(static_cast<std::size_t>(k), 1); }, n);
+  p.step(
+      "train",
+      [fail, error](const std::vector<int>& v) {
+        if (fail) throw std::runtime_error(error);
+        return static_cast<int>(v.size());
+      },
+      data);
   return p;
 }
 
@@ -142,9 +146,10 @@ TEST_CASE("notify: the command sees the event in its environment too") {
   auto out = dir.path() / "env.txt";
   tyf::store st{dir.path() / "store"};
   auto p = small_pipeline(true);
-  auto r = st.run(p, tyf::store_options{}.observe(notifier(
-                         "echo \"$TYPEFLOW_EVENT $TYPEFLOW_STATUS $TYPEFLOW_PIPELINE $TYPEFLOW_RUN_ID\" > " +
-                         quoted(out))));
+  auto r = st.run(
+      p, tyf::store_options{}.observe(notifier(
+             "echo \"$TYPEFLOW_EVENT $TYPEFLOW_STATUS $TYPEFLOW_PIPELINE $TYPEFLOW_RUN_ID\" > " +
+             quoted(out))));
   REQUIRE(read_file(out) == "run_finished failed notified " + r.run_id() + "\n");
 }
 
@@ -229,7 +234,8 @@ TEST_CASE("notify: a delayed parameter sends param_requested before the provider
   tyf::store st{dir.path() / "store"};
   tyf::pipeline p{"delayed"};
   auto threshold = p.param<double>("threshold", 0.1).delayed();
-  p.step("use", [](double t) { return t * 2; }, threshold);
+  p.step(
+      "use", [](double t) { return t * 2; }, threshold);
   int asked = 0;
   auto opts = tyf::store_options{}
                   .base(tyf::run_options{}.param_provider([&](const tyf::param_info& info) {
@@ -278,7 +284,8 @@ TEST_CASE("notify: the run does not wait for a param_requested notifier to end")
   auto out = dir.path() / "events.jsonl";
   tyf::pipeline p{"delayed"};
   auto threshold = p.param<double>("threshold", 0.1).delayed();
-  p.step("use", [](double t) { return t * 2; }, threshold);
+  p.step(
+      "use", [](double t) { return t * 2; }, threshold);
   auto n = std::make_shared<tyf::command_notifier>(
       "while [ ! -e " + quoted(flag) + " ]; do sleep 0.01; done; cat >> " + quoted(out), 20s);
   auto opts = tyf::run_options{}.observe(n).param_provider([&](const tyf::param_info&) {

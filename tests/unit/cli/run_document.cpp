@@ -60,5 +60,6 @@ TEST_CASE("run_document: JSON and text show the same run") {
   CHECK(text.find("  (1.5s)\n") != std::string::npos);
   CHECK(text.find("parameters:\n  lr = 0.1\nsteps:\n") != std::string::npos);
   CHECK(text.find("  train  succeeded  1         1.2s") != std::string::npos);
-  CHECK(text.find("metrics (final):\n  train.acc = 0.75\n  train.loss = 0.25\n") != std::string::npos);
+  CHECK(text.find("metrics (final):\n  train.acc = 0.75\n  train.loss = 0.25\n") !=
+        std::string::npos);
 }

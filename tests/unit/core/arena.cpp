@@ -28,7 +28,8 @@ struct narrow {
 TEST_CASE("names stored in the arena stay valid and intact as its blocks grow") {
   td::name_arena names;
   std::vector<std::string_view> views;
-  for (int i = 0; i < 500'000; ++i) views.push_back(names.store("step-" + std::to_string(i)));  // ~6 MB
+  for (int i = 0; i < 500'000; ++i)
+    views.push_back(names.store("step-" + std::to_string(i)));  // ~6 MB
   for (int i = 0; i < 500'000; i += 13) REQUIRE(views[i] == "step-" + std::to_string(i));
   // Names are packed byte by byte: consecutive names in one block are adjacent.
   REQUIRE(views[1].data() == views[0].data() + views[0].size());

@@ -3,8 +3,8 @@
 
 #include <catch2/catch.hpp>
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 
 using typeflow::detail::big_vector;
@@ -15,7 +15,8 @@ TEST_CASE("big vectors hold their values, small and large, through growth") {
   REQUIRE(v.size() == 3'000'000);
   std::uint64_t sum = std::accumulate(v.begin(), v.end(), std::uint64_t{0});
   REQUIRE(sum == std::uint64_t{3'000'000} * 2'999'999 / 2);
-  REQUIRE(reinterpret_cast<std::uintptr_t>(v.data()) % (std::uintptr_t{2} << 20) == 0);  // on a huge page boundary
+  REQUIRE(reinterpret_cast<std::uintptr_t>(v.data()) % (std::uintptr_t{2} << 20) ==
+          0);  // on a huge page boundary
   big_vector<char> small(100, 'x');
   REQUIRE(small.back() == 'x');
 }

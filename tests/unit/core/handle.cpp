@@ -32,8 +32,8 @@ TEST_CASE("projections select members and tuple elements with their own types") 
 
   STATIC_REQUIRE(std::is_same_v<decltype(split), tyf::handle<Split>>);
   STATIC_REQUIRE(std::is_same_v<decltype(split[&Split::train]), tyf::handle<Dataset>>);
-  STATIC_REQUIRE(std::is_same_v<decltype(split[&Split::train][&Dataset::x]),
-                                tyf::handle<std::vector<float>>>);
+  STATIC_REQUIRE(
+      std::is_same_v<decltype(split[&Split::train][&Dataset::x]), tyf::handle<std::vector<float>>>);
   STATIC_REQUIRE(std::is_same_v<decltype(pair.get<1>()), tyf::handle<std::string>>);
   // A member of a base class selects from a derived output.
   STATIC_REQUIRE(std::is_same_v<decltype(derived[&Split::seed]), tyf::handle<int>>);
@@ -75,7 +75,8 @@ TEST_CASE("after() orders only after earlier steps, so no cycle can be written")
 TEST_CASE("policies are checked when they are set and name the step") {
   tyf::pipeline p{"policies"};
   auto lr = p.param<double>("lr", 0.1);
-  auto s = p.step("s", [](double) { return 1; }, lr);
+  auto s = p.step(
+      "s", [](double) { return 1; }, lr);
   REQUIRE_THROWS_WITH(s.timeout(std::chrono::seconds(0)),
                       Catch::Contains(".timeout() on step 's'") && Catch::Contains("positive"));
   REQUIRE_THROWS_WITH(s.resources({{"gpu", 0}}), Catch::Contains("'gpu' needs a positive amount"));

@@ -22,9 +22,9 @@ TEST_CASE("check_name says what is wrong with a name and names it") {
   REQUIRE_THROWS_WITH(tyf::check_name("step", "9lives"),
                       Catch::Contains("invalid step name '9lives'") &&
                           Catch::Contains("does not start with a letter"));
-  REQUIRE_THROWS_WITH(tyf::check_name("parameter", "a b"),
-                      Catch::Contains("invalid parameter name 'a b'") &&
-                          Catch::Contains("contains ' '"));
+  REQUIRE_THROWS_WITH(
+      tyf::check_name("parameter", "a b"),
+      Catch::Contains("invalid parameter name 'a b'") && Catch::Contains("contains ' '"));
   REQUIRE_THROWS_WITH(tyf::check_name("step", ""), Catch::Contains("it is empty"));
   REQUIRE_THROWS_WITH(tyf::check_name("step", std::string(65, 'x')),
                       Catch::Contains("65 characters, more than 64"));

@@ -33,7 +33,9 @@ struct names {
     if (found != id) by_id.pop_back();
     return found;
   }
-  [[nodiscard]] td::node_id find(const std::string& name) const { return index.find(name, name_of()); }
+  [[nodiscard]] td::node_id find(const std::string& name) const {
+    return index.find(name, name_of());
+  }
 };
 
 }  // namespace
@@ -48,9 +50,9 @@ TEST_CASE("a name splits into a prefix and a number only when the number is writ
   REQUIRE(td::numbered_name::split("v2x999999999", nn));
   REQUIRE(nn.prefix == "v2x");
   REQUIRE(nn.number == 999999999);
-  REQUIRE_FALSE(td::numbered_name::split("s07", nn));         // a leading zero: "s7" is another name
-  REQUIRE_FALSE(td::numbered_name::split("load", nn));        // no number
-  REQUIRE_FALSE(td::numbered_name::split("123", nn));         // no prefix
+  REQUIRE_FALSE(td::numbered_name::split("s07", nn));   // a leading zero: "s7" is another name
+  REQUIRE_FALSE(td::numbered_name::split("load", nn));  // no number
+  REQUIRE_FALSE(td::numbered_name::split("123", nn));   // no prefix
   REQUIRE_FALSE(td::numbered_name::split("x1234567890", nn));  // more than 9 digits
 }
 
@@ -100,7 +102,8 @@ TEST_CASE("sparse numbers go to the hash table and are still found, and never de
     k_ids.push_back(n.add("k" + std::to_string(i)));
     REQUIRE(k_ids.back() == n.by_id.size() - 1);
   }
-  for (std::uint32_t i = 0; i < 50'000; i += 10) REQUIRE(n.add("k" + std::to_string(i)) == k_ids[i / 10]);
+  for (std::uint32_t i = 0; i < 50'000; i += 10)
+    REQUIRE(n.add("k" + std::to_string(i)) == k_ids[i / 10]);
   REQUIRE(n.find("k40") != td::none);
   REQUIRE(n.find("k41") == td::none);
 }

@@ -23,7 +23,9 @@ enum Legacy { legacy_first, legacy_second };  // no fixed underlying type: named
 /// Sets an environment variable for the lifetime of the guard.
 struct env_var {
   std::string name;
-  env_var(std::string n, const char* value) : name(std::move(n)) { ::setenv(name.c_str(), value, 1); }
+  env_var(std::string n, const char* value) : name(std::move(n)) {
+    ::setenv(name.c_str(), value, 1);
+  }
   env_var(const env_var&) = delete;
   env_var& operator=(const env_var&) = delete;
   ~env_var() { ::unsetenv(name.c_str()); }
@@ -82,7 +84,7 @@ struct sweep {
 template <>
 struct typeflow::enum_names<Legacy> {
   static constexpr std::pair<Legacy, std::string_view> value[] = {{legacy_first, "first"},
-                                                                   {legacy_second, "second"}};
+                                                                  {legacy_second, "second"}};
 };
 
 TEST_CASE("parameter types: only the supported ones") {
@@ -148,8 +150,9 @@ TEST_CASE("a default outside its own constraints is a definition error") {
   REQUIRE_THROWS_WITH(p.param<std::string>("opt", "adagrad").choices({"adam", "sgd"}),
                       "typeflow: parameter 'opt' (std::string) has default 'adagrad', expected "
                       "one of: adam, sgd");
-  REQUIRE_THROWS_WITH(p.param<int>("batch", 12).validate(power_of_two, "a power of two"),
-                      "typeflow: parameter 'batch' (int) has default '12', expected a power of two");
+  REQUIRE_THROWS_WITH(
+      p.param<int>("batch", 12).validate(power_of_two, "a power of two"),
+      "typeflow: parameter 'batch' (int) has default '12', expected a power of two");
   REQUIRE_THROWS_WITH(p.param<std::vector<int>>("sizes", {1, 900}).range(1, 512),
                       "typeflow: parameter 'sizes' (std::vector<int>) has default '[1,900]', "
                       "expected each element from 1 to 512");
@@ -170,15 +173,14 @@ TEST_CASE("a default outside its own constraints is a definition error") {
 
 TEST_CASE("values parse by type, from text") {
   sweep s;
-  auto values = tyf::resolve_params(
-      s.p, with({{"data-dir", "/data"},
-                 {"lr", "0.05"},
-                 {"batch", "64"},
-                 {"optimizer", "sgd"},
-                 {"kind", "rms_prop"},
-                 {"layers", " 128, 64 ,8"},
-                 {"shuffle", "off"},
-                 {"settings", R"({"seed": 7, "tags": ["a"]})"}}));
+  auto values = tyf::resolve_params(s.p, with({{"data-dir", "/data"},
+                                               {"lr", "0.05"},
+                                               {"batch", "64"},
+                                               {"optimizer", "sgd"},
+                                               {"kind", "rms_prop"},
+                                               {"layers", " 128, 64 ,8"},
+                                               {"shuffle", "off"},
+                                               {"settings", R"({"seed": 7, "tags": ["a"]})"}}));
   REQUIRE(values == std::map<std::string, std::string>{{"batch", "64"},
                                                        {"data-dir", "/data"},
                                                        {"kind", "rms_prop"},
@@ -343,17 +345,17 @@ TEST_CASE("sources: defaults < params file < environment < overrides") {
 TEST_CASE("params file errors name the file") {
   sweep s;
   const auto missing = temp_path("no-such-file.json");
-  REQUIRE_THROWS_MATCHES(tyf::resolve_params(s.p, with({}, missing)), tyf::run_error,
-                         Catch::Message("typeflow: params file '" + missing +
-                                        "' cannot be read: it does not exist"));
+  REQUIRE_THROWS_MATCHES(
+      tyf::resolve_params(s.p, with({}, missing)), tyf::run_error,
+      Catch::Message("typeflow: params file '" + missing + "' cannot be read: it does not exist"));
   const auto dir = temp_path("params-dir");
   std::filesystem::create_directories(dir);
   REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, dir)),
                       "typeflow: params file '" + dir + "' cannot be read: it is a directory");
   const auto bad = write_file("bad.json", "{\"lr\": 0.1,}");
-  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, bad)),
-                      "typeflow: params file '" + bad +
-                          "' is not valid JSON (parse error at byte 12)");
+  REQUIRE_THROWS_WITH(
+      tyf::resolve_params(s.p, with({}, bad)),
+      "typeflow: params file '" + bad + "' is not valid JSON (parse error at byte 12)");
   const auto list = write_file("list.json", "[1, 2]");
   REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, list)),
                       "typeflow: params file '" + list +
@@ -362,21 +364,25 @@ TEST_CASE("params file errors name the file") {
   const auto unknown = write_file("unknown.json", R"({"batchs": 8})");
   REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, unknown)),
                       "typeflow: unknown parameter 'batchs' in pipeline 'sweep' (set to '8' by "
-                      "params file '" + unknown + "'); did you mean 'batch'?");
+                      "params file '" +
+                          unknown + "'); did you mean 'batch'?");
   const auto wrong = write_file("wrong.json", R"({"lr": "high"})");
   REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, wrong)),
                       "typeflow: parameter 'lr' (double) got 'high', expected a number (set by "
-                      "params file '" + wrong + "')");
+                      "params file '" +
+                          wrong + "')");
   const auto typed = write_file("typed.json", R"({"lr": [0.1]})");
   REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, typed)),
                       "typeflow: parameter 'lr' (double) got '[0.1]', expected a number (set by "
-                      "params file '" + typed + "')");
+                      "params file '" +
+                          typed + "')");
 }
 
 TEST_CASE("enum names: read from the compiler, or given by enum_names") {
   using tyf::detail::enum_entries;
   REQUIRE(enum_entries<Optimizer>().size() == 3);
-  REQUIRE(enum_entries<Optimizer>()[2] == std::pair{Optimizer::rms_prop, std::string_view("rms_prop")});
+  REQUIRE(enum_entries<Optimizer>()[2] ==
+          std::pair{Optimizer::rms_prop, std::string_view("rms_prop")});
   REQUIRE(enum_entries<Legacy>().size() == 2);
   REQUIRE(enum_entries<Legacy>()[1].second == "second");
   REQUIRE(tyf::detail::param_codec<Optimizer>::format(static_cast<Optimizer>(9)) == "9");

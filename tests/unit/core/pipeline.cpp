@@ -21,7 +21,8 @@ TEST_CASE("steps come from functions, lambdas and function objects") {
   auto one = p.step("one", make_one);
   auto two = p.step("two", twice, one);
   auto three = p.step("three", scale{1.5}, two);
-  auto text = p.step("text", [](double d) { return std::to_string(d); }, three);
+  auto text = p.step(
+      "text", [](double d) { return std::to_string(d); }, three);
   STATIC_REQUIRE(std::is_same_v<decltype(one), tyf::handle<int>>);
   STATIC_REQUIRE(std::is_same_v<decltype(three), tyf::handle<double>>);
   STATIC_REQUIRE(std::is_same_v<decltype(text), tyf::handle<std::string>>);
@@ -35,7 +36,8 @@ TEST_CASE("steps come from functions, lambdas and function objects") {
 TEST_CASE("void steps and steps taking a context have no edge for them") {
   tyf::pipeline p{"ctx"};
   auto n = p.step("n", [](tyf::context& ctx) { return static_cast<int>(ctx.attempt()); });
-  auto done = p.step("done", [](int, tyf::context&) {}, n);
+  auto done = p.step(
+      "done", [](int, tyf::context&) {}, n);
   STATIC_REQUIRE(std::is_same_v<decltype(done), tyf::handle<void>>);
   REQUIRE(p.definition()->nodes[1].input_count == 1);
   REQUIRE(p.definition()->nodes[1].whole == tyf::detail::none);
@@ -62,8 +64,9 @@ TEST_CASE("handles are wired only within their own pipeline and never empty") {
   tyf::pipeline a{"a"};
   tyf::pipeline b{"b"};
   auto x = a.step("x", make_one);
-  REQUIRE_THROWS_WITH(b.step("y", twice, x),
-                      Catch::Contains("input 1 of step 'y' in pipeline 'b' comes from pipeline 'a'"));
+  REQUIRE_THROWS_WITH(
+      b.step("y", twice, x),
+      Catch::Contains("input 1 of step 'y' in pipeline 'b' comes from pipeline 'a'"));
   REQUIRE_THROWS_WITH(b.step("z", twice, tyf::handle<int>{}),
                       Catch::Contains("input 1 of step 'z'") && Catch::Contains("empty handle"));
   REQUIRE(b.size() == 0);

@@ -53,18 +53,24 @@ TEST_CASE("each wiring mistake has its own verdict naming the argument and the t
   STATIC_REQUIRE(std::is_same_v<decltype(d::check_step<F, tyf::param<double>, P_str>()),
                                 tyf::parameter_type_mismatch<tyf::argument<1>, tyf::expects<int>,
                                                              tyf::but_the_parameter_is<double>>>);
-  STATIC_REQUIRE(std::is_same_v<decltype(d::check_step<F, H_int>()),
-                                tyf::wrong_number_of_inputs<tyf::step_takes<2>, tyf::but_was_given<1>>>);
-  STATIC_REQUIRE(std::is_same_v<decltype(d::check_step<F, H_int, H_str, H_str>()),
-                                tyf::wrong_number_of_inputs<tyf::step_takes<2>, tyf::but_was_given<3>>>);
-  STATIC_REQUIRE(std::is_same_v<decltype(d::check_step<F, H_int, std::string>()),
-                                tyf::argument_is_not_a_handle<tyf::argument<2>, tyf::got<std::string>>>);
+  STATIC_REQUIRE(
+      std::is_same_v<decltype(d::check_step<F, H_int>()),
+                     tyf::wrong_number_of_inputs<tyf::step_takes<2>, tyf::but_was_given<1>>>);
+  STATIC_REQUIRE(
+      std::is_same_v<decltype(d::check_step<F, H_int, H_str, H_str>()),
+                     tyf::wrong_number_of_inputs<tyf::step_takes<2>, tyf::but_was_given<3>>>);
+  STATIC_REQUIRE(
+      std::is_same_v<decltype(d::check_step<F, H_int, std::string>()),
+                     tyf::argument_is_not_a_handle<tyf::argument<2>, tyf::got<std::string>>>);
   auto generic = [](auto x) { return x; };
-  STATIC_REQUIRE(std::is_same_v<decltype(d::check_step<decltype(generic), H_int>()),
-                                tyf::callable_has_no_fixed_signature<tyf::the_callable<decltype(generic)>>>);
+  STATIC_REQUIRE(
+      std::is_same_v<decltype(d::check_step<decltype(generic), H_int>()),
+                     tyf::callable_has_no_fixed_signature<tyf::the_callable<decltype(generic)>>>);
   auto mut = [](int&) {};
-  STATIC_REQUIRE(std::is_same_v<decltype(d::check_step<decltype(mut), H_int>()),
-                                tyf::parameter_is_a_mutable_reference<tyf::argument<1>, tyf::expects<int&>>>);
+  STATIC_REQUIRE(
+      std::is_same_v<decltype(d::check_step<decltype(mut), H_int>()),
+                     tyf::parameter_is_a_mutable_reference<tyf::argument<1>, tyf::expects<int&>>>);
   // An edge from a step that already failed its check is accepted silently (no cascade).
-  STATIC_REQUIRE(std::is_same_v<decltype(d::check_step<F, tyf::handle<d::poisoned>, H_str>()), d::ok>);
+  STATIC_REQUIRE(
+      std::is_same_v<decltype(d::check_step<F, tyf::handle<d::poisoned>, H_str>()), d::ok>);
 }

@@ -315,7 +315,7 @@ TEST_CASE("the model file round-trips, is written atomically and is checked when
   CHECK(fashion::write_model(m, path) == 16 + 4 * (10 + 7840));
   CHECK(fs::file_size(path) == 16 + 4 * (10 + 7840));
   CHECK(std::distance(fs::directory_iterator(path.parent_path()), fs::directory_iterator{}) ==
-        1); // no temp left
+        1);  // no temp left
   auto back = fashion::read_model(path);
   CHECK(back.w == m.w);
   CHECK(back.b == m.b);
@@ -326,7 +326,7 @@ TEST_CASE("the model file round-trips, is written atomically and is checked when
     bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
   CHECK(bytes.substr(0, 6) == "TFSMX1");
-  CHECK(bytes[8] == 10);               // classes, little-endian
+  CHECK(bytes[8] == 10);  // classes, little-endian
   CHECK(bytes[12] == static_cast<char>(784 & 0xff));
   bytes[0] = 'X';
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;

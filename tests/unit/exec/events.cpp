@@ -21,7 +21,8 @@ TEST_CASE("observers see run and step events; contexts carry ids, metrics and pr
     }
     return 1;
   });
-  p.step("b", [](int) -> int { throw std::runtime_error("nope"); }, a);
+  p.step(
+      "b", [](int) -> int { throw std::runtime_error("nope"); }, a);
   tyf::test::recorder rec;
   auto r = tyf::run(p, tyf::run_options{}.observe(rec));
   REQUIRE(seen_run == r.run_id());
@@ -49,7 +50,8 @@ TEST_CASE("a throwing observer never breaks a run") {
   tyf::test::recorder good;
   tyf::pipeline p{"robust"};
   auto a = p.step("a", [] { return 1; });
-  auto b = p.step("b", [](int x) { return x + 1; }, a);
+  auto b = p.step(
+      "b", [](int x) { return x + 1; }, a);
   auto r = tyf::run(p, tyf::run_options{}.observe(bad).observe(good));
   REQUIRE(r.ok());
   REQUIRE(r.get(b) == 2);
@@ -60,11 +62,14 @@ TEST_CASE("a throwing observer never breaks a run") {
 TEST_CASE("metrics and progress of map elements are reported under the element's name") {
   tyf::pipeline p{"map-metrics"};
   auto items = p.step("items", [] { return std::vector<int>{1, 2, 3}; });
-  p.map("train", [](int x, tyf::context& ctx) {
-    ctx.log_metric("loss", 1.0 / x, 0);
-    ctx.progress(1, 1);
-    return x;
-  }, items);
+  p.map(
+      "train",
+      [](int x, tyf::context& ctx) {
+        ctx.log_metric("loss", 1.0 / x, 0);
+        ctx.progress(1, 1);
+        return x;
+      },
+      items);
   tyf::test::recorder rec;
   auto r = tyf::run(p, tyf::run_options{}.observe(rec));
   REQUIRE(r.ok());

@@ -14,16 +14,14 @@ namespace {
 /// A cache of int outputs by node id, as a run store would keep them by content key.
 class int_cache : public tyf::run_hooks {
  public:
-  bool restore(const tyf::run_view&, std::uint32_t node, tyf::detail::box& out,
-               bool) override {
+  bool restore(const tyf::run_view&, std::uint32_t node, tyf::detail::box& out, bool) override {
     std::lock_guard lock(m_);
     auto it = values_.find(node);
     if (it == values_.end()) return false;
     out.emplace<int>(it->second);
     return true;
   }
-  void produced(const tyf::run_view&, std::uint32_t node,
-                const tyf::detail::box& out) override {
+  void produced(const tyf::run_view&, std::uint32_t node, const tyf::detail::box& out) override {
     if (out.get() == nullptr) return;
     if (fail_) throw std::runtime_error("disk full");
     std::lock_guard lock(m_);
@@ -44,9 +42,24 @@ class int_cache : public tyf::run_hooks {
 TEST_CASE("hooks restore outputs made by an earlier run: those steps are cached, not run") {
   tyf::pipeline p{"cache"};
   std::atomic<int> runs{0};
-  auto a = p.step("a", [&] { ++runs; return 20; });
-  auto b = p.step("b", [&](int x) { ++runs; return x + 1; }, a);
-  auto c = p.step("c", [&](int x) { ++runs; return x * 2; }, b);
+  auto a = p.step("a", [&] {
+    ++runs;
+    return 20;
+  });
+  auto b = p.step(
+      "b",
+      [&](int x) {
+        ++runs;
+        return x + 1;
+      },
+      a);
+  auto c = p.step(
+      "c",
+      [&](int x) {
+        ++runs;
+        return x * 2;
+      },
+      b);
   auto cache = std::make_shared<int_cache>();
   auto first = tyf::run(p, tyf::run_options{}.hooks(cache));
   REQUIRE(first.get(c) == 42);
@@ -64,9 +77,24 @@ TEST_CASE("hooks restore outputs made by an earlier run: those steps are cached,
 TEST_CASE("a selection runs only the selected steps; the others are restored or skipped") {
   tyf::pipeline p{"select"};
   std::atomic<int> runs{0};
-  auto a = p.step("a", [&] { ++runs; return 1; });
-  auto b = p.step("b", [&](int x) { ++runs; return x + 1; }, a);
-  auto c = p.step("c", [&](int x) { ++runs; return x + 1; }, b);
+  auto a = p.step("a", [&] {
+    ++runs;
+    return 1;
+  });
+  auto b = p.step(
+      "b",
+      [&](int x) {
+        ++runs;
+        return x + 1;
+      },
+      a);
+  auto c = p.step(
+      "c",
+      [&](int x) {
+        ++runs;
+        return x + 1;
+      },
+      b);
   auto cache = std::make_shared<int_cache>();
   REQUIRE(tyf::run(p, tyf::run_options{}.hooks(cache)).ok());
   runs = 0;
@@ -86,7 +114,8 @@ TEST_CASE("a selection runs only the selected steps; the others are restored or 
 TEST_CASE("a hook that cannot record an output fails that step, with the reason") {
   tyf::pipeline p{"record"};
   auto a = p.step("a", [] { return 1; });
-  p.step("b", [](int x) { return x; }, a);
+  p.step(
+      "b", [](int x) { return x; }, a);
   auto cache = std::make_shared<int_cache>();
   cache->fail_ = true;
   auto r = tyf::run(p, tyf::run_options{}.hooks(cache));

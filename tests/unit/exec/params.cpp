@@ -24,7 +24,9 @@ using namespace std::chrono_literals;
 namespace {
 struct env_var {
   std::string name;
-  env_var(std::string n, const char* value) : name(std::move(n)) { ::setenv(name.c_str(), value, 1); }
+  env_var(std::string n, const char* value) : name(std::move(n)) {
+    ::setenv(name.c_str(), value, 1);
+  }
   env_var(const env_var&) = delete;
   env_var& operator=(const env_var&) = delete;
   ~env_var() { ::unsetenv(name.c_str()); }
@@ -115,10 +117,8 @@ struct delayed_pipeline {
   tyf::pipeline p{"delayed"};
   std::atomic<bool> independent_done{false};
   std::atomic<bool> slow_done{false};
-  tyf::param<double> threshold = p.param<double>("threshold", 0.1)
-                                     .describe("decision threshold")
-                                     .range(0.0, 1.0)
-                                     .delayed();
+  tyf::param<double> threshold =
+      p.param<double>("threshold", 0.1).describe("decision threshold").range(0.0, 1.0).delayed();
   tyf::handle<int> slow = p.step("slow", [this] {
     wait_for(independent_done);  // so that the parameter cannot be due before it
     std::this_thread::sleep_for(5ms);
@@ -130,9 +130,10 @@ struct delayed_pipeline {
     independent_done = true;
     return 2;
   });
-  tyf::handle<double> use1 = p.step("use1", [](int x, double t) { return x * t; }, slow, threshold);
-  tyf::handle<double> use2 =
-      p.step("use2", [](int x, double t) { return x + t; }, slow, threshold);
+  tyf::handle<double> use1 = p.step(
+      "use1", [](int x, double t) { return x * t; }, slow, threshold);
+  tyf::handle<double> use2 = p.step(
+      "use2", [](int x, double t) { return x + t; }, slow, threshold);
 };
 }  // namespace
 
@@ -213,7 +214,8 @@ TEST_CASE("a delayed parameter is not asked for when no step that needs it can r
   tyf::pipeline p{"blocked"};
   auto t = p.param<int>("t").delayed();
   auto boom = p.step("boom", []() -> int { throw std::runtime_error("boom"); });
-  auto use = p.step("use", [](int x, int y) { return x + y; }, boom, t);
+  auto use = p.step(
+      "use", [](int x, int y) { return x + y; }, boom, t);
   auto other = p.step("other", [] { return 3; });
   (void)use, (void)other;
   bool asked = false;
@@ -240,16 +242,19 @@ TEST_CASE("sequential runs ask for a delayed parameter just before the step that
     return 1;
   });
   auto b = p.step("b", [&] { log.push_back("b"); });
-  auto greet = p.step("greet", [&](int, const std::string& w) { log.push_back("greet " + w); }, a, t);
-  auto again = p.step("again", [&](const std::string& w) { log.push_back("again " + w); }, t);
+  auto greet = p.step(
+      "greet", [&](int, const std::string& w) { log.push_back("greet " + w); }, a, t);
+  auto again = p.step(
+      "again", [&](const std::string& w) { log.push_back("again " + w); }, t);
   auto c = p.step("c", [&] { log.push_back("c"); });
   (void)b, (void)greet, (void)again, (void)c;
   int calls = 0;
-  auto r = tyf::run(p, tyf::sequential, tyf::run_options{}.param_provider([&](const tyf::param_info&) {
-    ++calls;
-    log.push_back("ask");
-    return std::string("world");
-  }));
+  auto r =
+      tyf::run(p, tyf::sequential, tyf::run_options{}.param_provider([&](const tyf::param_info&) {
+        ++calls;
+        log.push_back("ask");
+        return std::string("world");
+      }));
   REQUIRE(r.ok());
   REQUIRE(calls == 1);
   REQUIRE(log == std::vector<std::string>{"a", "b", "ask", "greet world", "again world", "c"});
@@ -259,7 +264,8 @@ TEST_CASE("a step reading only delayed parameters asks for them at the start, in
   tyf::pipeline p{"roots"};
   auto x = p.param<int>("x").delayed();
   auto y = p.param<int>("y", 1).delayed();
-  auto sum = p.step("sum", [](int a, int b) { return a + b; }, x, y);
+  auto sum = p.step(
+      "sum", [](int a, int b) { return a + b; }, x, y);
   std::mutex m;
   std::vector<std::string> asked;
   auto r = tyf::run(p, tyf::run_options{}.threads(3).param_provider([&](const tyf::param_info& i) {

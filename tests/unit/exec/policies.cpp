@@ -27,13 +27,13 @@ TEST_CASE("retry re-runs a failing step with exponential backoff until it succee
     std::vector<std::chrono::steady_clock::time_point> at;
     std::mutex m;
     auto flaky = p.step("flaky", [&](tyf::context& ctx) {
-      {
-        std::lock_guard lock(m);
-        at.push_back(std::chrono::steady_clock::now());
-      }
-      if (++calls < 3) throw transient("try " + std::to_string(ctx.attempt()));
-      return ctx.attempt();
-    }).retry(3, 20ms, 2.0);
+                    {
+                      std::lock_guard lock(m);
+                      at.push_back(std::chrono::steady_clock::now());
+                    }
+                    if (++calls < 3) throw transient("try " + std::to_string(ctx.attempt()));
+                    return ctx.attempt();
+                  }).retry(3, 20ms, 2.0);
     tyf::test::recorder rec;
     auto r = seq ? tyf::run(p, tyf::sequential, tyf::run_options{}.observe(rec))
                  : tyf::run(p, tyf::run_options{}.observe(rec));
@@ -52,8 +52,9 @@ TEST_CASE("retry re-runs a failing step with exponential backoff until it succee
 TEST_CASE("a step that keeps failing fails after its retries with the last error") {
   tyf::pipeline p{"retry_out"};
   std::atomic<int> calls{0};
-  p.step("bad", [&]() -> int { throw std::runtime_error("attempt " + std::to_string(++calls)); })
-      .retry(2);
+  p.step("bad", [&]() -> int {
+     throw std::runtime_error("attempt " + std::to_string(++calls));
+   }).retry(2);
   auto r = tyf::run(p);
   REQUIRE(r.status() == tyf::run_status::failed);
   REQUIRE(calls == 3);
@@ -65,13 +66,13 @@ TEST_CASE("retry_on retries only the named exception types") {
   tyf::pipeline p{"retry_on"};
   std::atomic<int> a{0}, b{0};
   p.step("transient", [&]() -> int {
-    if (++a < 2) throw transient("blip");
-    return 1;
-  }).retry_on<transient>(3);
+     if (++a < 2) throw transient("blip");
+     return 1;
+   }).retry_on<transient>(3);
   p.step("logic", [&]() -> int {
-    ++b;
-    throw std::logic_error("bug");
-  }).retry_on<transient>(3);
+     ++b;
+     throw std::logic_error("bug");
+   }).retry_on<transient>(3);
   auto r = tyf::run(p);
   REQUIRE(r.step("transient").status == tyf::step_status::succeeded);
   REQUIRE(a == 2);
@@ -84,10 +85,14 @@ TEST_CASE("retried steps get their inputs intact on every attempt") {
   tyf::pipeline p{"retry_inputs"};
   auto src = p.step(tyf::in_memory, "src", [&c] { return tyf::test::counted{c, 5}; });
   std::atomic<int> calls{0};
-  auto use = p.step("use", [&](tyf::test::counted x) {
-    if (++calls == 1) throw std::runtime_error("first");
-    return x.value;
-  }, src).retry(1);
+  auto use = p.step(
+                  "use",
+                  [&](tyf::test::counted x) {
+                    if (++calls == 1) throw std::runtime_error("first");
+                    return x.value;
+                  },
+                  src)
+                 .retry(1);
   auto r = tyf::run(p);
   REQUIRE(r.get(use) == 5);
 }
@@ -108,14 +113,16 @@ TEST_CASE("run options give default retries and timeouts to steps without their 
 TEST_CASE("a timeout triggers the step's stop token; the step ends timed_out") {
   tyf::pipeline p{"timeout"};
   auto slow = p.step("slow", [](tyf::context& ctx) {
-    auto start = std::chrono::steady_clock::now();
-    while (!ctx.stop_requested()) {
-      if (std::chrono::steady_clock::now() - start > 10s) return -1;  // never, if timeouts work
-      std::this_thread::sleep_for(1ms);
-    }
-    return 0;
-  }).timeout(50ms);
-  auto after = p.step("after", [](int x) { return x; }, slow);
+                 auto start = std::chrono::steady_clock::now();
+                 while (!ctx.stop_requested()) {
+                   if (std::chrono::steady_clock::now() - start > 10s)
+                     return -1;  // never, if timeouts work
+                   std::this_thread::sleep_for(1ms);
+                 }
+                 return 0;
+               }).timeout(50ms);
+  auto after = p.step(
+      "after", [](int x) { return x; }, slow);
   auto side = p.step("side", [] { return 7; });
   auto start = std::chrono::steady_clock::now();
   auto r = tyf::run(p);
@@ -133,12 +140,15 @@ TEST_CASE("a timeout triggers the step's stop token; the step ends timed_out") {
 TEST_CASE("a timed-out step can be retried") {
   tyf::pipeline p{"timeout_retry"};
   std::atomic<int> calls{0};
-  auto s = p.step("s", [&](tyf::context& ctx) {
-    if (++calls == 1) {
-      while (!ctx.stop_requested()) std::this_thread::sleep_for(1ms);
-    }
-    return calls.load();
-  }).timeout(500ms).retry(1);  // long enough that the quick second attempt never times out
+  auto s = p.step("s",
+                  [&](tyf::context& ctx) {
+                    if (++calls == 1) {
+                      while (!ctx.stop_requested()) std::this_thread::sleep_for(1ms);
+                    }
+                    return calls.load();
+                  })
+               .timeout(500ms)
+               .retry(1);  // long enough that the quick second attempt never times out
   auto r = tyf::run(p);
   REQUIRE(r.ok());
   REQUIRE(r.get(s) == 2);
@@ -150,13 +160,13 @@ TEST_CASE("steps never hold more of a resource than the run's capacity") {
   std::atomic<int> gpus_in_use{0}, peak{0};
   for (int i = 0; i < 8; ++i) {
     p.step("train" + std::to_string(i), [&] {
-      int now = ++gpus_in_use;
-      int prev = peak.load();
-      while (now > prev && !peak.compare_exchange_weak(prev, now)) {
-      }
-      std::this_thread::sleep_for(5ms);
-      --gpus_in_use;
-    }).resources({{"gpu", 1}});
+       int now = ++gpus_in_use;
+       int prev = peak.load();
+       while (now > prev && !peak.compare_exchange_weak(prev, now)) {
+       }
+       std::this_thread::sleep_for(5ms);
+       --gpus_in_use;
+     }).resources({{"gpu", 1}});
   }
   auto r = tyf::run(p, tyf::run_options{}.threads(4).capacity("gpu", 2));
   REQUIRE(r.ok());
@@ -193,7 +203,8 @@ TEST_CASE("fail_fast stops everything at the first failure; continue lets branch
         for (int k = 0; k < 100 && !ctx.stop_requested(); ++k) std::this_thread::sleep_for(1ms);
         return 1;
       });
-      p.step("next" + std::to_string(i), [&](int) { ++finished; }, slow);
+      p.step(
+          "next" + std::to_string(i), [&](int) { ++finished; }, slow);
     }
   };
   std::atomic<int> finished{0};

@@ -27,8 +27,8 @@ TEST_CASE("the step heading the longest remaining path runs first") {
   order_log log;
   tyf::pipeline p{"critical"};
   auto root = p.step("root", log.step("root"));
-  p.step("short", log.step("short")).after(root);           // path length 1
-  auto l1 = p.step("long1", log.step("long1")).after(root); // path length 3
+  p.step("short", log.step("short")).after(root);            // path length 1
+  auto l1 = p.step("long1", log.step("long1")).after(root);  // path length 3
   auto l2 = p.step("long2", log.step("long2")).after(l1);
   p.step("long3", log.step("long3")).after(l2);
   auto r = tyf::run(p, tyf::run_options{}.threads(1));

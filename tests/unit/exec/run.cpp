@@ -89,9 +89,9 @@ TEST_CASE("parameters take their default or a parsed override") {
   REQUIRE(r.get(d.score).accuracy == 8.0);
   REQUIRE_THROWS_WITH(tyf::run(d.p, tyf::run_options{}.set("lr", "fast")),
                       Catch::Contains("parameter 'lr' (double) got 'fast', expected a number"));
-  REQUIRE_THROWS_WITH(tyf::run(d.p, tyf::run_options{}.set("Lr", "1")),
-                      Catch::Contains("unknown parameter 'Lr'") &&
-                          Catch::Contains("did you mean 'lr'?"));
+  REQUIRE_THROWS_WITH(
+      tyf::run(d.p, tyf::run_options{}.set("Lr", "1")),
+      Catch::Contains("unknown parameter 'Lr'") && Catch::Contains("did you mean 'lr'?"));
 }
 
 TEST_CASE("sequential runs steps in declaration order on the calling thread") {
@@ -167,8 +167,7 @@ TEST_CASE("a pipeline cannot change while it runs") {
     while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   });
   auto h = tyf::run_async(p);
-  REQUIRE_THROWS_WITH(p.step("more", [] {}),
-                      Catch::Contains("while a run of it is in progress"));
+  REQUIRE_THROWS_WITH(p.step("more", [] {}), Catch::Contains("while a run of it is in progress"));
   release = true;
   REQUIRE(h.wait().ok());
   REQUIRE_NOTHROW(p.step("more", [] {}));

@@ -13,7 +13,8 @@ namespace tyf = typeflow;
 
 namespace {
 bool base36(const std::string& id) {
-  return std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); });
+  return std::all_of(id.begin(), id.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); });
 }
 }  // namespace
 

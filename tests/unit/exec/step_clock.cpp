@@ -73,9 +73,9 @@ TEST_CASE("every step's start and end lie inside its run's start and end") {
   for (int depth = 0; depth < 8; ++depth) {
     std::vector<tyf::handle<int>> next;
     for (std::size_t i = 0; i < layer.size(); ++i) {
-      next.push_back(p.step("d" + std::to_string(depth) + "_" + std::to_string(i),
-                            [](int a, int b) { return a + b; }, layer[i],
-                            layer[(i + 1) % layer.size()]));
+      next.push_back(p.step(
+          "d" + std::to_string(depth) + "_" + std::to_string(i), [](int a, int b) { return a + b; },
+          layer[i], layer[(i + 1) % layer.size()]));
     }
     layer = std::move(next);
   }

@@ -19,7 +19,8 @@ TEST_CASE("run_async returns at once; wait() gives the same result as run()") {
     std::this_thread::sleep_for(20ms);
     return 2;
   });
-  auto b = p.step("b", [](int x) { return x * 21; }, a);
+  auto b = p.step(
+      "b", [](int x) { return x * 21; }, a);
   auto h = tyf::run_async(p, tyf::run_options{}.threads(2));
   REQUIRE(h.run_id().size() == 12);
   auto r = h.wait();
@@ -35,13 +36,18 @@ TEST_CASE("stop(): running steps see their token, the rest are cancelled, status
   tyf::pipeline p{"stop"};
   std::atomic<bool> started{false};
   auto payload = p.step(tyf::in_memory, "payload", [&c] { return tyf::test::counted{c, 1}; });
-  auto running = p.step("running", [&](const tyf::test::counted& x, tyf::context& ctx) {
-    started = true;
-    while (!ctx.stop_requested()) std::this_thread::sleep_for(1ms);
-    return x.value;
-  }, payload);
-  auto next = p.step("next", [](int v) { return v; }, running);
-  p.step("last", [](int v) { return v; }, next);
+  auto running = p.step(
+      "running",
+      [&](const tyf::test::counted& x, tyf::context& ctx) {
+        started = true;
+        while (!ctx.stop_requested()) std::this_thread::sleep_for(1ms);
+        return x.value;
+      },
+      payload);
+  auto next = p.step(
+      "next", [](int v) { return v; }, running);
+  p.step(
+      "last", [](int v) { return v; }, next);
   auto h = tyf::run_async(p, tyf::run_options{}.threads(2));
   while (!started) std::this_thread::sleep_for(1ms);
   auto asked = std::chrono::steady_clock::now();
@@ -74,9 +80,9 @@ TEST_CASE("stop during a retry backoff ends the run promptly") {
   tyf::pipeline p{"stop_backoff"};
   std::atomic<int> calls{0};
   p.step("flaky", [&]() -> int {
-    ++calls;
-    throw std::runtime_error("down");
-  }).retry(5, 10s);
+     ++calls;
+     throw std::runtime_error("down");
+   }).retry(5, 10s);
   auto h = tyf::run_async(p);
   while (calls == 0) std::this_thread::sleep_for(1ms);
   std::this_thread::sleep_for(5ms);
@@ -95,14 +101,17 @@ TEST_CASE("stopping a large run cancels thousands of pending steps without leaki
   std::atomic<int> ran{0};
   auto prev = p.step(tyf::in_memory, "s0", [&c] { return tyf::test::counted{c, 0}; });
   for (int i = 1; i < 5000; ++i) {
-    prev = p.step(tyf::in_memory, "s" + std::to_string(i), [&](tyf::test::counted x, tyf::context& ctx) {
-      ++ran;
-      if (x.value == 100) {
-        while (!ctx.stop_requested()) std::this_thread::sleep_for(1ms);
-      }
-      ++x.value;
-      return x;
-    }, prev);
+    prev = p.step(
+        tyf::in_memory, "s" + std::to_string(i),
+        [&](tyf::test::counted x, tyf::context& ctx) {
+          ++ran;
+          if (x.value == 100) {
+            while (!ctx.stop_requested()) std::this_thread::sleep_for(1ms);
+          }
+          ++x.value;
+          return x;
+        },
+        prev);
   }
   auto h = tyf::run_async(p);
   while (ran < 101) std::this_thread::sleep_for(1ms);

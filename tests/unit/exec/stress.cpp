@@ -30,28 +30,46 @@ struct random_dag {
       const unsigned retries = rng() % 3 == 0 ? 2 : 0;
       const int arity = i == 0 ? 0 : static_cast<int>(rng() % 3) + (i > 10 ? 1 : 0);
       auto pick = [&] { return nodes[rng() % nodes.size()]; };
-      auto mix = [id](std::uint64_t h) -> std::uint64_t { return (h ^ (id + 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL; };
+      auto mix = [id](std::uint64_t h) -> std::uint64_t {
+        return (h ^ (id + 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
+      };
       auto fail_if = [fails, retries, id](const tyf::context& ctx) {
         if (fails && ctx.attempt() <= retries + (id % 2 == 0 ? 1 : 0)) {
-          throw std::runtime_error("step " + std::to_string(id) + " attempt " + std::to_string(ctx.attempt()));
+          throw std::runtime_error("step " + std::to_string(id) + " attempt " +
+                                   std::to_string(ctx.attempt()));
         }
       };
       const std::string name = "n" + std::to_string(i);
       tyf::handle<std::uint64_t> h;
       if (arity == 0) {
-        h = p.step(name, [=](tyf::context& ctx) { fail_if(ctx); return mix(1); });
+        h = p.step(name, [=](tyf::context& ctx) {
+          fail_if(ctx);
+          return mix(1);
+        });
       } else if (arity == 1) {
-        h = p.step(name, [=](std::uint64_t a, tyf::context& ctx) { fail_if(ctx); return mix(a); }, pick());
+        h = p.step(
+            name,
+            [=](std::uint64_t a, tyf::context& ctx) {
+              fail_if(ctx);
+              return mix(a);
+            },
+            pick());
       } else if (arity == 2) {
-        h = p.step(name, [=](std::uint64_t a, const std::uint64_t& b, tyf::context& ctx) {
-          fail_if(ctx);
-          return mix(a * 31 + b);
-        }, pick(), pick());
+        h = p.step(
+            name,
+            [=](std::uint64_t a, const std::uint64_t& b, tyf::context& ctx) {
+              fail_if(ctx);
+              return mix(a * 31 + b);
+            },
+            pick(), pick());
       } else {
-        h = p.step(name, [=](std::uint64_t a, std::uint64_t b, std::uint64_t c, tyf::context& ctx) {
-          fail_if(ctx);
-          return mix(a * 961 + b * 31 + c);
-        }, pick(), pick(), pick());
+        h = p.step(
+            name,
+            [=](std::uint64_t a, std::uint64_t b, std::uint64_t c, tyf::context& ctx) {
+              fail_if(ctx);
+              return mix(a * 961 + b * 31 + c);
+            },
+            pick(), pick(), pick());
       }
       if (retries > 0) h.retry(retries);
       if (i > 0 && rng() % 5 == 0) h.after(pick());

@@ -34,10 +34,14 @@ TEST_CASE("the walk lists every dependency with its kind, ends, argument and gua
   const auto& d = *p.definition();
   using k = dependency_kind;
   const std::vector<row> reads{
-      {"split", "fit", k::items, 0, true, false},     {"lr", "fit", k::data, 1, true, false},
-      {"fit", "score", k::data, 0, true, false},      {"split", "score", k::data, 1, true, false},
-      {"score", "when-1", k::data, 0, true, false},   {"score", "export", k::data, 0, true, false},
-      {"when-1", "export", k::guard, 0, true, false}, {"score", "report", k::data, 0, true, false},
+      {"split", "fit", k::items, 0, true, false},
+      {"lr", "fit", k::data, 1, true, false},
+      {"fit", "score", k::data, 0, true, false},
+      {"split", "score", k::data, 1, true, false},
+      {"score", "when-1", k::data, 0, true, false},
+      {"score", "export", k::data, 0, true, false},
+      {"when-1", "export", k::guard, 0, true, false},
+      {"score", "report", k::data, 0, true, false},
       {"when-1", "report", k::guard, 0, false, false},
       {"export", "first-of-1", k::data, 0, true, true},
       {"report", "first-of-1", k::data, 1, true, true},
@@ -60,8 +64,10 @@ TEST_CASE("the walk names the port each dependency reads") {
   const auto& d = *p.definition();
   const auto split = d.find("split");
   for (const auto& e : tyf::dependencies_of(d)) {
-    INFO(d.nodes[e.from].name << " -> " << d.nodes[e.to].name << " (" << tyf::to_string(e.kind) << ")");
-    CHECK(e.reads_value() == (e.kind != dependency_kind::order && e.kind != dependency_kind::finally));
+    INFO(d.nodes[e.from].name << " -> " << d.nodes[e.to].name << " (" << tyf::to_string(e.kind)
+                              << ")");
+    CHECK(e.reads_value() ==
+          (e.kind != dependency_kind::order && e.kind != dependency_kind::finally));
     if (!e.reads_value()) {
       CHECK(e.port == tyf::detail::none);
       continue;
@@ -71,8 +77,8 @@ TEST_CASE("the walk names the port each dependency reads") {
     if (e.from == split) {
       // The projections split.train (the map's items) and split.test (score's argument 2).
       CHECK(d.ports[e.port].parent == d.nodes[split].whole);
-      CHECK(*d.ports[e.port].type == (e.kind == dependency_kind::items ? typeid(std::vector<int>)
-                                                                       : typeid(int)));
+      CHECK(*d.ports[e.port].type ==
+            (e.kind == dependency_kind::items ? typeid(std::vector<int>) : typeid(int)));
     } else {
       CHECK(e.port == d.nodes[e.from].whole);
     }
@@ -96,7 +102,8 @@ TEST_CASE("the DSL marks conditions, gates and selectors; other nodes stay plain
   CHECK(d.nodes[d.find("when-1")].role == r::condition);
   CHECK(d.nodes[d.find("require-1")].role == r::gate);
   CHECK(d.nodes[d.find("first-of-1")].role == r::selector);
-  for (const auto* plain : {"lr", "split", "fit", "score", "export", "report", "upload", "notify"}) {
+  for (const auto* plain :
+       {"lr", "split", "fit", "score", "export", "report", "upload", "notify"}) {
     CHECK(d.nodes[d.find(plain)].role == r::plain);
   }
 }
@@ -105,13 +112,16 @@ TEST_CASE("for_each_read gives one node's reads: data in argument order, guard, 
   auto p = tyf::test::every_dependency_pipeline();
   const auto& d = *p.definition();
   std::vector<dependency_kind> kinds;
-  tyf::for_each_read(d, d.find("upload"), [&](const tyf::dependency& e) { kinds.push_back(e.kind); });
+  tyf::for_each_read(d, d.find("upload"),
+                     [&](const tyf::dependency& e) { kinds.push_back(e.kind); });
   CHECK(kinds == std::vector<dependency_kind>{dependency_kind::data, dependency_kind::skip_if});
   kinds.clear();
-  tyf::for_each_read(d, d.find("report"), [&](const tyf::dependency& e) { kinds.push_back(e.kind); });
+  tyf::for_each_read(d, d.find("report"),
+                     [&](const tyf::dependency& e) { kinds.push_back(e.kind); });
   CHECK(kinds == std::vector<dependency_kind>{dependency_kind::data, dependency_kind::guard});
   kinds.clear();
-  tyf::for_each_read(d, d.find("notify"), [&](const tyf::dependency& e) { kinds.push_back(e.kind); });
+  tyf::for_each_read(d, d.find("notify"),
+                     [&](const tyf::dependency& e) { kinds.push_back(e.kind); });
   CHECK(kinds.empty());
 }
 

@@ -30,8 +30,11 @@ TEST_CASE("DOT export names steps and the C++ type of each edge") {
   tyf::pipeline p{"dot"};
   auto lr = p.param<double>("lr", 0.1);
   auto split = p.step("split", [] { return Split{}; });
-  auto n = p.step("train", [](const Dataset& d, double) { return d.x.size(); }, split[&Split::train], lr);
-  p.step("report", [](std::size_t) {}, n).after(split);
+  auto n = p.step(
+      "train", [](const Dataset& d, double) { return d.x.size(); }, split[&Split::train], lr);
+  p.step(
+       "report", [](std::size_t) {}, n)
+      .after(split);
   auto dot = tyf::to_dot(p);
   REQUIRE_THAT(dot, Catch::StartsWith("digraph \"dot\" {"));
   REQUIRE_THAT(dot, Catch::Contains("n0 [label=\"lr\", shape=ellipse]"));
@@ -51,9 +54,11 @@ namespace {
 std::string dot_marker(const tyf::dependency& e, const tyf::detail::definition& d) {
   switch (e.kind) {
     case tyf::dependency_kind::data:
-    case tyf::dependency_kind::gate: return "label=\"" + tyf::detail::demangle(*d.ports[e.port].type) + "\"";
+    case tyf::dependency_kind::gate:
+      return "label=\"" + tyf::detail::demangle(*d.ports[e.port].type) + "\"";
     case tyf::dependency_kind::items: return "label=\"items: ";
-    case tyf::dependency_kind::guard: return e.guard_value ? "label=\"if true\"" : "label=\"if false\"";
+    case tyf::dependency_kind::guard:
+      return e.guard_value ? "label=\"if true\"" : "label=\"if false\"";
     case tyf::dependency_kind::skip_if: return "label=\"skip_if\"";
     case tyf::dependency_kind::order: return "[style=dashed]";
     case tyf::dependency_kind::finally: return "style=dashed, color=grey";
@@ -79,8 +84,9 @@ TEST_CASE("DOT draws every dependency: guards, skip_if, items, gates, order and 
   CHECK_THAT(dot, Catch::Contains("n5 -> n6 [label=\"if true\", style=dotted]"));
   CHECK_THAT(dot, Catch::Contains("n5 -> n7 [label=\"if false\", style=dotted]"));
   CHECK_THAT(dot, Catch::Contains("n1 -> n10 [label=\"skip_if\", style=dotted"));
-  CHECK_THAT(dot, Catch::Contains("n2 -> n3 [label=\"items: " +
-                                  tyf::detail::demangle(typeid(std::vector<int>)) + "\", style=bold]"));
+  CHECK_THAT(dot,
+             Catch::Contains("n2 -> n3 [label=\"items: " +
+                             tyf::detail::demangle(typeid(std::vector<int>)) + "\", style=bold]"));
   CHECK_THAT(dot, Catch::Contains("n8 -> n9 [label=\"double\"]"));
   CHECK_THAT(dot, Catch::Contains("n9 -> n10 [style=dashed]"));
   CHECK_THAT(dot, Catch::Contains("n10 -> n12 [style=dashed, color=grey]"));
@@ -89,12 +95,14 @@ TEST_CASE("DOT draws every dependency: guards, skip_if, items, gates, order and 
   // Every dependency of the walk has its line, and there is no other edge.
   const auto deps = tyf::dependencies_of(d);
   std::size_t arrows = 0;
-  for (std::size_t at = dot.find(" -> "); at != std::string::npos; at = dot.find(" -> ", at + 1)) ++arrows;
+  for (std::size_t at = dot.find(" -> "); at != std::string::npos; at = dot.find(" -> ", at + 1))
+    ++arrows;
   CHECK(arrows == deps.size());
   for (const auto& e : deps) {
     const auto start = "  n" + std::to_string(e.from) + " -> n" + std::to_string(e.to) + " [";
     const auto at = dot.find(start);
-    INFO(d.nodes[e.from].name << " -> " << d.nodes[e.to].name << " (" << tyf::to_string(e.kind) << ")");
+    INFO(d.nodes[e.from].name << " -> " << d.nodes[e.to].name << " (" << tyf::to_string(e.kind)
+                              << ")");
     REQUIRE(at != std::string::npos);
     const auto line = dot.substr(at, dot.find('\n', at) - at);
     CHECK_THAT(line, Catch::Contains(dot_marker(e, d)));

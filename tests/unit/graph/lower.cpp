@@ -19,8 +19,10 @@ namespace tyf = typeflow;
 TEST_CASE("the pipeline lowers to a Boost.Graph with one edge per input and ordering") {
   tyf::pipeline p{"lower"};
   auto k = p.param<int>("k", 2);
-  auto a = p.step("a", [](int x) { return x; }, k);
-  auto b = p.step("b", [](int x, int y) { return x + y; }, a, a);
+  auto a = p.step(
+      "a", [](int x) { return x; }, k);
+  auto b = p.step(
+      "b", [](int x, int y) { return x + y; }, a, a);
   p.step("c", [] {}).after(b);
   auto g = tyf::lower(p);
   REQUIRE(boost::num_vertices(g) == 4);
@@ -35,10 +37,14 @@ TEST_CASE("Boost's topological order puts every node after its inputs") {
   tyf::pipeline p{"topo"};
   auto x = p.step("x", [] { return 1; });
   auto y = p.step("y", [] { return 2; });
-  auto z = p.step("z", [](int a, int b) { return a + b; }, y, x);
-  p.step("w", [](int) {}, z);
+  auto z = p.step(
+      "z", [](int a, int b) { return a + b; }, y, x);
+  p.step(
+      "w", [](int) {}, z);
   auto order = tyf::topological_order(p);
-  auto pos = [&](const std::string& n) { return std::find(order.begin(), order.end(), n) - order.begin(); };
+  auto pos = [&](const std::string& n) {
+    return std::find(order.begin(), order.end(), n) - order.begin();
+  };
   REQUIRE(order.size() == 4);
   REQUIRE(pos("x") < pos("z"));
   REQUIRE(pos("y") < pos("z"));
@@ -51,7 +57,8 @@ using end_kind = std::tuple<std::size_t, std::size_t, tyf::dependency_kind>;
 
 std::vector<end_kind> walked(const tyf::pipeline& p) {
   std::vector<end_kind> out;
-  for (const auto& e : tyf::dependencies_of(*p.definition())) out.emplace_back(e.from, e.to, e.kind);
+  for (const auto& e : tyf::dependencies_of(*p.definition()))
+    out.emplace_back(e.from, e.to, e.kind);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -92,8 +99,8 @@ TEST_CASE("lowering draws every dependency of the walk, finally handlers include
     const auto& from = g[boost::source(e, g)].name;
     const auto& to = g[boost::target(e, g)].name;
     INFO(from << " -> " << to << " (" << tyf::to_string(info.kind) << ")");
-    CHECK(info.carries_data == (info.kind != tyf::dependency_kind::order &&
-                                info.kind != tyf::dependency_kind::finally));
+    CHECK(info.carries_data ==
+          (info.kind != tyf::dependency_kind::order && info.kind != tyf::dependency_kind::finally));
     switch (info.kind) {
       case tyf::dependency_kind::guard:
         CHECK(from == "when-1");
@@ -163,7 +170,9 @@ TEST_CASE("edges in words: the type for data, the kind first for every other kin
   CHECK(tyf::edge_text(e) == "finally");
 }
 
-TEST_CASE("random pipelines: Boost's topological order has every node once, each after all it waits for") {
+TEST_CASE(
+    "random pipelines: Boost's topological order has every node once, each after all it waits "
+    "for") {
   std::size_t kinds_seen[7] = {};  // over all seeds: the generator makes every kind
   for (std::uint32_t seed = 1; seed <= 50; ++seed) {
     const std::size_t size = 20 + (seed - 1) * 180 / 49;  // 20 .. 200 nodes

@@ -23,10 +23,34 @@ struct diamond {
   explicit diamond(counters& n) {
     auto seed = p.param<int>("seed", 1);
     auto scale = p.param<int>("scale", 10);
-    a = p.step("a", [&n](int s) { ++n.a; return s + 1; }, seed);
-    b = p.step("b", [&n](int x, int k) { ++n.b; return x * k; }, a, scale);
-    c = p.step("c", [&n](int x) { ++n.c; return x - 1; }, b);
-    d = p.step("d", [&n](int x) { ++n.d; return x * 100; }, a);
+    a = p.step(
+        "a",
+        [&n](int s) {
+          ++n.a;
+          return s + 1;
+        },
+        seed);
+    b = p.step(
+        "b",
+        [&n](int x, int k) {
+          ++n.b;
+          return x * k;
+        },
+        a, scale);
+    c = p.step(
+        "c",
+        [&n](int x) {
+          ++n.c;
+          return x - 1;
+        },
+        b);
+    d = p.step(
+        "d",
+        [&n](int x) {
+          ++n.d;
+          return x * 100;
+        },
+        a);
   }
 };
 }  // namespace
@@ -99,7 +123,13 @@ TEST_CASE("the step's name and its output type are part of its key") {
   auto make = [&](const char* name, auto value) {
     tyf::pipeline p{"keys"};
     auto seed = p.param<int>("seed", 1);
-    p.step(name, [&runs, value](int s) { ++runs; return static_cast<decltype(value)>(s) + value; }, seed);
+    p.step(
+        name,
+        [&runs, value](int s) {
+          ++runs;
+          return static_cast<decltype(value)>(s) + value;
+        },
+        seed);
     return p;
   };
   auto as_int = make("make", 6);
@@ -144,9 +174,26 @@ TEST_CASE("projected inputs are keyed by the part they read") {
   tyf::pipeline p{"parts"};
   auto x = p.param<int>("x", 1);
   auto y = p.param<int>("y", 2);
-  auto pair = p.step("pair", [](int a, int b) { return std::pair<int, int>{a, b}; }, x, y);
-  p.step("first", [&](int v) { ++firsts; return v; }, pair.get<0>());
-  p.step("second", [&](int v) { ++seconds; return v; }, pair.get<1>());
+  auto pair = p.step(
+      "pair",
+      [](int a, int b) {
+        return std::pair<int, int>{a, b};
+      },
+      x, y);
+  p.step(
+      "first",
+      [&](int v) {
+        ++firsts;
+        return v;
+      },
+      pair.get<0>());
+  p.step(
+      "second",
+      [&](int v) {
+        ++seconds;
+        return v;
+      },
+      pair.get<1>());
   REQUIRE(st.run(p).ok());
   auto d = st.show("latest");
   REQUIRE(d.step("first")->cache_key != d.step("second")->cache_key);
@@ -164,9 +211,18 @@ TEST_CASE("outputs kept out of the store still give their consumers a cache key"
   tyf::store st{dir.path()};
   std::atomic<int> made{0}, used{0};
   tyf::pipeline p{"unstored"};
-  auto a = p.step("a", [&] { ++made; return 5; });
+  auto a = p.step("a", [&] {
+    ++made;
+    return 5;
+  });
   a.persist(false);
-  p.step("b", [&](int v) { ++used; return v * 2; }, a);
+  p.step(
+      "b",
+      [&](int v) {
+        ++used;
+        return v * 2;
+      },
+      a);
   REQUIRE(st.run(p).ok());
   auto r = st.run(p);
   REQUIRE(made == 2);  // nothing to restore it from
@@ -186,7 +242,10 @@ TEST_CASE("a damaged artifact is a cache miss, not a failure") {
   tyf::store st{dir.path(), cfg};
   std::atomic<int> runs{0};
   tyf::pipeline p{"damaged"};
-  p.step("a", [&] { ++runs; return std::string(100, 'x'); });
+  p.step("a", [&] {
+    ++runs;
+    return std::string(100, 'x');
+  });
   auto first = st.run(p);
   auto hash = st.show(first.run_id()).step("a")->artifact->hash;
   auto file = dir.path() / "artifacts" / hash.substr(0, 2) / hash.substr(2);
@@ -207,7 +266,8 @@ TEST_CASE("void steps are cached by key") {
   std::atomic<int> runs{0};
   tyf::pipeline p{"void"};
   auto a = p.step("a", [] { return 1; });
-  p.step("sink", [&](int) { ++runs; }, a);
+  p.step(
+      "sink", [&](int) { ++runs; }, a);
   REQUIRE(st.run(p).ok());
   auto r = st.run(p);
   REQUIRE(runs == 1);

@@ -203,8 +203,10 @@ TEST_CASE("truncated or corrupted bytes are a codec_error naming the type") {
 TEST_CASE("p.step records the output's codec in the definition") {
   tyf::pipeline p{"codecs"};
   auto a = p.step("a", [] { return Dataset{}; });
-  auto b = p.step(tyf::in_memory, "b", [](const Dataset&) { return Opaque{}; }, a);
-  p.step("c", [](const Opaque&) {}, b);
+  auto b = p.step(
+      tyf::in_memory, "b", [](const Dataset&) { return Opaque{}; }, a);
+  p.step(
+      "c", [](const Opaque&) {}, b);
   const auto& d = *p.definition();
   REQUIRE(d.nodes[0].codec == tyf::detail::codec_ops_for<Dataset>());
   REQUIRE(d.nodes[0].codec->type_name() == "codec_test::Dataset");
@@ -244,7 +246,8 @@ std::size_t gathered_spans(const T& v) {
 }
 }  // namespace
 
-TEST_CASE("a gathering encoding refers to long runs of the value's memory, same bytes once joined") {
+TEST_CASE(
+    "a gathering encoding refers to long runs of the value's memory, same bytes once joined") {
   std::vector<float> big(300000, 1.5f);
   big[7] = -2;
   REQUIRE(gathered_spans(big) == 1);

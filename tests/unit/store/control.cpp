@@ -19,11 +19,15 @@ TEST_CASE("a skipped branch's output is an absent input: its consumer is still c
   tyf::pipeline p{"branches"};
   auto score = p.step("evaluate", [] { return 0.5; });
   auto good = p.when(score, [](double s) { return s >= 0.8; });
-  auto exported = good.step("export", [](double s) { return std::to_string(s); }, score);
-  p.step("announce", [&](std::optional<std::string> m) {
-    ++announced;
-    return m ? *m : std::string("nothing");
-  }, exported);
+  auto exported = good.step(
+      "export", [](double s) { return std::to_string(s); }, score);
+  p.step(
+      "announce",
+      [&](std::optional<std::string> m) {
+        ++announced;
+        return m ? *m : std::string("nothing");
+      },
+      exported);
   p.finally("notify", [&](const tyf::run_outcome&) { ++notified; });
   auto first = st.run(p);
   REQUIRE(first.ok());
@@ -42,12 +46,21 @@ TEST_CASE("a map step's output is stored and cached; its elements are recorded")
   std::atomic<int> calls{0};
   tyf::pipeline p{"fan"};
   auto items = p.step("items", [] { return std::vector<int>{1, 2, 3}; });
-  auto squares = p.map("square", [&](int x) { ++calls; return x * x; }, items);
-  p.step("sum", [](const std::vector<int>& v) {
-    int s = 0;
-    for (int x : v) s += x;
-    return s;
-  }, squares);
+  auto squares = p.map(
+      "square",
+      [&](int x) {
+        ++calls;
+        return x * x;
+      },
+      items);
+  p.step(
+      "sum",
+      [](const std::vector<int>& v) {
+        int s = 0;
+        for (int x : v) s += x;
+        return s;
+      },
+      squares);
   auto first = st.run(p);
   REQUIRE(first.ok());
   REQUIRE(calls == 3);

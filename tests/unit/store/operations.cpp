@@ -23,19 +23,34 @@ struct flaky {
   tyf::pipeline p{"flaky"};
   flaky() {
     auto lr = p.param<double>("lr", 0.5);
-    auto data = p.step("prep", [this] { ++prep; return std::vector<int>{1, 2, 3}; });
-    auto model = p.step("train", [this](const std::vector<int>& d, double rate, tyf::context& ctx) {
-      ++train;
-      if (fail) throw std::runtime_error("out of memory");
-      ctx.log_metric("loss", rate / static_cast<double>(d.size()));
-      return rate * 2;
-    }, data, lr);
-    p.step("side", [this](const std::vector<int>& d) { ++side; return d.size(); }, data);
-    p.step("eval", [this](double m, tyf::context& ctx) {
-      ++eval;
-      ctx.log_metric("acc", m / 2);
-      return m;
-    }, model);
+    auto data = p.step("prep", [this] {
+      ++prep;
+      return std::vector<int>{1, 2, 3};
+    });
+    auto model = p.step(
+        "train",
+        [this](const std::vector<int>& d, double rate, tyf::context& ctx) {
+          ++train;
+          if (fail) throw std::runtime_error("out of memory");
+          ctx.log_metric("loss", rate / static_cast<double>(d.size()));
+          return rate * 2;
+        },
+        data, lr);
+    p.step(
+        "side",
+        [this](const std::vector<int>& d) {
+          ++side;
+          return d.size();
+        },
+        data);
+    p.step(
+        "eval",
+        [this](double m, tyf::context& ctx) {
+          ++eval;
+          ctx.log_metric("acc", m / 2);
+          return m;
+        },
+        model);
   }
 };
 
@@ -84,7 +99,7 @@ TEST_CASE("retry runs again a succeeded step whose output was not stored, when i
   tyf::store st{dir.path()};
   flaky f;
   tyf::detail::handle_access::make<std::vector<int>>(f.p.definition().get(), 1,
-                                                    f.p.definition()->nodes[1].whole)
+                                                     f.p.definition()->nodes[1].whole)
       .persist(false);
   REQUIRE(st.run(f.p).status() == tyf::run_status::failed);
   f.fail = false;
@@ -134,8 +149,10 @@ TEST_CASE("delete removes runs, then the artifacts that nothing references") {
   tyf::store st{dir.path(), cfg};
   tyf::pipeline p{"del"};
   auto x = p.param<int>("x", 1);
-  auto a = p.step("a", [](int v) { return std::vector<int>(100, v); }, x);
-  p.step("b", [](const std::vector<int>& v) { return v.size(); }, a);
+  auto a = p.step(
+      "a", [](int v) { return std::vector<int>(100, v); }, x);
+  p.step(
+      "b", [](const std::vector<int>& v) { return v.size(); }, a);
   auto r1 = st.run(p);
   auto r2 = st.run(p, tyf::store_options{}.set("x", "2"));
   auto r3 = st.run(p);  // all cached: references r1's artifacts
@@ -189,14 +206,27 @@ TEST_CASE("retry completes a stopped run (its stopped and cancelled steps) and a
   std::atomic<bool> block{true};
   std::atomic<int> prep{0}, wait{0}, after{0};
   tyf::pipeline p{"stop_then_retry"};
-  auto data = p.step("prep", [&] { ++prep; return 3; });
-  auto waited = p.step("wait", [&](int x, tyf::context& ctx) {
-    ++wait;
-    while (block && !ctx.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    if (ctx.stop_requested()) throw std::runtime_error("stopped while waiting");
-    return x + 1;
-  }, data);
-  auto last = p.step("after", [&](int x) { ++after; return x * 2; }, waited);
+  auto data = p.step("prep", [&] {
+    ++prep;
+    return 3;
+  });
+  auto waited = p.step(
+      "wait",
+      [&](int x, tyf::context& ctx) {
+        ++wait;
+        while (block && !ctx.stop_requested())
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (ctx.stop_requested()) throw std::runtime_error("stopped while waiting");
+        return x + 1;
+      },
+      data);
+  auto last = p.step(
+      "after",
+      [&](int x) {
+        ++after;
+        return x * 2;
+      },
+      waited);
 
   std::optional<tyf::stored_run> first;
   std::thread runner([&] { first.emplace(st.run(p)); });
@@ -243,11 +273,12 @@ TEST_CASE("a run whose heartbeat went stale is found interrupted when the store 
   { tyf::store st{dir.path()}; }
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open((dir.path() / "runs.db").c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db,
-                       "INSERT INTO runs (id, pipeline, structure_hash, status, started, host, pid, "
-                       "heartbeat) VALUES ('000000000abc', 'x', 'h', 'running', 1, 'elsewhere', "
-                       "42, 1000000)",
-                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(
+      sqlite3_exec(db,
+                   "INSERT INTO runs (id, pipeline, structure_hash, status, started, host, pid, "
+                   "heartbeat) VALUES ('000000000abc', 'x', 'h', 'running', 1, 'elsewhere', "
+                   "42, 1000000)",
+                   nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
   tyf::store st{dir.path()};
   auto r = st.show("000000000abc");
@@ -261,7 +292,7 @@ TEST_CASE("opening a store removes temporary files left by processes that died m
   { tyf::store st{dir.path()}; }
   auto tmp = dir.path() / "artifacts" / "tmp";
   auto host = tyf::store_detail::host_name();
-  auto dead = tmp / (host + "-999999999-0.part");      // no such process
+  auto dead = tmp / (host + "-999999999-0.part");                            // no such process
   auto alive = tmp / (host + "-" + std::to_string(::getpid()) + "-7.part");  // this one
   std::ofstream(dead) << "half an artifact";
   std::ofstream(alive) << "being written";

@@ -101,7 +101,8 @@ TEST_CASE("a process killed while writing artifacts leaves no half-written artif
   auto artifact_files = [&] {  // the files in place: artifacts/<2 hex>/<30 hex>
     std::vector<std::filesystem::path> out;
     std::error_code ec;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path() / "artifacts", ec)) {
+    for (const auto& e :
+         std::filesystem::recursive_directory_iterator(dir.path() / "artifacts", ec)) {
       if (e.is_regular_file() && e.path().parent_path() != tmp) out.push_back(e.path());
     }
     return out;

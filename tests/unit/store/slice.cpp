@@ -22,11 +22,38 @@ struct chain {
   tyf::handle<void> report;
   explicit chain(counts& n) {
     auto k = p.param<int>("k", 2);
-    load = p.step("load", [&n] { ++n.load; return 10; });
-    clean = p.step("clean", [&n](int x) { ++n.clean; return x + 1; }, load);
-    fit = p.step("fit", [&n](int x, int kk) { ++n.fit; return x * kk; }, clean, k);
-    score = p.step("score", [&n](int m) { ++n.score; return m + 1; }, fit);
-    report = p.step("report", [&n](int s) { ++n.report; (void)s; }, score);
+    load = p.step("load", [&n] {
+      ++n.load;
+      return 10;
+    });
+    clean = p.step(
+        "clean",
+        [&n](int x) {
+          ++n.clean;
+          return x + 1;
+        },
+        load);
+    fit = p.step(
+        "fit",
+        [&n](int x, int kk) {
+          ++n.fit;
+          return x * kk;
+        },
+        clean, k);
+    score = p.step(
+        "score",
+        [&n](int m) {
+          ++n.score;
+          return m + 1;
+        },
+        fit);
+    report = p.step(
+        "report",
+        [&n](int s) {
+          ++n.report;
+          (void)s;
+        },
+        score);
     report.after(clean);
     p.scene("retrain", {"fit", "score"});
   }
@@ -36,7 +63,8 @@ std::vector<std::string> names(const tyf::pipeline& p, const std::vector<bool>& 
   std::vector<std::string> out;
   const auto& d = *p.definition();
   for (std::size_t u = 0; u < sel.size(); ++u) {
-    if (sel[u] && d.nodes[u].kind != tyf::detail::node_kind::parameter) out.emplace_back(d.nodes[u].name);
+    if (sel[u] && d.nodes[u].kind != tyf::detail::node_kind::parameter)
+      out.emplace_back(d.nodes[u].name);
   }
   return out;
 }
@@ -61,8 +89,9 @@ TEST_CASE("slice: only, from, to, scenes and their combinations") {
   REQUIRE_THROWS_WITH(tyf::slice(c.p, {.only = {"fitt"}}),
                       "typeflow: only(\"fitt\"): pipeline 'chain' has no step 'fitt'");
   REQUIRE_THROWS_WITH(tyf::slice(c.p, {.from = {"k"}}), Catch::Contains("has no step 'k'"));
-  REQUIRE_THROWS_WITH(tyf::slice(c.p, {.scenes = {"nope"}}),
-                      "typeflow: scene(\"nope\"): pipeline 'chain' has no such scene (it has: retrain)");
+  REQUIRE_THROWS_WITH(
+      tyf::slice(c.p, {.scenes = {"nope"}}),
+      "typeflow: scene(\"nope\"): pipeline 'chain' has no such scene (it has: retrain)");
 }
 
 TEST_CASE("slice: to a branch step selects its guard's condition and the condition's input") {
@@ -174,7 +203,8 @@ TEST_CASE("inputs_from(run) takes the outputs of unselected steps from that run"
   REQUIRE_THROWS_WITH(st.run(c.p, tyf::store_options{}.only({"fit"})),
                       Catch::Contains("'clean' (read by 'fit')"));
   // ...but the earlier run does.
-  auto r = st.run(c.p, tyf::store_options{}.only({"fit"}).inputs_from(first.run_id().substr(0, 11)));
+  auto r =
+      st.run(c.p, tyf::store_options{}.only({"fit"}).inputs_from(first.run_id().substr(0, 11)));
   REQUIRE(r.ok());
   REQUIRE(n.clean == 1);
   REQUIRE(st.load(r.run_id(), c.fit) == 22);
@@ -188,9 +218,24 @@ TEST_CASE("a partial run finds cached outputs downstream of steps that are not s
   tyf::store st{dir.path()};
   std::atomic<int> loads{0}, fits{0}, scores{0};
   tyf::pipeline p{"unstored"};
-  auto raw = p.step("load", [&] { ++loads; return std::vector<int>(1000, 2); }).persist(false);
-  auto fit = p.step("fit", [&](const std::vector<int>& x) { ++fits; return x[0] * 10; }, raw);
-  p.step("score", [&](int m) { ++scores; return m + 1; }, fit);
+  auto raw = p.step("load", [&] {
+                ++loads;
+                return std::vector<int>(1000, 2);
+              }).persist(false);
+  auto fit = p.step(
+      "fit",
+      [&](const std::vector<int>& x) {
+        ++fits;
+        return x[0] * 10;
+      },
+      raw);
+  p.step(
+      "score",
+      [&](int m) {
+        ++scores;
+        return m + 1;
+      },
+      fit);
   REQUIRE(st.run(p).ok());
   // Only score: fit's output is in the cache under a key made from load's (unstored) identity.
   auto r = st.run(p, tyf::store_options{}.only("score").no_cache());

@@ -14,9 +14,9 @@
 #include <string>
 #include <thread>
 #include <vector>
-#include <range/v3/range/conversion.hpp>
 #include <sqlite3.h>
 #include <unistd.h>
+#include <range/v3/range/conversion.hpp>
 
 #include "store_testing.hpp"
 
@@ -35,20 +35,27 @@ tyf::pipeline train_pipeline() {
   tyf::pipeline p{"train"};
   auto lr = p.param<double>("lr", 0.1);
   auto n = p.param<int>("n", 4);
-  auto data = p.step("load", [](int k) {
-    Dataset d{{}, "rows"};
-    for (int i = 0; i < k; ++i) d.x.push_back(i);
-    return d;
-  }, n);
-  auto model = p.step("fit", [](const Dataset& d, double rate, tyf::context& ctx) {
-    double w = 0;
-    for (std::size_t epoch = 0; epoch < 3; ++epoch) {
-      w += rate * static_cast<double>(d.x.size());
-      ctx.log_metric("loss", 1.0 / (1.0 + w), static_cast<std::int64_t>(epoch));
-    }
-    return w;
-  }, data, lr);
-  p.step("report", [](double w, tyf::context& ctx) { ctx.log_metric("w", w); }, model);
+  auto data = p.step(
+      "load",
+      [](int k) {
+        Dataset d{{}, "rows"};
+        for (int i = 0; i < k; ++i) d.x.push_back(i);
+        return d;
+      },
+      n);
+  auto model = p.step(
+      "fit",
+      [](const Dataset& d, double rate, tyf::context& ctx) {
+        double w = 0;
+        for (std::size_t epoch = 0; epoch < 3; ++epoch) {
+          w += rate * static_cast<double>(d.x.size());
+          ctx.log_metric("loss", 1.0 / (1.0 + w), static_cast<std::int64_t>(epoch));
+        }
+        return w;
+      },
+      data, lr);
+  p.step(
+      "report", [](double w, tyf::context& ctx) { ctx.log_metric("w", w); }, model);
   return p;
 }
 }  // namespace
@@ -144,7 +151,8 @@ TEST_CASE("store.load() reads a stored output back, whole or projected") {
   tyf::store st{dir.path()};
   tyf::pipeline p{"load"};
   auto pair = p.step("pair", [] { return std::pair<int, std::string>{7, "seven"}; });
-  p.step("use", [](const std::string& s) { return s.size(); }, pair.get<1>());
+  p.step(
+      "use", [](const std::string& s) { return s.size(); }, pair.get<1>());
   auto r = st.run(p);
   REQUIRE(r.ok());
   REQUIRE(st.load(r.run_id(), pair) == std::pair<int, std::string>{7, "seven"});
@@ -163,7 +171,8 @@ TEST_CASE("a step declared in memory runs with a store, and its output is never 
     ++ran;
     return Opaque{3};
   });
-  auto b = p.step("use", [](const Opaque& o) { return o.v; }, a);
+  auto b = p.step(
+      "use", [](const Opaque& o) { return o.v; }, a);
   REQUIRE_THROWS_MATCHES(
       a.persist(true), tyf::definition_error,
       Catch::Message("typeflow: .persist() on step 'make': its output type (anonymous "
@@ -193,19 +202,21 @@ TEST_CASE("in_memory declares map, constant and branch steps too; first_of follo
   tyf::store st{dir.path()};
   tyf::pipeline p{"in-memory-forms"};
   auto items = p.constant(tyf::in_memory, "items", std::vector<Opaque>{{1}, {2}, {3}});
-  auto doubled = p.map(tyf::in_memory, "double", [](Opaque o) { return Opaque{2 * o.v}; }, items);
+  auto doubled = p.map(
+      tyf::in_memory, "double", [](Opaque o) { return Opaque{2 * o.v}; }, items);
   auto gate = p.when(doubled, [](const std::vector<Opaque>& v) { return v.size() == 3; });
-  auto yes = gate.step(tyf::in_memory, "sum", [](const std::vector<Opaque>& v) {
-    return Opaque{v[0].v + v[1].v + v[2].v};
-  }, doubled);
+  auto yes = gate.step(
+      tyf::in_memory, "sum",
+      [](const std::vector<Opaque>& v) { return Opaque{v[0].v + v[1].v + v[2].v}; }, doubled);
   auto no = gate.otherwise().step(tyf::in_memory, "none", [] { return Opaque{-1}; });
   auto picked = p.first_of(yes, no);  // Opaque has no codec: first_of is in memory as well
-  auto total = p.step("total", [](const Opaque& o) { return o.v; }, picked);
+  auto total = p.step(
+      "total", [](const Opaque& o) { return o.v; }, picked);
   const auto& d = *p.definition();
   const std::string first_of_name(picked.name());
-  for (std::string_view name : {std::string_view("items"), std::string_view("double"),
-                                std::string_view("sum"), std::string_view("none"),
-                                std::string_view(first_of_name)}) {
+  for (std::string_view name :
+       {std::string_view("items"), std::string_view("double"), std::string_view("sum"),
+        std::string_view("none"), std::string_view(first_of_name)}) {
     INFO(name);
     const auto& nd = d.nodes[d.find(name)];
     REQUIRE(nd.policy);
@@ -233,7 +244,9 @@ TEST_CASE("equal outputs are stored once; large ones as files, small ones in the
   tyf::pipeline p{"dedupe"};
   auto big1 = p.step("big1", [] { return std::vector<int>(1000, 7); });
   auto big2 = p.step("big2", [] { return std::vector<int>(1000, 7); });
-  p.step("small", [](const std::vector<int>& a, const std::vector<int>& b) { return a == b; }, big1, big2);
+  p.step(
+      "small", [](const std::vector<int>& a, const std::vector<int>& b) { return a == b; }, big1,
+      big2);
   auto r = st.run(p, tyf::store_options{}.no_cache());
   REQUIRE(r.ok());
   auto d = st.show(r.run_id());
@@ -287,8 +300,9 @@ TEST_CASE("runs are listed newest first, filtered by status, experiment, tag, pa
                     tyf::run_views::tagged("k", "1") | tyf::run_views::ids() |
                     ranges::to<std::vector<std::string>>();
   REQUIRE(failed_ids == std::vector<std::string>{r1.run_id()});
-  auto in_a = listed | tyf::run_views::in_experiment("a") | tyf::run_views::with_param("lr", "0.5") |
-              tyf::run_views::ids() | ranges::to<std::vector<std::string>>();
+  auto in_a = listed | tyf::run_views::in_experiment("a") |
+              tyf::run_views::with_param("lr", "0.5") | tyf::run_views::ids() |
+              ranges::to<std::vector<std::string>>();
   REQUIRE(in_a == std::vector<std::string>{r1.run_id()});
 }
 
@@ -361,10 +375,12 @@ TEST_CASE("opening a store made with an older schema migrates it, keeping its ru
   temp_dir dir;
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open((dir.path() / "runs.db").c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db, "CREATE TABLE schema_version (version INTEGER NOT NULL); "
-                           "INSERT INTO schema_version VALUES (1)",
+  REQUIRE(sqlite3_exec(db,
+                       "CREATE TABLE schema_version (version INTEGER NOT NULL); "
+                       "INSERT INTO schema_version VALUES (1)",
                        nullptr, nullptr, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db, tyf::store_detail::migrations[0], nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, tyf::store_detail::migrations[0], nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
   REQUIRE(sqlite3_exec(db,
                        "INSERT INTO runs (id, pipeline, structure_hash, status, started, ended, "
                        "host, pid, heartbeat) VALUES ('000000000old', 'x', 'h', 'succeeded', 1, 2, "
@@ -375,7 +391,8 @@ TEST_CASE("opening a store made with an older schema migrates it, keeping its ru
   REQUIRE(st.show("000000000old").run.status == tyf::run_status::succeeded);
   REQUIRE(sqlite3_open((dir.path() / "runs.db").c_str(), &db) == SQLITE_OK);
   sqlite3_stmt* q = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &q, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &q, nullptr) ==
+          SQLITE_OK);
   REQUIRE(sqlite3_step(q) == SQLITE_ROW);
   REQUIRE(sqlite3_column_int(q, 0) == tyf::store_detail::schema_version);
   sqlite3_finalize(q);
@@ -387,13 +404,15 @@ TEST_CASE("a large output is hashed and written from its own memory: the file is
   tyf::store st{dir.path()};
   tyf::pipeline p{"large"};
   std::atomic<int> made{0};
-  auto big = p.step("make", [&made] {
-    ++made;
-    Dataset d{std::vector<double>(200000), "big"};  // 1.6 MB of doubles: referred, not copied
-    for (std::size_t i = 0; i < d.x.size(); ++i) d.x[i] = static_cast<double>(i) * 0.5;
-    return d;
-  }).keep();
-  p.step("sum", [](const Dataset& d) { return d.x.back(); }, big);
+  auto big =
+      p.step("make", [&made] {
+         ++made;
+         Dataset d{std::vector<double>(200000), "big"};  // 1.6 MB of doubles: referred, not copied
+         for (std::size_t i = 0; i < d.x.size(); ++i) d.x[i] = static_cast<double>(i) * 0.5;
+         return d;
+       }).keep();
+  p.step(
+      "sum", [](const Dataset& d) { return d.x.back(); }, big);
   auto r = st.run(p);
   REQUIRE(r.ok());
   REQUIRE(r.store_errors() == 0);

@@ -21,7 +21,8 @@ tyf::pipeline guarded(int which) {
   auto odd = p.when(score, [](int s) { return s % 2 == 1; });
   auto side = which == 1 || which == -1 ? high : odd;
   if (which < 0) side = side.otherwise();
-  side.step("x", [](int s) { return s + 1; }, score);
+  side.step(
+      "x", [](int s) { return s + 1; }, score);
   return p;
 }
 
@@ -30,7 +31,8 @@ tyf::pipeline plain(bool skip, bool order) {
   auto flag = p.param<bool>("flag", false);
   auto a = p.step("a", [] { return 1; });
   auto b = p.step("b", [] { return 2; });
-  auto c = p.step("c", [](int x) { return x; }, a);
+  auto c = p.step(
+      "c", [](int x) { return x; }, a);
   if (skip) c.skip_if([](bool f) { return f; }, flag);
   if (order) c.after(b);
   return p;

@@ -13,7 +13,8 @@ namespace typeflow::cli_detail {
 
 // ---------------------------------------------------------------------------------- graph
 inline void declare_graph(CLI::App& c, command_args& a) {
-  c.add_option("--format", a.format, "dot, json or text")->check(CLI::IsMember({"dot", "json", "text"}));
+  c.add_option("--format", a.format, "dot, json or text")
+      ->check(CLI::IsMember({"dot", "json", "text"}));
 }
 inline int graph_command(const command_context& ctx) {
   const auto& format = ctx.args.format;
@@ -22,17 +23,23 @@ inline int graph_command(const command_context& ctx) {
     return exit_ok;
   }
   const auto m = make_manifest(ctx.p);
-  if (format == "json") ctx.io.out << graph_json(m).dump(2) << '\n';
-  else ctx.io.out << graph_text(m);
+  if (format == "json")
+    ctx.io.out << graph_json(m).dump(2) << '\n';
+  else
+    ctx.io.out << graph_text(m);
   return exit_ok;
 }
 
 // ------------------------------------------------------------------------------- describe
-inline void declare_describe(CLI::App& c, command_args& a) { c.add_flag("--json", a.json, "one JSON document"); }
+inline void declare_describe(CLI::App& c, command_args& a) {
+  c.add_flag("--json", a.json, "one JSON document");
+}
 inline int describe_command(const command_context& ctx) {
   const auto m = make_manifest(ctx.p);
-  if (ctx.args.json) ctx.io.out << manifest_json(m).dump(2) << '\n';
-  else ctx.io.out << describe_text(m);
+  if (ctx.args.json)
+    ctx.io.out << manifest_json(m).dump(2) << '\n';
+  else
+    ctx.io.out << describe_text(m);
   return exit_ok;
 }
 

@@ -35,9 +35,10 @@ inline int start_run(const command_context& ctx, launch_kind kind) {
 // ------------------------------------------------------------------------------------ run
 inline void declare_run(CLI::App& c, command_args& a) {
   add_run_flags(c, a.run, a.store, true, true);
-  c.add_option("--notify-cmd", a.run.notify_cmd,
-               "a command to run (sh -c, the event as JSON on stdin) when the run finishes or waits for a "
-               "delayed parameter");
+  c.add_option(
+      "--notify-cmd", a.run.notify_cmd,
+      "a command to run (sh -c, the event as JSON on stdin) when the run finishes or waits for a "
+      "delayed parameter");
 }
 inline int run_command(const command_context& ctx) { return start_run(ctx, launch_kind::run); }
 
@@ -66,7 +67,8 @@ inline int copy_command(const command_context& ctx) { return start_run(ctx, laun
 
 // ------------------------------------------------------------------------------- schedule
 inline void declare_schedule(CLI::App& c, command_args& a) {
-  c.add_option("--cron", a.cron, "a cron expression: minute hour day-of-month month day-of-week")->required();
+  c.add_option("--cron", a.cron, "a cron expression: minute hour day-of-month month day-of-week")
+      ->required();
   c.add_option("--on-running", a.on_running, "skip (default) or cancel a tick while a run goes on")
       ->check(CLI::IsMember({"skip", "cancel"}));
   c.add_option("--max-runs", a.max_runs, "end after this many started runs (default: never)");
@@ -79,7 +81,8 @@ inline int schedule_command(const command_context& ctx) {
   try {
     expr.emplace(cron_expr::parse(a.cron));
   } catch (const cron_error& e) {
-    throw usage_error(e.what(), "a cron expression has five fields: minute hour day-of-month month day-of-week");
+    throw usage_error(
+        e.what(), "a cron expression has five fields: minute hour day-of-month month day-of-week");
   }
   return schedule(ctx.p, a.store, *expr, a.on_running, a.max_runs, a.run, ctx.io);
 }

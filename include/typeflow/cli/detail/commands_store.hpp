@@ -59,7 +59,8 @@ inline int runs_command(const command_context& ctx) {
     ctx.io.out << j.dump(2) << '\n';
     return exit_ok;
   }
-  std::vector<std::vector<std::string>> rows{{"id", "status", "started", "duration", "kind", "experiment", "tags"}};
+  std::vector<std::vector<std::string>> rows{
+      {"id", "status", "started", "duration", "kind", "experiment", "tags"}};
   for (const auto& r : all) {
     std::string tags;
     for (const auto& [k, v] : r.tags) tags += (tags.empty() ? "" : ",") + k + "=" + v;
@@ -85,8 +86,10 @@ inline int show_command(const command_context& ctx) {
     write_html_report(a.html, ctx.p, doc.details);
     if (!a.json) ctx.io.out << "wrote " << a.html << '\n';
   }
-  if (a.json) ctx.io.out << details_json(doc).dump(2) << '\n';
-  else ctx.io.out << show_text(doc);
+  if (a.json)
+    ctx.io.out << details_json(doc).dump(2) << '\n';
+  else
+    ctx.io.out << show_text(doc);
   return exit_ok;
 }
 
@@ -99,13 +102,16 @@ inline void declare_compare(CLI::App& c, command_args& a) {
 inline int compare_command(const command_context& ctx) {
   const auto& a = ctx.args;
   if (a.targets.size() < 2) {
-    throw usage_error("typeflow: compare needs at least two runs, got " + std::to_string(a.targets.size()),
-                      "run '" + ctx.io.prog + " runs' to list the runs");
+    throw usage_error(
+        "typeflow: compare needs at least two runs, got " + std::to_string(a.targets.size()),
+        "run '" + ctx.io.prog + " runs' to list the runs");
   }
   store st{store_dir(a.store)};
   const auto c = st.compare(a.targets);
-  if (a.json) ctx.io.out << comparison_json(c).dump(2) << '\n';
-  else ctx.io.out << c.table();
+  if (a.json)
+    ctx.io.out << comparison_json(c).dump(2) << '\n';
+  else
+    ctx.io.out << c.table();
   return exit_ok;
 }
 
@@ -136,8 +142,8 @@ inline int delete_command(const command_context& ctx) {
   for (const auto& t : a.targets) ids.push_back(st.resolve(t));
   if (!a.yes) {
     if (!io.stdin_terminal) {
-      throw usage_error("typeflow: delete would remove " + std::to_string(ids.size()) + " run(s) (" + join(ids) +
-                            ") but stdin is not a terminal to confirm it",
+      throw usage_error("typeflow: delete would remove " + std::to_string(ids.size()) +
+                            " run(s) (" + join(ids) + ") but stdin is not a terminal to confirm it",
                         "add --yes to delete without asking");
     }
     io.out << "delete " << ids.size() << " run(s): " << join(ids) << "? [y/N] " << std::flush;
@@ -148,7 +154,8 @@ inline int delete_command(const command_context& ctx) {
     }
   }
   const auto r = st.remove(ids);
-  io.out << "deleted " << r.runs << " run(s), " << r.artifacts << " artifact(s), " << r.bytes << " bytes\n";
+  io.out << "deleted " << r.runs << " run(s), " << r.artifacts << " artifact(s), " << r.bytes
+         << " bytes\n";
   return exit_ok;
 }
 

@@ -35,7 +35,8 @@ inline int exit_for(run_status s) {
 /// Bad usage or input: one message naming the problem, and a hint.
 class usage_error : public std::runtime_error {
  public:
-  usage_error(const std::string& what, std::string hint) : std::runtime_error(what), hint_(std::move(hint)) {}
+  usage_error(const std::string& what, std::string hint)
+      : std::runtime_error(what), hint_(std::move(hint)) {}
   [[nodiscard]] const std::string& hint() const noexcept { return hint_; }
 
  private:
@@ -116,12 +117,14 @@ inline std::vector<std::string> step_names(const pipeline& p) {
   return out;
 }
 
-inline std::pair<std::string, std::string> split_pair(const std::string& text, std::string_view flag,
+inline std::pair<std::string, std::string> split_pair(const std::string& text,
+                                                      std::string_view flag,
                                                       std::string_view shape) {
   auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw usage_error("typeflow: " + std::string(flag) + " '" + text + "' is not " + std::string(shape),
-                      "write " + std::string(flag) + " " + std::string(shape));
+    throw usage_error(
+        "typeflow: " + std::string(flag) + " '" + text + "' is not " + std::string(shape),
+        "write " + std::string(flag) + " " + std::string(shape));
   }
   return {text.substr(0, eq), text.substr(eq + 1)};
 }

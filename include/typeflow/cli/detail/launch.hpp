@@ -29,13 +29,14 @@
 
 namespace typeflow::cli_detail {
 
-inline void check_steps(const pipeline& p, const std::vector<std::string>& names, std::string_view flag) {
+inline void check_steps(const pipeline& p, const std::vector<std::string>& names,
+                        std::string_view flag) {
   const auto& d = *p.definition();
   for (const auto& n : names) {
     auto u = d.find(n);
     if (u == detail::none || d.nodes[u].kind == detail::node_kind::parameter) {
-      throw usage_error("typeflow: unknown step '" + n + "' in " + std::string(flag) + "; steps are: " +
-                            join(step_names(p)),
+      throw usage_error("typeflow: unknown step '" + n + "' in " + std::string(flag) +
+                            "; steps are: " + join(step_names(p)),
                         "");
     }
   }
@@ -59,10 +60,11 @@ inline store_options make_options(const pipeline& p, const run_flags& f, bool ch
       known.push_back(sc.name);
     }
     if (!found) {
-      throw usage_error("typeflow: unknown scene '" + s + "' in --scene; " +
-                            (known.empty() ? std::string("pipeline '") + std::string(p.name()) + "' has no scenes"
-                                           : "scenes are: " + join(known)),
-                        "");
+      throw usage_error(
+          "typeflow: unknown scene '" + s + "' in --scene; " +
+              (known.empty() ? std::string("pipeline '") + std::string(p.name()) + "' has no scenes"
+                             : "scenes are: " + join(known)),
+          "");
     }
     o.scene(s);
   }
@@ -89,7 +91,8 @@ inline store_options make_options(const pipeline& p, const run_flags& f, bool ch
 }
 
 /// Adds the flags a run takes. `selection`: --only/--from/--to/--scene/--inputs-from.
-inline void add_run_flags(CLI::App& c, run_flags& f, std::string& store_flag, bool selection, bool params) {
+inline void add_run_flags(CLI::App& c, run_flags& f, std::string& store_flag, bool selection,
+                          bool params) {
   if (params) {
     c.add_option("--param", f.params, "set a parameter: NAME=VALUE (repeatable)")
         ->expected(1)
@@ -109,14 +112,17 @@ inline void add_run_flags(CLI::App& c, run_flags& f, std::string& store_flag, bo
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     c.add_option("--inputs-from", f.inputs_from, "take the inputs of steps not run from this run");
   }
-  c.add_flag("--no-cache", f.no_cache, "run every selected step, even when the cache has its output");
-  c.add_option("--threads", f.threads, "worker threads (default: one per core)")->check(CLI::Range(1u, 4096u));
+  c.add_flag("--no-cache", f.no_cache,
+             "run every selected step, even when the cache has its output");
+  c.add_option("--threads", f.threads, "worker threads (default: one per core)")
+      ->check(CLI::Range(1u, 4096u));
   c.add_option("--experiment", f.experiment, "the experiment the run belongs to");
   c.add_option("--tag", f.tags, "tag the run: KEY=VALUE (repeatable)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   c.add_flag("--fail-fast", f.fail_fast, "stop everything at the first failure");
-  c.add_option("--store", store_flag, "the run store's directory (default: $TYPEFLOW_STORE, else ./.typeflow)");
+  c.add_option("--store", store_flag,
+               "the run store's directory (default: $TYPEFLOW_STORE, else ./.typeflow)");
   c.add_flag("--quiet", f.quiet, "print only the summary");
   c.add_flag("--json", f.json, "print one JSON line per event, then the run as one JSON document");
 }
@@ -124,7 +130,8 @@ inline void add_run_flags(CLI::App& c, run_flags& f, std::string& store_flag, bo
 /// Pauses a debug run before the steps named by --break.
 class breakpoints : public observer {
  public:
-  breakpoints(std::set<std::string> steps, std::istream& in, std::ostream& out, std::stop_source stop)
+  breakpoints(std::set<std::string> steps, std::istream& in, std::ostream& out,
+              std::stop_source stop)
       : steps_(std::move(steps)), in_(in), out_(out), stop_(std::move(stop)) {}
   void on_event(const event& e) override {
     if (e.kind != event_kind::step_started || e.attempt != 1) return;
@@ -153,17 +160,18 @@ enum class launch_kind : std::uint8_t { run, debug, retry, copy };
 /// Starts one run through the store with the live view and --json output; `outer` stops it
 /// (the caller's Ctrl-C watch). Returns the exit code. Throws usage_error / run_error for
 /// input the run refused.
-inline int launch(const pipeline& p, store& st, launch_kind kind, const std::string& origin, store_options o,
-                  const run_flags& f, cli_io& io, std::stop_token outer = {}) {
+inline int launch(const pipeline& p, store& st, launch_kind kind, const std::string& origin,
+                  store_options o, const run_flags& f, cli_io& io, std::stop_token outer = {}) {
   const auto mode = f.json    ? progress_mode::json
                     : f.quiet ? progress_mode::quiet
                     // debug prompts on stdout: no live view redrawing over them
                     : io.terminal && kind != launch_kind::debug ? progress_mode::live
-                                  : progress_mode::plain;
+                                                                : progress_mode::plain;
   progress_view view{io.out, mode, step_names(p).size()};
   std::stop_source stop;
   std::optional<std::stop_callback<std::function<void()>>> link;
-  if (outer.stop_possible()) link.emplace(outer, std::function<void()>([stop]() mutable { stop.request_stop(); }));
+  if (outer.stop_possible())
+    link.emplace(outer, std::function<void()>([stop]() mutable { stop.request_stop(); }));
   run_options ro;
   ro.threads(f.threads).stop_token(stop.get_token()).observe(view);
   if (f.fail_fast) ro.fail_fast();
@@ -173,8 +181,8 @@ inline int launch(const pipeline& p, store& st, launch_kind kind, const std::str
     ro.threads(1);
     o.sequential();
     if (!f.breaks.empty()) {
-      bp = std::make_shared<breakpoints>(std::set<std::string>(f.breaks.begin(), f.breaks.end()), io.in,
-                                         io.out, stop);
+      bp = std::make_shared<breakpoints>(std::set<std::string>(f.breaks.begin(), f.breaks.end()),
+                                         io.in, io.out, stop);
       ro.observe(bp);
     }
   }

@@ -57,7 +57,8 @@ inline pipeline_manifest make_manifest(const pipeline& p) {
   }
   for (auto v : boost::make_iterator_range(boost::vertices(g))) {
     pipeline_manifest::node n{g[v].name, g[v].is_parameter, g[v].role, g[v].output_type, {}};
-    for (auto e : boost::make_iterator_range(boost::in_edges(v, g))) n.inputs.push_back(edge_index.at(e.get_property()));
+    for (auto e : boost::make_iterator_range(boost::in_edges(v, g)))
+      n.inputs.push_back(edge_index.at(e.get_property()));
     m.nodes.push_back(std::move(n));
   }
   m.params = p.params();
@@ -89,7 +90,8 @@ inline nlohmann::json edges_json(const pipeline_manifest& m) {
 }
 
 inline nlohmann::json graph_json(const pipeline_manifest& m) {
-  nlohmann::json j{{"pipeline", m.pipeline}, {"nodes", nlohmann::json::array()}, {"edges", edges_json(m)}};
+  nlohmann::json j{
+      {"pipeline", m.pipeline}, {"nodes", nlohmann::json::array()}, {"edges", edges_json(m)}};
   for (const auto& n : m.nodes) {
     j["nodes"].push_back({{"name", n.name},
                           {"kind", n.parameter ? "parameter" : "step"},
@@ -112,15 +114,16 @@ inline nlohmann::json manifest_json(const pipeline_manifest& m) {
     if (!n.parameter) j["steps"].push_back({{"name", n.name}, {"output_type", n.type}});
   }
   for (const auto& i : m.params) {
-    j["params"].push_back({{"name", i.name},
-                           {"type", i.type},
-                           {"default", i.default_value ? nlohmann::json(*i.default_value) : nlohmann::json(nullptr)},
-                           {"description", i.description},
-                           {"constraints", i.constraints},
-                           {"choices", i.choices},
-                           {"required", i.required},
-                           {"delayed", i.delayed},
-                           {"environment_variable", i.environment_variable}});
+    j["params"].push_back(
+        {{"name", i.name},
+         {"type", i.type},
+         {"default", i.default_value ? nlohmann::json(*i.default_value) : nlohmann::json(nullptr)},
+         {"description", i.description},
+         {"constraints", i.constraints},
+         {"choices", i.choices},
+         {"required", i.required},
+         {"delayed", i.delayed},
+         {"environment_variable", i.environment_variable}});
   }
   for (const auto& s : m.scenes) j["scenes"].push_back({{"name", s.name}, {"steps", s.steps}});
   return j;
@@ -143,7 +146,8 @@ inline std::string step_text(const pipeline_manifest& m, const pipeline_manifest
 inline std::string graph_text(const pipeline_manifest& m) {
   std::string out;
   for (const auto& n : m.nodes) {
-    out += n.parameter ? "param " + n.name + ": " + n.type + "\n" : "step  " + step_text(m, n) + "\n";
+    out +=
+        n.parameter ? "param " + n.name + ": " + n.type + "\n" : "step  " + step_text(m, n) + "\n";
   }
   return out;
 }

@@ -42,23 +42,28 @@ inline nlohmann::json details_json(const run_document& doc) {
   auto j = run_json(d.run);
   j["steps"] = nlohmann::json::array();
   for (const auto& s : d.steps) {
-    nlohmann::json step{{"name", s.name},
-                        {"status", to_string(s.status)},
-                        {"attempts", s.attempts},
-                        {"started", s.started ? nlohmann::json(iso_time(*s.started)) : nlohmann::json(nullptr)},
-                        {"ended", s.ended ? nlohmann::json(iso_time(*s.ended)) : nlohmann::json(nullptr)},
-                        {"duration_s", s.started && s.ended ? seconds(*s.ended - *s.started) : 0.0},
-                        {"cache_hit", s.cache_hit},
-                        {"message", s.message},
-                        {"artifact", nullptr}};
+    nlohmann::json step{
+        {"name", s.name},
+        {"status", to_string(s.status)},
+        {"attempts", s.attempts},
+        {"started", s.started ? nlohmann::json(iso_time(*s.started)) : nlohmann::json(nullptr)},
+        {"ended", s.ended ? nlohmann::json(iso_time(*s.ended)) : nlohmann::json(nullptr)},
+        {"duration_s", s.started && s.ended ? seconds(*s.ended - *s.started) : 0.0},
+        {"cache_hit", s.cache_hit},
+        {"message", s.message},
+        {"artifact", nullptr}};
     if (s.artifact) {
-      step["artifact"] = {{"hash", s.artifact->hash}, {"size", s.artifact->size}, {"type", s.artifact->type}};
+      step["artifact"] = {
+          {"hash", s.artifact->hash}, {"size", s.artifact->size}, {"type", s.artifact->type}};
     }
     j["steps"].push_back(std::move(step));
   }
   j["metrics"] = nlohmann::json::array();
   for (const auto& m : d.metrics) {
-    j["metrics"].push_back({{"step", m.step}, {"name", m.name}, {"value", m.value}, {"index", m.index},
+    j["metrics"].push_back({{"step", m.step},
+                            {"name", m.name},
+                            {"value", m.value},
+                            {"index", m.index},
                             {"time", iso_time(m.time)}});
   }
   j["final_metrics"] = nlohmann::json::object();
@@ -69,7 +74,8 @@ inline nlohmann::json details_json(const run_document& doc) {
 /// `show`: the run's header, parameters, a table of its steps and the final metrics.
 inline std::string show_text(const run_document& doc) {
   const auto& r = doc.details.run;
-  std::string out = "run " + r.id + " of '" + r.pipeline + "': " + std::string(to_string(r.status)) + "\n";
+  std::string out =
+      "run " + r.id + " of '" + r.pipeline + "': " + std::string(to_string(r.status)) + "\n";
   out += "  started   " + date_text(r.started) + "  (" + format_duration(r.duration()) + ")\n";
   out += "  kind      " + r.kind + (r.origin.empty() ? "" : " of " + r.origin) + "\n";
   if (!r.experiment.empty()) out += "  experiment " + r.experiment + "\n";
@@ -82,11 +88,12 @@ inline std::string show_text(const run_document& doc) {
   out += "parameters:\n";
   for (const auto& [k, v] : r.params) out += "  " + k + " = " + v + "\n";
   out += "steps:\n";
-  std::vector<std::vector<std::string>> rows{{"  step", "status", "attempts", "duration", "cache", "error"}};
+  std::vector<std::vector<std::string>> rows{
+      {"  step", "status", "attempts", "duration", "cache", "error"}};
   for (const auto& s : doc.details.steps) {
     rows.push_back({"  " + s.name, std::string(to_string(s.status)), std::to_string(s.attempts),
-                    s.started && s.ended ? format_duration(*s.ended - *s.started) : "-", s.cache_hit ? "hit" : "-",
-                    s.message});
+                    s.started && s.ended ? format_duration(*s.ended - *s.started) : "-",
+                    s.cache_hit ? "hit" : "-", s.message});
   }
   out += table(rows);
   if (!doc.final_metrics.empty()) {

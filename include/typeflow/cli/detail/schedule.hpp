@@ -35,12 +35,13 @@ inline unsigned immediate_ticks() {
 
 /// Starts a run at each cron time until --max-runs runs have started (and finished) or Ctrl-C.
 inline int schedule(const pipeline& p, const std::string& store_flag, const cron_expr& expr,
-                    const std::string& on_running, unsigned max_runs, const run_flags& f, cli_io& io) {
+                    const std::string& on_running, unsigned max_runs, const run_flags& f,
+                    cli_io& io) {
   (void)make_options(p, f);  // bad flags or parameters: refused before the first tick
   std::mutex m;
   std::condition_variable cv;
-  bool quit = false;          // Ctrl-C, or a run refused its input
-  std::stop_source current;   // the run going on (guarded by m)
+  bool quit = false;         // Ctrl-C, or a run refused its input
+  std::stop_source current;  // the run going on (guarded by m)
   int worst = exit_ok;
   std::string error;
   cli_detail::sigint_watch watch{[&] {
@@ -55,7 +56,8 @@ inline int schedule(const pipeline& p, const std::string& store_flag, const cron
   std::atomic<bool> busy{false};
   unsigned started = 0, immediate = immediate_ticks();
   io.out << "schedule '" << expr.text() << "'"
-         << (max_runs != 0 ? ", at most " + std::to_string(max_runs) + " runs" : std::string{}) << '\n'
+         << (max_runs != 0 ? ", at most " + std::to_string(max_runs) + " runs" : std::string{})
+         << '\n'
          << std::flush;
   while (max_runs == 0 || started < max_runs) {
     const auto now = std::chrono::system_clock::now();
@@ -72,7 +74,9 @@ inline int schedule(const pipeline& p, const std::string& store_flag, const cron
                << std::flush;
         continue;
       }
-      io.out << "[" << clock_text(std::chrono::system_clock::now()) << "] stopping the previous run\n" << std::flush;
+      io.out << "[" << clock_text(std::chrono::system_clock::now())
+             << "] stopping the previous run\n"
+             << std::flush;
       std::lock_guard lock(m);
       current.request_stop();
     }
@@ -98,7 +102,8 @@ inline int schedule(const pipeline& p, const std::string& store_flag, const cron
       }
       {
         std::lock_guard lock(m);
-        worst = std::max(worst, code == exit_stopped ? exit_ok : code);  // a cancelled run is no failure
+        worst = std::max(worst,
+                         code == exit_stopped ? exit_ok : code);  // a cancelled run is no failure
         if (!why.empty()) {
           error = why;
           quit = true;
@@ -114,6 +119,5 @@ inline int schedule(const pipeline& p, const std::string& store_flag, const cron
   if (quit) return exit_stopped;
   return worst;
 }
-
 
 }  // namespace typeflow::cli_detail

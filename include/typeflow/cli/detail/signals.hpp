@@ -33,7 +33,8 @@ extern "C" inline void on_sigint(int) {
 /// start; it restores the previous handler and signal mask when destroyed, on the same thread.
 class sigint_watch {
  public:
-  explicit sigint_watch(std::function<void()> first, bool enabled = true) : first_(std::move(first)) {
+  explicit sigint_watch(std::function<void()> first, bool enabled = true)
+      : first_(std::move(first)) {
     if (!enabled || ::pipe(fds_) != 0) return;
     ::fcntl(fds_[0], F_SETFD, FD_CLOEXEC);
     ::fcntl(fds_[1], F_SETFD, FD_CLOEXEC);
@@ -60,7 +61,8 @@ class sigint_watch {
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0 || c == 'q') return;
         if (++count == 1) {
-          static constexpr char msg[] = "\ntypeflow: stopping the run (Ctrl-C again to quit at once)\n";
+          static constexpr char msg[] =
+              "\ntypeflow: stopping the run (Ctrl-C again to quit at once)\n";
           [[maybe_unused]] auto w = ::write(STDERR_FILENO, msg, sizeof msg - 1);
           if (first_) first_();
         } else {

@@ -33,7 +33,8 @@ namespace typeflow::exec_detail {
 }
 
 /// The wait before attempt `attempt + 1`: base * factor^(attempt - 1), at most an hour.
-[[nodiscard]] inline std::chrono::nanoseconds backoff_of(const detail::node& nd, const run_options& opts,
+[[nodiscard]] inline std::chrono::nanoseconds backoff_of(const detail::node& nd,
+                                                         const run_options& opts,
                                                          unsigned attempt) noexcept {
   const bool own = nd.policy && nd.policy->has_retry;
   const auto base = own ? nd.policy->backoff : opts.default_backoff();
@@ -85,7 +86,8 @@ inline attempt_outcome invoke_attempt(detail::step_base& step, detail::invocatio
   }
   std::optional<std::stop_token> own_token;
   if (own) own_token.emplace(own->get_token());
-  context ctx{who.run_id, who.name, who.node, who.number, own_token ? *own_token : run_token, who.sink};
+  context ctx{who.run_id, who.name, who.node, who.number, own_token ? *own_token : run_token,
+              who.sink};
   call.ctx = &ctx;
   attempt_outcome out;
   try {

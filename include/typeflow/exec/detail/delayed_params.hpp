@@ -22,8 +22,8 @@ class delayed_params {
   /// read by some node) and gives each a virtual predecessor so that it is never a root; it is
   /// made ready by votes instead.
   void plan(const detail::definition& d, const std::vector<node_id>& params,
-            const detail::param_values& values,
-            const detail::big_vector<std::uint32_t>& succ_begin, const detail::big_vector<std::uint32_t>& succ,
+            const detail::param_values& values, const detail::big_vector<std::uint32_t>& succ_begin,
+            const detail::big_vector<std::uint32_t>& succ,
             detail::big_vector<std::uint32_t>& in_degree) {
     const auto n = static_cast<node_id>(d.nodes.size());
     bool any = false;
@@ -107,7 +107,7 @@ class delayed_params {
     }
   }
 
-  std::vector<char> asked_;  ///< empty when the run asks for nothing
+  std::vector<char> asked_;                               ///< empty when the run asks for nothing
   std::unique_ptr<std::atomic<std::uint32_t>[]> others_;  ///< per consumer: other predecessors left
   std::unique_ptr<std::atomic<std::uint32_t>[]> votes_;   ///< per parameter: consumers yet to vote
   std::unique_ptr<std::atomic<bool>[]> wanted_;

@@ -148,7 +148,8 @@ class engine final : public detail::context_sink {
     auto now = sys_clock::now();
     {
       std::lock_guard lock(data_->mutex);
-      data_->metrics.push_back({std::string(ctx.step_name()), std::string(name), value, index, now});
+      data_->metrics.push_back(
+          {std::string(ctx.step_name()), std::string(name), value, index, now});
     }
     if (!events_.any()) return;
     event e = events_.about(event_kind::metric, ctx.node());
@@ -181,7 +182,9 @@ class engine final : public detail::context_sink {
     void operator()() const noexcept { retries->flush(); }
   };
 
-  [[nodiscard]] unsigned queues_count() const noexcept { return sequential_ ? 1 : worker_count(opts_); }
+  [[nodiscard]] unsigned queues_count() const noexcept {
+    return sequential_ ? 1 : worker_count(opts_);
+  }
 
   // ---------------------------------------------------------------- planning
   /// Takes from the plan what the run needs while it goes on; the rest is freed here.
@@ -312,11 +315,22 @@ class engine final : public detail::context_sink {
   unit unit_of(node_id u, std::uint32_t e) noexcept {
     auto& st = state_[u];
     if (e == none) {
-      return {u, e, &records_[u], def_->nodes[u].name, &st.out, &st.holds_resources, &st.retry_scheduled};
+      return {u,
+              e,
+              &records_[u],
+              def_->nodes[u].name,
+              &st.out,
+              &st.holds_resources,
+              &st.retry_scheduled};
     }
     auto& m = *maps_[u];
-    return {u, e, &m.elements->records[e], m.elements->names[e], &m.results[e],
-            &m.holds_resources[e], &m.retry_scheduled[e]};
+    return {u,
+            e,
+            &m.elements->records[e],
+            m.elements->names[e],
+            &m.results[e],
+            &m.holds_resources[e],
+            &m.retry_scheduled[e]};
   }
 
   /// Runs a ready unit of work: the same path for a step and a map element, from the checks
@@ -339,7 +353,8 @@ class engine final : public detail::context_sink {
       if (value != nullptr && *static_cast<const bool*>(value) != nd.control->guard_value) {
         st.absent = true;
         return std::pair{step_status::skipped, "condition '" + std::string(d.nodes[g].name) +
-                                                   "' is " + (nd.control->guard_value ? "false" : "true")};
+                                                   "' is " +
+                                                   (nd.control->guard_value ? "false" : "true")};
       }
     }
     if (auto b = st.blocker.load(std::memory_order_acquire); b != none) {
@@ -348,7 +363,8 @@ class engine final : public detail::context_sink {
                                                    "' has no value: " + records_[b].message};
       }
       return std::pair{step_status::skipped, "upstream step '" + std::string(d.nodes[b].name) +
-                                                 "' " + std::string(outcome_word(records_[b].status))};
+                                                 "' " +
+                                                 std::string(outcome_word(records_[b].status))};
     }
     if (nd.control && nd.control->skip_pred) {
       std::vector<void*> inputs;

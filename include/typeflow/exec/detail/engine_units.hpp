@@ -50,7 +50,8 @@ inline void engine::run_item(const ready_item& item, ready_list& ready) {
   if (!*job.holds_resources) {
     if (!job.is_element() && !admit(job, ready)) return;
     if (!needs_.empty() && !needs_[job.node].empty()) {
-      if (!pool_->acquire_or_wait(needs_[job.node], {state_[job.node].priority, job.node, job.element})) {
+      if (!pool_->acquire_or_wait(needs_[job.node],
+                                  {state_[job.node].priority, job.node, job.element})) {
         return;  // admitted later, when another unit releases what it holds
       }
       *job.holds_resources = true;
@@ -193,10 +194,9 @@ inline void engine::attempt(const unit& job, ready_list& ready) {
     }
 
     const auto limit = timeout_of(nd, opts_);
-    const auto outcome =
-        invoke_attempt(*nd.impl, detail::invocation{inputs, movable, job.out, nullptr, nullptr},
-                       attempt_caller{data_->run_id, job.name, u, number, this}, limit, timer_,
-                       stop_, run_token_);
+    const auto outcome = invoke_attempt(
+        *nd.impl, detail::invocation{inputs, movable, job.out, nullptr, nullptr},
+        attempt_caller{data_->run_id, job.name, u, number, this}, limit, timer_, stop_, run_token_);
     using how = attempt_outcome::how;
     if (outcome.end == how::skipped) {
       job.out->reset();
@@ -209,13 +209,14 @@ inline void engine::attempt(const unit& job, ready_list& ready) {
     }
     job.out->reset();
     const bool timed_out = outcome.end == how::timed_out;
-    std::string message = timed_out ? "timed out after " + format_duration(limit)
-                                    : describe(outcome.error);
+    std::string message =
+        timed_out ? "timed out after " + format_duration(limit) : describe(outcome.error);
     const bool retry_allowed =
         number <= retries_of(nd, opts_) && !stop_.stop_requested() &&
         (!nd.policy || !nd.policy->retry_if || (!timed_out && nd.policy->retry_if(outcome.error)));
     if (!retry_allowed) {
-      finish(job, timed_out ? step_status::timed_out : step_status::failed, std::move(message), ready);
+      finish(job, timed_out ? step_status::timed_out : step_status::failed, std::move(message),
+             ready);
       return;
     }
     rec.message = std::move(message);
@@ -255,12 +256,14 @@ inline void engine::release_resources(node_id u, ready_list& ready) {
 
 /// A unit of work ended: its record, its event, what it held. An element then counts down
 /// its map; a node resolves (resolve()).
-inline void engine::finish(const unit& job, step_status status, std::string message, ready_list& ready) {
+inline void engine::finish(const unit& job, step_status status, std::string message,
+                           ready_list& ready) {
   auto& rec = *job.rec;
   rec.status = status;
   rec.finished = end_stamp(ready);
   if (!message.empty()) rec.message = std::move(message);
-  const bool is_param = !job.is_element() && def_->nodes[job.node].kind == detail::node_kind::parameter;
+  const bool is_param =
+      !job.is_element() && def_->nodes[job.node].kind == detail::node_kind::parameter;
   if (!job.is_element() && (status == step_status::failed || status == step_status::timed_out)) {
     any_failed_.store(true, std::memory_order_release);
     if (opts_.on_failure() == failure_policy::fail_fast) stop_.request_stop();
@@ -308,8 +311,8 @@ inline void engine::resolve(node_id u, step_status status, ready_list& ready) {
              !state_[v].blocker.compare_exchange_weak(seen, u, std::memory_order_acq_rel)) {
       }
     }
-    delayed_.resolved(u, v, [this](node_id c) { return will_run(c); },
-                      [&](node_id p) { make_due(p, &ready); });
+    delayed_.resolved(
+        u, v, [this](node_id c) { return will_run(c); }, [&](node_id p) { make_due(p, &ready); });
     // The last predecessor to resolve makes v ready. When this edge is the only one left, no
     // other worker touches the count: a load instead of a locked read-modify-write, which
     // would also wait for every store this worker has pending.

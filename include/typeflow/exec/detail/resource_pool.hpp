@@ -16,8 +16,7 @@ namespace typeflow::exec_detail {
 
 class resource_pool {
  public:
-  explicit resource_pool(std::vector<double> capacity)
-      : available_(std::move(capacity)) {}
+  explicit resource_pool(std::vector<double> capacity) : available_(std::move(capacity)) {}
 
   /// Takes `needs` now, or queues `item` to be admitted later and returns false.
   bool acquire_or_wait(const std::vector<resource_need>& needs, ready_item item) {

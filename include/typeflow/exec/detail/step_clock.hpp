@@ -110,7 +110,8 @@ class step_clock {
       ts.anchor_tsc = __rdtsc();
       return ts.anchor_sys;
     }
-    const auto ns = static_cast<std::int64_t>(static_cast<double>(t - ts.anchor_tsc) * c.ns_per_tick);
+    const auto ns =
+        static_cast<std::int64_t>(static_cast<double>(t - ts.anchor_tsc) * c.ns_per_tick);
     return ts.anchor_sys + std::chrono::duration_cast<duration>(std::chrono::nanoseconds(ns));
   }
 

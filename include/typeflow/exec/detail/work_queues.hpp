@@ -143,7 +143,8 @@ class work_queues {
     auto item = q.heap.back();
     q.heap.pop_back();
     if (loot != nullptr) {
-      const auto keep = q.heap.begin() + static_cast<std::ptrdiff_t>(q.heap.size() - q.heap.size() / 2);
+      const auto keep =
+          q.heap.begin() + static_cast<std::ptrdiff_t>(q.heap.size() - q.heap.size() / 2);
       loot->assign(keep, q.heap.end());
       q.heap.erase(keep, q.heap.end());
     }

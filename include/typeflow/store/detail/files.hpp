@@ -35,7 +35,8 @@ inline std::int64_t to_us(sys_clock::time_point t) noexcept {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
 inline sys_clock::time_point from_us(std::int64_t us) noexcept {
-  return sys_clock::time_point{std::chrono::duration_cast<sys_clock::duration>(std::chrono::microseconds{us})};
+  return sys_clock::time_point{
+      std::chrono::duration_cast<sys_clock::duration>(std::chrono::microseconds{us})};
 }
 inline std::int64_t now_us() noexcept { return to_us(sys_clock::now()); }
 
@@ -63,14 +64,16 @@ class artifact_files {
   explicit artifact_files(fs::path dir) : dir_(std::move(dir)), tmp_(dir_ / "tmp") {
     std::error_code ec;
     fs::create_directories(tmp_, ec);
-    if (ec) throw store_error("typeflow: run store: cannot create '" + tmp_.string() + "': " + ec.message());
+    if (ec)
+      throw store_error("typeflow: run store: cannot create '" + tmp_.string() +
+                        "': " + ec.message());
   }
 
   [[nodiscard]] fs::path path_of(std::string_view hash) const {
     return dir_ / std::string(hash.substr(0, 2)) / std::string(hash.substr(2));
   }
   [[nodiscard]] bool exists(std::string_view hash) const {
-    struct stat st{};
+    struct stat st {};
     return ::stat(path_of(hash).c_str(), &st) == 0;
   }
 
@@ -114,8 +117,8 @@ class artifact_files {
         written += static_cast<std::size_t>(n);
 #ifdef __linux__
         if (written - kicked >= stretch) {  // a hint: its failure leaves the fsync to do all
-          (void)::sync_file_range(fd, static_cast<off_t>(kicked), static_cast<off_t>(written - kicked),
-                                  SYNC_FILE_RANGE_WRITE);
+          (void)::sync_file_range(fd, static_cast<off_t>(kicked),
+                                  static_cast<off_t>(written - kicked), SYNC_FILE_RANGE_WRITE);
           kicked = written;
         }
 #endif
@@ -138,7 +141,7 @@ class artifact_files {
     auto p = path_of(hash);
     int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) io_fail("cannot open artifact '" + p.string() + "'", errno);
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd, &st) != 0) {
       int err = errno;
       ::close(fd);

@@ -35,7 +35,9 @@ inline std::string hex128(XXH128_hash_t h) {
 }
 
 /// XXH3-128 of the bytes, as 32 hex digits.
-inline std::string hash128(const void* data, std::size_t n) { return hex128(XXH3_128bits(data, n)); }
+inline std::string hash128(const void* data, std::size_t n) {
+  return hex128(XXH3_128bits(data, n));
+}
 inline std::string hash128(std::span<const std::byte> bytes) {
   return hash128(bytes.data(), bytes.size());
 }

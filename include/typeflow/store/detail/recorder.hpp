@@ -51,7 +51,7 @@ struct launch {
   std::string experiment;
   std::vector<std::pair<std::string, std::string>> tags;
   bool no_cache = false;
-  std::string inputs_from;  ///< a run id, or empty
+  std::string inputs_from;                            ///< a run id, or empty
   std::unordered_map<std::string, prior_step> prior;  ///< the steps of inputs_from, by name
 };
 
@@ -162,8 +162,7 @@ class recorder final : public run_hooks, public observer {
     heartbeat_ = std::thread([this] { heartbeat_loop(); });
   }
 
-  bool restore(const run_view& run, std::uint32_t u, detail::box& out,
-               bool selected) override {
+  bool restore(const run_view& run, std::uint32_t u, detail::box& out, bool selected) override {
     const auto& nd = def_->nodes[u];
     if (!selected) {
       switch (mode_[u]) {
@@ -174,8 +173,7 @@ class recorder final : public run_hooks, public observer {
         case mode::stub:  // only its status is needed: nothing downstream in the run reads it
           cached_[u] = 1;
           return true;
-        default:
-          return false;
+        default: return false;
       }
     }
     const auto& key = key_of(run, u);
@@ -318,15 +316,14 @@ class recorder final : public run_hooks, public observer {
         break;
       }
       case event_kind::metric:
-        st_->w.push(op_metric{run_id_, std::string(e.step), std::string(e.metric), e.value,
-                              e.index, to_us(e.time)});
+        st_->w.push(op_metric{run_id_, std::string(e.step), std::string(e.metric), e.value, e.index,
+                              to_us(e.time)});
         break;
       case event_kind::run_finished:
         record_delayed_params();
         st_->w.push(op_run_end{run_id_, std::string(to_string(e.status)), {}, to_us(e.time)});
         break;
-      default:
-        break;
+      default: break;
     }
   }
 
@@ -394,7 +391,8 @@ class recorder final : public run_hooks, public observer {
     if (!run_) return;
     op_run_params op{run_id_, {}};
     for (node_id u = 0; u < delayed_.size(); ++u) {
-      if (delayed_[u] && run_->param_value(u) != nullptr) op.params.push_back(param_record(*run_, u).first);
+      if (delayed_[u] && run_->param_value(u) != nullptr)
+        op.params.push_back(param_record(*run_, u).first);
     }
     if (!op.params.empty()) st_->w.push(std::move(op));
   }
@@ -433,7 +431,8 @@ class recorder final : public run_hooks, public observer {
 
   void load_into(const detail::node& nd, const std::string& hash, detail::box& out) {
     if (nd.codec == nullptr) {
-      throw run_error("typeflow: step '" + std::string(nd.name) + "' has no codec to decode " + hash);
+      throw run_error("typeflow: step '" + std::string(nd.name) + "' has no codec to decode " +
+                      hash);
     }
     auto bytes = st_->read_artifact(hash);
     nd.codec->decode(bytes, out);

@@ -150,13 +150,14 @@ struct store_state {
   int found_schema;
   std::mutex readers_mutex;
   std::vector<std::unique_ptr<database>> readers;  ///< idle connections for cache lookups
-  writer w;  ///< last: stops (and drains) first
+  writer w;                                        ///< last: stops (and drains) first
 
  private:
   static bool make_dir(const fs::path& d) {
     std::error_code ec;
     fs::create_directories(d, ec);
-    if (ec) throw store_error("typeflow: run store: cannot create '" + d.string() + "': " + ec.message());
+    if (ec)
+      throw store_error("typeflow: run store: cannot create '" + d.string() + "': " + ec.message());
     return true;
   }
 };

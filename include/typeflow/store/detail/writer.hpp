@@ -79,8 +79,8 @@ struct op_barrier {
   std::shared_ptr<std::promise<void>> done;
 };
 
-using write_op = std::variant<op_run_begin, op_run_params, op_run_end, op_heartbeat, op_step, op_artifact,
-                              op_metric, op_barrier>;
+using write_op = std::variant<op_run_begin, op_run_params, op_run_end, op_heartbeat, op_step,
+                              op_artifact, op_metric, op_barrier>;
 
 class writer {
  public:
@@ -135,7 +135,8 @@ class writer {
         std::unique_lock lock(mutex_);
         cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and drained
-        batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+        batch.assign(std::make_move_iterator(queue_.begin()),
+                     std::make_move_iterator(queue_.end()));
         queue_.clear();
       }
       write_batch(batch);
@@ -147,7 +148,8 @@ class writer {
     // Files first: a row never points to an artifact that is not complete on disk.
     std::vector<char> ok(batch.size(), 1);
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (auto* a = std::get_if<op_artifact>(&batch[i]); a != nullptr && a->bytes && !is_inline(*a)) {
+      if (auto* a = std::get_if<op_artifact>(&batch[i]);
+          a != nullptr && a->bytes && !is_inline(*a)) {
         try {
           files_.write(a->hash, *a->bytes);
         } catch (const std::exception& e) {
@@ -165,8 +167,8 @@ class writer {
       }
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (const auto* s = std::get_if<op_step>(&batch[i]); s != nullptr && !s->finished &&
-                                                           finished.count(s->run + '\n' + s->step) != 0) {
+      if (const auto* s = std::get_if<op_step>(&batch[i]);
+          s != nullptr && !s->finished && finished.count(s->run + '\n' + s->step) != 0) {
         ok[i] = 0;
       }
     }
@@ -328,7 +330,8 @@ class writer {
     lost_.erase(a.hash);
   }
   void apply_one(const op_metric& m) {
-    db_.cached("INSERT INTO metrics (run_id, step, name, value, idx, time) VALUES (?, ?, ?, ?, ?, ?)")
+    db_.cached(
+           "INSERT INTO metrics (run_id, step, name, value, idx, time) VALUES (?, ?, ?, ?, ?, ?)")
         .bind_all(m.run, m.step, m.name, m.value, m.index, m.time)
         .run();
   }
