@@ -343,56 +343,9 @@ class engine final : public detail::context_sink {
 
   /// Why node u must not run: its guard's condition is not met, an upstream step did not
   /// produce its outputs, or a skip_if holds.
-  std::optional<std::pair<step_status, std::string>> reason_not_to_run(node_id u) {
-    const auto& d = *def_;
-    const auto& nd = d.nodes[u];
-    auto& st = state_[u];
-    if (nd.control && nd.control->guard != none) {
-      const auto g = nd.control->guard;
-      const void* value = state_[g].out.get();
-      if (value != nullptr && *static_cast<const bool*>(value) != nd.control->guard_value) {
-        st.absent = true;
-        return std::pair{step_status::skipped, "condition '" + std::string(d.nodes[g].name) +
-                                                   "' is " +
-                                                   (nd.control->guard_value ? "false" : "true")};
-      }
-    }
-    if (auto b = st.blocker.load(std::memory_order_acquire); b != none) {
-      if (d.nodes[b].kind == detail::node_kind::parameter) {
-        return std::pair{step_status::skipped, "parameter '" + std::string(d.nodes[b].name) +
-                                                   "' has no value: " + records_[b].message};
-      }
-      return std::pair{step_status::skipped, "upstream step '" + std::string(d.nodes[b].name) +
-                                                 "' " +
-                                                 std::string(outcome_word(records_[b].status))};
-    }
-    if (nd.control && nd.control->skip_pred) {
-      std::vector<void*> inputs;
-      for (auto p : nd.control->skip_ports) {
-        void* whole = state_[d.ports[p].node].out.get();
-        inputs.push_back(whole == nullptr ? nullptr : d.resolve(p, whole));
-      }
-      try {
-        if (nd.control->skip_pred(inputs.data())) {
-          return std::pair{step_status::skipped, nd.control->skip_reason};
-        }
-      } catch (...) {
-        return std::pair{step_status::failed,
-                         "its skip_if predicate threw: " + describe(std::current_exception())};
-      }
-    }
-    return std::nullopt;
-  }
+  std::optional<std::pair<step_status, std::string>> reason_not_to_run(node_id u);
 
-  static std::string_view outcome_word(step_status s) {
-    switch (s) {
-      case step_status::failed: return "failed";
-      case step_status::timed_out: return "timed out";
-      case step_status::skipped: return "was skipped";
-      case step_status::cancelled: return "was cancelled";
-      default: return "did not succeed";
-    }
-  }
+  static std::string_view outcome_word(step_status s);
 
   // ---------------------------------------------------------------- map fan-out
   void expand_map(node_id u, ready_list& ready);
