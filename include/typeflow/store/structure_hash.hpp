@@ -1,8 +1,8 @@
 #pragma once
 // The structure hash of a pipeline: 16 hex digits that change whenever its shape changes (a
 // node, a type, a step's version, or any dependency of the one walk: data, items, gate, guard
-// with its value, skip_if, order, finally). The run store records it with every run; caching
-// and retry compare it.
+// with its value, skip_if, order, finally). The run store records it with every run (nothing
+// compares it yet; cache keys are made from each step's own inputs, not from it).
 
 #include <cstdint>
 #include <string>

@@ -387,10 +387,8 @@ class engine final : public detail::context_sink {
   }
 
   // ---------------------------------------------------------------- clocks
-  /// A step time: never before the run's start, whichever thread's clock anchor it comes from.
-  [[nodiscard]] sys_clock::time_point stamp() const noexcept {
-    return std::max(sys_clock::time_point(step_clock::now()), data_->started);
-  }
+  /// A step time (see run_events::stamp).
+  [[nodiscard]] sys_clock::time_point stamp() const noexcept { return events_.stamp(); }
 
   /// A step's start time. A worker that goes straight on from one step to the next takes the
   /// first one's end as the second one's start: one clock read per step, not two (a TSC read

@@ -8,8 +8,7 @@ namespace typeflow::exec_detail {
 
 /// Would node v run if it were ready now (no upstream failure, selected)?
 inline bool engine::will_run(node_id v) const {
-  return state_[v].blocker.load(std::memory_order_acquire) == none &&
-         (data_->selection.empty() || data_->selection[v]);
+  return state_[v].blocker.load(std::memory_order_acquire) == none && view().selected(v);
 }
 
 /// Makes delayed parameter p ready: into `ready` (from a worker), the queues (at the start)

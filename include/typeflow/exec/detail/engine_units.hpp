@@ -15,8 +15,8 @@ inline void engine::run_item(const ready_item& item, ready_list& ready) {
   // Named here, where the node's name is at hand anyway: a loop naming every record while
   // planning streams the definition's nodes (~100 bytes each) once more, which cost up to 8%
   // of an empty step.
-  if (!job.is_element()) job.rec->name = job.name;
   if (!job.is_element()) {
+    job.rec->name = job.name;
     // finish() will count down the successors' pending counts: start loading the first two
     // now, so that those cache misses overlap the step.
     const auto& st = state_[job.node];
@@ -70,7 +70,7 @@ inline bool engine::admit(const unit& job, ready_list& ready) {
     finish(job, why->first, std::move(why->second), ready);
     return false;
   }
-  const bool selected = data_->selection.empty() || data_->selection[u];
+  const bool selected = view().selected(u);
   if (const auto& hooks = opts_.hooks()) {
     job.rec->started = start_stamp(ready);
     try {

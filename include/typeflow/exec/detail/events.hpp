@@ -36,6 +36,11 @@ class run_events {
 
   [[nodiscard]] bool any() const noexcept { return !observers_.empty(); }
 
+  /// A step time: never before the run's start, whichever thread's clock anchor it comes from.
+  [[nodiscard]] std::chrono::system_clock::time_point stamp() const noexcept {
+    return std::max(std::chrono::system_clock::time_point(step_clock::now()), data_.started);
+  }
+
   /// An event about node u (none: about the run), its fields but kind and node left empty.
   [[nodiscard]] event about(event_kind kind, node_id u) const {
     event e;
@@ -57,7 +62,7 @@ class run_events {
     event e = about(kind, u);
     e.step = name;
     e.attempt = attempt;
-    e.time = std::max(std::chrono::system_clock::time_point(step_clock::now()), data_.started);
+    e.time = stamp();
     e.message = message;
     e.duration = duration;
     send(e);
