@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that every C++ file under include/, tests/, examples/ and benchmarks/ is formatted as
+# Checks that every C++ file under include/, src/, tests/, examples/ and benchmarks/ is formatted as
 # the repository's .clang-format says (clang-format 14), and lists those that are not.
 #   bash tests/check-format.sh         # check; exit 1 when a file would change
 #   bash tests/check-format.sh --diff  # also show how each would change
@@ -22,9 +22,9 @@ fi
 # The tracked files, plus new ones not yet added (but not ignored ones, e.g. build/).
 mapfile -t files < <(
   if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    git ls-files --cached --others --exclude-standard -- include tests examples benchmarks
+    git ls-files --cached --others --exclude-standard -- include src tests examples benchmarks
   else
-    find include tests examples benchmarks -type f
+    find include src tests examples benchmarks -type f
   fi | grep -E '\.(hpp|cpp)$' | sort -u)
 
 declare -a unformatted=()

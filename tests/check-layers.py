@@ -30,6 +30,8 @@ def layer_of(rel):
         head = head[:-4]
     if head == "typeflow":  # the umbrella of everything
         return "ui"
+    if head == "config":  # TYPEFLOW_INLINE, included by every layer's compiled parts
+        return "detail"
     return head if head in RANK else None
 
 
