@@ -145,7 +145,7 @@ endfunction()
 
 # ---------------------------------------------------------------------------------------------
 # Header tests: one generated translation unit per public header <dir>/typeflow/**/*.hpp (not
-# under a detail/ folder), including it twice, built into the OBJECT library
+# under a detail/ or impl/ folder), including it twice, built into the OBJECT library
 # typeflow-header-tests (part of ALL). CTest test headers.compile (label "headers") rebuilds it.
 function(typeflow_add_header_tests)
   cmake_parse_arguments(PARSE_ARGV 0 arg "" "DIRECTORY;TARGET" "")
@@ -157,7 +157,7 @@ function(typeflow_add_header_tests)
   endif()
   file(GLOB_RECURSE headers CONFIGURE_DEPENDS RELATIVE "${arg_DIRECTORY}"
        "${arg_DIRECTORY}/typeflow/*.hpp")
-  list(FILTER headers EXCLUDE REGEX "(^|/)detail/")
+  list(FILTER headers EXCLUDE REGEX "(^|/)(detail|impl)/")
   if(NOT headers)
     message(STATUS "typeflow: no public headers in ${arg_DIRECTORY}/typeflow yet")
     return()

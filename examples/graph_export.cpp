@@ -1,5 +1,6 @@
 // The pipeline as a graph: Graphviz DOT with the C++ type of every edge, and a topological
-// order computed by Boost.Graph. Render with: ./example-graph_export | dot -Tsvg > p.svg
+// order (the one Boost.Graph's topological_sort gives, without Boost.Graph in this program).
+// Render with: ./example-graph_export | dot -Tsvg > p.svg
 #include <typeflow/typeflow.hpp>
 
 #include <cstdio>

@@ -4,6 +4,8 @@
 // when the first step that needs it is about to run.
 #include <typeflow/typeflow.hpp>
 
+#include <nlohmann/json.hpp>  // for the parameter of type nlohmann::json (tags)
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>

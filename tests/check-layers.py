@@ -5,7 +5,12 @@
 
 - no include cycle between headers (files, not layers);
 - no header includes one of a higher layer;
-- nothing outside exec/ includes an exec/detail header (the seam is the run view).
+- nothing outside exec/ includes an exec/detail header (the seam is the run view);
+- an impl/ header (<layer>/impl/X.hpp: the definitions of X.hpp's compiled part, see
+  <typeflow/config.hpp>) is included only by its own layer's headers (and src/*.cpp).
+
+A header's include of an impl/ header (header-only mode's `#include <typeflow/<layer>/impl/X.hpp>`
+at its end, absent in compiled mode) is no edge for the cycle check: impl/X.hpp includes X.hpp.
 
 Prints the structure (headers and lines per layer, includes between layers) and exits 1 on a
 violation, listing each. Usage: tests/check-layers.py [--root DIR] [--quiet]
@@ -35,6 +40,12 @@ def layer_of(rel):
     return head if head in RANK else None
 
 
+def is_impl(rel):
+    """True for <layer>/impl/X.hpp: the definitions of a header's compiled part."""
+    parts = rel.split("/")
+    return len(parts) == 3 and parts[1] == "impl"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--root", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -54,7 +65,7 @@ def main():
     problems = []
     graph = {}
     for rel, (includes, _) in sorted(files.items()):
-        graph[rel] = [i for i in includes if i in files]
+        graph[rel] = [i for i in includes if i in files and not (is_impl(i) and not is_impl(rel))]
         for i in includes:
             if i not in files:
                 problems.append(f"{rel}: includes <typeflow/{i}>, which does not exist")
@@ -62,10 +73,13 @@ def main():
         if mine is None:
             problems.append(f"{rel}: in no layer (known: {', '.join(LAYERS)})")
             continue
-        for i in graph[rel]:
+        for i in [i for i in includes if i in files]:
             theirs = layer_of(i)
             if theirs is not None and RANK[theirs] > RANK[mine]:
                 problems.append(f"{rel} ({mine}) includes {i} ({theirs}), a higher layer")
+            if is_impl(i) and i.split("/")[0] != rel.split("/")[0]:
+                problems.append(f"{rel} includes {i}: an impl/ header is included only by its "
+                                "own layer's headers (and src/)")
             if i.startswith("exec/detail/") and not rel.startswith("exec/"):
                 problems.append(f"{rel} includes {i}: only exec/ may include exec/detail "
                                 "(above exec, read a run through exec/run_view.hpp)")

@@ -1,5 +1,9 @@
 #pragma once
-// The pipeline as a graph: Boost.Graph lowering, topological order, DOT export.
+// The pipeline as a graph: the dependency walk, DOT export, topological order, slicing. The
+// Boost.Graph lowering (lower(p)) is in <typeflow/graph/lower.hpp>, included on its own.
 
+#include <typeflow/graph/dependencies.hpp>
 #include <typeflow/graph/dot.hpp>
-#include <typeflow/graph/lower.hpp>
+#include <typeflow/graph/info.hpp>
+#include <typeflow/graph/order.hpp>
+#include <typeflow/graph/slice.hpp>

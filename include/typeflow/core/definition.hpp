@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include <typeflow/config.hpp>
 #include <typeflow/core/errors.hpp>
 #include <typeflow/core/name.hpp>
 #include <typeflow/detail/arena.hpp>
@@ -195,6 +196,12 @@ struct definition {
   name_index index;
   std::atomic<int> active_runs{0};  ///< definitions must not change while a run reads them
 
+  definition() = default;
+  definition(const definition&) = delete;
+  definition& operator=(const definition&) = delete;
+  /// Out of line: destroying the nodes, names and index is compiled once (compiled mode).
+  TYPEFLOW_INLINE ~definition();
+
   [[nodiscard]] node_id find(std::string_view n) const noexcept {
     return index.find(n, [this](node_id id) { return nodes[id].name; });
   }
@@ -202,16 +209,14 @@ struct definition {
   /// Throws when a run reads this definition. The message is built only when it throws:
   /// this check runs for every step declared.
   void check_not_running(std::string_view verb, std::string_view subject = {}) const {
-    if (active_runs.load(std::memory_order_acquire) != 0) {
-      throw definition_error("typeflow: cannot " + std::string(verb) +
-                             (subject.empty() ? std::string{} : " '" + std::string(subject) + "'") +
-                             " in pipeline '" + name + "' while a run of it is in progress");
-    }
+    if (active_runs.load(std::memory_order_acquire) != 0) throw_running(verb, subject);
   }
+  [[noreturn]] TYPEFLOW_INLINE void throw_running(std::string_view verb,
+                                                  std::string_view subject) const;
 
   /// Appends a node with a checked, unique name; returns its id.
-  node_id add_node(std::string_view kind_word, std::string_view node_name, node_kind kind,
-                   const std::type_info& output);
+  TYPEFLOW_INLINE node_id add_node(std::string_view kind_word, std::string_view node_name,
+                                   node_kind kind, const std::type_info& output);
 
   /// The id of the port selecting `proj` inside `parent` (created on first use).
   port_id child_port(port_id parent, const projection& proj, const std::type_info& type) {
@@ -265,13 +270,7 @@ struct definition {
 
   /// A generated name, unique in this definition, numbered per prefix: "when-1",
   /// "when-2", "require-1", ...
-  std::string auto_name(std::string_view prefix) {
-    auto& counter = auto_names[std::string(prefix)];
-    for (;;) {
-      std::string candidate = std::string(prefix) + "-" + std::to_string(++counter);
-      if (find(candidate) == none) return candidate;
-    }
-  }
+  TYPEFLOW_INLINE std::string auto_name(std::string_view prefix);
 
   step_policy& policy_of(node_id id) {
     auto& slot = nodes[id].policy;
@@ -280,28 +279,8 @@ struct definition {
   }
 };
 
-inline node_id definition::add_node(std::string_view kind_word, std::string_view node_name,
-                                    node_kind kind, const std::type_info& output) {
-  if (active_runs.load(std::memory_order_acquire) != 0) {
-    check_not_running("add " + std::string(kind_word), node_name);
-  }
-  check_name(kind_word, node_name);
-  if (nodes.size() >= none - 1)
-    throw definition_error("typeflow: too many nodes in pipeline '" + name + "'");
-  node n;
-  n.name = names.store(node_name);
-  n.kind = kind;
-  n.output_type = &output;
-  nodes.push_back(std::move(n));
-  auto id = static_cast<node_id>(nodes.size() - 1);
-  if (node_id other = index.insert(node_name, id, [this](node_id i) { return nodes[i].name; });
-      other != id) {
-    nodes.pop_back();
-    throw definition_error("typeflow: duplicate name '" + std::string(node_name) +
-                           "' in pipeline '" + name + "': it is already used by " +
-                           (nodes[other].kind == node_kind::parameter ? "a parameter" : "a step") +
-                           "; step and parameter names must be unique");
-  }
-  return id;
-}
 }  // namespace typeflow::detail
+
+#ifndef TYPEFLOW_COMPILED
+#include <typeflow/core/impl/definition.hpp>
+#endif

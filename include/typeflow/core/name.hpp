@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include <typeflow/config.hpp>
 #include <typeflow/core/errors.hpp>
 
 namespace typeflow {
@@ -24,30 +25,19 @@ inline constexpr std::size_t max_name_length = 64;
 }
 
 namespace detail {
-inline std::string describe_bad_name(std::string_view name) {
-  if (name.empty()) return "it is empty";
-  if (name.size() > max_name_length) {
-    return "it has " + std::to_string(name.size()) + " characters, more than " +
-           std::to_string(max_name_length);
-  }
-  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
-  if (!letter(name.front())) return "it does not start with a letter";
-  for (char c : name) {
-    if (!letter(c) && !(c >= '0' && c <= '9') && c != '_' && c != '-') {
-      return std::string("it contains '") + c + "'";
-    }
-  }
-  return "it is valid";
-}
+/// Why `name` breaks the naming rule, in words ("it is empty", "it contains ' '").
+TYPEFLOW_INLINE std::string describe_bad_name(std::string_view name);
+/// Throws definition_error naming `what` and why `name` breaks the rule.
+[[noreturn]] TYPEFLOW_INLINE void throw_bad_name(std::string_view what, std::string_view name);
 }  // namespace detail
 
 /// Throws definition_error naming `what` ("step", "parameter", "pipeline") and the reason.
 inline void check_name(std::string_view what, std::string_view name) {
-  if (is_valid_name(name)) return;
-  throw definition_error("typeflow: invalid " + std::string(what) + " name '" + std::string(name) +
-                         "': " + detail::describe_bad_name(name) +
-                         "; a name has 1-64 characters, a letter first, then letters, digits, "
-                         "'_' or '-'");
+  if (!is_valid_name(name)) detail::throw_bad_name(what, name);
 }
 
 }  // namespace typeflow
+
+#ifndef TYPEFLOW_COMPILED
+#include <typeflow/core/impl/name.hpp>
+#endif

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include <typeflow/config.hpp>
 #include <typeflow/core/definition.hpp>
 #include <typeflow/core/errors.hpp>
 #include <typeflow/core/handle.hpp>
@@ -23,59 +24,16 @@ namespace detail {
 
 /// The environment variable a parameter is read from: TYPEFLOW_PARAM_<NAME>, the name in
 /// upper case with '-' as '_'.
-inline std::string param_environment_variable(std::string_view name) {
-  std::string out = "TYPEFLOW_PARAM_";
-  for (char c : name) {
-    if (c == '-') {
-      out += '_';
-    } else if (c >= 'a' && c <= 'z') {
-      out += static_cast<char>(c - 'a' + 'A');
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+TYPEFLOW_INLINE std::string param_environment_variable(std::string_view name);
 
 /// What `value` was expected to be by the first check it fails; empty when it passes all.
-inline std::string failed_expectation(const param_spec& spec, const void* value) {
-  for (const auto& check : spec.checks) {
-    try {
-      if (check.holds(value)) continue;
-      return check.expected;
-    } catch (const std::exception& e) {
-      return check.expected + " (the check threw: " + e.what() + ")";
-    } catch (...) {
-      return check.expected + " (the check threw)";
-    }
-  }
-  return {};
-}
+TYPEFLOW_INLINE std::string failed_expectation(const param_spec& spec, const void* value);
 
-inline param_info describe_param(const definition& d, node_id u) {
-  const auto& nd = d.nodes[u];
-  const auto& spec = *nd.param;
-  param_info info;
-  info.name = std::string(nd.name);
-  info.type = spec.type_name;
-  if (spec.default_value) info.default_value = spec.format(spec.default_value.get());
-  info.description = spec.description;
-  for (const auto& check : spec.checks) {
-    info.constraints += (info.constraints.empty() ? "" : "; ") + check.expected;
-  }
-  info.choices = spec.choices;
-  info.required = !spec.default_value;
-  info.delayed = spec.delayed;
-  info.environment_variable = param_environment_variable(nd.name);
-  return info;
-}
+/// Parameter `u` of `d` as the command line and reports describe it.
+TYPEFLOW_INLINE param_info describe_param(const definition& d, node_id u);
 
 /// Every parameter of `d`, in declaration order.
-inline std::vector<param_info> describe_params(const definition& d) {
-  std::vector<param_info> out;
-  for (node_id u : d.parameters) out.push_back(describe_param(d, u));
-  return out;
-}
+TYPEFLOW_INLINE std::vector<param_info> describe_params(const definition& d);
 
 }  // namespace detail
 
@@ -222,3 +180,7 @@ class param : public handle<T> {
 };
 
 }  // namespace typeflow
+
+#ifndef TYPEFLOW_COMPILED
+#include <typeflow/core/impl/param.hpp>
+#endif

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,8 +17,9 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
+#include <typeflow/config.hpp>
 #include <typeflow/core/enum_names.hpp>
 #include <typeflow/core/param_text.hpp>
 #include <typeflow/detail/type_name.hpp>
@@ -70,6 +72,25 @@ concept param_type =
     detail::param_scalar<T> || detail::param_vector<T>::value || std::is_same_v<T, nlohmann::json>;
 
 namespace detail {
+
+/// One element of a vector parameter's value, as its JSON text writes it (json_array_text).
+struct json_scalar {
+  enum class kind : std::uint8_t { string, boolean, integer, unsigned_integer, floating };
+  kind type = kind::string;
+  bool boolean = false;
+  std::int64_t integer = 0;
+  std::uint64_t unsigned_integer = 0;
+  double floating = 0;
+  std::string text;  ///< kind::string
+};
+
+/// The JSON array of `items`, as nlohmann::json writes it (`[1,2.5,"adam"]`).
+TYPEFLOW_INLINE std::string json_array_text(const std::vector<json_scalar>& items);
+
+/// The elements of the JSON array `text`, each as the text its element type parses: a string
+/// element as the string itself, any other value as its JSON text. False when `text` is not a
+/// JSON array.
+TYPEFLOW_INLINE bool json_array_items(std::string_view text, std::vector<std::string>& items);
 
 template <class T>
 struct param_codec;
@@ -132,12 +153,26 @@ struct param_codec<T> {
   }
 
   /// The value as a JSON element of a list (numbers and booleans stay typed).
-  static nlohmann::json to_json(const T& value) {
+  static json_scalar to_json(const T& value) {
+    json_scalar out;
     if constexpr (std::is_enum_v<T>) {
-      return format(value);
+      out.text = format(value);
+    } else if constexpr (std::is_same_v<T, bool>) {
+      out.type = json_scalar::kind::boolean;
+      out.boolean = value;
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      out.text = value;
+    } else if constexpr (std::floating_point<T>) {
+      out.type = json_scalar::kind::floating;
+      out.floating = static_cast<double>(value);
+    } else if constexpr (std::is_signed_v<T>) {
+      out.type = json_scalar::kind::integer;
+      out.integer = static_cast<std::int64_t>(value);
     } else {
-      return value;
+      out.type = json_scalar::kind::unsigned_integer;
+      out.unsigned_integer = static_cast<std::uint64_t>(value);
     }
+    return out;
   }
 };
 
@@ -155,10 +190,9 @@ struct param_codec<std::vector<E>> {
     out.clear();
     std::string_view trimmed = trim(text);
     if (!trimmed.empty() && trimmed.front() == '[') {
-      auto array = nlohmann::json::parse(trimmed, nullptr, false);
-      if (array.is_discarded() || !array.is_array()) return false;
-      for (const auto& item : array) {
-        std::string item_text = item.is_string() ? item.template get<std::string>() : item.dump();
+      std::vector<std::string> items;
+      if (!json_array_items(trimmed, items)) return false;
+      for (const auto& item_text : items) {
         E value{};
         std::string ignored;
         if (!element_codec::parse(item_text, value, ignored)) return false;
@@ -181,9 +215,10 @@ struct param_codec<std::vector<E>> {
   }
 
   static std::string format(const std::vector<E>& value) {
-    auto array = nlohmann::json::array();
-    for (const auto& item : value) array.push_back(element_codec::to_json(item));
-    return array.dump();
+    std::vector<json_scalar> items;
+    items.reserve(value.size());
+    for (const auto& item : value) items.push_back(element_codec::to_json(item));
+    return json_array_text(items);
   }
 
   static std::string_view trim(std::string_view s) {
@@ -194,15 +229,26 @@ struct param_codec<std::vector<E>> {
   }
 };
 
-template <>
-struct param_codec<nlohmann::json> {
+template <class T>
+concept complete_type = requires {
+  sizeof(T);
+};
+
+/// nlohmann::json: a template only so that its bodies are compiled where a JSON parameter is
+/// declared, which needs the full <nlohmann/json.hpp> there (this header has json_fwd.hpp).
+template <class T>
+requires std::is_same_v<T, nlohmann::json>
+struct param_codec<T> {
+  static_assert(complete_type<T>,
+                "typeflow: a parameter of type nlohmann::json needs #include "
+                "<nlohmann/json.hpp> (typeflow's headers include only json_fwd.hpp)");
   static std::string type_name() { return "nlohmann::json"; }
-  static bool parse(std::string_view text, nlohmann::json& out, std::string& expected) {
+  static bool parse(std::string_view text, T& out, std::string& expected) {
     expected = "a JSON value";
-    out = nlohmann::json::parse(text, nullptr, false);
+    out = T::parse(text, nullptr, false);
     return !out.is_discarded();
   }
-  static std::string format(const nlohmann::json& value) { return value.dump(); }
+  static std::string format(const T& value) { return value.dump(); }
 };
 
 /// Type-erased entry points stored in a parameter's spec.
@@ -220,3 +266,7 @@ std::string format_param(const void* value) {
 
 }  // namespace detail
 }  // namespace typeflow
+
+#ifndef TYPEFLOW_COMPILED
+#include <typeflow/core/impl/param_value.hpp>
+#endif

@@ -258,6 +258,11 @@ class pipeline {
                     "floating-point number, std::string, an enum, a std::vector of those, or "
                     "nlohmann::json (for text, write p.param<std::string>(...))");
       return false;
+    } else if constexpr (!detail::complete_type<T>) {
+      static_assert(detail::always_false<T>,
+                    "typeflow: a parameter of type nlohmann::json needs #include "
+                    "<nlohmann/json.hpp> (typeflow's headers include only json_fwd.hpp)");
+      return false;
     } else {
       return true;
     }

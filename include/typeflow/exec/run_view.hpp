@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include <typeflow/config.hpp>
 #include <typeflow/core/definition.hpp>
 #include <typeflow/detail/box.hpp>
 #include <typeflow/exec/record.hpp>
@@ -81,16 +82,7 @@ class run_view {
     return u < d_->params.size() ? d_->params[u].get() : nullptr;
   }
   /// name -> text of each parameter value this run has (a delayed one once it was given).
-  [[nodiscard]] std::map<std::string, std::string> params() const {
-    std::map<std::string, std::string> out;
-    const auto& d = *d_->definition;
-    for (auto u : d.parameters) {
-      if (u >= d_->params.size() || !d_->params[u]) continue;
-      const auto& nd = d.nodes[u];
-      out.emplace(std::string(nd.name), nd.param->format(d_->params[u].get()));
-    }
-    return out;
-  }
+  [[nodiscard]] TYPEFLOW_INLINE std::map<std::string, std::string> params() const;
 
   /// The record of node `u` (a parameter's too: it resolves like a step). Its name is set when
   /// the node is first scheduled (the definition has every node's name from the start).
@@ -122,3 +114,7 @@ class run_view {
 };
 
 }  // namespace typeflow
+
+#ifndef TYPEFLOW_COMPILED
+#include <typeflow/exec/impl/run_view.hpp>
+#endif

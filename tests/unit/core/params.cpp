@@ -1,5 +1,7 @@
 #include <typeflow/core/params.hpp>
 
+#include <nlohmann/json.hpp>  // a parameter of type nlohmann::json needs the full header
+
 #include <catch2/catch.hpp>
 
 #include <unistd.h>

@@ -1,3 +1,4 @@
+#include <typeflow/graph/dot.hpp>
 #include <typeflow/graph/lower.hpp>
 
 #include <catch2/catch.hpp>
@@ -10,6 +11,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include <boost/graph/topological_sort.hpp>
 #include <boost/range/iterator_range.hpp>
 
 #include <graph_pipelines.hpp>
@@ -205,4 +207,50 @@ TEST_CASE(
     }
   }
   for (auto n : kinds_seen) CHECK(n > 0);
+}
+
+TEST_CASE("topological_order is the order Boost.Graph's topological_sort gives for lower(p)") {
+  // topological_order does its own depth-first search (no Boost.Graph where it is used); it
+  // must list the nodes exactly as boost::topological_sort on the lowered graph does.
+  auto boost_order = [](const tyf::pipeline& p) {
+    auto g = tyf::lower(p);
+    std::vector<tyf::pipeline_graph::vertex_descriptor> reversed;
+    boost::topological_sort(g, std::back_inserter(reversed));
+    std::vector<std::string> names;
+    for (auto it = reversed.rbegin(); it != reversed.rend(); ++it) names.push_back(g[*it].name);
+    return names;
+  };
+  auto every = tyf::test::every_dependency_pipeline();
+  CHECK(tyf::topological_order(every) == boost_order(every));
+  for (std::uint32_t seed = 1; seed <= 20; ++seed) {
+    auto p = tyf::test::random_pipeline(seed, 60);
+    INFO("seed " << seed);
+    CHECK(tyf::topological_order(p) == boost_order(p));
+  }
+}
+
+TEST_CASE("to_dot draws the nodes and edges of lower(p), in the graph's order") {
+  // to_dot reads the dependency walk itself (no Boost.Graph where it is used); its edges must
+  // be the lowered graph's, in boost::edges order, as when it was drawn from lower(p).
+  for (std::uint32_t seed = 1; seed <= 10; ++seed) {
+    auto p = tyf::test::random_pipeline(seed, 40);
+    INFO("seed " << seed);
+    auto g = tyf::lower(p);
+    std::string expected;
+    for (auto e : boost::make_iterator_range(boost::edges(g))) {
+      expected += "n" + std::to_string(boost::source(e, g)) + " -> n" +
+                  std::to_string(boost::target(e, g)) + "\n";
+    }
+    std::string drawn;
+    const auto dot = tyf::to_dot(p);
+    for (std::size_t at = dot.find(" -> "); at != std::string::npos;
+         at = dot.find(" -> ", at + 1)) {
+      const auto begin = dot.rfind("  n", at) + 2;
+      const auto end = dot.find(' ', at + 4);
+      drawn += dot.substr(begin, end - begin) + "\n";
+    }
+    CHECK(drawn == expected);
+    CHECK(dot.find("n" + std::to_string(boost::num_vertices(g) - 1) + " [label=") !=
+          std::string::npos);
+  }
 }
