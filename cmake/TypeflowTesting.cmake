@@ -12,6 +12,8 @@
 include_guard(GLOBAL)
 
 set(_TYPEFLOW_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
+# Where example tests run (a subfolder may call project(), which changes PROJECT_BINARY_DIR).
+set(_TYPEFLOW_EXAMPLE_RUNS "${PROJECT_BINARY_DIR}/example-runs")
 
 # Our own targets: warnings (typeflow-warnings) and strict ISO C++ (-std=c++20, not gnu++20).
 function(_typeflow_own_target target)
@@ -230,7 +232,7 @@ function(typeflow_add_example_test name target)
     math(EXPR i "${i} + 1")
   endforeach()
   add_test(NAME "example.${name}"
-           COMMAND "${CMAKE_COMMAND}" "-DWORKDIR=${PROJECT_BINARY_DIR}/example-runs/${name}"
+           COMMAND "${CMAKE_COMMAND}" "-DWORKDIR=${_TYPEFLOW_EXAMPLE_RUNS}/${name}"
                    ${expect} -P "${_TYPEFLOW_CMAKE_DIR}/TypeflowRunInFreshDir.cmake"
                    -- "$<TARGET_FILE:${target}>" ${arg_ARGS})
   set_tests_properties("example.${name}" PROPERTIES LABELS example)
