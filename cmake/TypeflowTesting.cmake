@@ -6,12 +6,14 @@
 #   typeflow_add_compile_fail_tests([DIRECTORY <dir>] [TARGET <target>])
 #   typeflow_add_header_tests([DIRECTORY <include-dir>] [TARGET <target>])
 #   typeflow_add_examples([DIRECTORY <dir>] [LIBRARIES <lib>...])
-#   typeflow_add_example_test(<name> <target> [ARGS <arg>...])
+#   typeflow_add_example_test(<name> <target> [ARGS <arg>...] [EXPECT <regex>...])
 #
 # Expects the targets typeflow::typeflow and typeflow-warnings to exist.
 include_guard(GLOBAL)
 
 set(_TYPEFLOW_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
+# Where example tests run (a subfolder may call project(), which changes PROJECT_BINARY_DIR).
+set(_TYPEFLOW_EXAMPLE_RUNS "${PROJECT_BINARY_DIR}/example-runs")
 
 # Our own targets: warnings (typeflow-warnings) and strict ISO C++ (-std=c++20, not gnu++20).
 function(_typeflow_own_target target)
@@ -217,14 +219,21 @@ function(typeflow_add_examples)
   endforeach()
 endfunction()
 
-# typeflow_add_example_test(<name> <target> [ARGS <arg>...]): CTest test example.<name>
-# (label "example") that runs <target> with ARGS in the empty directory
-# <build>/example-runs/<name>, recreated on every run.
+# typeflow_add_example_test(<name> <target> [ARGS <arg>...] [EXPECT <regex>...]): CTest test
+# example.<name> (label "example") that runs <target> with ARGS in the empty directory
+# <build>/example-runs/<name>, recreated on every run. It passes when the exit status is 0
+# and, with EXPECT, when the output (stdout and stderr) matches every regex.
 function(typeflow_add_example_test name target)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "" "ARGS")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "" "ARGS;EXPECT")
+  set(expect "")
+  set(i 0)
+  foreach(regex IN LISTS arg_EXPECT)
+    list(APPEND expect "-DEXPECT${i}=${regex}")
+    math(EXPR i "${i} + 1")
+  endforeach()
   add_test(NAME "example.${name}"
-           COMMAND "${CMAKE_COMMAND}" "-DWORKDIR=${PROJECT_BINARY_DIR}/example-runs/${name}"
-                   -P "${_TYPEFLOW_CMAKE_DIR}/TypeflowRunInFreshDir.cmake"
+           COMMAND "${CMAKE_COMMAND}" "-DWORKDIR=${_TYPEFLOW_EXAMPLE_RUNS}/${name}"
+                   ${expect} -P "${_TYPEFLOW_CMAKE_DIR}/TypeflowRunInFreshDir.cmake"
                    -- "$<TARGET_FILE:${target}>" ${arg_ARGS})
   set_tests_properties("example.${name}" PROPERTIES LABELS example)
 endfunction()

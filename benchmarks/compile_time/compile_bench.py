@@ -1,26 +1,49 @@
 #!/usr/bin/env python3
 """typeflow's compile-time benchmark (run by the CMake target typeflow-compile-bench).
 
-Generates chains of N typed steps (N = 10, 50, 100, 200): a source producing T0, then step i
-takes T{i-1} and returns a distinct struct T{i}. The same chain is written twice:
-  typeflow  p.step("s<i>", [](const T<i-1>& x) { return T<i>{x.v + 1}; }, h<i-1>), run(p)
-  oneTBB    input_node<T0>, then function_node<T<i-1>, T<i>> per step, make_edge, wait_for_all
-In the typeflow chain each T{i} is adapted with BOOST_HANA_ADAPT_STRUCT: a step's output is
-stored by the run store, so its type needs a codec, and the codec is compiled with the step.
-Each program is compiled alone, one after another (never in parallel), with
+Programs, each compiled alone, one after another (never in parallel), with
   g++ -std=c++20 -O2 -c <file>
-under /usr/bin/time: the compiler's CPU seconds (user + system) and its peak resident KB. CPU
-seconds, not wall seconds: on a shared virtual machine the wall time of the same compile
-swings with the neighbours' load, the CPU time much less. With --repeat R the programs are
-compiled in R rounds, each round every program once, and each figure is the median over the
-rounds: a drift of the machine's speed then touches every program alike instead of the ones
-that happened to be compiled during it. One more row
-compiles the README example (examples/readme.cpp) against an equivalent oneTBB program
-(readme_tbb.cpp next to this script: load -> split -> train -> evaluate, same structs, the
-learning rate a constant).
+under /usr/bin/time: the compiler's CPU seconds (user + system) and its peak resident memory.
+CPU seconds, not wall seconds: on a shared virtual machine the wall time of the same compile
+swings with the neighbours' load, the CPU time much less.
+
+  chain_N   generated chains of N typed steps (--sizes; 10, 50, 100, 200 by default): a source
+            producing T0, then step i takes T{i-1} and returns a distinct struct T{i}, written
+            twice:
+              typeflow  p.step("s<i>", [](const T<i-1>& x) { return T<i>{x.v + 1}; }, h<i-1>),
+                        run(p); each T{i} adapted with BOOST_HANA_ADAPT_STRUCT (a stored output
+                        needs a codec, compiled with the step)
+              oneTBB    input_node<T0>, then function_node<T<i-1>, T<i>> per step, make_edge,
+                        wait_for_all
+  readme    the README example (examples/readme.cpp) against an equivalent oneTBB program
+            (readme_tbb.cpp next to this script: load -> split -> train -> evaluate, same
+            structs, the learning rate a constant)
+  newcomer  a program as a newcomer writes it from the README (newcomer.cpp next to this
+            script): five steps, a map, a when, parameters, codecs and typeflow::main, so it
+            includes the command line and the run store (CLI11, SQLite, xxHash: --extra-includes
+            when they are not on the compiler's default path); no oneTBB counterpart
+
+Every typeflow program is compiled in two modes (--modes):
+  header-only  as is
+  compiled     with -DTYPEFLOW_COMPILED: typeflow's non-template code is then only declared by
+               the headers. Only the compile of the program's own translation unit is counted;
+               the libraries (src/*.cpp: typeflow, typeflow_store, typeflow_cli) are built once
+               per project and are not. A mode whose compile fails is shown as failed, and the
+               rest of the benchmark goes on.
+
+With --repeat R the programs are compiled in R rounds, each round every program once, and each
+figure is the median over the rounds: a drift of the machine's speed then touches every
+program alike instead of the ones that happened to be compiled during it.
+
+The output: a table of seconds and peak MB per program and mode with the ratio typeflow /
+oneTBB; the growth per added step between consecutive chain sizes; and the issue-14 targets
+with the measured value beside each (README example compiled <= 1.0x oneTBB, header-only
+<= 2.0x, its peak compiler memory <= 500 MB, the newcomer program compiled <= 10 s, chains
+from 50 steps on below oneTBB and growing at most linearly).
 
 Growth is called "at most linear" when the cost per added step from 10 to 200 steps is no
-more than 15% (noise allowance) above the cost per added step from 10 to 100 steps.
+more than 15% (noise allowance) above the cost per added step from 10 to 100 steps (shown only
+when --sizes holds 10, 100 and 200).
 
 Only the Python standard library is used.
 """
@@ -36,7 +59,18 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_INCLUDE = os.path.normpath(os.path.join(HERE, "..", "..", "include"))
 DEFAULT_README = os.path.normpath(os.path.join(HERE, "..", "..", "examples", "readme.cpp"))
+NEWCOMER = os.path.join(HERE, "newcomer.cpp")
+README_TBB = os.path.join(HERE, "readme_tbb.cpp")
 LINEAR_TOLERANCE = 1.15
+MODES = ("header-only", "compiled")
+SHORT = {"header-only": "hdr-only", "compiled": "compiled"}
+CASES = ("chains", "readme", "newcomer")
+
+# The issue-14 targets (README example against oneTBB, memory, the newcomer program).
+TARGET_README_COMPILED = 1.0  # x oneTBB
+TARGET_README_HEADER_ONLY = 2.0  # x oneTBB
+TARGET_README_PEAK_MB = 500
+TARGET_NEWCOMER_COMPILED_S = 10.0
 
 
 def structs(n):
@@ -105,107 +139,248 @@ def tbb_chain(n):
     return "\n".join(lines)
 
 
+class CompileError(Exception):
+    pass
+
+
 def compile_once(cxx, flags, source, obj_dir):
-    """Compiles `source`; returns (cpu_seconds, peak_kb)."""
+    """Compiles `source`; returns (cpu_seconds, peak_kb); raises CompileError with the output."""
     obj = os.path.join(obj_dir, os.path.basename(source) + ".o")
     with tempfile.NamedTemporaryFile("r", suffix=".time", dir=obj_dir) as timing:
         cmd = ["/usr/bin/time", "-f", "%U %S %M", "-o", timing.name, cxx, *flags, "-c", source, "-o", obj]
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if proc.returncode != 0:
-            sys.stderr.write(proc.stderr)
-            raise SystemExit(f"compile_bench: compiling {source} failed (exit {proc.returncode})")
+            raise CompileError(proc.stderr)
         fields = timing.read().split()
     return float(fields[-3]) + float(fields[-2]), int(fields[-1])
 
 
 def median_run(runs):
-    """Median seconds and the peak KB of the median run."""
+    """Median seconds and the peak KB of the median run; None when there is no run."""
+    if not runs:
+        return None
     runs = sorted(runs)
     return statistics.median(r[0] for r in runs), runs[len(runs) // 2][1]
 
 
-def check_runs(cxx, flags, source, libs, obj_dir):
+def check_runs(cxx, flags, source, libs, run_args, work):
     """Links and runs a program once (not timed), so that every variant is known to work."""
-    exe = os.path.join(obj_dir, os.path.basename(source) + ".exe")
+    exe = os.path.join(work, os.path.basename(source) + ".exe")
     subprocess.run([cxx, *flags, source, "-o", exe, *libs], check=True)
-    result = subprocess.run([exe])
+    run_dir = tempfile.mkdtemp(prefix="run-", dir=work)
+    result = subprocess.run([exe, *run_args], cwd=run_dir, stdout=subprocess.DEVNULL)
     if result.returncode != 0:
         raise SystemExit(f"compile_bench: {source} ran with exit status {result.returncode}")
+
+
+def fmt_s(m):
+    return f"{m[0]:.2f}" if m else "failed"
+
+
+def fmt_mb(m):
+    return f"{m[1] / 1024:.0f}" if m else "-"
+
+
+def fmt_ratio(a, b):
+    return f"{a[0] / b[0]:.2f}" if a and b else "-"
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cxx", default="g++")
     ap.add_argument("--include", default=DEFAULT_INCLUDE, help="typeflow's include directory")
+    ap.add_argument("--extra-includes", default="",
+                    help="more include directories, separated by ':' or ';' (CLI11, SQLite, xxHash "
+                         "when they are not on the default path); empty entries are ignored")
     ap.add_argument("--readme", default=DEFAULT_README, help="the README example (examples/readme.cpp)")
     ap.add_argument("--work-dir", default=None, help="where sources and objects go (default: a temp dir)")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 100, 200])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 100, 200],
+                    help="chain sizes (default: 10 50 100 200)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="rounds, each compiling every program once; the median is shown")
-    ap.add_argument("--check", action="store_true", help="also link and run every program once")
+    ap.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES),
+                    help="typeflow's modes to compile in (default: both)")
+    ap.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES),
+                    help="which programs (default: all)")
+    ap.add_argument("--check", action="store_true",
+                    help="also link and run every header-only and oneTBB program once")
     args = ap.parse_args()
 
     if not os.path.exists("/usr/bin/time"):
         raise SystemExit("compile_bench: /usr/bin/time is missing (Debian package `time`)")
-    for size in (10, 100, 200):
-        if size not in args.sizes:
-            raise SystemExit("compile_bench: --sizes must include 10, 100 and 200 for the growth check")
-
-    own_dir = args.work_dir is None
-    work = tempfile.mkdtemp(prefix="typeflow-compile-bench-") if own_dir else args.work_dir
-    os.makedirs(work, exist_ok=True)
-    flags = ["-std=c++20", "-O2", "-I", os.path.abspath(args.include)]
-    version = subprocess.run([args.cxx, "--version"], stdout=subprocess.PIPE, text=True).stdout.splitlines()[0]
-
-    programs = []  # (label, typeflow source, tbb source)
-    for n in sorted(args.sizes):
-        tf = os.path.join(work, f"chain_{n}_typeflow.cpp")
-        tb = os.path.join(work, f"chain_{n}_tbb.cpp")
-        with open(tf, "w") as f:
-            f.write(typeflow_chain(n))
-        with open(tb, "w") as f:
-            f.write(tbb_chain(n))
-        programs.append((f"chain_{n}", n, tf, tb))
-    programs.append(("readme", None, os.path.abspath(args.readme), os.path.join(HERE, "readme_tbb.cpp")))
-
-    if args.check:
-        for _, _, tf, tb in programs:
-            check_runs(args.cxx, flags, tf, ["-pthread"], work)
-            check_runs(args.cxx, flags, tb, ["-ltbb", "-pthread"], work)
-
     if args.repeat < 1:
         raise SystemExit("compile_bench: --repeat must be at least 1")
-    samples = {label: ([], []) for label, _, _, _ in programs}
+    sizes = sorted(set(args.sizes))
+    if any(n < 1 for n in sizes):
+        raise SystemExit("compile_bench: --sizes must be positive")
+
+    own_dir = args.work_dir is None
+    work = tempfile.mkdtemp(prefix="typeflow-compile-bench-") if own_dir else os.path.abspath(args.work_dir)
+    os.makedirs(work, exist_ok=True)
+    includes = ["-I", os.path.abspath(args.include)]
+    # -idirafter: searched after the default directories, so that naming one of them (such as
+    # /usr/include, where CMake may have found a library) changes nothing.
+    extra = [d.strip() for d in args.extra_includes.replace(";", os.pathsep).split(os.pathsep)]
+    for d in dict.fromkeys(d for d in extra if d):
+        includes += ["-idirafter", d]
+    base = ["-std=c++20", "-O2", *includes]
+    mode_flags = {"header-only": base, "compiled": [*base, "-DTYPEFLOW_COMPILED"]}
+    version = subprocess.run([args.cxx, "--version"], stdout=subprocess.PIPE, text=True).stdout.splitlines()[0]
+
+    # (label, chain size or None, typeflow source, oneTBB source or None, run args, link libs)
+    programs = []
+    if "chains" in args.cases:
+        for n in sizes:
+            tf = os.path.join(work, f"chain_{n}_typeflow.cpp")
+            tb = os.path.join(work, f"chain_{n}_tbb.cpp")
+            with open(tf, "w") as f:
+                f.write(typeflow_chain(n))
+            with open(tb, "w") as f:
+                f.write(tbb_chain(n))
+            programs.append((f"chain_{n}", n, tf, tb, [], ["-pthread"]))
+    if "readme" in args.cases:
+        programs.append(("readme", None, os.path.abspath(args.readme), README_TBB, [], ["-pthread"]))
+    if "newcomer" in args.cases:
+        programs.append(("newcomer", None, NEWCOMER, None,
+                         ["run", "--store", "store", "--quiet"], ["-lsqlite3", "-pthread"]))
+
+    if args.check:
+        for _, _, tf, tb, run_args, libs in programs:
+            check_runs(args.cxx, base, tf, libs, run_args, work)
+            if tb:
+                check_runs(args.cxx, base, tb, ["-ltbb", "-pthread"], [], work)
+
+    variants = [*args.modes, "oneTBB"]
+    samples = {(p[0], v): [] for p in programs for v in variants}
+    failed = {}  # (label, mode) -> the compiler's output, for a mode that does not compile
     for round_no in range(args.repeat):
-        for label, _, tf, tb in programs:
-            samples[label][0].append(compile_once(args.cxx, flags, tf, work))
-            samples[label][1].append(compile_once(args.cxx, flags, tb, work))
-            if args.repeat > 1:
-                print(f"round {round_no + 1}/{args.repeat}: {label} typeflow {samples[label][0][-1][0]:.2f} s, "
-                      f"tbb {samples[label][1][-1][0]:.2f} s", file=sys.stderr, flush=True)
+        for label, _, tf, tb, _, _ in programs:
+            done = []
+            for mode in args.modes:
+                if (label, mode) in failed:
+                    continue
+                try:
+                    samples[(label, mode)].append(compile_once(args.cxx, mode_flags[mode], tf, work))
+                    done.append(f"{mode} {samples[(label, mode)][-1][0]:.2f} s")
+                except CompileError as e:
+                    if mode == "header-only":
+                        sys.stderr.write(str(e))
+                        raise SystemExit(f"compile_bench: compiling {tf} failed")
+                    failed[(label, mode)] = str(e)
+                    done.append(f"{mode} failed")
+            if tb:
+                try:
+                    samples[(label, "oneTBB")].append(compile_once(args.cxx, base, tb, work))
+                except CompileError as e:
+                    sys.stderr.write(str(e))
+                    raise SystemExit(f"compile_bench: compiling {tb} failed")
+                done.append(f"oneTBB {samples[(label, 'oneTBB')][-1][0]:.2f} s")
+            print(f"round {round_no + 1}/{args.repeat}: {label}: " + ", ".join(done), file=sys.stderr, flush=True)
+
+    for (label, mode), output in failed.items():
+        lines = output.strip().splitlines()
+        print(f"compile_bench: {label} does not compile in {mode} mode; the compiler said "
+              f"(first lines):", file=sys.stderr)
+        for line in lines[:8]:
+            print("  " + line, file=sys.stderr)
+
+    res = {key: median_run(runs) for key, runs in samples.items()}
 
     print(f"compile-time benchmark: {version}; {args.cxx} -std=c++20 -O2 -c, sequential, "
-          f"compiler CPU seconds, median of {args.repeat} round(s)")
-    header = f"{'program':<12} {'typeflow_s':>10} {'typeflow_peak_kb':>16} {'tbb_s':>8} {'tbb_peak_kb':>11} {'ratio_s':>8} {'ratio_kb':>8}"
-    print(header)
-    print("-" * len(header))
-    results = {}
-    for label, _, _, _ in programs:
-        t_tf, m_tf = median_run(samples[label][0])
-        t_tb, m_tb = median_run(samples[label][1])
-        results[label] = (t_tf, m_tf, t_tb, m_tb)
-        print(f"{label:<12} {t_tf:>10.2f} {m_tf:>16d} {t_tb:>8.2f} {m_tb:>11d} "
-              f"{t_tf / t_tb:>8.2f} {m_tf / m_tb:>8.2f}", flush=True)
+          f"compiler CPU seconds and peak MB, median of {args.repeat} round(s)")
+    if "compiled" in args.modes:
+        print("compiled: the program's translation unit compiled with -DTYPEFLOW_COMPILED; the "
+              "libraries it links (src/*.cpp) are built once and not counted")
+    # Two header lines: the variant over its seconds and MB, then the ratios typeflow / oneTBB.
+    groups = [*args.modes, "oneTBB"]
+    top = f"{'':<10}" + "".join(f" {g:>15}" for g in groups) + f"   {'typeflow / oneTBB (s)':>{9 * len(args.modes)}}"
+    sub = f"{'program':<10}" + "".join(f" {'s':>7} {'MB':>7}" for _ in groups) + "  " + "".join(
+        f" {SHORT[m]:>8}" for m in args.modes)
+    print(top)
+    print(sub)
+    print("-" * len(sub))
+    for label, *_ in programs:
+        cells = "".join(f" {fmt_s(res[(label, g)]) if res[(label, g)] or g != 'oneTBB' else '-':>7} "
+                        f"{fmt_mb(res[(label, g)]):>7}" for g in groups)
+        ratios = "".join(f" {fmt_ratio(res[(label, m)], res[(label, 'oneTBB')]):>8}" for m in args.modes)
+        print(f"{label:<10}{cells}  {ratios}", flush=True)
 
-    print()
-    for engine, index in (("typeflow", 0), ("tbb", 2)):
-        t = {n: results[f"chain_{n}"][index] for n in args.sizes}
-        per_step_100 = (t[100] - t[10]) / 90
-        per_step_200 = (t[200] - t[10]) / 190
-        linear = per_step_200 <= LINEAR_TOLERANCE * per_step_100
-        print(f"growth {engine}: (t200-t10)/190 = {per_step_200 * 1000:.1f} ms/step, "
-              f"(t100-t10)/90 = {per_step_100 * 1000:.1f} ms/step -> at most linear: "
-              f"{'yes' if linear else 'no'}")
+    chains = [n for n in sizes if "chains" in args.cases]
+    if len(chains) > 1:
+        print()
+        print("growth per added step (ms), between consecutive chain sizes:")
+        for variant in variants:
+            t = {n: res[(f"chain_{n}", variant)] for n in chains}
+            if any(v is None for v in t.values()):
+                print(f"  {variant:<12} -")
+                continue
+            steps = [f"{a}->{b}: {(t[b][0] - t[a][0]) / (b - a) * 1000:.1f}" for a, b in zip(chains, chains[1:])]
+            line = f"  {variant:<12} " + ", ".join(steps)
+            if {10, 100, 200} <= set(chains):
+                per_100 = (t[100][0] - t[10][0]) / 90
+                per_200 = (t[200][0] - t[10][0]) / 190
+                linear = per_200 <= LINEAR_TOLERANCE * per_100
+                line += (f"; (t200-t10)/190 = {per_200 * 1000:.1f}, (t100-t10)/90 = {per_100 * 1000:.1f}"
+                         f" -> at most linear: {'yes' if linear else 'no'}")
+            print(line)
+
+    # The targets.
+    rows = []  # (what, measured, target, met)
+
+    def row(what, measured, target, met):
+        rows.append((what, measured, target, "yes" if met else "no"))
+
+    if "readme" in args.cases:
+        tbb = res[("readme", "oneTBB")]
+        for mode, limit in (("compiled", TARGET_README_COMPILED), ("header-only", TARGET_README_HEADER_ONLY)):
+            if mode in args.modes:
+                m = res[("readme", mode)]
+                if m:
+                    row(f"README example, {mode} / oneTBB", f"{m[0] / tbb[0]:.2f}x", f"<= {limit:.1f}x",
+                        m[0] / tbb[0] <= limit)
+                else:
+                    rows.append((f"README example, {mode} / oneTBB", "failed", f"<= {limit:.1f}x", "no"))
+        for mode in args.modes:
+            m = res[("readme", mode)]
+            limit = f"<= {TARGET_README_PEAK_MB} MB" if mode == "header-only" else "(reported)"
+            if m:
+                mb = m[1] / 1024
+                rows.append((f"README example, peak compiler memory, {mode}", f"{mb:.0f} MB", limit,
+                             ("yes" if mb <= TARGET_README_PEAK_MB else "no") if mode == "header-only" else "-"))
+    if "newcomer" in args.cases:
+        for mode in args.modes:
+            m = res[("newcomer", mode)]
+            if mode == "compiled":
+                if m:
+                    row("newcomer program, compiled", f"{m[0]:.1f} s", f"<= {TARGET_NEWCOMER_COMPILED_S:.0f} s",
+                        m[0] <= TARGET_NEWCOMER_COMPILED_S)
+                else:
+                    rows.append(("newcomer program, compiled", "failed", f"<= {TARGET_NEWCOMER_COMPILED_S:.0f} s", "no"))
+            elif m:
+                rows.append(("newcomer program, header-only", f"{m[0]:.1f} s", "(reported)", "-"))
+    big = [n for n in chains if n >= 50]
+    for mode in args.modes:
+        ratios = [res[(f"chain_{n}", mode)][0] / res[(f"chain_{n}", "oneTBB")][0]
+                  for n in big if res[(f"chain_{n}", mode)]]
+        if big and len(ratios) == len(big):
+            row(f"chains of {'/'.join(map(str, big))} steps, {mode} / oneTBB (largest ratio)",
+                f"{max(ratios):.2f}x", "< 1.0x", max(ratios) < 1.0)
+    if {10, 100, 200} <= set(chains):
+        for mode in args.modes:
+            t = {n: res[(f"chain_{n}", mode)] for n in (10, 100, 200)}
+            if all(t.values()):
+                per_100 = (t[100][0] - t[10][0]) / 90
+                per_200 = (t[200][0] - t[10][0]) / 190
+                row(f"chains grow at most linearly, {mode} (ms per step, 10->200 vs 10->100)",
+                    f"{per_200 * 1000:.0f}/{per_100 * 1000:.0f}", f"<= {LINEAR_TOLERANCE:.2f}x",
+                    per_200 <= LINEAR_TOLERANCE * per_100)
+    if rows:
+        print()
+        print("targets (issue 14):")
+        width = max(len(r[0]) for r in rows)
+        print(f"  {'':<{width}}  {'measured':>10}  {'target':>12}  met")
+        for what, measured, target, met in rows:
+            print(f"  {what:<{width}}  {measured:>10}  {target:>12}  {met}")
 
     if own_dir:
         shutil.rmtree(work, ignore_errors=True)
