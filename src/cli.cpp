@@ -1,7 +1,11 @@
 // typeflow::cli in compiled mode (TYPEFLOW_COMPILED): the command line's non-template code
-// (typeflow::main and its commands, progress, schedules, notifications), compiled once. See
-// <typeflow/config.hpp>.
+// (typeflow::main and its commands, progress, schedules), compiled once. See
+// <typeflow/config.hpp>. Notifications (notify.hpp) are compiled into typeflow::store.
 #ifndef TYPEFLOW_COMPILED
 #error "src/cli.cpp is built only with TYPEFLOW_COMPILED (CMake: -DTYPEFLOW_COMPILED=ON)"
 #endif
 #include <typeflow/config.hpp>
+
+#include <typeflow/cli/impl/cron.hpp>
+#include <typeflow/cli/impl/main.hpp>
+#include <typeflow/cli/impl/progress.hpp>

@@ -1,9 +1,12 @@
 #pragma once
-// How one run is recorded: where the store lives, the experiment and tags, caching, which
-// steps run (only/from/to/scenes) and where the inputs of a partial run come from, plus the
-// executor's own run_options, and observers of the run (a command_notifier from
-// <typeflow/notify.hpp>, a user's own). Every setter returns *this.
+// The settings of an open store (store_config), and how one run is recorded (store_options):
+// where the store lives, the experiment and tags, caching, which steps run (only/from/to/
+// scenes) and where the inputs of a partial run come from, plus the executor's own run_options,
+// and observers of the run (a command_notifier from <typeflow/notify.hpp>, a user's own).
+// Every setter returns *this.
 
+#include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <initializer_list>
 #include <memory>
@@ -18,6 +21,20 @@
 #include <typeflow/graph/slice.hpp>
 
 namespace typeflow {
+
+/// Settings of an open store.
+struct store_config {
+  /// How often a running run records that it is alive and looks for a stop request.
+  std::chrono::milliseconds heartbeat{1000};
+  /// A running run whose heartbeat is older than this is interrupted (its process is gone),
+  /// also when it ran on another host. On this host a dead process is found at once.
+  std::chrono::milliseconds stale_after{60000};
+  /// How long a connection waits for another's lock before reporting an error.
+  std::chrono::milliseconds busy_timeout{60000};
+  /// Artifacts up to this size live in the database (one commit, no file, no fsync); larger
+  /// ones are files under artifacts/.
+  std::size_t inline_limit = 16 * 1024;
+};
 
 class store_options {
  public:

@@ -2,10 +2,8 @@
 // What the run store gives back: runs, their steps, metrics and artifacts as plain values,
 // the filter for listing runs, and comparisons of runs side by side.
 
-#include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include <typeflow/config.hpp>
 #include <typeflow/exec/record.hpp>
 #include <typeflow/exec/status.hpp>
 
@@ -68,24 +67,9 @@ struct run_details {
   std::vector<step_info> steps;
   std::vector<metric_record> metrics;
 
-  [[nodiscard]] const step_info* step(std::string_view name) const {
-    for (const auto& s : steps) {
-      if (s.name == name) return &s;
-    }
-    return nullptr;
-  }
+  [[nodiscard]] TYPEFLOW_INLINE const step_info* step(std::string_view name) const;
   /// The last value logged for a metric (by index, then time), if any.
-  [[nodiscard]] std::optional<double> final_metric(std::string_view name) const {
-    const metric_record* best = nullptr;
-    for (const auto& m : metrics) {
-      if (m.name != name) continue;
-      if (best == nullptr || m.index > best->index ||
-          (m.index == best->index && m.time >= best->time)) {
-        best = &m;
-      }
-    }
-    return best != nullptr ? std::optional<double>{best->value} : std::nullopt;
-  }
+  [[nodiscard]] TYPEFLOW_INLINE std::optional<double> final_metric(std::string_view name) const;
 };
 
 /// Which runs store::runs() lists; every setter narrows. Newest first.
@@ -172,39 +156,14 @@ struct comparison {
   std::vector<row<double>> metrics;  ///< named "step.metric"
 
   /// A plain-text table: one column per run, parameters then metrics; differing rows marked *.
-  [[nodiscard]] std::string table() const {
-    std::vector<std::vector<std::string>> cells;
-    cells.push_back({""});
-    for (const auto& r : runs) cells.back().push_back(r);
-    for (const auto& p : params) {
-      cells.push_back({(p.differs() ? "* " : "  ") + p.name});
-      for (const auto& v : p.values) cells.back().push_back(v ? *v : "-");
-    }
-    for (const auto& m : metrics) {
-      cells.push_back({(m.differs() ? "* " : "  ") + m.name});
-      for (const auto& v : m.values) cells.back().push_back(v ? format(*v) : "-");
-    }
-    std::vector<std::size_t> width(runs.size() + 1, 0);
-    for (const auto& row : cells) {
-      for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-    }
-    std::string out;
-    for (const auto& row : cells) {
-      for (std::size_t i = 0; i < row.size(); ++i) {
-        out += row[i];
-        if (i + 1 < row.size()) out += std::string(width[i] - row[i].size() + 2, ' ');
-      }
-      out += '\n';
-    }
-    return out;
-  }
+  [[nodiscard]] TYPEFLOW_INLINE std::string table() const;
 
  private:
-  static std::string format(double v) {
-    char buf[32];
-    auto n = std::snprintf(buf, sizeof buf, "%.6g", v);
-    return std::string(buf, static_cast<std::size_t>(n));
-  }
+  TYPEFLOW_INLINE static std::string format(double v);
 };
 
 }  // namespace typeflow
+
+#ifndef TYPEFLOW_COMPILED
+#include <typeflow/store/impl/records.hpp>
+#endif

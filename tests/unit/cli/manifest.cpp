@@ -1,6 +1,7 @@
 // cli/detail/manifest.hpp: the pipeline as data, built once, and its four renderings (graph
 // and describe, each as text and JSON), which must agree with each other and with the data.
 #include <typeflow/cli.hpp>
+#include <typeflow/cli/detail/manifest.hpp>  // cli_detail: compiled mode declares only main
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

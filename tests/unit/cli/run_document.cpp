@@ -1,6 +1,7 @@
 // cli/detail/run_document.hpp: a stored run as `show` prints it, built once (the final value
 // of each metric picked there), then rendered as JSON and as text.
 #include <typeflow/cli.hpp>
+#include <typeflow/cli/detail/run_document.hpp>  // cli_detail: compiled mode declares only main
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

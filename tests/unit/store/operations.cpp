@@ -1,6 +1,7 @@
 // Operations on stored runs: retry (re-run what did not succeed, reuse what did), copy,
 // compare, delete (then collect unreferenced artifacts), stop, and crash recovery.
 #include <typeflow/store.hpp>
+#include <typeflow/store/detail/files.hpp>  // host_name
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,7 @@
 // The store against real processes: a process killed in the middle of a run (kill -9), a stop
 // requested from another process, and two processes writing one store at once.
 #include <typeflow/store.hpp>
+#include <typeflow/store/detail/hash.hpp>  // hash128
 
 #include <catch2/catch.hpp>
 

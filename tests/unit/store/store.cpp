@@ -1,6 +1,8 @@
 // The SQLite store: where it lives, what a run records (parameters, statuses, metrics,
 // artifacts), run ids ("latest", prefixes), listing with filters, and schema versions.
 #include <typeflow/store.hpp>
+#include <typeflow/store/detail/hash.hpp>    // hash128
+#include <typeflow/store/detail/schema.hpp>  // migrations, schema_version
 
 #include <boost/hana/define_struct.hpp>
 #include <catch2/catch.hpp>

@@ -12,6 +12,7 @@
 #include <typeflow/cli/detail/common.hpp>
 #include <typeflow/cli/detail/json.hpp>
 #include <typeflow/cli/detail/run_document.hpp>
+#include <typeflow/cli/detail/text.hpp>
 #include <typeflow/cli/progress.hpp>
 #include <typeflow/core/duration_text.hpp>
 #include <typeflow/report/html.hpp>

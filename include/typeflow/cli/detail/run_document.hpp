@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <typeflow/cli/detail/json.hpp>
+#include <typeflow/cli/detail/text.hpp>
 #include <typeflow/cli/progress.hpp>
 #include <typeflow/core/duration_text.hpp>
 #include <typeflow/store/records.hpp>

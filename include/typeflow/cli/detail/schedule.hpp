@@ -16,6 +16,7 @@
 #include <typeflow/cli/detail/common.hpp>
 #include <typeflow/cli/detail/launch.hpp>
 #include <typeflow/cli/detail/signals.hpp>
+#include <typeflow/cli/detail/text.hpp>
 #include <typeflow/cli/progress.hpp>
 #include <typeflow/core/errors.hpp>
 #include <typeflow/core/pipeline.hpp>

@@ -30,6 +30,7 @@
 #include <typeflow/exec/status.hpp>
 #include <typeflow/graph/slice.hpp>
 #include <typeflow/store/detail/state.hpp>
+#include <typeflow/store/detail/structure.hpp>
 #include <typeflow/store/detail/type_names.hpp>
 #include <typeflow/store/structure_hash.hpp>
 

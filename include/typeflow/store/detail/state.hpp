@@ -17,22 +17,9 @@
 #include <typeflow/store/detail/schema.hpp>
 #include <typeflow/store/detail/sqlite.hpp>
 #include <typeflow/store/detail/writer.hpp>
+#include <typeflow/store/options.hpp>
 
 namespace typeflow {
-
-/// Settings of an open store.
-struct store_config {
-  /// How often a running run records that it is alive and looks for a stop request.
-  std::chrono::milliseconds heartbeat{1000};
-  /// A running run whose heartbeat is older than this is interrupted (its process is gone),
-  /// also when it ran on another host. On this host a dead process is found at once.
-  std::chrono::milliseconds stale_after{60000};
-  /// How long a connection waits for another's lock before reporting an error.
-  std::chrono::milliseconds busy_timeout{60000};
-  /// Artifacts up to this size live in the database (one commit, no file, no fsync); larger
-  /// ones are files under artifacts/.
-  std::size_t inline_limit = 16 * 1024;
-};
 
 namespace store_detail {
 

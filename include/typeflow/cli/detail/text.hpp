@@ -1,0 +1,58 @@
+#pragma once
+// The command line's text helpers: numbers, local clock and date texts, aligned columns.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <typeflow/detail/time_text.hpp>
+
+namespace typeflow {
+
+namespace cli_detail {
+
+inline std::string format_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+/// "HH:MM:SS" in local time.
+inline std::string clock_text(std::chrono::system_clock::time_point t) {
+  return detail::time_text(t, "%H:%M:%S", detail::time_zone::local);
+}
+
+/// "YYYY-MM-DD HH:MM:SS" in local time.
+inline std::string date_text(std::chrono::system_clock::time_point t) {
+  return detail::time_text(t, "%Y-%m-%d %H:%M:%S", detail::time_zone::local);
+}
+
+/// Left-aligned columns separated by two spaces.
+inline std::string table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width;
+  for (const auto& r : rows) {
+    if (width.size() < r.size()) width.resize(r.size(), 0);
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+inline std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace cli_detail
+
+}  // namespace typeflow

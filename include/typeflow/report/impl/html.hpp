@@ -1,0 +1,464 @@
+#pragma once
+// The HTML run report (report/html.hpp): included by that header in header-only mode, compiled
+// once into typeflow::store (src/store.cpp) in compiled mode.
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <unistd.h>
+
+#include <typeflow/config.hpp>
+#include <typeflow/core/duration_text.hpp>
+#include <typeflow/core/param.hpp>
+#include <typeflow/core/pipeline.hpp>
+#include <typeflow/detail/time_text.hpp>
+#include <typeflow/graph/slice.hpp>
+#include <typeflow/report/html.hpp>
+#include <typeflow/store/records.hpp>
+
+namespace typeflow {
+
+namespace report_detail {
+
+/// Text made safe for HTML element content and quoted attribute values.
+inline std::string escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+inline std::string number(double v, const char* format = "%.6g") {
+  char buf[48];
+  const int n = std::snprintf(buf, sizeof buf, format, v);
+  return std::string(buf, static_cast<std::size_t>(n > 0 ? n : 0));
+}
+
+/// "2026-11-28 18:00:00 UTC".
+inline std::string utc_text(std::chrono::system_clock::time_point t) {
+  return detail::time_text(t, "%Y-%m-%d %H:%M:%S UTC", detail::time_zone::utc);
+}
+
+/// The CSS class of a status; "notrun" for a step without a record (or still pending).
+inline std::string status_class(std::optional<step_status> s) {
+  if (!s || *s == step_status::pending) return "notrun";
+  return std::string(to_string(*s));
+}
+inline std::string status_label(std::optional<step_status> s) {
+  if (!s || *s == step_status::pending) return "not run";
+  return std::string(to_string(*s));
+}
+
+/// A map node's state from its elements' records: the worst one wins.
+inline step_status roll_up(const std::vector<const step_info*>& elements) {
+  auto has = [&](step_status s) {
+    return std::any_of(elements.begin(), elements.end(),
+                       [&](const step_info* e) { return e->status == s; });
+  };
+  for (auto s : {step_status::failed, step_status::timed_out, step_status::running,
+                 step_status::cancelled, step_status::skipped, step_status::pending}) {
+    if (has(s)) return s;
+  }
+  return std::all_of(elements.begin(), elements.end(),
+                     [](const step_info* e) { return e->status == step_status::cached; })
+             ? step_status::cached
+             : step_status::succeeded;
+}
+
+/// "train[3]" -> ("train", 3); none when `name` is not an element name.
+inline std::optional<std::pair<std::string_view, std::size_t>> element_of(std::string_view name) {
+  if (name.size() < 4 || name.back() != ']') return std::nullopt;
+  const auto open = name.rfind('[');
+  if (open == std::string_view::npos || open == 0) return std::nullopt;
+  const auto digits = name.substr(open + 1, name.size() - open - 2);
+  if (digits.empty()) return std::nullopt;
+  std::size_t i = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    i = i * 10 + static_cast<std::size_t>(c - '0');
+  }
+  return std::pair{name.substr(0, open), i};
+}
+
+inline constexpr std::string_view css = R"(
+body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:24px;color:#212121;background:#fafafa}
+h1{font-size:1.5em;margin:0 0 4px}h2{font-size:1.15em;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+dl.run{display:grid;grid-template-columns:max-content auto;gap:4px 16px;margin:12px 0}dl.run dt{font-weight:600;color:#555}dl.run dd{margin:0}
+table{border-collapse:collapse;background:#fff;font-size:.92em}th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f0f0f0}td.num{text-align:right;font-variant-numeric:tabular-nums}td.msg{white-space:pre-wrap;max-width:60em;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;border:1px solid;font-size:.9em}
+.st-succeeded{fill:#c8e6c9;stroke:#2e7d32;background:#c8e6c9;border-color:#2e7d32}
+.st-cached{fill:#b2dfdb;stroke:#00796b;background:#b2dfdb;border-color:#00796b}
+.st-failed{fill:#ffcdd2;stroke:#c62828;background:#ffcdd2;border-color:#c62828}
+.st-timed_out{fill:#ffe0b2;stroke:#ef6c00;background:#ffe0b2;border-color:#ef6c00}
+.st-skipped,.st-cancelled{fill:#e0e0e0;stroke:#757575;background:#e0e0e0;border-color:#757575}
+.st-running{fill:#bbdefb;stroke:#1565c0;background:#bbdefb;border-color:#1565c0}
+.st-notrun{fill:#ffffff;stroke:#9e9e9e;background:#ffffff;border-color:#9e9e9e}
+.run-succeeded{background:#c8e6c9;border-color:#2e7d32}.run-failed,.run-interrupted{background:#ffcdd2;border-color:#c62828}
+.run-stopped{background:#e0e0e0;border-color:#757575}.run-running,.run-pending{background:#bbdefb;border-color:#1565c0}
+svg text{font-size:12px;fill:#212121}svg .node rect{stroke-width:1.5}svg .param ellipse{fill:#fff8e1;stroke:#8d6e63}
+svg .edge{fill:none;stroke:#616161;stroke-width:1.2}svg .edge.order{stroke-dasharray:5 4}
+svg .axis{stroke:#9e9e9e;stroke-width:1}svg .series{fill:none;stroke-width:2}
+.chart{display:inline-block;margin:0 24px 16px 0;vertical-align:top}.chart h3{font-size:1em;margin:4px 0}
+.legend span{display:inline-block;margin-right:12px;font-size:.85em}.legend i{display:inline-block;width:12px;height:3px;margin-right:4px;vertical-align:middle}
+.dag{overflow-x:auto;background:#fff;border:1px solid #ddd;padding:8px}
+)";
+
+inline constexpr const char* palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                                          "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+
+/// What the report knows about one node of the definition.
+struct node_view {
+  detail::node_id id = 0;
+  std::string name;
+  bool is_param = false;
+  const step_info* own = nullptr;          ///< the node's own record
+  std::vector<const step_info*> elements;  ///< map elements, by index
+  std::optional<step_status> status;       ///< own, else rolled up from the elements
+  int layer = 0, row = 0;
+};
+
+inline std::vector<node_view> node_views(const detail::definition& d, const run_details& r) {
+  std::map<std::string_view, const step_info*, std::less<>> own;
+  std::map<std::string_view, std::vector<std::pair<std::size_t, const step_info*>>, std::less<>>
+      elements;
+  for (const auto& s : r.steps) {
+    own.emplace(s.name, &s);
+    if (auto e = element_of(s.name)) elements[e->first].emplace_back(e->second, &s);
+  }
+  std::vector<node_view> out(d.nodes.size());
+  for (detail::node_id u = 0; u < d.nodes.size(); ++u) {
+    auto& v = out[u];
+    v.id = u;
+    v.name = std::string(d.nodes[u].name);
+    v.is_param = d.nodes[u].kind == detail::node_kind::parameter;
+    if (auto it = own.find(v.name); it != own.end()) v.own = it->second;
+    if (auto it = elements.find(v.name); it != elements.end()) {
+      std::sort(it->second.begin(), it->second.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (const auto& [i, s] : it->second) v.elements.push_back(s);
+    }
+    if (v.own != nullptr) {
+      v.status = v.own->status;
+    } else if (!v.elements.empty()) {
+      v.status = roll_up(v.elements);
+    }
+  }
+  return out;
+}
+
+/// The DAG as inline SVG: layers by longest path from the sources, left to right.
+inline std::string dag_svg(const detail::definition& d, std::vector<node_view>& nodes) {
+  constexpr int node_w = 168, node_h = 44, gap_x = 64, gap_y = 18, pad = 12;
+  const detail::dependencies deps{d};
+  for (auto& v : nodes) {
+    // Declaration order is topological: every predecessor has its layer already.
+    for (const auto& pr : deps.preds[v.id]) v.layer = std::max(v.layer, nodes[pr.node].layer + 1);
+  }
+  // A parameter sits just before its first reader, so that its edge crosses no other column.
+  for (auto& v : nodes) {
+    if (!v.is_param || deps.succs[v.id].empty()) continue;
+    int first = nodes[deps.succs[v.id].front()].layer;
+    for (auto w : deps.succs[v.id]) first = std::min(first, nodes[w].layer);
+    v.layer = first - 1;
+  }
+  std::vector<int> rows_in_layer;
+  for (auto& v : nodes) {
+    if (static_cast<std::size_t>(v.layer) >= rows_in_layer.size())
+      rows_in_layer.resize(static_cast<std::size_t>(v.layer) + 1, 0);
+    v.row = rows_in_layer[static_cast<std::size_t>(v.layer)]++;
+  }
+  const int layers = static_cast<int>(rows_in_layer.size());
+  const int rows =
+      rows_in_layer.empty() ? 0 : *std::max_element(rows_in_layer.begin(), rows_in_layer.end());
+  const int width = std::max(1, layers) * (node_w + gap_x) - gap_x + 2 * pad;
+  const int height = std::max(1, rows) * (node_h + gap_y) - gap_y + 2 * pad;
+  auto x_of = [&](const node_view& v) { return pad + v.layer * (node_w + gap_x); };
+  auto y_of = [&](const node_view& v) { return pad + v.row * (node_h + gap_y); };
+
+  std::string s = "<svg class=\"dag-graph\" width=\"" + std::to_string(width) + "\" height=\"" +
+                  std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(width) + " " +
+                  std::to_string(height) + "\" role=\"img\" aria-label=\"pipeline graph\">\n";
+  s += "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" "
+       "markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" "
+       "fill=\"#616161\"/></marker></defs>\n";
+  for (const auto& v : nodes) {
+    for (const auto& pr : deps.preds[v.id]) {
+      const auto& from = nodes[pr.node];
+      const int x1 = x_of(from) + node_w, y1 = y_of(from) + node_h / 2;
+      const int x2 = x_of(v), y2 = y_of(v) + node_h / 2;
+      const int mid = (x1 + x2) / 2;
+      s += "<path class=\"edge" + std::string(pr.reads_value ? "" : " order") + "\" d=\"M " +
+           std::to_string(x1) + " " + std::to_string(y1) + " C " + std::to_string(mid) + " " +
+           std::to_string(y1) + ", " + std::to_string(mid) + " " + std::to_string(y2) + ", " +
+           std::to_string(x2) + " " + std::to_string(y2) + "\" marker-end=\"url(#arrow)\"><title>" +
+           escape(from.name) + " &#8594; " + escape(v.name) +
+           (pr.reads_value ? "" : " (runs after)") + "</title></path>\n";
+    }
+  }
+  for (const auto& v : nodes) {
+    const int x = x_of(v), y = y_of(v);
+    std::string label = v.name.size() > 22 ? v.name.substr(0, 21) + "\xE2\x80\xA6" : v.name;  // …
+    if (v.is_param) {
+      s += "<g class=\"param\" id=\"param-" + escape(v.name) + "\"><title>parameter " +
+           escape(v.name) + "</title><ellipse cx=\"" + std::to_string(x + node_w / 2) + "\" cy=\"" +
+           std::to_string(y + node_h / 2) + "\" rx=\"" + std::to_string(node_w / 2) + "\" ry=\"" +
+           std::to_string(node_h / 2) + "\"/><text x=\"" + std::to_string(x + node_w / 2) +
+           "\" y=\"" + std::to_string(y + node_h / 2 + 4) + "\" text-anchor=\"middle\">" +
+           escape(label) + "</text></g>\n";
+      continue;
+    }
+    std::string sub = status_label(v.status);
+    if (!v.elements.empty()) {
+      const auto ok = std::count_if(v.elements.begin(), v.elements.end(),
+                                    [](const step_info* e) { return produced_outputs(e->status); });
+      sub +=
+          " \xC2\xB7 " + std::to_string(ok) + "/" + std::to_string(v.elements.size()) + " elements";
+    }
+    s += "<g class=\"node st-" + status_class(v.status) + "\" id=\"node-" + escape(v.name) +
+         "\"><title>" + escape(v.name) + ": " + escape(sub) + "</title><rect x=\"" +
+         std::to_string(x) + "\" y=\"" + std::to_string(y) + "\" width=\"" +
+         std::to_string(node_w) + "\" height=\"" + std::to_string(node_h) +
+         "\" rx=\"8\" ry=\"8\"/><text x=\"" + std::to_string(x + node_w / 2) + "\" y=\"" +
+         std::to_string(y + 18) + "\" text-anchor=\"middle\" font-weight=\"600\">" + escape(label) +
+         "</text><text x=\"" + std::to_string(x + node_w / 2) + "\" y=\"" + std::to_string(y + 34) +
+         "\" text-anchor=\"middle\" font-size=\"10\">" + escape(sub) + "</text></g>\n";
+  }
+  return s + "</svg>\n";
+}
+
+inline std::string step_row(const std::string& name, const step_info* s,
+                            std::optional<step_status> status) {
+  std::string row = "<tr><td>" + escape(name) + "</td><td><span class=\"badge st-" +
+                    status_class(status) + "\">" + escape(status_label(status)) + "</span></td>";
+  if (s == nullptr)
+    return row +
+           "<td class=\"num\">0</td><td class=\"num\">-</td><td>no</td><td "
+           "class=\"msg\"></td></tr>\n";
+  row += "<td class=\"num\">" + std::to_string(s->attempts) + "</td><td class=\"num\">" +
+         (s->started && s->ended ? format_duration(*s->ended - *s->started) : "-") + "</td><td>" +
+         (s->cache_hit ? "yes" : "no") + "</td><td class=\"msg\">" + escape(s->message) +
+         "</td></tr>\n";
+  return row;
+}
+
+/// One line chart: x = index, y = value, one polyline per step that logged the metric.
+inline std::string metric_chart(std::string_view metric,
+                                const std::vector<const metric_record*>& points) {
+  constexpr double w = 480, h = 240, left = 64, right = 16, top = 12, bottom = 36;
+  std::map<std::string, std::vector<const metric_record*>> series;  // by step
+  for (const auto* m : points) series[m->step].push_back(m);
+  double x_min = static_cast<double>(points.front()->index), x_max = x_min;
+  double y_min = points.front()->value, y_max = y_min;
+  for (const auto* m : points) {
+    x_min = std::min(x_min, static_cast<double>(m->index));
+    x_max = std::max(x_max, static_cast<double>(m->index));
+    y_min = std::min(y_min, m->value);
+    y_max = std::max(y_max, m->value);
+  }
+  const double x_span = x_max > x_min ? x_max - x_min : 1,
+               y_span = y_max > y_min ? y_max - y_min : 1;
+  auto px = [&](double x) { return left + (x - x_min) / x_span * (w - left - right); };
+  auto py = [&](double y) { return h - bottom - (y - y_min) / y_span * (h - top - bottom); };
+
+  std::string s =
+      "<div class=\"chart\" id=\"metric-" + escape(metric) + "\"><h3>" + escape(metric) + "</h3>\n";
+  s += "<svg width=\"480\" height=\"240\" viewBox=\"0 0 480 240\" role=\"img\" "
+       "aria-label=\"metric " +
+       escape(metric) + "\">\n";
+  s += "<line class=\"axis\" x1=\"" + number(left) + "\" y1=\"" + number(h - bottom) + "\" x2=\"" +
+       number(w - right) + "\" y2=\"" + number(h - bottom) + "\"/>";
+  s += "<line class=\"axis\" x1=\"" + number(left) + "\" y1=\"" + number(top) + "\" x2=\"" +
+       number(left) + "\" y2=\"" + number(h - bottom) + "\"/>\n";
+  s += "<text class=\"y-max\" x=\"" + number(left - 6) + "\" y=\"" + number(top + 4) +
+       "\" text-anchor=\"end\">" + number(y_max) + "</text>";
+  s += "<text class=\"y-min\" x=\"" + number(left - 6) + "\" y=\"" + number(h - bottom) +
+       "\" text-anchor=\"end\">" + number(y_min) + "</text>";
+  s += "<text class=\"x-min\" x=\"" + number(left) + "\" y=\"" + number(h - bottom + 16) +
+       "\" text-anchor=\"start\">" + number(x_min) + "</text>";
+  s += "<text class=\"x-max\" x=\"" + number(w - right) + "\" y=\"" + number(h - bottom + 16) +
+       "\" text-anchor=\"end\">" + number(x_max) + "</text>";
+  s += "<text x=\"" + number((left + w - right) / 2) + "\" y=\"" + number(h - 4) +
+       "\" text-anchor=\"middle\" font-size=\"10\">index</text>\n";
+  std::string legend = "<div class=\"legend\">";
+  std::size_t colour = 0;
+  for (auto& [step, pts] : series) {
+    std::stable_sort(pts.begin(), pts.end(), [](const metric_record* a, const metric_record* b) {
+      return a->index < b->index;
+    });
+    const char* c = palette[colour++ % std::size(palette)];
+    std::string coords;
+    for (const auto* m : pts) {
+      coords += (coords.empty() ? "" : " ") + number(px(static_cast<double>(m->index)), "%.1f") +
+                "," + number(py(m->value), "%.1f");
+    }
+    s += "<polyline class=\"series\" data-step=\"" + escape(step) + "\" stroke=\"" + c +
+         "\" points=\"" + coords + "\"><title>" + escape(step) + "</title></polyline>\n";
+    if (pts.size() == 1) {  // a lone point draws no line
+      s += "<circle cx=\"" + number(px(static_cast<double>(pts[0]->index)), "%.1f") + "\" cy=\"" +
+           number(py(pts[0]->value), "%.1f") + "\" r=\"3\" fill=\"" + c + "\"/>\n";
+    }
+    legend +=
+        "<span><i style=\"background:" + std::string(c) + "\"></i>" + escape(step) + "</span>";
+  }
+  return s + "</svg>\n" + legend + "</div></div>\n";
+}
+
+}  // namespace report_detail
+
+TYPEFLOW_INLINE std::string html_report(const pipeline& p, const run_details& r) {
+  using namespace report_detail;
+  const auto& d = *p.definition();
+  auto nodes = node_views(d, r);
+  const std::string status(to_string(r.run.status));
+
+  std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  // Belt and braces: even a browser asked to load something from this page may not.
+  h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
+       "'unsafe-inline'\">\n";
+  h += "<title>" + escape(r.run.pipeline) + " run " + escape(r.run.id) + " (" + escape(status) +
+       ")</title>\n<style>" + std::string(css) + "</style>\n</head>\n<body>\n";
+
+  // ------------------------------------------------------------------ header
+  h +=
+      "<h1>" + escape(r.run.pipeline) + " &#8212; run <code>" + escape(r.run.id) + "</code></h1>\n";
+  h += "<dl class=\"run\">\n<dt>status</dt><dd><span class=\"badge run-" + escape(status) + "\">" +
+       escape(status) + "</span></dd>\n";
+  h += "<dt>started</dt><dd>" + utc_text(r.run.started) + "</dd>\n";
+  h += "<dt>duration</dt><dd>" +
+       (r.run.ended ? format_duration(r.run.duration()) : std::string("(not finished)")) +
+       "</dd>\n";
+  h += "<dt>experiment</dt><dd>" +
+       (r.run.experiment.empty() ? std::string("-") : escape(r.run.experiment)) + "</dd>\n";
+  std::string tags;
+  for (const auto& [k, v] : r.run.tags)
+    tags += (tags.empty() ? "" : ", ") + escape(k) + "=" + escape(v);
+  h += "<dt>tags</dt><dd>" + (tags.empty() ? std::string("-") : tags) + "</dd>\n";
+  if (!r.run.kind.empty() && r.run.kind != "run") {
+    h += "<dt>kind</dt><dd>" + escape(r.run.kind) +
+         (r.run.origin.empty() ? std::string{} : " of <code>" + escape(r.run.origin) + "</code>") +
+         "</dd>\n";
+  }
+  if (!r.run.host.empty()) {
+    h += "<dt>host</dt><dd>" + escape(r.run.host) + " (pid " + std::to_string(r.run.pid) +
+         ")</dd>\n";
+  }
+  if (!r.run.message.empty()) h += "<dt>message</dt><dd>" + escape(r.run.message) + "</dd>\n";
+  h += "</dl>\n";
+
+  // ------------------------------------------------------------------ DAG
+  h += "<h2>Graph</h2>\n<div class=\"dag\">\n" + dag_svg(d, nodes) + "</div>\n";
+
+  // ------------------------------------------------------------------ steps
+  h += "<h2>Steps</h2>\n<table "
+       "class=\"steps\">\n<thead><tr><th>step</th><th>status</th><th>attempts</th>"
+       "<th>duration</th><th>cache hit</th><th>error / message</th></tr></thead>\n<tbody>\n";
+  std::vector<bool> shown(r.steps.size(), false);
+  auto mark = [&](const step_info* s) {
+    if (s != nullptr) shown[static_cast<std::size_t>(s - r.steps.data())] = true;
+  };
+  for (const auto& v : nodes) {
+    if (v.is_param) continue;
+    h += step_row(v.name, v.own, v.status);
+    mark(v.own);
+    for (const auto* e : v.elements) {
+      h += step_row(e->name, e, e->status);
+      mark(e);
+    }
+  }
+  for (std::size_t i = 0; i < r.steps.size(); ++i) {  // records of steps the pipeline lacks
+    if (!shown[i]) h += step_row(r.steps[i].name, &r.steps[i], r.steps[i].status);
+  }
+  h += "</tbody>\n</table>\n";
+
+  // ------------------------------------------------------------------ parameters
+  h += "<h2>Parameters</h2>\n";
+  std::map<std::string, detail::node_id, std::less<>> declared;
+  for (const auto& v : nodes) {
+    if (v.is_param) declared.emplace(v.name, v.id);
+  }
+  if (r.run.params.empty() && declared.empty()) {
+    h += "<p>none</p>\n";
+  } else {
+    h += "<table class=\"params\">\n<thead><tr><th>parameter</th><th>value</th><th>type</th>"
+         "<th>default</th><th>description</th></tr></thead>\n<tbody>\n";
+    auto row = [&](const std::string& name, const std::string* value) {
+      std::string type, def, description;
+      if (auto it = declared.find(name); it != declared.end()) {
+        auto info = detail::describe_param(d, it->second);
+        type = info.type;
+        def = info.default_value.value_or("(required)");
+        description = info.description;
+      }
+      h += "<tr><td>" + escape(name) + "</td><td class=\"msg\">" +
+           (value != nullptr ? escape(*value) : std::string("-")) + "</td><td>" + escape(type) +
+           "</td><td class=\"msg\">" + escape(def) + "</td><td>" + escape(description) +
+           "</td></tr>\n";
+    };
+    for (const auto& [name, value] : r.run.params) row(name, &value);
+    for (const auto& [name, id] : declared) {
+      if (r.run.params.find(name) == r.run.params.end()) row(name, nullptr);
+    }
+    h += "</tbody>\n</table>\n";
+  }
+
+  // ------------------------------------------------------------------ metrics
+  h += "<h2>Metrics</h2>\n";
+  std::map<std::string, std::vector<const metric_record*>> by_name;
+  for (const auto& m : r.metrics) by_name[m.name].push_back(&m);
+  if (by_name.empty()) h += "<p>none</p>\n";
+  for (const auto& [name, points] : by_name) h += metric_chart(name, points);
+
+  h += "<p style=\"color:#888;font-size:.8em\">typeflow run report</p>\n</body>\n</html>\n";
+  return h;
+}
+
+TYPEFLOW_INLINE void write_html_report(const std::filesystem::path& out, const pipeline& p,
+                                       const run_details& r) {
+  const auto text = html_report(p, r);
+  static std::atomic<unsigned> counter{0};
+  auto tmp = out;
+  tmp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+  auto fail = [&](const std::string& why) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+    throw std::runtime_error("typeflow: cannot write the HTML report to '" + out.string() +
+                             "': " + why);
+  };
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) fail(std::strerror(errno));
+    f.write(text.data(), static_cast<std::streamsize>(text.size()));
+    f.flush();
+    if (!f) fail(std::strerror(errno));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, out, ec);
+  if (ec) fail(ec.message());
+}
+
+}  // namespace typeflow

@@ -1,0 +1,573 @@
+#pragma once
+// The run store's member functions (store/store.hpp): included by store.hpp in header-only
+// mode, compiled once into typeflow::store (src/store.cpp) in compiled mode.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <typeflow/config.hpp>
+#include <typeflow/core/pipeline.hpp>
+#include <typeflow/exec/result.hpp>
+#include <typeflow/exec/run.hpp>
+#include <typeflow/exec/run_id.hpp>
+#include <typeflow/graph/dependencies.hpp>
+#include <typeflow/graph/slice.hpp>
+#include <typeflow/store/detail/recorder.hpp>
+#include <typeflow/store/detail/state.hpp>
+#include <typeflow/store/errors.hpp>
+#include <typeflow/store/options.hpp>
+#include <typeflow/store/records.hpp>
+#include <typeflow/store/store.hpp>
+
+namespace typeflow {
+
+namespace store_detail {
+
+inline constexpr const char* run_columns =
+    "id, pipeline, structure_hash, status, started, ended, heartbeat, host, pid, experiment, "
+    "kind, coalesce(origin, ''), message, stop_requested";
+
+inline run_info read_run(const statement& s) {
+  run_info r;
+  r.id = s.text(0);
+  r.pipeline = s.text(1);
+  r.structure_hash = s.text(2);
+  r.status = parse_status<run_status>(s.text(3)).value_or(run_status::pending);
+  r.started = from_us(s.int64(4));
+  if (auto e = s.maybe_int64(5)) r.ended = from_us(*e);
+  r.heartbeat = from_us(s.int64(6));
+  r.host = s.text(7);
+  r.pid = s.int64(8);
+  r.experiment = s.text(9);
+  r.kind = s.text(10);
+  r.origin = s.text(11);
+  r.message = s.text(12);
+  r.stop_requested = s.int64(13) != 0;
+  return r;
+}
+
+/// The steps of run `id` by name; the caller does not hold the lock.
+inline std::unordered_map<std::string, prior_step> prior_steps(store_state& st,
+                                                               const std::string& id) {
+  std::unordered_map<std::string, prior_step> out;
+  std::lock_guard lock(st.db_mutex);
+  auto& q = st.db.cached("SELECT step, status, artifact FROM step_runs WHERE run_id = ?");
+  q.bind_all(id);
+  while (q.step()) {
+    out[q.text(0)] = {parse_status<step_status>(q.text(1)).value_or(step_status::pending),
+                      q.maybe_text(2)};
+  }
+  q.reset();
+  return out;
+}
+
+inline launch base_launch(const store_options& o) {
+  launch l;
+  l.experiment = o.experiment().value_or("");
+  l.tags = o.tags();
+  l.no_cache = o.no_cache();
+  return l;
+}
+
+inline void check_same_pipeline(const pipeline& p, const run_info& r, std::string_view what) {
+  if (r.pipeline != p.name()) {
+    throw store_error("typeflow: cannot " + std::string(what) + " run " + r.id + " of pipeline '" +
+                      r.pipeline + "' with pipeline '" + std::string(p.name()) + "'");
+  }
+}
+
+struct forward_stop {
+  std::stop_source* target;
+  void operator()() const noexcept { target->request_stop(); }
+};
+
+/// Runs `p` recorded by a recorder on `st`, with the selection and parameter overrides given.
+inline stored_run launch_run(const std::shared_ptr<store_state>& st, const pipeline& p,
+                             const store_options& o, launch l, std::vector<bool> selection,
+                             const std::vector<std::pair<std::string, std::string>>& overrides) {
+  auto rec = std::make_shared<recorder>(st, std::move(l));
+  run_options ro = o.base();
+  for (const auto& extra : o.observers()) ro.observe(extra);
+  ro.hooks(rec).observe(std::shared_ptr<observer>(rec)).select(std::move(selection));
+  if (ro.run_id().empty()) ro.run_id(make_run_id());
+  for (const auto& [k, v] : overrides) ro.set(k, v);
+  // The run stops on a request recorded in the store, and on the caller's own token.
+  std::optional<std::stop_callback<forward_stop>> link;
+  if (o.base().external_stop().stop_possible()) {
+    link.emplace(o.base().external_stop(), forward_stop{&rec->stop_source()});
+  }
+  ro.stop_token(rec->stop_token());
+  std::optional<run_result> result;
+  try {
+    result.emplace(o.sequential() ? typeflow::run(p, sequential, ro) : typeflow::run(p, ro));
+  } catch (const std::exception& e) {
+    rec->abandon(e.what());
+    throw;
+  }
+  rec->finish();
+  auto errors = st->w.errors_of(result->run_id());
+  return stored_run{std::move(*result), errors.count, errors.first};
+}
+
+}  // namespace store_detail
+
+TYPEFLOW_INLINE store::store() : store(default_path()) {}
+
+TYPEFLOW_INLINE store::store(std::filesystem::path dir, store_config cfg)
+    : st_(std::make_shared<store_detail::store_state>(std::move(dir), cfg)) {
+  recover();
+  st_->files.clean_temporaries(st_->host);
+}
+
+TYPEFLOW_INLINE std::filesystem::path store::default_path() {
+  if (const char* env = std::getenv("TYPEFLOW_STORE"); env != nullptr && *env != '\0') return env;
+  return ".typeflow";
+}
+
+TYPEFLOW_INLINE const std::filesystem::path& store::path() const noexcept { return st_->dir; }
+
+TYPEFLOW_INLINE stored_run store::run(const pipeline& p, const store_options& o) {
+  auto l = store_detail::base_launch(o);
+  auto selection = typeflow::slice(*p.definition(), o.selection());
+  if (!selection.empty()) l.kind = "partial";
+  if (!o.inputs_from().empty()) {
+    l.inputs_from = resolve(o.inputs_from());
+    l.origin = l.inputs_from;
+    l.prior = store_detail::prior_steps(*st_, l.inputs_from);
+  }
+  return store_detail::launch_run(st_, p, o, std::move(l), std::move(selection), o.overrides());
+}
+
+TYPEFLOW_INLINE stored_run store::retry(const pipeline& p, std::string_view run,
+                                        const store_options& o) {
+  auto origin = info(resolve(run));
+  store_detail::check_same_pipeline(p, origin, "retry");
+  if (origin.status == run_status::running) {
+    throw store_error("typeflow: run " + origin.id + " is still running; stop it first");
+  }
+  if (origin.status == run_status::succeeded) {
+    throw store_error("typeflow: run " + origin.id +
+                      " succeeded: there is nothing to retry (copy() runs it again)");
+  }
+  if (!o.overrides().empty()) {
+    throw store_error("typeflow: retry() reuses the parameters of run " + origin.id +
+                      "; to change them, copy() the run");
+  }
+  auto l = store_detail::base_launch(o);
+  if (!o.experiment()) l.experiment = origin.experiment;
+  if (o.tags().empty()) l.tags.assign(origin.tags.begin(), origin.tags.end());
+  l.kind = "retry";
+  l.origin = origin.id;
+  l.inputs_from = origin.id;
+  l.prior = store_detail::prior_steps(*st_, origin.id);
+
+  const auto& d = *p.definition();
+  const auto n = d.nodes.size();
+  std::vector<bool> selection(n, true);
+  auto available = [&](detail::node_id u) {
+    auto it = l.prior.find(std::string(d.nodes[u].name));
+    if (it == l.prior.end() || !produced_outputs(it->second.status)) return false;
+    if (store_detail::returns_void(d.nodes[u])) return true;
+    return it->second.artifact && st_->artifact_available(*it->second.artifact);
+  };
+  for (detail::node_id u = 0; u < n; ++u) {
+    if (store_detail::is_param(d.nodes[u])) continue;
+    auto it = l.prior.find(std::string(d.nodes[u].name));
+    selection[u] = it == l.prior.end() || !produced_outputs(it->second.status);
+  }
+  // A step that runs again reads its inputs; one whose output was not stored runs too.
+  detail::dependencies deps{d};
+  for (auto v = n; v-- > 0;) {
+    if (!selection[v]) continue;
+    for (const auto& pr : deps.preds[v]) {
+      if (!selection[pr.node] && pr.reads_value && !available(pr.node)) selection[pr.node] = true;
+    }
+  }
+  return store_detail::launch_run(st_, p, o, std::move(l), std::move(selection),
+                                  params_of(p, origin));
+}
+
+TYPEFLOW_INLINE stored_run store::copy(const pipeline& p, std::string_view run,
+                                       const store_options& o) {
+  auto origin = info(resolve(run));
+  store_detail::check_same_pipeline(p, origin, "copy");
+  auto l = store_detail::base_launch(o);
+  if (!o.experiment()) l.experiment = origin.experiment;
+  if (o.tags().empty()) l.tags.assign(origin.tags.begin(), origin.tags.end());
+  l.kind = "copy";
+  l.origin = origin.id;
+  auto selection = typeflow::slice(*p.definition(), o.selection());
+  if (!o.inputs_from().empty()) {
+    l.inputs_from = resolve(o.inputs_from());
+    l.prior = store_detail::prior_steps(*st_, l.inputs_from);
+  }
+  auto overrides = params_of(p, origin);
+  overrides.insert(overrides.end(), o.overrides().begin(), o.overrides().end());
+  return store_detail::launch_run(st_, p, o, std::move(l), std::move(selection), overrides);
+}
+
+TYPEFLOW_INLINE void store::stop(std::string_view run) {
+  auto id = resolve(run);
+  std::lock_guard lock(st_->db_mutex);
+  store_detail::transaction tx{st_->db};
+  st_->db.cached("UPDATE runs SET stop_requested = 1 WHERE id = ? AND status = 'running'")
+      .bind_all(id)
+      .run();
+  bool changed = st_->db.changes() != 0;
+  tx.commit();
+  if (!changed) throw store_error("typeflow: run " + id + " is not running");
+}
+
+TYPEFLOW_INLINE std::string store::resolve(std::string_view run) const {
+  std::lock_guard lock(st_->db_mutex);
+  if (run == "latest") {
+    auto& q = st_->db.cached("SELECT id FROM runs ORDER BY id DESC LIMIT 1");
+    if (!q.step())
+      throw store_error("typeflow: the run store in '" + path_text() + "' has no runs yet");
+    auto id = q.text(0);
+    q.reset();
+    return id;
+  }
+  if (run.empty() || run.size() > 12 || !std::all_of(run.begin(), run.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
+      })) {
+    throw store_error("typeflow: '" + std::string(run) +
+                      "' is not a run id (12 characters of 0-9 and a-z, a prefix, or 'latest')");
+  }
+  auto& q = st_->db.cached("SELECT id FROM runs WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT 3");
+  q.bind_all(static_cast<std::int64_t>(run.size()), run);
+  std::vector<std::string> found;
+  while (q.step()) found.push_back(q.text(0));
+  q.reset();
+  if (found.empty()) {
+    throw store_error("typeflow: no run '" + std::string(run) + "' in the run store in '" +
+                      path_text() + "'");
+  }
+  if (found.size() > 1 && found[0] != run) {
+    std::string list;
+    for (const auto& f : found) list += (list.empty() ? "" : ", ") + f;
+    throw store_error("typeflow: run prefix '" + std::string(run) + "' is ambiguous: it matches " +
+                      list + (found.size() > 2 ? ", ..." : ""));
+  }
+  return found[0];
+}
+
+TYPEFLOW_INLINE std::vector<run_info> store::runs(const run_query& q) const {
+  std::string sql = "SELECT " + std::string(store_detail::run_columns) + " FROM runs WHERE 1 = 1";
+  std::vector<std::string> args;
+  if (q.status()) {
+    sql += " AND status = ?";
+    args.emplace_back(to_string(*q.status()));
+  }
+  if (q.pipeline()) {
+    sql += " AND pipeline = ?";
+    args.push_back(*q.pipeline());
+  }
+  if (q.experiment()) {
+    sql += " AND experiment = ?";
+    args.push_back(*q.experiment());
+  }
+  for (const auto& [k, v] : q.tags()) {
+    sql +=
+        " AND EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id AND t.key = ? AND "
+        "t.value = ?)";
+    args.push_back(k);
+    args.push_back(v);
+  }
+  for (const auto& [k, v] : q.params()) {
+    sql +=
+        " AND EXISTS (SELECT 1 FROM run_params p WHERE p.run_id = runs.id AND p.name = ? AND "
+        "p.value = ?)";
+    args.push_back(k);
+    args.push_back(v);
+  }
+  if (q.since()) {
+    sql += " AND started >= CAST(? AS INTEGER)";
+    args.push_back(std::to_string(store_detail::to_us(*q.since())));
+  }
+  if (q.until()) {
+    sql += " AND started <= CAST(? AS INTEGER)";
+    args.push_back(std::to_string(store_detail::to_us(*q.until())));
+  }
+  sql += " ORDER BY id DESC";
+  if (q.limit() != 0) {
+    sql += " LIMIT CAST(? AS INTEGER)";
+    args.push_back(std::to_string(q.limit()));
+  }
+  std::lock_guard lock(st_->db_mutex);
+  auto stmt = st_->db.prepare(sql);
+  for (std::size_t i = 0; i < args.size(); ++i) stmt.bind(static_cast<int>(i + 1), args[i]);
+  std::vector<run_info> out;
+  while (stmt.step()) out.push_back(store_detail::read_run(stmt));
+  for (auto& r : out) fill_run(r);
+  return out;
+}
+
+TYPEFLOW_INLINE run_details store::show(std::string_view run) const {
+  run_details d;
+  d.run = info(resolve(run));
+  std::lock_guard lock(st_->db_mutex);
+  auto& s = st_->db.cached(
+      "SELECT s.step, s.status, s.attempts, s.started, s.ended, s.message, s.cache_hit, "
+      "s.cache_key, s.artifact, a.size, a.type, a.codec_version FROM step_runs s "
+      "LEFT JOIN artifacts a ON a.hash = s.artifact WHERE s.run_id = ? ORDER BY s.node, s.step");
+  s.bind_all(d.run.id);
+  while (s.step()) {
+    step_info si;
+    si.name = s.text(0);
+    si.status = parse_status<step_status>(s.text(1)).value_or(step_status::pending);
+    si.attempts = static_cast<unsigned>(s.int64(2));
+    if (auto t = s.maybe_int64(3)) si.started = store_detail::from_us(*t);
+    if (auto t = s.maybe_int64(4)) si.ended = store_detail::from_us(*t);
+    si.message = s.text(5);
+    si.cache_hit = s.int64(6) != 0;
+    si.cache_key = s.text(7);
+    if (!s.null(8)) {
+      si.artifact = artifact_info{s.text(8), static_cast<std::uint64_t>(s.int64(9)), s.text(10),
+                                  static_cast<std::uint32_t>(s.int64(11))};
+    }
+    d.steps.push_back(std::move(si));
+  }
+  s.reset();
+  auto& m = st_->db.cached(
+      "SELECT step, name, value, idx, time FROM metrics WHERE run_id = ? ORDER BY rowid");
+  m.bind_all(d.run.id);
+  while (m.step()) {
+    d.metrics.push_back(
+        {m.text(0), m.text(1), m.real(2), m.int64(3), store_detail::from_us(m.int64(4))});
+  }
+  m.reset();
+  return d;
+}
+
+TYPEFLOW_INLINE comparison store::compare(const std::vector<std::string>& runs) const {
+  comparison c;
+  std::vector<run_details> all;
+  for (const auto& r : runs) {
+    all.push_back(show(r));
+    c.runs.push_back(all.back().run.id);
+  }
+  std::set<std::string> params, metrics;
+  for (const auto& d : all) {
+    for (const auto& [k, v] : d.run.params) params.insert(k);
+    for (const auto& m : d.metrics) metrics.insert(m.step + "." + m.name);
+  }
+  for (const auto& name : params) {
+    comparison::row<std::string> row{name, {}};
+    for (const auto& d : all) {
+      auto it = d.run.params.find(name);
+      row.values.push_back(it == d.run.params.end() ? std::nullopt
+                                                    : std::optional<std::string>{it->second});
+    }
+    c.params.push_back(std::move(row));
+  }
+  for (const auto& name : metrics) {
+    comparison::row<double> row{name, {}};
+    for (const auto& d : all) {
+      const metric_record* best = nullptr;
+      for (const auto& m : d.metrics) {
+        if (m.step + "." + m.name != name) continue;
+        if (best == nullptr || m.index > best->index ||
+            (m.index == best->index && m.time >= best->time)) {
+          best = &m;
+        }
+      }
+      row.values.push_back(best ? std::optional<double>{best->value} : std::nullopt);
+    }
+    c.metrics.push_back(std::move(row));
+  }
+  return c;
+}
+
+TYPEFLOW_INLINE removal store::remove(const std::vector<std::string>& runs) {
+  std::vector<std::string> ids;
+  for (const auto& r : runs) ids.push_back(resolve(r));
+  removal out;
+  {
+    std::lock_guard lock(st_->db_mutex);
+    store_detail::transaction tx{st_->db};
+    for (const auto& id : ids) {
+      auto& s = st_->db.cached("SELECT status FROM runs WHERE id = ?");
+      s.bind_all(id);
+      bool running = s.step() && s.text(0) == "running";
+      s.reset();
+      if (running)
+        throw store_error("typeflow: run " + id + " is running; stop it before deleting it");
+      for (const char* sql :
+           {"DELETE FROM run_params WHERE run_id = ?", "DELETE FROM run_tags WHERE run_id = ?",
+            "DELETE FROM step_runs WHERE run_id = ?", "DELETE FROM metrics WHERE run_id = ?",
+            "DELETE FROM runs WHERE id = ?"}) {
+        st_->db.cached(sql).bind_all(id).run();
+      }
+      ++out.runs;
+    }
+    tx.commit();
+  }
+  auto gc = collect_garbage();
+  out.artifacts = gc.artifacts;
+  out.bytes = gc.bytes;
+  return out;
+}
+
+TYPEFLOW_INLINE removal store::collect_garbage() {
+  removal out;
+  std::vector<std::pair<std::string, bool>> files;  // hash, is a file
+  {
+    std::lock_guard lock(st_->db_mutex);
+    store_detail::transaction tx{st_->db};
+    auto q = st_->db.prepare(
+        "SELECT hash, size, inline_bytes IS NULL FROM artifacts WHERE hash NOT IN "
+        "(SELECT artifact FROM step_runs WHERE artifact IS NOT NULL)");
+    while (q.step()) {
+      files.emplace_back(q.text(0), q.int64(2) != 0);
+      out.bytes += static_cast<std::uint64_t>(q.int64(1));
+    }
+    q.reset();
+    for (const auto& [hash, is_file] : files) {
+      st_->db.cached("DELETE FROM artifacts WHERE hash = ?").bind_all(hash).run();
+    }
+    tx.commit();
+  }
+  for (const auto& [hash, is_file] : files) {
+    if (is_file) st_->files.remove(hash);
+  }
+  out.artifacts = files.size();
+  return out;
+}
+
+TYPEFLOW_INLINE std::size_t store::recover() {
+  struct suspect {
+    std::string id, host;
+    std::int64_t pid, heartbeat;
+  };
+  std::vector<suspect> suspects;
+  std::lock_guard lock(st_->db_mutex);
+  {
+    auto& q = st_->db.cached("SELECT id, host, pid, heartbeat FROM runs WHERE status = 'running'");
+    while (q.step()) suspects.push_back({q.text(0), q.text(1), q.int64(2), q.int64(3)});
+    q.reset();
+  }
+  const auto now = store_detail::now_us();
+  const auto stale =
+      std::chrono::duration_cast<std::chrono::microseconds>(st_->cfg.stale_after).count();
+  std::size_t marked = 0;
+  for (const auto& s : suspects) {
+    std::string why;
+    if (s.host == st_->host && s.pid != st_->pid && !store_detail::process_alive(s.pid)) {
+      why = "its process (pid " + std::to_string(s.pid) + " on " + s.host + ") died";
+    } else if (now - s.heartbeat > stale) {
+      why = "its process (pid " + std::to_string(s.pid) + " on " + s.host + ") stopped reporting " +
+            std::to_string((now - s.heartbeat) / 1000000) + "s ago";
+    } else {
+      continue;
+    }
+    store_detail::transaction tx{st_->db};
+    st_->db
+        .cached(
+            "UPDATE runs SET status = 'interrupted', ended = heartbeat, message = ? "
+            "WHERE id = ? AND status = 'running'")
+        .bind_all(why, s.id)
+        .run();
+    if (st_->db.changes() != 0) {
+      st_->db
+          .cached(
+              "UPDATE step_runs SET status = 'failed', message = ? WHERE run_id = ? AND "
+              "status = 'running'")
+          .bind_all("interrupted: " + why + " while this step ran", s.id)
+          .run();
+      ++marked;
+    }
+    tx.commit();
+  }
+  return marked;
+}
+
+TYPEFLOW_INLINE void store::flush() { st_->w.flush(); }
+
+TYPEFLOW_INLINE std::string store::path_text() const { return st_->dir.string(); }
+
+TYPEFLOW_INLINE void store::fill_run(run_info& r) const {
+  auto& p = st_->db.cached("SELECT name, coalesce(value, '') FROM run_params WHERE run_id = ?");
+  p.bind_all(r.id);
+  while (p.step()) r.params.emplace(p.text(0), p.text(1));
+  p.reset();
+  auto& t = st_->db.cached("SELECT key, value FROM run_tags WHERE run_id = ?");
+  t.bind_all(r.id);
+  while (t.step()) r.tags.emplace(t.text(0), t.text(1));
+  t.reset();
+}
+
+TYPEFLOW_INLINE run_info store::info(const std::string& id) const {
+  std::lock_guard lock(st_->db_mutex);
+  auto& q = st_->db.cached("SELECT " + std::string(store_detail::run_columns) +
+                           " FROM runs WHERE id = ?");
+  q.bind_all(id);
+  if (!q.step())
+    throw store_error("typeflow: no run '" + id + "' in the run store in '" + path_text() + "'");
+  auto r = store_detail::read_run(q);
+  q.reset();
+  fill_run(r);
+  return r;
+}
+
+TYPEFLOW_INLINE std::vector<std::pair<std::string, std::string>> store::params_of(
+    const pipeline& p, const run_info& r) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::lock_guard lock(st_->db_mutex);
+  auto& q = st_->db.cached("SELECT name, value, is_default FROM run_params WHERE run_id = ?");
+  q.bind_all(r.id);
+  while (q.step()) {
+    auto name = q.text(0);
+    auto u = p.definition()->find(name);
+    if (u == detail::none || !store_detail::is_param(p.definition()->nodes[u])) continue;
+    if (auto v = q.maybe_text(1)) {
+      out.emplace_back(std::move(name), std::move(*v));
+    } else if (q.int64(2) == 0) {
+      q.reset();
+      throw store_error("typeflow: parameter '" + name + "' of run " + r.id +
+                        " has no text form, so its value cannot be given to a new run");
+    }
+  }
+  q.reset();
+  return out;
+}
+
+TYPEFLOW_INLINE std::vector<std::byte> store::stored_output(std::string_view run,
+                                                            const detail::node& nd) const {
+  auto id = resolve(run);
+  std::optional<std::string> hash;
+  {
+    std::lock_guard lock(st_->db_mutex);
+    auto& q = st_->db.cached("SELECT artifact FROM step_runs WHERE run_id = ? AND step = ?");
+    q.bind_all(id, std::string_view{nd.name});
+    if (q.step()) hash = q.maybe_text(0);
+    q.reset();
+  }
+  if (!hash) {
+    throw store_error("typeflow: run " + id + " stored no output for step '" +
+                      std::string(nd.name) + "'");
+  }
+  if (nd.codec == nullptr) {
+    throw store_error("typeflow: step '" + std::string(nd.name) + "' has no codec to decode with");
+  }
+  return st_->read_artifact(*hash);
+}
+
+TYPEFLOW_INLINE stored_run run(const pipeline& p, const store_options& o) {
+  store st{o.store_path() ? *o.store_path() : store::default_path()};
+  return st.run(p, o);
+}
+
+}  // namespace typeflow
