@@ -12,11 +12,6 @@
 A header's include of an impl/ header (header-only mode's `#include <typeflow/<layer>/impl/X.hpp>`
 at its end, absent in compiled mode) is no edge for the cycle check: impl/X.hpp includes X.hpp.
 
-The compiled-mode pattern (<typeflow/config.hpp>) has X.hpp include <layer>/impl/X.hpp at its
-end (header-only mode) and impl/X.hpp include X.hpp first: that pair is no cycle (the impl part
-is the header's own definitions), so an include of an impl/ header is left out of the cycle
-search; impl/ headers are still checked for layers and for cycles among everything else.
-
 Prints the structure (headers and lines per layer, includes between layers) and exits 1 on a
 violation, listing each. Usage: tests/check-layers.py [--root DIR] [--quiet]
 Only the Python standard library is used.
@@ -108,8 +103,6 @@ def main():
         state[u] = 2
 
     sys.setrecursionlimit(10000)
-    is_impl = lambda rel: "/impl/" in "/" + rel
-    graph = {u: [v for v in vs if not is_impl(v) or is_impl(u)] for u, vs in graph.items()}
     for u in sorted(graph):
         if u not in state:
             visit(u)
