@@ -11,6 +11,7 @@
 #include <typeflow/core/impl/param.hpp>
 #include <typeflow/core/impl/param_value.hpp>
 #include <typeflow/core/impl/params.hpp>
+#include <typeflow/core/impl/pipeline.hpp>
 #include <typeflow/exec/impl/plan.hpp>
 #include <typeflow/exec/impl/result.hpp>
 #include <typeflow/exec/impl/run.hpp>

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include <typeflow/config.hpp>
 #include <typeflow/core/codec.hpp>
 #include <typeflow/core/control.hpp>
 #include <typeflow/core/definition.hpp>
@@ -42,10 +43,7 @@ class pipeline {
  public:
   /// A pipeline named by the naming rule (1-64 characters, a letter first, then letters,
   /// digits, '_' or '-').
-  explicit pipeline(std::string_view name) : def_(std::make_shared<detail::definition>()) {
-    check_name("pipeline", name);
-    def_->name = std::string(name);
-  }
+  TYPEFLOW_INLINE explicit pipeline(std::string_view name);
   pipeline(pipeline&&) noexcept = default;
   pipeline& operator=(pipeline&&) noexcept = default;
   pipeline(const pipeline&) = delete;
@@ -211,28 +209,8 @@ class pipeline {
 
   /// Declares a scene: a named subset of steps that can be run alone (a partial run), e.g.
   /// p.scene("retrain", {"train", "evaluate"}); the run store runs it with .scene("retrain").
-  pipeline& scene(std::string_view name, std::initializer_list<std::string_view> steps) {
-    def_->check_not_running("declare a scene");
-    check_name("scene", name);
-    auto where = [&] {
-      return "typeflow: scene '" + std::string(name) + "' of pipeline '" + def_->name + "'";
-    };
-    for (const auto& s : def_->scenes) {
-      if (s.name == name) throw definition_error(where() + " is declared twice");
-    }
-    if (steps.size() == 0) throw definition_error(where() + " has no steps");
-    detail::scene s{std::string(name), {}};
-    for (auto step_name : steps) {
-      auto id = def_->find(step_name);
-      if (id == detail::none || def_->nodes[id].kind == detail::node_kind::parameter) {
-        throw definition_error(where() + " names '" + std::string(step_name) +
-                               "', which is not a step declared before it");
-      }
-      s.steps.push_back(id);
-    }
-    def_->scenes.push_back(std::move(s));
-    return *this;
-  }
+  TYPEFLOW_INLINE pipeline& scene(std::string_view name,
+                                  std::initializer_list<std::string_view> steps);
 
   /// Number of nodes (steps and parameters).
   [[nodiscard]] std::size_t size() const noexcept { return def_->nodes.size(); }
@@ -307,14 +285,8 @@ class pipeline {
   }
 
   // Apart from the template above, so that its messages are compiled once, not per input type.
-  [[noreturn]] void bad_input(std::string_view step_name, std::uint32_t position,
-                              const detail::definition* owner) const {
-    auto where = "typeflow: input " + std::to_string(position) + " of step '" +
-                 std::string(step_name) + "' in pipeline '" + def_->name + "'";
-    if (owner == nullptr) throw definition_error(where + " is an empty handle");
-    throw definition_error(where + " comes from pipeline '" + owner->name +
-                           "'; handles can only be wired within their own pipeline");
-  }
+  [[noreturn]] TYPEFLOW_INLINE void bad_input(std::string_view step_name, std::uint32_t position,
+                                              const detail::definition* owner) const;
 
   /// A stored step (the run store saves its output) whose output type has no codec: the
   /// compile error stored_output_has_no_codec at the user's p.step or p.map call.
@@ -578,3 +550,7 @@ std::vector<std::tuple<T...>> grid(const std::vector<T>&... axes) {
 }
 
 }  // namespace typeflow
+
+#ifndef TYPEFLOW_COMPILED
+#include <typeflow/core/impl/pipeline.hpp>
+#endif
