@@ -46,6 +46,10 @@ struct run_plan {
   std::vector<detail::node_id> kept_nodes;
   /// Per node: the longest remaining path by cost (.cost(x), else 1 per step), itself included.
   detail::big_vector<double> priority;
+  /// True when every step has the same cost (no .cost(), or one value for all): the executor
+  /// then takes queued steps newest first (depth-first), not by priority (exec_detail's
+  /// work_queues explains why).
+  bool uniform_cost = true;
   std::vector<detail::node_id> finally_handlers;  ///< in declaration order
   std::vector<detail::node_id> parameters;        ///< the parameter nodes
   bool has_maps = false;
@@ -127,6 +131,7 @@ inline std::string format_amount(double x) {
     plan.kept[v] = static_cast<char>((nd.policy && nd.policy->keep_output ? 1 : 0) |
                                      (nd.kind == detail::node_kind::parameter ? 2 : 0));
     plan.priority[v] = nd.policy ? nd.policy->cost : 1.0;
+    if (plan.priority[v] != plan.priority[0]) plan.uniform_cost = false;
     if (nd.policy && !nd.policy->resources.empty()) any_resources = true;
     has_output[v] = nd.whole != none ? 1 : 0;
   }
