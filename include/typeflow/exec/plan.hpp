@@ -143,13 +143,17 @@ inline std::string format_amount(double x) {
   }
 
   // Successor lists (compressed rows), in the walk's order per node.
-  plan.succ_begin.assign(n + 1, 0);
-  for (node_id u = 0; u < n; ++u) plan.succ_begin[u + 1] = plan.succ_begin[u] + out_degree[u];
-  plan.succ.resize(plan.succ_begin[n]);
-  if (any_tolerant) plan.succ_tolerant.assign(plan.succ_begin[n], 0);
+  plan.succ_begin.resize(n + 1);
+  plan.succ_begin[0] = 0;
   {
     auto& next_slot = out_degree;  // reused: the next free slot of each node's row
-    for (node_id u = 0; u < n; ++u) next_slot[u] = plan.succ_begin[u];
+    for (node_id u = 0; u < n; ++u) {
+      const auto first = plan.succ_begin[u];
+      plan.succ_begin[u + 1] = first + out_degree[u];
+      next_slot[u] = first;
+    }
+    plan.succ.resize(plan.succ_begin[n]);
+    if (any_tolerant) plan.succ_tolerant.assign(plan.succ_begin[n], 0);
     for (std::size_t i = 0; i < edges.size(); ++i) {
       const auto slot = next_slot[edges[i].from]++;
       plan.succ[slot] = edges[i].to;
@@ -158,15 +162,13 @@ inline std::string format_amount(double x) {
   }
 
   // Outputs kept for the result: sinks, steps marked keep(), handles the options name.
+  for (node_id u : opts.kept()) {
+    if (u < n) plan.kept[u] |= 1;
+  }
+  const bool keep_all = opts.keeps_all();
   for (node_id u = 0; u < n; ++u) {
     const auto k = plan.kept[u];
-    plan.kept[u] =
-        (opts.keeps_all() || (plan.readers[u] == 0 && (k & 2) == 0) || (k & 1) != 0) ? 1 : 0;
-  }
-  for (node_id u : opts.kept()) {
-    if (u < n) plan.kept[u] = 1;
-  }
-  for (node_id u = 0; u < n; ++u) {
+    plan.kept[u] = (keep_all || (plan.readers[u] == 0 && (k & 2) == 0) || (k & 1) != 0) ? 1 : 0;
     if (plan.kept[u] && has_output[u]) plan.kept_nodes.push_back(u);
   }
 
