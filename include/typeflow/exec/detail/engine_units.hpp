@@ -18,10 +18,11 @@ inline void engine::run_item(const ready_item& item, ready_list& ready) {
   if (!job.is_element()) {
     job.rec->name = job.name;
     // finish() will count down the successors' pending counts: start loading the first two
-    // now, so that those cache misses overlap the step.
+    // now, so that those cache misses overlap the step; not a join's, which other workers
+    // decrement too (taking its line early would only move it once more).
     const auto& st = state_[job.node];
     for (auto i = st.succ_first, end = std::min(st.succ_last, st.succ_first + 2); i < end; ++i) {
-      __builtin_prefetch(&state_[succ_[i]], 1);
+      if (succ_[i] != ready.joining) __builtin_prefetch(&state_[succ_[i]], 1);
     }
   }
   if (job.rec->attempts > 0) {  // a retry after its backoff
@@ -323,12 +324,15 @@ inline void engine::resolve(node_id u, step_status status, ready_list& ready) {
     // The last predecessor to resolve makes v ready. When this edge is the only one left, no
     // other worker touches the count: a load instead of a locked read-modify-write, which
     // would also wait for every store this worker has pending.
+    // A join this worker decremented before is decremented at once (see ready_list::joining).
     auto& pending = state_[v].pending;
-    if (pending.load(std::memory_order_acquire) == 1) {
+    if (v != ready.joining && pending.load(std::memory_order_acquire) == 1) {
       pending.store(0, std::memory_order_relaxed);
       ready.push_back({state_[v].priority, v});
     } else if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       ready.push_back({state_[v].priority, v});
+    } else {
+      ready.joining = v;
     }
   }
   ++ready.resolved;  // counted into the run when this worker runs out of work
