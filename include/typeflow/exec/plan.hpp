@@ -108,7 +108,7 @@ inline std::string format_amount(double x) {
     node_id from, to;
   };
   detail::big_vector<edge> edges;
-  edges.reserve(d.inputs.size() + d.order.size());
+  edges.reserve(d.inputs.size());
   const bool any_tolerant = !d.input_tolerant.empty();
   detail::big_vector<char> edge_tolerant;
   bool any_resources = false;
@@ -135,9 +135,8 @@ inline std::string format_amount(double x) {
     if (nd.policy && !nd.policy->resources.empty()) any_resources = true;
     has_output[v] = nd.whole != none ? 1 : 0;
   }
+  // The .after() edges are read from the definition twice rather than copied into `edges`.
   for (const auto& o : d.order) {
-    edges.push_back({o.before, o.after});
-    if (any_tolerant) edge_tolerant.push_back(0);
     ++out_degree[o.before];
     ++plan.in_degree[o.after];
   }
@@ -159,6 +158,7 @@ inline std::string format_amount(double x) {
       plan.succ[slot] = edges[i].to;
       if (any_tolerant) plan.succ_tolerant[slot] = edge_tolerant[i];
     }
+    for (const auto& o : d.order) plan.succ[next_slot[o.before]++] = o.after;  // never tolerant
   }
 
   // Outputs kept for the result: sinks, steps marked keep(), handles the options name.
