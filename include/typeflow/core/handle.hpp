@@ -189,7 +189,9 @@ class handle {
     p.resources.assign(amounts.begin(), amounts.end());
     return *this;
   }
-  /// The step's estimated cost; the scheduler runs steps on the longest remaining path first.
+  /// The step's estimated cost (1 by default). Among the steps that one step makes ready, the
+  /// scheduler runs the one heading the longest remaining path (by cost) first; when costs
+  /// differ, it also takes queued steps in that order (with equal costs, newest first).
   handle& cost(double estimate) {
     if (!(estimate >= 0)) fail("cost", "the cost must be zero or positive");
     policy("cost").cost = estimate;

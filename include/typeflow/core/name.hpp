@@ -12,16 +12,31 @@ namespace typeflow {
 
 inline constexpr std::size_t max_name_length = 64;
 
-/// True when `name` follows the naming rule.
+namespace detail {
+/// Per byte: 1 a letter, 2 a digit, '_' or '-'; 0 anything else.
+inline constexpr auto name_chars = [] {
+  struct table {
+    unsigned char kind[256] = {};
+  } t;
+  for (int c = 'a'; c <= 'z'; ++c) t.kind[c] = 1;
+  for (int c = 'A'; c <= 'Z'; ++c) t.kind[c] = 1;
+  for (int c = '0'; c <= '9'; ++c) t.kind[c] = 2;
+  t.kind[static_cast<unsigned char>('_')] = 2;
+  t.kind[static_cast<unsigned char>('-')] = 2;
+  return t;
+}();
+}  // namespace detail
+
+/// True when `name` follows the naming rule. One table look-up per character, without a
+/// branch per character (declaring a step checks its name: a character-class test per
+/// character was ~110 instructions of the ~800 that declaring a chain step took).
 [[nodiscard]] constexpr bool is_valid_name(std::string_view name) noexcept {
   if (name.empty() || name.size() > max_name_length) return false;
-  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  if (!letter(name.front())) return false;
-  for (char c : name) {
-    if (!letter(c) && !digit(c) && c != '_' && c != '-') return false;
-  }
-  return true;
+  const auto kind = [](char c) { return detail::name_chars.kind[static_cast<unsigned char>(c)]; };
+  if (kind(name.front()) != 1) return false;
+  bool ok = true;
+  for (char c : name) ok &= kind(c) != 0;
+  return ok;
 }
 
 namespace detail {

@@ -49,13 +49,18 @@ struct numbered_name {
   std::uint32_t number = 0;
 
   static bool split(std::string_view name, numbered_name& out) noexcept {
+    // One walk back over the digits, reading the number as it goes.
     std::size_t i = name.size();
-    while (i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9') --i;
+    std::uint32_t n = 0, scale = 1;
+    for (; i > 0; --i) {
+      const auto d = static_cast<std::uint32_t>(static_cast<unsigned char>(name[i - 1])) - '0';
+      if (d > 9) break;
+      if (name.size() - i == 9) return false;  // a tenth digit
+      n += d * scale;
+      scale *= 10;
+    }
     const std::size_t digits = name.size() - i;
-    if (digits == 0 || digits > 9 || i == 0 || (name[i] == '0' && digits > 1)) return false;
-    std::uint32_t n = 0;
-    for (std::size_t k = i; k < name.size(); ++k)
-      n = n * 10 + static_cast<std::uint32_t>(name[k] - '0');
+    if (digits == 0 || i == 0 || (name[i] == '0' && digits > 1)) return false;
     out.prefix = name.substr(0, i);
     out.number = n;
     return true;

@@ -44,6 +44,10 @@ struct run_plan {
   std::vector<detail::node_id> kept_nodes;
   /// Per node: the longest remaining path by cost (.cost(x), else 1 per step), itself included.
   detail::big_vector<double> priority;
+  /// True when every step has the same cost (no .cost(), or one value for all): the executor
+  /// then takes queued steps newest first (depth-first), not by priority (exec_detail's
+  /// work_queues explains why).
+  bool uniform_cost = true;
   std::vector<detail::node_id> finally_handlers;  ///< in declaration order
   std::vector<detail::node_id> parameters;        ///< the parameter nodes
   bool has_maps = false;

@@ -87,9 +87,11 @@ TEST_CASE("priorities are the longest remaining path, by step count or by .cost(
   CHECK(plan.priority[id_of(p, "right")] == 3.0);
   CHECK(plan.priority[id_of(p, "root")] == 4.0);
   CHECK(successors(p, plan, "root") == std::vector<std::string>{"left", "right"});
+  CHECK(plan.uniform_cost);  // queued steps are taken newest first
 
   p.step("heavy", [] {}).after(l).cost(10);
   plan = tyf::make_plan(*p.definition(), {});
+  CHECK_FALSE(plan.uniform_cost);  // by priority
   CHECK(plan.priority[id_of(p, "heavy")] == 10.0);
   CHECK(plan.priority[id_of(p, "left")] == 11.0);
   CHECK(plan.priority[id_of(p, "root")] == 12.0);

@@ -61,3 +61,33 @@ TEST_CASE("ready roots are taken by priority too") {
   REQUIRE(r.ok());
   REQUIRE(log.names == std::vector<std::string>{"b", "b2", "a"});
 }
+
+namespace {
+/// root -> a -> c -> d, a -> e, root -> b -> f: after d, both b (remaining path 2) and e (1)
+/// wait in the queue; e became ready last.
+std::vector<std::string> run_queued_choice(bool declare_costs) {
+  order_log log;
+  tyf::pipeline p{"queued"};
+  auto root = p.step("root", log.step("root"));
+  auto a = p.step("a", log.step("a")).after(root);
+  auto b = p.step("b", log.step("b")).after(root);
+  auto c = p.step("c", log.step("c")).after(a);
+  p.step("d", log.step("d")).after(c);
+  p.step("e", log.step("e")).after(a);
+  auto f = p.step("f", log.step("f")).after(b);
+  if (declare_costs) f.cost(1.5);  // one step costs more than the others: priorities rule
+  auto r = tyf::run(p, tyf::run_options{}.threads(1));
+  REQUIRE(r.ok());
+  return log.names;
+}
+}  // namespace
+
+TEST_CASE("with equal costs, queued steps are taken newest first (depth-first)") {
+  REQUIRE(run_queued_choice(false) ==
+          std::vector<std::string>{"root", "a", "c", "d", "e", "b", "f"});
+}
+
+TEST_CASE("when costs differ, queued steps are taken by their remaining path") {
+  REQUIRE(run_queued_choice(true) ==
+          std::vector<std::string>{"root", "a", "c", "d", "b", "f", "e"});
+}

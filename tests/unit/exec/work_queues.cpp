@@ -66,10 +66,42 @@ TEST_CASE("a steal of a single item leaves the victim empty") {
   REQUIRE_FALSE(q.pop(1));
 }
 
+TEST_CASE("stacks: a worker takes its newest batch first, each batch most urgent first") {
+  work_queues q(1, false);
+  const std::vector<ready_item> first{{1.0, 1}, {1.0, 2}, {1.0, 3}};  // declaration order
+  q.push(0, first.data(), first.size());
+  const std::vector<ready_item> mixed{{1.0, 7}, {3.0, 9}, {2.0, 5}};
+  q.push(0, mixed.data(), mixed.size());
+  const std::vector<ready_item> rising{{1.0, 8}, {2.0, 6}};  // already least urgent first
+  q.push(0, rising.data(), rising.size());
+  REQUIRE(drain(q, 0) == std::vector<std::uint32_t>{6, 8, 9, 5, 7, 1, 2, 3});
+}
+
+TEST_CASE("stacks: a thief takes the top item and the older half of the rest") {
+  work_queues q(2, false);
+  for (std::uint32_t i = 0; i < 9; ++i) {
+    ready_item item{1.0, i};
+    q.push(0, &item, 1);  // 8 on top
+  }
+  auto stolen = q.pop(1);
+  REQUIRE(stolen);
+  REQUIRE(stolen->node == 8);
+  REQUIRE(q.queued(1) == 4);  // 0-3, the oldest
+  REQUIRE(q.queued(0) == 4);  // 4-7
+  std::vector<std::uint32_t> thief, owner;
+  for (int i = 0; i < 4; ++i) thief.push_back(q.pop(1)->node);
+  for (int i = 0; i < 4; ++i) owner.push_back(q.pop(0)->node);
+  REQUIRE(thief == std::vector<std::uint32_t>{3, 2, 1, 0});  // their stack order kept
+  REQUIRE(owner == std::vector<std::uint32_t>{7, 6, 5, 4});
+  REQUIRE_FALSE(q.pop(0));
+}
+
 TEST_CASE("under four threads that push, pop and steal, every item is taken exactly once") {
   constexpr unsigned workers = 4;
   constexpr std::uint32_t per_worker = 20000;
-  work_queues q(workers);
+  const bool by_priority = GENERATE(true, false);
+  INFO("by priority: " << by_priority);
+  work_queues q(workers, by_priority);
   std::vector<std::atomic<int>> taken(workers * per_worker);
   std::atomic<std::uint32_t> done{0};
   std::vector<std::thread> threads;

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstdint>
 #include <exception>
-#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -62,32 +61,8 @@ struct attempt_caller {
   detail::context_sink* sink;
 };
 
-/// Calls the step once. `limit` > 0 gives it a stop token of its own that the timer triggers
-/// after `limit` (and that the run's stop triggers too); else it sees `run_token`.
-inline attempt_outcome invoke_attempt(detail::step_base& step, detail::invocation call,
-                                      const attempt_caller& who, std::chrono::nanoseconds limit,
-                                      timer& clock, std::stop_source& run_stop,
-                                      const std::stop_token& run_token) {
-  struct stop_relay {
-    std::stop_source* target;
-    void operator()() const noexcept { target->request_stop(); }
-  };
-  std::optional<std::stop_source> own;
-  std::optional<std::stop_callback<stop_relay>> relay;
-  std::atomic<bool> expired{false};
-  std::uint64_t deadline = 0;
-  if (limit.count() > 0) {
-    own.emplace();
-    relay.emplace(run_stop.get_token(), stop_relay{&*own});
-    deadline = clock.schedule(std::chrono::steady_clock::now() + limit, [&expired, &own] {
-      expired.store(true, std::memory_order_release);
-      own->request_stop();
-    });
-  }
-  std::optional<std::stop_token> own_token;
-  if (own) own_token.emplace(own->get_token());
-  context ctx{who.run_id, who.name, who.node, who.number, own_token ? *own_token : run_token,
-              who.sink};
+/// Calls the step with context `ctx`; how it ended, but for a timeout.
+inline attempt_outcome call_step(detail::step_base& step, detail::invocation call, context& ctx) {
   call.ctx = &ctx;
   attempt_outcome out;
   try {
@@ -99,11 +74,47 @@ inline attempt_outcome invoke_attempt(detail::step_base& step, detail::invocatio
     out.end = attempt_outcome::how::failed;
     out.error = std::current_exception();
   }
-  if (deadline != 0) clock.cancel(deadline);
+  return out;
+}
+
+/// Calls the step once, with a stop token of its own that the timer triggers after `limit`
+/// (and that the run's stop triggers too).
+inline attempt_outcome invoke_with_timeout(detail::step_base& step, detail::invocation call,
+                                           const attempt_caller& who,
+                                           std::chrono::nanoseconds limit, timer& clock,
+                                           std::stop_source& run_stop) {
+  struct stop_relay {
+    std::stop_source* target;
+    void operator()() const noexcept { target->request_stop(); }
+  };
+  std::stop_source own;
+  std::stop_callback<stop_relay> relay(run_stop.get_token(), stop_relay{&own});
+  std::atomic<bool> expired{false};
+  const std::uint64_t deadline =
+      clock.schedule(std::chrono::steady_clock::now() + limit, [&expired, &own] {
+        expired.store(true, std::memory_order_release);
+        own.request_stop();
+      });
+  const std::stop_token own_token = own.get_token();
+  context ctx{who.run_id, who.name, who.node, who.number, own_token, who.sink};
+  attempt_outcome out = call_step(step, call, ctx);
+  clock.cancel(deadline);
   if (out.end != attempt_outcome::how::skipped && expired.load(std::memory_order_acquire)) {
     out.end = attempt_outcome::how::timed_out;
   }
   return out;
+}
+
+/// Calls the step once. `limit` > 0 gives it a stop token of its own that the timer triggers
+/// after `limit` (and that the run's stop triggers too); else it sees `run_token`, and nothing
+/// but the call itself is set up.
+inline attempt_outcome invoke_attempt(detail::step_base& step, detail::invocation call,
+                                      const attempt_caller& who, std::chrono::nanoseconds limit,
+                                      timer& clock, std::stop_source& run_stop,
+                                      const std::stop_token& run_token) {
+  if (limit.count() > 0) return invoke_with_timeout(step, call, who, limit, clock, run_stop);
+  context ctx{who.run_id, who.name, who.node, who.number, run_token, who.sink};
+  return call_step(step, call, ctx);
 }
 
 }  // namespace typeflow::exec_detail

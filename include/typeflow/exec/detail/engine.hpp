@@ -102,13 +102,17 @@ class engine final : public detail::context_sink {
       }
       return;
     }
-    // Spread the roots so that every worker starts with work.
+    // Spread the roots so that every worker starts with work. Stacks get them least urgent
+    // first, so that each worker's most urgent root is on top.
     const unsigned n = queues_count();
-    for (std::size_t i = 0; i < roots_.size(); ++i) {
-      ready_item item{state_[roots_[i]].priority, roots_[i]};
-      queues_.push(static_cast<unsigned>(i % n), &item, 1);
-    }
+    std::vector<ready_item> roots;
+    roots.reserve(roots_.size());
+    for (node_id u : roots_) roots.push_back({state_[u].priority, u});
     roots_ = {};
+    if (!queues_.by_priority()) std::sort(roots.begin(), roots.end());
+    for (std::size_t i = 0; i < roots.size(); ++i) {
+      queues_.push(static_cast<unsigned>(i % n), &roots[i], 1);
+    }
     for (unsigned worker = use_caller ? 1 : 0; worker < n; ++worker) {
       threads_.emplace_back([this, worker] { worker_loop(worker); });
     }
@@ -205,6 +209,7 @@ class engine final : public detail::context_sink {
       data_->elements.resize(n);
       maps_.resize(n);
     }
+    queues_.order_by_priority(!plan.uniform_cost);
     delayed_.plan(d, plan.parameters, data_->params, plan.succ_begin, plan.succ, plan.in_degree);
 
     state_ = detail::big_vector<node_state>(n);
@@ -268,8 +273,13 @@ class engine final : public detail::context_sink {
       // Run the most urgent newly ready step here, without a trip through the queues.
       auto best = std::max_element(ready.begin(), ready.end());
       next = *best;
-      *best = ready.back();
-      ready.pop_back();
+      if (queues_.by_priority()) {
+        *best = ready.back();
+        ready.pop_back();
+      } else {
+        ready.erase(best);  // keeps the order, which a stack push uses
+      }
+      if (ready.empty()) continue;  // a chain: nothing else became ready
       queues_.push(worker, ready.data(), ready.size());
       ready.clear();
     }

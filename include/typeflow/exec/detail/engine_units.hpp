@@ -18,10 +18,11 @@ inline void engine::run_item(const ready_item& item, ready_list& ready) {
   if (!job.is_element()) {
     job.rec->name = job.name;
     // finish() will count down the successors' pending counts: start loading the first two
-    // now, so that those cache misses overlap the step.
+    // now, so that those cache misses overlap the step; not a join's, which other workers
+    // decrement too (taking its line early would only move it once more).
     const auto& st = state_[job.node];
     for (auto i = st.succ_first, end = std::min(st.succ_last, st.succ_first + 2); i < end; ++i) {
-      __builtin_prefetch(&state_[succ_[i]], 1);
+      if (succ_[i] != ready.joining) __builtin_prefetch(&state_[succ_[i]], 1);
     }
   }
   if (job.rec->attempts > 0) {  // a retry after its backoff
@@ -65,7 +66,10 @@ inline void engine::run_item(const ready_item& item, ready_list& ready) {
 inline bool engine::admit(const unit& job, ready_list& ready) {
   const auto u = job.node;
   const auto& nd = def_->nodes[u];
-  if (auto why = reason_not_to_run(u)) {
+  // Most steps have no condition and no upstream failure: no call then.
+  if (auto why = (nd.control || state_[u].blocker.load(std::memory_order_acquire) != none)
+                     ? reason_not_to_run(u)
+                     : std::nullopt) {
     job.rec->started = start_stamp(ready);
     finish(job, why->first, std::move(why->second), ready);
     return false;
@@ -167,8 +171,8 @@ inline void engine::attempt(const unit& job, ready_list& ready) {
 
     // Inputs resolved to objects (projections applied); few steps have more than 8. An
     // absent input (a maybe<T> whose branch did not run) is null.
-    std::array<void*, 8> small_inputs{};
-    std::array<bool, 8> small_movable{};
+    std::array<void*, 8> small_inputs;  // only the first input_count are set and read
+    std::array<bool, 8> small_movable;
     std::vector<void*> big_inputs;
     std::unique_ptr<bool[]> big_movable;
     void** inputs = small_inputs.data();
@@ -204,7 +208,9 @@ inline void engine::attempt(const unit& job, ready_list& ready) {
       return;
     }
     if (outcome.succeeded()) {
-      if (record_output(job, ready)) finish(job, step_status::succeeded, {}, ready);
+      if (!opts_.hooks() || record_output(job, ready)) {
+        finish(job, step_status::succeeded, {}, ready);
+      }
       return;
     }
     job.out->reset();
@@ -290,10 +296,12 @@ inline void engine::resolve(node_id u, step_status status, ready_list& ready) {
   const auto& d = *def_;
   const auto& nd = d.nodes[u];
   auto& st = state_[u];
-  for_each_read(d, u, [&](const dependency& e) {
-    auto& from = state_[e.from];
-    if (from.readers.fetch_sub(1, std::memory_order_acq_rel) == 1 && !from.kept) from.out.reset();
-  });
+  if (nd.input_count != 0 || nd.control) {  // else it reads nothing: no call
+    for_each_read(d, u, [&](const dependency& e) {
+      auto& from = state_[e.from];
+      if (from.readers.fetch_sub(1, std::memory_order_acq_rel) == 1 && !from.kept) from.out.reset();
+    });
+  }
   // A delayed parameter resolved unasked (no step that reads it runs) blocks nobody.
   const bool produced = produced_outputs(status) || (delayed_.asked(u) && !delayed_.wanted(u));
   if (!produced || (st.readers.load(std::memory_order_acquire) == 0 && !st.kept)) {
@@ -316,12 +324,15 @@ inline void engine::resolve(node_id u, step_status status, ready_list& ready) {
     // The last predecessor to resolve makes v ready. When this edge is the only one left, no
     // other worker touches the count: a load instead of a locked read-modify-write, which
     // would also wait for every store this worker has pending.
+    // A join this worker decremented before is decremented at once (see ready_list::joining).
     auto& pending = state_[v].pending;
-    if (pending.load(std::memory_order_acquire) == 1) {
+    if (v != ready.joining && pending.load(std::memory_order_acquire) == 1) {
       pending.store(0, std::memory_order_relaxed);
       ready.push_back({state_[v].priority, v});
     } else if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       ready.push_back({state_[v].priority, v});
+    } else {
+      ready.joining = v;
     }
   }
   ++ready.resolved;  // counted into the run when this worker runs out of work

@@ -28,6 +28,10 @@ struct ready_list : std::vector<ready_item> {
   /// When the worker goes straight on from the step it finished to the next one: the end time
   /// of the first, which serves as the start time of the second (see engine::start_stamp).
   std::chrono::system_clock::time_point boundary{};
+  /// The last successor whose pending count this worker found other predecessors still
+  /// counting down (a join, such as a fan-in's sink): its count is decremented at once, not
+  /// first loaded (a load, then a locked decrement, moves the contended cache line twice).
+  node_id joining = none;
 };
 
 /// One node's state in a run: one 64-byte record, read together when the node resolves.

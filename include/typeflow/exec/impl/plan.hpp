@@ -50,7 +50,7 @@ TYPEFLOW_INLINE run_plan make_plan(const detail::definition& d, const run_option
     node_id from, to;
   };
   detail::big_vector<edge> edges;
-  edges.reserve(d.inputs.size() + d.order.size());
+  edges.reserve(d.inputs.size());
   const bool any_tolerant = !d.input_tolerant.empty();
   detail::big_vector<char> edge_tolerant;
   bool any_resources = false;
@@ -73,41 +73,44 @@ TYPEFLOW_INLINE run_plan make_plan(const detail::definition& d, const run_option
     plan.kept[v] = static_cast<char>((nd.policy && nd.policy->keep_output ? 1 : 0) |
                                      (nd.kind == detail::node_kind::parameter ? 2 : 0));
     plan.priority[v] = nd.policy ? nd.policy->cost : 1.0;
+    if (plan.priority[v] != plan.priority[0]) plan.uniform_cost = false;
     if (nd.policy && !nd.policy->resources.empty()) any_resources = true;
     has_output[v] = nd.whole != none ? 1 : 0;
   }
+  // The .after() edges are read from the definition twice rather than copied into `edges`.
   for (const auto& o : d.order) {
-    edges.push_back({o.before, o.after});
-    if (any_tolerant) edge_tolerant.push_back(0);
     ++out_degree[o.before];
     ++plan.in_degree[o.after];
   }
 
   // Successor lists (compressed rows), in the walk's order per node.
-  plan.succ_begin.assign(n + 1, 0);
-  for (node_id u = 0; u < n; ++u) plan.succ_begin[u + 1] = plan.succ_begin[u] + out_degree[u];
-  plan.succ.resize(plan.succ_begin[n]);
-  if (any_tolerant) plan.succ_tolerant.assign(plan.succ_begin[n], 0);
+  plan.succ_begin.resize(n + 1);
+  plan.succ_begin[0] = 0;
   {
     auto& next_slot = out_degree;  // reused: the next free slot of each node's row
-    for (node_id u = 0; u < n; ++u) next_slot[u] = plan.succ_begin[u];
+    for (node_id u = 0; u < n; ++u) {
+      const auto first = plan.succ_begin[u];
+      plan.succ_begin[u + 1] = first + out_degree[u];
+      next_slot[u] = first;
+    }
+    plan.succ.resize(plan.succ_begin[n]);
+    if (any_tolerant) plan.succ_tolerant.assign(plan.succ_begin[n], 0);
     for (std::size_t i = 0; i < edges.size(); ++i) {
       const auto slot = next_slot[edges[i].from]++;
       plan.succ[slot] = edges[i].to;
       if (any_tolerant) plan.succ_tolerant[slot] = edge_tolerant[i];
     }
+    for (const auto& o : d.order) plan.succ[next_slot[o.before]++] = o.after;  // never tolerant
   }
 
   // Outputs kept for the result: sinks, steps marked keep(), handles the options name.
+  for (node_id u : opts.kept()) {
+    if (u < n) plan.kept[u] |= 1;
+  }
+  const bool keep_all = opts.keeps_all();
   for (node_id u = 0; u < n; ++u) {
     const auto k = plan.kept[u];
-    plan.kept[u] =
-        (opts.keeps_all() || (plan.readers[u] == 0 && (k & 2) == 0) || (k & 1) != 0) ? 1 : 0;
-  }
-  for (node_id u : opts.kept()) {
-    if (u < n) plan.kept[u] = 1;
-  }
-  for (node_id u = 0; u < n; ++u) {
+    plan.kept[u] = (keep_all || (plan.readers[u] == 0 && (k & 2) == 0) || (k & 1) != 0) ? 1 : 0;
     if (plan.kept[u] && has_output[u]) plan.kept_nodes.push_back(u);
   }
 
