@@ -4,6 +4,7 @@
 // processes opening a new store at once agree. A store made by a newer typeflow is refused.
 
 #include <array>
+#include <cstdint>
 #include <string>
 
 #include <typeflow/store/detail/sqlite.hpp>
@@ -105,24 +106,42 @@ CREATE INDEX step_runs_by_cache_key ON step_runs(cache_key) WHERE cache_key IS N
 
 inline constexpr int schema_version = static_cast<int>(migrations.size());
 
-/// Brings the database to schema_version; returns the version it found.
+/// Brings the database to schema_version; returns the version it found. The version is read
+/// as the 64-bit integer SQLite holds and checked before it is used: one row, an integer,
+/// 0..schema_version (a newer one is a store from a newer typeflow, anything else a damaged
+/// one), so a damaged value never indexes past the migrations nor is truncated into range.
 inline int migrate(database& db) {
   transaction tx{db};
   db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-  int found = 0;
+  std::int64_t version = 0;
   {
-    auto q = db.prepare("SELECT version FROM schema_version");
-    if (q.step()) {
-      found = static_cast<int>(q.int64(0));
-    } else {
-      db.prepare("INSERT INTO schema_version (version) VALUES (0)").run();
+    auto q = db.prepare("SELECT version, typeof(version) FROM schema_version");
+    int rows = 0;
+    while (q.step()) {
+      if (++rows > 1) continue;
+      if (q.text(1) != "integer") {
+        throw store_error(
+            "typeflow: run store: the database's schema version is not an " +
+            ("integer (" + q.text(1) + " '" + q.text(0).substr(0, 40) + "'): runs.db is damaged"));
+      }
+      version = q.int64(0);
     }
+    if (rows > 1) {
+      throw store_error("typeflow: run store: the database's schema_version table has " +
+                        std::to_string(rows) + " rows, not one: runs.db is damaged");
+    }
+    if (rows == 0) db.prepare("INSERT INTO schema_version (version) VALUES (0)").run();
   }
-  if (found > schema_version) {
+  if (version < 0) {
     throw store_error("typeflow: run store: the database has schema version " +
-                      std::to_string(found) + ", newer than this typeflow's " +
+                      std::to_string(version) + ", which no typeflow writes: runs.db is damaged");
+  }
+  if (version > schema_version) {
+    throw store_error("typeflow: run store: the database has schema version " +
+                      std::to_string(version) + ", newer than this typeflow's " +
                       std::to_string(schema_version) + "; use a newer typeflow to open it");
   }
+  const int found = static_cast<int>(version);
   for (int v = found; v < schema_version; ++v) {
     db.exec(migrations[static_cast<std::size_t>(v)]);
   }
