@@ -1,14 +1,18 @@
 // The store as untrusted input: values read back from runs.db (the schema version) are
-// checked before they are used.
+// checked before they are used; temporary files are told apart by their exact host name.
 #include <typeflow/store.hpp>
+#include <typeflow/store/detail/files.hpp>   // artifact_files
 #include <typeflow/store/detail/schema.hpp>  // schema_version
 
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "store_testing.hpp"
 
@@ -28,6 +32,21 @@ void sql(const fs::path& store, const std::string& text) {
   sqlite3_close(db);
   INFO(text << ": " << msg);
   REQUIRE(rc == SQLITE_OK);
+}
+
+void touch(const fs::path& p) {
+  std::ofstream out{p};
+  out << "not the store's";
+}
+
+/// The pid of a process that has exited (and been reaped).
+std::int64_t dead_pid() {
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) ::_exit(0);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  return pid;
 }
 
 }  // namespace
@@ -54,4 +73,28 @@ TEST_CASE("a corrupt schema_version is refused, never used as an index nor trunc
     sql(dir.path(), "INSERT INTO schema_version VALUES (1)");
     REQUIRE_THROWS_WITH(tyf::store{dir.path()}, Catch::Contains("2 rows"));
   }
+}
+
+TEST_CASE("temporary files are cleaned up for their exact host only, not one sharing a prefix") {
+  temp_dir dir;
+  tyf::store_detail::artifact_files files{dir.path() / "artifacts"};
+  const auto tmp = dir.path() / "artifacts" / "tmp";
+  const auto pid = std::to_string(dead_pid());
+  const auto of_a = tmp / ("a-" + pid + "-0.part");
+  const auto of_ab = tmp / ("a-b-" + pid + "-0.part");
+  const auto of_a1 = tmp / ("a-1-" + pid + "-0.part");  // host "a-1", not host "a" with pid 1
+  const auto odd = tmp / ("a-" + pid + "-x.part");      // not a name the store writes
+  for (const auto& p : {of_a, of_ab, of_a1, odd}) touch(p);
+
+  files.clean_temporaries("a");
+  CHECK_FALSE(fs::exists(of_a));
+  CHECK(fs::exists(of_ab));
+  CHECK(fs::exists(of_a1));
+  CHECK(fs::exists(odd));
+
+  touch(of_a);
+  files.clean_temporaries("a-b");
+  CHECK(fs::exists(of_a));
+  CHECK_FALSE(fs::exists(of_ab));
+  CHECK(fs::exists(of_a1));
 }

@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -168,19 +170,42 @@ class artifact_files {
     fs::remove(path_of(hash), ec);
   }
 
-  /// Removes temporary files left by processes of this host that died mid-write.
+  /// Removes temporary files left by processes of this host that died mid-write. A name is
+  /// HOST-PID-COUNTER.part and is parsed from the right (the last two fields are digits, so a
+  /// host name with '-' in it cannot be mistaken for another host's name and a pid): a file
+  /// whose host is not exactly `host`, or whose name is not of that form, is never removed.
   void clean_temporaries(const std::string& host) const {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(tmp_, ec)) {
-      auto name = entry.path().filename().string();
-      auto prefix = host + "-";
-      if (name.rfind(prefix, 0) != 0) continue;
-      auto rest = name.substr(prefix.size());
-      auto dash = rest.find('-');
-      if (dash == std::string::npos) continue;
-      std::int64_t pid = std::atoll(rest.substr(0, dash).c_str());
-      if (!process_alive(pid)) fs::remove(entry.path(), ec);
+      auto parsed = parse_temporary(entry.path().filename().string());
+      if (!parsed || parsed->host != host) continue;
+      if (!process_alive(parsed->pid)) fs::remove(entry.path(), ec);
     }
+  }
+
+  /// The host and pid in a temporary file's name (see clean_temporaries), if it is one.
+  struct temporary_name {
+    std::string host;
+    std::int64_t pid;
+  };
+  [[nodiscard]] static std::optional<temporary_name> parse_temporary(std::string_view name) {
+    constexpr std::string_view suffix = ".part";
+    if (!name.ends_with(suffix)) return std::nullopt;
+    name.remove_suffix(suffix.size());
+    auto digits = [](std::string_view t) {
+      return !t.empty() && t.size() <= 18 &&
+             std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    auto last = name.rfind('-');
+    if (last == std::string_view::npos || !digits(name.substr(last + 1))) return std::nullopt;
+    name = name.substr(0, last);
+    auto second = name.rfind('-');
+    if (second == std::string_view::npos || second == 0) return std::nullopt;
+    auto pid_text = name.substr(second + 1);
+    if (!digits(pid_text)) return std::nullopt;
+    std::int64_t pid = std::atoll(std::string(pid_text).c_str());
+    if (pid <= 0 || pid > std::numeric_limits<pid_t>::max()) return std::nullopt;
+    return temporary_name{std::string(name.substr(0, second)), pid};
   }
 
   [[nodiscard]] const fs::path& dir() const noexcept { return dir_; }
