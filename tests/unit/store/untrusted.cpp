@@ -1,5 +1,7 @@
-// The store as untrusted input: values read back from runs.db (the schema version) are
-// checked before they are used; temporary files are told apart by their exact host name.
+// The store as untrusted input: values read back from runs.db (artifact hashes, run ids,
+// statuses, sizes, the schema version) are checked before they are used, and a damaged row is
+// refused by name without touching anything outside the store; temporary files are told
+// apart by their exact host name.
 #include <typeflow/store.hpp>
 #include <typeflow/store/detail/files.hpp>   // artifact_files
 #include <typeflow/store/detail/schema.hpp>  // schema_version
@@ -49,6 +51,14 @@ std::int64_t dead_pid() {
   return pid;
 }
 
+/// One step whose output (24 kB) is stored as a file.
+struct small {
+  tyf::pipeline p{"small"};
+  tyf::handle<std::vector<double>> made = p.step(
+      "make", [](int k) { return std::vector<double>(static_cast<std::size_t>(k) * 1000, 1.5); },
+      p.param<int>("n", 3));
+};
+
 }  // namespace
 
 TEST_CASE("a corrupt schema_version is refused, never used as an index nor truncated") {
@@ -97,4 +107,91 @@ TEST_CASE("temporary files are cleaned up for their exact host only, not one sha
   CHECK(fs::exists(of_a));
   CHECK_FALSE(fs::exists(of_ab));
   CHECK(fs::exists(of_a1));
+}
+
+TEST_CASE("an artifact hash read from runs.db never becomes a path outside the store") {
+  temp_dir dir;
+  const auto store_dir = dir.path() / "store";
+  const auto sentinel = dir.path() / "sentinel";  // store/artifacts/.. + ../sentinel
+  const auto absolute = dir.path() / "absolute";
+  touch(sentinel);
+  touch(absolute);
+  small s;
+  std::string id;
+  {
+    tyf::store st{store_dir};
+    id = st.run(s.p).run_id();
+  }
+  const std::string relative_hash = "..../sentinel";
+  const std::string absolute_hash = "xx" + absolute.string();
+
+  SECTION("a step's artifact: load and delete refuse it, naming the run and the step") {
+    sql(store_dir, "INSERT INTO artifacts (hash, size, type, codec_version, created) VALUES ('" +
+                       relative_hash + "', 10, 'x', 1, 0); UPDATE step_runs SET artifact = '" +
+                       relative_hash + "' WHERE step = 'make'");
+    tyf::store st{store_dir};
+    REQUIRE_THROWS_WITH(st.load(id, s.made), Catch::Contains("run " + id) &&
+                                                 Catch::Contains("step 'make'") &&
+                                                 Catch::Contains("not 32 digits of 0-9a-f"));
+    REQUIRE_THROWS_WITH(st.show(id), Catch::Contains("run " + id) &&
+                                         Catch::Contains("step 'make'") &&
+                                         Catch::Contains("not 32 digits of 0-9a-f"));
+    REQUIRE_THROWS_WITH(st.remove({id}), Catch::Contains("run " + id) &&
+                                             Catch::Contains("step 'make'") &&
+                                             Catch::Contains("not 32 digits of 0-9a-f"));
+    CHECK(fs::exists(sentinel));
+    CHECK(st.runs().size() == 1);  // refused before anything was deleted
+  }
+  SECTION("an artifacts row no run references: garbage collection refuses it by name") {
+    sql(store_dir, "INSERT INTO artifacts (hash, size, type, codec_version, created) VALUES ('" +
+                       relative_hash + "', 10, 'x', 1, 0), ('" + absolute_hash +
+                       "', 10, 'x', 1, 0)");
+    tyf::store st{store_dir};
+    REQUIRE_THROWS_WITH(st.collect_garbage(), Catch::Contains("artifacts row") &&
+                                                  Catch::Contains("not 32 digits of 0-9a-f"));
+    REQUIRE_THROWS_WITH(st.remove({id}), Catch::Contains("artifacts row"));
+    CHECK(fs::exists(sentinel));
+    CHECK(fs::exists(absolute));
+  }
+  SECTION("a cache entry's artifact is a miss: the step runs again") {
+    sql(store_dir, "UPDATE step_runs SET artifact = '" + absolute_hash + "'");
+    tyf::store st{store_dir};
+    auto again = st.run(s.p);
+    CHECK(again.ok());
+    CHECK(fs::exists(absolute));
+  }
+}
+
+TEST_CASE("run ids with '/', unknown statuses and negative sizes in runs.db are refused by name") {
+  temp_dir dir;
+  small s;
+  std::string id;
+  {
+    tyf::store st{dir.path()};
+    id = st.run(s.p).run_id();
+  }
+  SECTION("a run id with '/'") {
+    sql(dir.path(), "UPDATE runs SET id = 'zz/../x' WHERE id = '" + id + "'");
+    tyf::store st{dir.path()};
+    REQUIRE_THROWS_WITH(st.runs(), Catch::Contains("run id 'zz/../x'"));
+  }
+  SECTION("an unknown run status") {
+    sql(dir.path(), "UPDATE runs SET status = 'bogus'");
+    tyf::store st{dir.path()};
+    REQUIRE_THROWS_WITH(st.runs(), Catch::Contains("run " + id) && Catch::Contains("'bogus'"));
+  }
+  SECTION("an unknown step status") {
+    sql(dir.path(), "UPDATE step_runs SET status = 'bogus'");
+    tyf::store st{dir.path()};
+    REQUIRE_THROWS_WITH(st.show(id), Catch::Contains("run " + id) &&
+                                         Catch::Contains("step 'make'") &&
+                                         Catch::Contains("'bogus'"));
+  }
+  SECTION("a negative artifact size") {
+    sql(dir.path(), "UPDATE artifacts SET size = -5");
+    tyf::store st{dir.path()};
+    REQUIRE_THROWS_WITH(st.show(id), Catch::Contains("size -5"));
+    sql(dir.path(), "UPDATE step_runs SET artifact = NULL");
+    REQUIRE_THROWS_WITH(st.collect_garbage(), Catch::Contains("size -5"));
+  }
 }

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <typeflow/store/detail/hash.hpp>
 #include <typeflow/store/errors.hpp>
 
 namespace typeflow::store_detail {
@@ -52,13 +53,39 @@ inline std::int64_t process_id() noexcept { return static_cast<std::int64_t>(::g
 
 /// False only when no process `pid` exists on this host.
 inline bool process_alive(std::int64_t pid) noexcept {
-  if (pid <= 0) return false;
+  if (pid <= 0 || pid > std::numeric_limits<pid_t>::max()) return false;  // none can have it
   if (::kill(static_cast<pid_t>(pid), 0) == 0) return true;
   return errno == EPERM;
 }
 
 [[noreturn]] inline void io_fail(const std::string& what, int err) {
   throw store_error("typeflow: run store: " + what + ": " + std::strerror(err));
+}
+
+/// A value read from runs.db, for an error message: at most 80 characters, control
+/// characters shown as '?'.
+inline std::string shown(std::string_view v) {
+  std::string out(v.substr(0, 80));
+  for (auto& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  if (v.size() > 80) out += "...";
+  return out;
+}
+
+/// The refusal of a damaged value read back from runs.db; `where` names its row.
+[[noreturn]] inline void damaged(const std::string& where, const std::string& what) {
+  throw store_error("typeflow: run store: " + where + " " + what +
+                    "; refusing to use it (runs.db is damaged or was edited)");
+}
+
+/// An artifact hash read back from runs.db, checked before it can name a file: exactly the 32
+/// hex digits hash128 writes, so that no row can make a path outside the store.
+inline const std::string& checked_hash(const std::string& hash, const std::string& where) {
+  if (!is_hash128(hash)) {
+    damaged(where, "has artifact hash '" + shown(hash) + "', which is not 32 digits of 0-9a-f");
+  }
+  return hash;
 }
 
 class artifact_files {
@@ -71,7 +98,13 @@ class artifact_files {
                         "': " + ec.message());
   }
 
+  /// The file of an artifact. Only a well-formed hash names one (callers check hashes read
+  /// from runs.db first, naming the row; this is the last line).
   [[nodiscard]] fs::path path_of(std::string_view hash) const {
+    if (!is_hash128(hash)) {
+      throw store_error("typeflow: run store: '" + shown(hash) +
+                        "' is not an artifact hash (32 digits of 0-9a-f)");
+    }
     return dir_ / std::string(hash.substr(0, 2)) / std::string(hash.substr(2));
   }
   [[nodiscard]] bool exists(std::string_view hash) const {

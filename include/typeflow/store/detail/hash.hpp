@@ -51,6 +51,16 @@ inline std::string hash128(std::span<const std::span<const std::byte>> parts) {
   return hex128(XXH3_128bits_digest(&state));
 }
 
+/// True when `text` is a hash as hash128 writes it: exactly 32 digits of 0-9a-f. Hashes read
+/// back from runs.db are checked with this before they name a file.
+inline bool is_hash128(std::string_view text) noexcept {
+  if (text.size() != 32) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 /// XXH3-64 of the text, as 16 hex digits.
 inline std::string hash64(std::string_view text) {
   std::string out;

@@ -74,13 +74,17 @@ struct store_state {
     std::optional<cache_entry> out;
     try {
       auto& q = db->cached(
-          "SELECT s.artifact, a.inline_bytes FROM step_runs s LEFT JOIN artifacts a ON a.hash = "
-          "s.artifact WHERE s.cache_key = ? AND s.status IN ('succeeded', 'cached') "
-          "ORDER BY s.artifact IS NULL LIMIT 1");
+          "SELECT s.artifact, a.inline_bytes, s.run_id, s.step FROM step_runs s LEFT JOIN "
+          "artifacts a ON a.hash = s.artifact WHERE s.cache_key = ? AND s.status IN "
+          "('succeeded', 'cached') ORDER BY s.artifact IS NULL LIMIT 1");
       q.bind_all(key);
       if (q.step()) {
         out.emplace();
         out->artifact = q.maybe_text(0);
+        if (out->artifact) {
+          checked_hash(*out->artifact, "the step_runs row of run " + shown(q.text(2)) + ", step '" +
+                                           shown(q.text(3)) + "',");
+        }
         if (!q.null(1)) {
           auto [p, n] = q.blob(1);
           out->bytes.emplace(n);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,12 +40,38 @@ inline constexpr const char* run_columns =
     "id, pipeline, structure_hash, status, started, ended, heartbeat, host, pid, experiment, "
     "kind, coalesce(origin, ''), message, stop_requested";
 
+/// Where a step's row is, for errors about values read back from it.
+inline std::string step_row(const std::string& run, const std::string& step) {
+  return "the step_runs row of run " + shown(run) + ", step '" + shown(step) + "',";
+}
+
+/// A step's status read back from runs.db; an unknown one is refused by name.
+inline step_status checked_step_status(const std::string& text, const std::string& run,
+                                       const std::string& step) {
+  auto st = parse_status<step_status>(text);
+  if (!st) damaged(step_row(run, step), "has an unknown status '" + shown(text) + "'");
+  return *st;
+}
+
+/// A run id read back from runs.db (or given to a run): never empty, no '/', '\\' or control
+/// characters, so that it can never name a path.
+inline bool usable_run_id(std::string_view id) noexcept {
+  return !id.empty() && id.size() <= 256 && std::none_of(id.begin(), id.end(), [](char c) {
+    return c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+}
+
 inline run_info read_run(const statement& s) {
   run_info r;
   r.id = s.text(0);
+  if (!usable_run_id(r.id)) damaged("a runs row", "has run id '" + shown(r.id) + "'");
   r.pipeline = s.text(1);
   r.structure_hash = s.text(2);
-  r.status = parse_status<run_status>(s.text(3)).value_or(run_status::pending);
+  auto status = parse_status<run_status>(s.text(3));
+  if (!status) {
+    damaged("the runs row of run " + r.id, "has an unknown status '" + shown(s.text(3)) + "'");
+  }
+  r.status = *status;
   r.started = from_us(s.int64(4));
   if (auto e = s.maybe_int64(5)) r.ended = from_us(*e);
   r.heartbeat = from_us(s.int64(6));
@@ -65,9 +92,16 @@ inline std::unordered_map<std::string, prior_step> prior_steps(store_state& st,
   std::lock_guard lock(st.db_mutex);
   auto& q = st.db.cached("SELECT step, status, artifact FROM step_runs WHERE run_id = ?");
   q.bind_all(id);
-  while (q.step()) {
-    out[q.text(0)] = {parse_status<step_status>(q.text(1)).value_or(step_status::pending),
-                      q.maybe_text(2)};
+  try {
+    while (q.step()) {
+      auto step = q.text(0);
+      auto artifact = q.maybe_text(2);
+      if (artifact) checked_hash(*artifact, step_row(id, step));
+      out[step] = {checked_step_status(q.text(1), id, step), std::move(artifact)};
+    }
+  } catch (...) {
+    q.reset();
+    throw;
   }
   q.reset();
   return out;
@@ -102,6 +136,10 @@ inline stored_run launch_run(const std::shared_ptr<store_state>& st, const pipel
   for (const auto& extra : o.observers()) ro.observe(extra);
   ro.hooks(rec).observe(std::shared_ptr<observer>(rec)).select(std::move(selection));
   if (ro.run_id().empty()) ro.run_id(make_run_id());
+  if (!usable_run_id(ro.run_id())) {
+    throw store_error("typeflow: run id '" + shown(ro.run_id()) +
+                      "' cannot be stored: it is empty or has '/', '\\' or control characters");
+  }
   for (const auto& [k, v] : overrides) ro.set(k, v);
   // The run stops on a request recorded in the store, and on the caller's own token.
   std::optional<std::stop_callback<forward_stop>> link;
@@ -324,10 +362,21 @@ TYPEFLOW_INLINE run_details store::show(std::string_view run) const {
       "s.cache_key, s.artifact, a.size, a.type, a.codec_version FROM step_runs s "
       "LEFT JOIN artifacts a ON a.hash = s.artifact WHERE s.run_id = ? ORDER BY s.node, s.step");
   s.bind_all(d.run.id);
+  // Values read back are checked before use: a damaged row is refused by name.
+  auto check = [&](const step_info& si, const std::string& what, bool ok) {
+    if (!ok) {
+      s.reset();
+      store_detail::damaged(store_detail::step_row(d.run.id, si.name), what);
+    }
+  };
   while (s.step()) {
     step_info si;
     si.name = s.text(0);
-    si.status = parse_status<step_status>(s.text(1)).value_or(step_status::pending);
+    auto status = parse_status<step_status>(s.text(1));
+    check(si, "has an unknown status '" + store_detail::shown(s.text(1)) + "'", status.has_value());
+    si.status = status.value_or(step_status::pending);
+    check(si, "has attempts " + std::to_string(s.int64(2)),
+          s.int64(2) >= 0 && s.int64(2) <= std::numeric_limits<unsigned>::max());
     si.attempts = static_cast<unsigned>(s.int64(2));
     if (auto t = s.maybe_int64(3)) si.started = store_detail::from_us(*t);
     if (auto t = s.maybe_int64(4)) si.ended = store_detail::from_us(*t);
@@ -335,6 +384,14 @@ TYPEFLOW_INLINE run_details store::show(std::string_view run) const {
     si.cache_hit = s.int64(6) != 0;
     si.cache_key = s.text(7);
     if (!s.null(8)) {
+      auto hash = s.text(8);
+      check(
+          si,
+          "has artifact hash '" + store_detail::shown(hash) + "', which is not 32 digits of 0-9a-f",
+          store_detail::is_hash128(hash));
+      check(si, "has an artifact of size " + std::to_string(s.int64(9)), s.int64(9) >= 0);
+      check(si, "has an artifact of codec version " + std::to_string(s.int64(11)),
+            s.int64(11) >= 0 && s.int64(11) <= std::numeric_limits<std::uint32_t>::max());
       si.artifact = artifact_info{s.text(8), static_cast<std::uint64_t>(s.int64(9)), s.text(10),
                                   static_cast<std::uint32_t>(s.int64(11))};
     }
@@ -405,6 +462,19 @@ TYPEFLOW_INLINE removal store::remove(const std::vector<std::string>& runs) {
       s.reset();
       if (running)
         throw store_error("typeflow: run " + id + " is running; stop it before deleting it");
+      // Its artifacts become garbage: refuse a damaged row before anything is deleted.
+      auto& a = st_->db.cached(
+          "SELECT step, artifact FROM step_runs WHERE run_id = ? AND artifact IS NOT NULL");
+      a.bind_all(id);
+      while (a.step()) {
+        auto hash = a.text(1);
+        if (!store_detail::is_hash128(hash)) {
+          auto step = a.text(0);
+          a.reset();
+          store_detail::checked_hash(hash, store_detail::step_row(id, step));
+        }
+      }
+      a.reset();
       for (const char* sql :
            {"DELETE FROM run_params WHERE run_id = ?", "DELETE FROM run_tags WHERE run_id = ?",
             "DELETE FROM step_runs WHERE run_id = ?", "DELETE FROM metrics WHERE run_id = ?",
@@ -431,7 +501,12 @@ TYPEFLOW_INLINE removal store::collect_garbage() {
         "SELECT hash, size, inline_bytes IS NULL FROM artifacts WHERE hash NOT IN "
         "(SELECT artifact FROM step_runs WHERE artifact IS NOT NULL)");
     while (q.step()) {
-      files.emplace_back(q.text(0), q.int64(2) != 0);
+      // Checked before anything is deleted: a damaged row is refused by name.
+      auto hash = q.text(0);
+      auto where = "the artifacts row '" + store_detail::shown(hash) + "'";
+      store_detail::checked_hash(hash, where);
+      if (q.int64(1) < 0) store_detail::damaged(where, "has size " + std::to_string(q.int64(1)));
+      files.emplace_back(std::move(hash), q.int64(2) != 0);
       out.bytes += static_cast<std::uint64_t>(q.int64(1));
     }
     q.reset();
@@ -562,6 +637,7 @@ TYPEFLOW_INLINE std::vector<std::byte> store::stored_output(std::string_view run
   if (nd.codec == nullptr) {
     throw store_error("typeflow: step '" + std::string(nd.name) + "' has no codec to decode with");
   }
+  store_detail::checked_hash(*hash, store_detail::step_row(id, std::string(nd.name)));
   return st_->read_artifact(*hash);
 }
 
