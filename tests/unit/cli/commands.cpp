@@ -447,6 +447,23 @@ TEST_CASE("cli: Ctrl-C stops the run cleanly; a second Ctrl-C quits at once") {
 }
 #endif
 
+#if TYPEFLOW_TEST_SIGNALS
+TEST_CASE("cli: SIGTERM stops the run cleanly like the first Ctrl-C") {
+  temp_dir dir;
+  const auto marker = dir.path() / "finally.txt";
+  proc running{dir, {"run", "--param", "mode=slow"}, {}, {"CLICHILD_FINALLY=" + marker.string()}};
+  REQUIRE(running.wait_for("] train started"));
+  REQUIRE(train_running_in_store(dir, 1));
+  running.signal(SIGTERM);  // ended the process at once (143), the run left `running`
+  CHECK(running.wait() == 3);
+  INFO("child stdout:\n" << running.out() << "\nchild stderr:\n" << running.err());
+  CHECK(running.err().find("SIGTERM: stopping the run") != std::string::npos);
+  REQUIRE(run_count(dir) == 1);
+  CHECK(details(dir).run.status == tyf::run_status::stopped);
+  CHECK(slurp(marker) == "stopped");  // the finally handler ran
+}
+#endif
+
 TEST_CASE("cli: a params file too deep, too big or with a number out of range: exit 2") {
   temp_dir dir;
   auto write = [&](const std::string& name, const std::string& text) {
