@@ -1,8 +1,11 @@
 // A pipeline program for the command line's tests: load -> train -> evaluate, with an int
 // parameter with a range, an enum parameter, a step that fails when a parameter says so, a
-// slow step that honours its stop token, metrics, progress and a scene.
+// slow step that honours its stop token, metrics, progress and a scene. With
+// $CLICHILD_FINALLY set, a finally handler writes how the run ended to that file.
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,5 +65,10 @@ int main(int argc, char** argv) {
       },
       model, mode);
   p.scene("retrain", {"train", "evaluate"});
+  if (const char* marker = std::getenv("CLICHILD_FINALLY"); marker != nullptr) {
+    p.finally("cleanup", [path = std::string(marker)](const tyf::run_outcome& o) {
+      std::ofstream(path) << (o.status == tyf::run_status::stopped ? "stopped" : "not stopped");
+    });
+  }
   return tyf::main(argc, argv, p);
 }

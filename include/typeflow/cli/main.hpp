@@ -26,7 +26,7 @@ struct cli_options {
   std::ostream* err = nullptr;         ///< default std::cerr
   std::optional<bool> terminal;        ///< stdout is a terminal (live view); default isatty(1)
   std::optional<bool> stdin_terminal;  ///< default isatty(0)
-  bool handle_sigint = true;           ///< Ctrl-C stops a run (first), quits (second)
+  bool handle_sigint = true;           ///< Ctrl-C or SIGTERM stops a run (first), quits (second)
 };
 
 /// The command line of a pipeline program: parses argv, does the command, returns the exit

@@ -447,6 +447,56 @@ TEST_CASE("cli: Ctrl-C stops the run cleanly; a second Ctrl-C quits at once") {
 }
 #endif
 
+#if TYPEFLOW_TEST_SIGNALS
+TEST_CASE("cli: SIGTERM stops the run cleanly like the first Ctrl-C") {
+  temp_dir dir;
+  const auto marker = dir.path() / "finally.txt";
+  proc running{dir, {"run", "--param", "mode=slow"}, {}, {"CLICHILD_FINALLY=" + marker.string()}};
+  REQUIRE(running.wait_for("] train started"));
+  REQUIRE(train_running_in_store(dir, 1));
+  running.signal(SIGTERM);  // ended the process at once (143), the run left `running`
+  CHECK(running.wait() == 3);
+  INFO("child stdout:\n" << running.out() << "\nchild stderr:\n" << running.err());
+  CHECK(running.err().find("SIGTERM: stopping the run") != std::string::npos);
+  REQUIRE(run_count(dir) == 1);
+  CHECK(details(dir).run.status == tyf::run_status::stopped);
+  CHECK(slurp(marker) == "stopped");  // the finally handler ran
+}
+#endif
+
+TEST_CASE("cli: a params file too deep, too big or with a number out of range: exit 2") {
+  temp_dir dir;
+  auto write = [&](const std::string& name, const std::string& text) {
+    auto path = (dir.path() / name).string();
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  };
+  SECTION("200,000 levels deep (crashed the process)") {
+    auto deep = write("deep.json",
+                      "{\"rows\": " + std::string(200000, '[') + std::string(200000, ']') + "}");
+    auto r = cli(dir, {"run", "--quiet", "--params-file", deep});
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("params file '" + deep + "' nests arrays and objects deeper than 512") !=
+          std::string::npos);
+  }
+  SECTION("1e400 (escaped as exit 1, without the file's name)") {
+    auto huge = write("huge.json", R"({"rows": 1e400})");
+    auto r = cli(dir, {"run", "--quiet", "--params-file", huge});
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("params file '" + huge + "' cannot be read at field 'rows'") !=
+          std::string::npos);
+  }
+  SECTION("/dev/zero (read until memory ran out)") {
+    auto r = cli(dir, {"run", "--quiet", "--params-file", "/dev/zero"});
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("params file '/dev/zero' is too big") != std::string::npos);
+  }
+  CHECK(run_count(dir) == 0);
+}
+
 TEST_CASE("cli: debug pauses before a breakpoint and reads stdin") {
   temp_dir dir;
   SECTION("Enter continues") {

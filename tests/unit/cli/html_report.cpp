@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include <unistd.h>
 
 #include "store_testing.hpp"
 
@@ -259,4 +260,41 @@ TEST_CASE("html report: write_html_report writes the page, or throws naming the 
   for (const auto& e : std::filesystem::directory_iterator(dir.path()))
     files += e.is_regular_file() ? 1 : 0;
   REQUIRE(files == 1);
+}
+
+TEST_CASE("html report: a symbolic link planted at a temporary file's name is not followed") {
+  temp_dir dir;
+  tyf::store st{dir.path() / "store"};
+  auto p = reported_pipeline();
+  auto r = st.run(p);
+  const auto d = st.show(r.run_id());
+  const auto out = dir.path() / "report.html";
+  const auto victim = dir.path() / "victim.txt";
+  std::ofstream(victim) << "precious";
+  // The names the temporary file used to have (report.html.tmp-PID-N): written through, and
+  // the link renamed over the report.
+  for (int n = 0; n < 1024; ++n) {
+    auto planted = out;
+    planted += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(n);
+    std::filesystem::create_symlink(victim, planted);
+  }
+  tyf::write_html_report(out, p, d);
+  tyf::write_html_report(out, p, d);
+  std::ifstream v(victim, std::ios::binary);
+  std::ostringstream victim_text;
+  victim_text << v.rdbuf();
+  CHECK(victim_text.str() == "precious");
+  REQUIRE_FALSE(std::filesystem::is_symlink(out));
+  std::ifstream in(out, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  CHECK(text.str() == tyf::html_report(p, d));
+  // Only the planted links, the victim and the report: no temporary left behind.
+  std::size_t links = 0, files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    links += e.is_symlink() ? 1 : 0;
+    files += !e.is_symlink() && e.is_regular_file() ? 1 : 0;
+  }
+  CHECK(links == 1024);
+  CHECK(files == 2);
 }

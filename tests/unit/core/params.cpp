@@ -380,6 +380,35 @@ TEST_CASE("params file errors name the file") {
                           typed + "')");
 }
 
+TEST_CASE("params file bounds: depth, size and numbers out of range name the file") {
+  sweep s;
+  // 200,000 levels crashed the process (nlohmann recurses once per level).
+  const auto deep = write_file(
+      "deep.json", "{\"settings\": " + std::string(200000, '[') + std::string(200000, ']') + "}");
+  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, deep)),
+                      "typeflow: params file '" + deep +
+                          "' nests arrays and objects deeper than 512 levels (at byte 525)");
+  // Brackets inside strings do not count; 512 levels are allowed.
+  const auto ok = write_file("ok.json", "{\"settings\": [\"[[[[{{\\\"\", " + std::string(510, '[') +
+                                            std::string(510, ']') + "]}");
+  REQUIRE_NOTHROW(tyf::resolve_params(s.p, with({{"data-dir", "/data"}}, ok)));
+  // 1e400 escaped as nlohmann's out_of_range, without the file's name.
+  const auto huge = write_file("huge.json", R"({"lr": 0.5, "batch": 1e400})");
+  REQUIRE_THROWS_MATCHES(tyf::resolve_params(s.p, with({}, huge)), tyf::run_error,
+                         Catch::Message("typeflow: params file '" + huge +
+                                        "' cannot be read at field 'batch': number overflow "
+                                        "parsing '1e400'"));
+  // Bigger than 16 MiB: refused, having read no more than that.
+  const auto big = write_file("big.json", "{\"data-dir\": \"" + std::string(16 << 20, 'x') + "\"}");
+  REQUIRE_THROWS_WITH(
+      tyf::resolve_params(s.p, with({}, big)),
+      "typeflow: params file '" + big + "' is too big: a params file holds at most 16 MiB");
+  // An endless file read until memory ran out.
+  REQUIRE_THROWS_WITH(
+      tyf::resolve_params(s.p, with({}, "/dev/zero")),
+      "typeflow: params file '/dev/zero' is too big: a params file holds at most 16 MiB");
+}
+
 TEST_CASE("enum names: read from the compiler, or given by enum_names") {
   using tyf::detail::enum_entries;
   REQUIRE(enum_entries<Optimizer>().size() == 3);

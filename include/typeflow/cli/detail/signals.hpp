@@ -1,7 +1,9 @@
 #pragma once
-// Ctrl-C while a run goes on: the signal handler only writes a byte to a pipe; a watcher
-// thread reads it and asks the run to stop the first time, and ends the process at once
-// (_exit(130)) the second time. The run store finds such a run `interrupted` later.
+// Ctrl-C (SIGINT) or SIGTERM (what Slurm, Kubernetes and systemd send) while a run goes on:
+// the signal handler only writes a byte to a pipe; a watcher thread reads it and asks the run
+// to stop the first time, and ends the process at once (_exit(128 + the signal: 130 for
+// SIGINT, 143 for SIGTERM)) the second time. The run store finds such a run `interrupted`
+// later.
 
 #include <atomic>
 #include <cerrno>
@@ -18,18 +20,18 @@ namespace typeflow::cli_detail {
 
 inline std::atomic<int> sigint_pipe{-1};
 
-extern "C" inline void on_sigint(int) {
+extern "C" inline void on_sigint(int sig) {
   const int saved = errno;
   const int fd = sigint_pipe.load(std::memory_order_relaxed);
   if (fd >= 0) {
-    const char c = 'i';
+    const char c = sig == SIGTERM ? 't' : 'i';
     [[maybe_unused]] auto n = ::write(fd, &c, 1);
   }
   errno = saved;
 }
 
-/// While alive, SIGINT calls `first` (from the watcher thread) once, and a second SIGINT ends
-/// the process with status 130. Create it before the threads of the run (and of the store)
+/// While alive, SIGINT or SIGTERM calls `first` (from the watcher thread) once, and a second
+/// one ends the process with status 128 + that signal (130 for SIGINT, 143 for SIGTERM). Create it before the threads of the run (and of the store)
 /// start; it restores the previous handler and signal mask when destroyed, on the same thread.
 class sigint_watch {
  public:
@@ -43,14 +45,16 @@ class sigint_watch {
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    // SIGINT goes to the watcher thread only: this thread blocks it, and so do the threads it
+    // SIGINT and SIGTERM go to the watcher thread only: this thread blocks it, and so do the threads it
     // starts later (the run's workers, the store's); the watcher unblocks it for itself. So
     // the handler never interrupts a worker's system call (and sanitizers deliver it at once).
     sigset_t block;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
     ::pthread_sigmask(SIG_BLOCK, &block, &old_mask_);
     ::sigaction(SIGINT, &sa, &old_);
+    ::sigaction(SIGTERM, &sa, &old_term_);
     installed_ = true;
     watcher_ = std::thread([this, block] {
       ::pthread_sigmask(SIG_UNBLOCK, &block, nullptr);
@@ -63,12 +67,15 @@ class sigint_watch {
         if (++count == 1) {
           static constexpr char msg[] =
               "\ntypeflow: stopping the run (Ctrl-C again to quit at once)\n";
-          [[maybe_unused]] auto w = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+          static constexpr char term[] =
+              "\ntypeflow: SIGTERM: stopping the run (SIGTERM again to quit at once)\n";
+          [[maybe_unused]] auto w = c == 't' ? ::write(STDERR_FILENO, term, sizeof term - 1)
+                                             : ::write(STDERR_FILENO, msg, sizeof msg - 1);
           if (first_) first_();
         } else {
           static constexpr char msg[] = "\ntypeflow: quitting at once\n";
           [[maybe_unused]] auto w = ::write(STDERR_FILENO, msg, sizeof msg - 1);
-          ::_exit(130);
+          ::_exit(c == 't' ? 128 + SIGTERM : 128 + SIGINT);
         }
       }
     });
@@ -81,6 +88,7 @@ class sigint_watch {
     [[maybe_unused]] auto n = ::write(fds_[1], &c, 1);
     watcher_.join();
     ::sigaction(SIGINT, &old_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
     sigint_pipe.store(-1);
     ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
     ::close(fds_[0]);
@@ -91,6 +99,7 @@ class sigint_watch {
   std::function<void()> first_;
   int fds_[2] = {-1, -1};
   struct sigaction old_ {};
+  struct sigaction old_term_ {};
   sigset_t old_mask_{};
   bool installed_ = false;
   std::thread watcher_;

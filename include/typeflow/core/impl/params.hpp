@@ -89,6 +89,39 @@ TYPEFLOW_INLINE std::shared_ptr<const void> parse_param_value(const definition& 
   return value;
 }
 
+/// The deepest nesting of arrays and objects a params file may have, counted outside strings
+/// before the document is built (nlohmann's dump and copies recurse once per level).
+inline constexpr std::size_t params_file_max_depth = 512;
+
+/// The largest params file read: bigger ones (and endless ones, like /dev/zero) are refused.
+inline constexpr std::size_t params_file_max_bytes = std::size_t{16} << 20;
+
+/// The byte at which `text` nests deeper than `limit` (outside strings), or npos.
+TYPEFLOW_INLINE std::size_t json_too_deep_at(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string_view::npos;
+}
+
 TYPEFLOW_INLINE nlohmann::json read_params_file(const std::string& path) {
   auto fail = [&](const std::string& why) -> run_error {
     return run_error("typeflow: params file '" + path + "' " + why);
@@ -99,13 +132,42 @@ TYPEFLOW_INLINE nlohmann::json read_params_file(const std::string& path) {
   if (std::filesystem::is_directory(status)) throw fail("cannot be read: it is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw fail("cannot be read: " + std::generic_category().message(errno));
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  // At most params_file_max_bytes + 1 bytes: one more than allowed says the file is too big.
+  std::string text;
+  std::vector<char> chunk(std::size_t{1} << 16);
+  while (in && text.size() <= params_file_max_bytes) {
+    const auto want = std::min(chunk.size(), params_file_max_bytes + 1 - text.size());
+    in.read(chunk.data(), static_cast<std::streamsize>(want));
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+  }
   if (in.bad()) throw fail("cannot be read: an input/output error");
+  if (text.size() > params_file_max_bytes) {
+    throw fail("is too big: a params file holds at most " +
+               std::to_string(params_file_max_bytes >> 20) + " MiB");
+  }
+  if (auto at = json_too_deep_at(text, params_file_max_depth); at != std::string_view::npos) {
+    throw fail("nests arrays and objects deeper than " + std::to_string(params_file_max_depth) +
+               " levels (at byte " + std::to_string(at + 1) + ")");
+  }
+  // The top-level key being read, to name the field when a value is refused.
+  std::string field;
+  const nlohmann::json::parser_callback_t note_field =
+      [&field](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        if (event == nlohmann::json::parse_event_t::key && depth == 1 && parsed.is_string())
+          field = parsed.get<std::string>();
+        return true;
+      };
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(text);
+    doc = nlohmann::json::parse(text, note_field);
   } catch (const nlohmann::json::parse_error& e) {
     throw fail("is not valid JSON (parse error at byte " + std::to_string(e.byte) + ")");
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range 406: a number too big for a double, like 1e400.
+    std::string what = e.what();
+    if (auto pos = what.find("] "); pos != std::string::npos) what.erase(0, pos + 2);
+    throw fail("cannot be read" + (field.empty() ? std::string() : " at field '" + field + "'") +
+               ": " + what);
   }
   if (!doc.is_object()) {
     throw fail(std::string("holds a JSON ") + doc.type_name() +
@@ -123,7 +185,13 @@ TYPEFLOW_INLINE param_values resolve_params(const definition& d, const param_sou
     for (const auto& [name, value] : doc.items()) {
       // Strings are the text itself; other JSON values are their JSON text ("0.05", "[1,2]").
       // A JSON parameter takes any value as it is.
-      std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+      std::string text;
+      try {
+        text = value.is_string() ? value.get<std::string>() : value.dump();
+      } catch (const nlohmann::json::exception& e) {
+        throw run_error("typeflow: " + origin + " cannot be read at field '" + name +
+                        "': " + e.what());
+      }
       node_id u = find_param(d, name, text, origin);
       if (d.nodes[u].param->type == &typeid(nlohmann::json)) text = value.dump();
       values[u] = parse_param_value(d, u, text, origin);

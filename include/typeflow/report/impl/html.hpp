@@ -10,9 +10,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <typeflow/config.hpp>
@@ -440,22 +441,45 @@ TYPEFLOW_INLINE std::string html_report(const pipeline& p, const run_details& r)
 TYPEFLOW_INLINE void write_html_report(const std::filesystem::path& out, const pipeline& p,
                                        const run_details& r) {
   const auto text = html_report(p, r);
+  // The temporary file beside `out` has a name no one can guess (the process, a counter and 64
+  // random bits) and is created with O_EXCL | O_NOFOLLOW: a file or symbolic link planted at
+  // that name is never written through or replaced; another name is tried instead.
   static std::atomic<unsigned> counter{0};
-  auto tmp = out;
-  tmp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+  std::filesystem::path tmp;
+  bool created = false;
   auto fail = [&](const std::string& why) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
+    if (created) {
+      std::error_code ignored;
+      std::filesystem::remove(tmp, ignored);
+    }
     throw std::runtime_error("typeflow: cannot write the HTML report to '" + out.string() +
                              "': " + why);
   };
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) fail(std::strerror(errno));
-    f.write(text.data(), static_cast<std::streamsize>(text.size()));
-    f.flush();
-    if (!f) fail(std::strerror(errno));
+  int fd = -1;
+  std::random_device entropy;
+  for (int attempt = 0; fd < 0 && attempt < 100; ++attempt) {
+    const auto random = (std::uint64_t{entropy()} << 32) ^ std::uint64_t{entropy()};
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(random));
+    tmp = out;
+    tmp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + "-" +
+           hex;
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST) fail(std::strerror(errno));
   }
+  if (fd < 0) fail("no unused temporary file name beside it");
+  created = true;
+  for (std::size_t done = 0; done < text.size();) {
+    const auto n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int saved = errno;
+      ::close(fd);
+      fail(n < 0 ? std::strerror(saved) : "nothing written");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0) fail(std::strerror(errno));
   std::error_code ec;
   std::filesystem::rename(tmp, out, ec);
   if (ec) fail(ec.message());
