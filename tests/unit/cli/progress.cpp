@@ -6,6 +6,8 @@
 #include <sstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include <typeflow/cli.hpp>
 
 namespace tyf = typeflow;
