@@ -6,6 +6,12 @@
 //   store_child wait-stop DIR       a run that waits until it is stopped; exits 0 if stopped
 //   store_child big-writes DIR      a run of 32 steps that each store a distinct 16 MiB output,
 //                                   so that it spends most of its time writing artifacts
+//   store_child wait-file DIR FILE [BUSY_MS]
+//                                   a run whose step `wait` waits (up to a minute) until FILE
+//                                   exists, then logs a metric; exits 0 when the run succeeded
+//                                   with every record stored, 4 when records were not stored
+//                                   (printing how many and the first reason), 3 otherwise.
+//                                   BUSY_MS: store_config::busy_timeout
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -24,6 +30,8 @@ int main(int argc, char** argv) try {
   const std::string mode = argv[1];
   tyf::store_config cfg;
   cfg.heartbeat = std::chrono::milliseconds(50);
+  if (mode == "wait-file" && argc == 5)
+    cfg.busy_timeout = std::chrono::milliseconds(std::stoi(argv[4]));
   tyf::store st{argv[2], cfg};
   if (mode == "runs" && argc == 5) {
     auto p = tyf::test::small_pipeline();
@@ -51,6 +59,16 @@ int main(int argc, char** argv) try {
     auto p = tyf::test::stoppable_pipeline();
     auto r = st.run(p);
     return r.status() == tyf::run_status::stopped ? 0 : 3;
+  }
+  if (mode == "wait-file" && argc >= 4) {
+    auto p = tyf::test::file_waiting_pipeline(argv[3]);
+    auto r = st.run(p);
+    if (r.store_errors() != 0) {
+      std::fprintf(stderr, "store_child: %zu records not stored; first: %s\n", r.store_errors(),
+                   r.first_store_error().c_str());
+      return 4;
+    }
+    return r.ok() ? 0 : 3;
   }
   if (mode == "big-writes") {
     tyf::pipeline p{"big-writes"};

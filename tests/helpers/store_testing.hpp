@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -134,6 +135,22 @@ inline pipeline stoppable_pipeline() {
   return p;
 }
 
+/// wait -> after: `wait` waits (up to a minute) until the file `go` exists, then logs a metric.
+inline pipeline file_waiting_pipeline(std::string go) {
+  pipeline p{"file-waiting"};
+  auto w = p.step("wait", [go](context& ctx) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    while (!std::filesystem::exists(go) && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ctx.log_metric("waited", 1.0);
+    return std::filesystem::exists(go) ? 1 : 0;
+  });
+  p.step(
+      "after", [](int x) { return x + 1; }, w);
+  return p;
+}
+
 /// A child process running `args`, its stderr sent to a file.
 class child {
  public:
@@ -171,7 +188,23 @@ class child {
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
+  /// The exit status, or nullopt when the child is still running after `limit` (it is then
+  /// left running: the destructor kills it).
+  std::optional<int> wait_for(std::chrono::seconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      int status = 0;
+      pid_t done = ::waitpid(pid_, &status, WNOHANG);
+      if (done == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
   void kill_hard() { ::kill(pid_, SIGKILL); }
+  void signal(int sig) { ::kill(pid_, sig); }
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
 
  private:

@@ -14,7 +14,8 @@ namespace typeflow {
 /// Ids sort by creation time as text. Within one process they are strictly increasing even
 /// when made in the same millisecond (the time part then counts on from the last id made), and
 /// unique across threads; across processes the 3 random characters (46656 values) keep two
-/// runs started in the same millisecond apart.
+/// runs started in the same millisecond apart, mostly: the run store checks, and never gives
+/// an id already in it to a second run (a generated one is drawn again).
 ///
 ///     auto id = typeflow::make_run_id();
 ///     typeflow::run(p, typeflow::run_options{}.run_id(id));

@@ -26,11 +26,16 @@ namespace typeflow {
 struct store_config {
   /// How often a running run records that it is alive and looks for a stop request.
   std::chrono::milliseconds heartbeat{1000};
-  /// A running run whose heartbeat is older than this is interrupted (its process is gone),
-  /// also when it ran on another host. On this host a dead process is found at once.
+  /// A running run of another host whose heartbeat is older than this is taken for dead and
+  /// marked interrupted (as is one recorded by a typeflow that did not record its process's
+  /// start time). On this host the process tells: a run whose process (pid and start time) is
+  /// gone is interrupted at once, one whose process is alive, if paused, never.
   std::chrono::milliseconds stale_after{60000};
-  /// How long a connection waits for another's lock before reporting an error.
-  std::chrono::milliseconds busy_timeout{60000};
+  /// How long, in all, one read, write or batch of records waits for a lock that another
+  /// process holds (its tries together). It says on stderr what it waits for after a quarter
+  /// of this (at most 5 s); at the end a read or delete fails with a store error and a batch's
+  /// records are counted as not stored (stored_run::store_errors()).
+  std::chrono::milliseconds busy_timeout{120000};
   /// Artifacts up to this size live in the database (one commit, no file, no fsync); larger
   /// ones are files under artifacts/.
   std::size_t inline_limit = 16 * 1024;

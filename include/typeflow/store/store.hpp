@@ -118,15 +118,19 @@ class store {
 
   // ------------------------------------------------------------------------- deleting
   /// Deletes runs (their steps, parameters, tags and metrics; the cache entries they made go
-  /// with their steps), then the artifacts that no run references any more.
+  /// with their steps), then the artifacts that no run references any more. A run whose
+  /// process is alive is refused (a store_error naming its pid and host): one still `running`,
+  /// however old its heartbeat, and one marked interrupted whose process is alive here.
   TYPEFLOW_INLINE removal remove(const std::vector<std::string>& runs);
 
   /// Deletes artifacts that no run references.
   TYPEFLOW_INLINE removal collect_garbage();
 
   // ------------------------------------------------------------------------- crash recovery
-  /// Marks runs left `running` by a process that is gone (dead on this host, or silent for
-  /// longer than store_config::stale_after) as interrupted. Returns how many. Done on open.
+  /// Marks runs left `running` by a process that is gone as interrupted: on this host, no
+  /// process has the run's pid with the start time it recorded (a paused one is alive); of
+  /// another host, its heartbeat is older than store_config::stale_after. Returns how many.
+  /// Done on open.
   TYPEFLOW_INLINE std::size_t recover();
 
   /// Waits until every record written so far is committed.

@@ -32,7 +32,6 @@
 #include <typeflow/store/detail/state.hpp>
 #include <typeflow/store/detail/structure.hpp>
 #include <typeflow/store/detail/type_names.hpp>
-#include <typeflow/store/structure_hash.hpp>
 
 namespace typeflow::store_detail {
 
@@ -133,7 +132,7 @@ class recorder final : public run_hooks, public observer {
     input_paths_.resize(d.inputs.size());
     for (std::size_t i = 0; i < d.inputs.size(); ++i) input_paths_[i] = port_path(d, d.inputs[i]);
 
-    op_run_begin begin;
+    op_run_params begin;
     delayed_.assign(n, 0);
     for (node_id u = 0; u < n; ++u) {
       const auto& nd = d.nodes[u];
@@ -148,16 +147,8 @@ class recorder final : public run_hooks, public observer {
     }
     plan(run);
 
-    begin.id = run_id_;
-    begin.pipeline = d.name;
-    begin.structure_hash = structure_hash(d);
-    begin.host = st_->host;
-    begin.pid = st_->pid;
-    begin.started = now_us();
-    begin.experiment = l_.experiment;
-    begin.kind = l_.kind;
-    if (!l_.origin.empty()) begin.origin = l_.origin;
-    begin.tags = l_.tags;
+    // The run's row is in the store already (store_state::begin_run): its parameters now.
+    begin.run = run_id_;
     st_->w.push(std::move(begin));
     begun_ = true;
     heartbeat_ = std::thread([this] { heartbeat_loop(); });
@@ -334,10 +325,18 @@ class recorder final : public run_hooks, public observer {
     st_->w.flush();
   }
 
-  /// When the run could not start after prepare() recorded it.
+  /// The id of the run's row, inserted before the run starts.
+  void reserved(std::string id) { reserved_ = std::move(id); }
+
+  /// When the run could not start, or failed in the engine: a run that got as far as
+  /// prepare() is recorded failed with the reason; the row of one that did not goes.
   void abandon(const std::string& why) {
     stop_heartbeat();
-    if (begun_) st_->w.push(op_run_end{run_id_, "failed", why, now_us()});
+    if (begun_) {
+      st_->w.push(op_run_end{run_id_, "failed", why, now_us()});
+    } else if (!reserved_.empty()) {
+      st_->w.push(op_run_discard{reserved_});
+    }
     st_->w.flush();
   }
 
@@ -551,6 +550,7 @@ class recorder final : public run_hooks, public observer {
   std::optional<run_view> run_;  ///< valid from prepare() to the run's end
   const detail::definition* def_ = nullptr;
   std::string run_id_;
+  std::string reserved_;  ///< the id begin_run inserted
   bool begun_ = false;
   // Per node. Each entry is written by the thread that resolves the node, before the engine
   // makes its successors ready; readers come after (the engine's counters order them).

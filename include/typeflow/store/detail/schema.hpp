@@ -12,7 +12,7 @@
 namespace typeflow::store_detail {
 
 /// Migration i takes the schema from version i to i + 1. Append, never edit.
-inline constexpr std::array<const char*, 2> migrations{
+inline constexpr std::array<const char*, 3> migrations{
     // 0 -> 1: the first schema. Times are microseconds since the Unix epoch.
     R"sql(
 CREATE TABLE runs (
@@ -101,6 +101,17 @@ CREATE INDEX cache_by_run ON cache(run_id);
 DROP TABLE cache;
 DROP INDEX step_runs_by_artifact;
 CREATE INDEX step_runs_by_cache_key ON step_runs(cache_key) WHERE cache_key IS NOT NULL;
+)sql",
+    // 2 -> 3: a run records when its process started (liveness.hpp: host + pid + start time
+    // tell a paused process from a dead one, and from another that got the pid again); NULL in
+    // runs of older typeflows. Rows of runs that no longer exist (left by a process that went
+    // on writing after its run was deleted) go: no row outlives its run.
+    R"sql(
+ALTER TABLE runs ADD COLUMN process_start TEXT;
+DELETE FROM run_params WHERE run_id NOT IN (SELECT id FROM runs);
+DELETE FROM run_tags WHERE run_id NOT IN (SELECT id FROM runs);
+DELETE FROM step_runs WHERE run_id NOT IN (SELECT id FROM runs);
+DELETE FROM metrics WHERE run_id NOT IN (SELECT id FROM runs);
 )sql",
 };
 

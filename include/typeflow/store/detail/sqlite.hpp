@@ -1,15 +1,19 @@
 #pragma once
-// A thin RAII layer over SQLite's C API: a connection with the store's settings (WAL, a busy
-// timeout), statements with bound parameters only, and IMMEDIATE transactions (a writer takes
-// the write lock up front, so two processes never deadlock upgrading a read lock).
+// A thin RAII layer over SQLite's C API: a connection with the store's settings (WAL, a
+// bounded wait for another process's lock that says what it waits for), statements with bound
+// parameters only, and IMMEDIATE transactions (a writer takes the write lock up front, so two
+// processes never deadlock upgrading a read lock).
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include <sqlite3.h>
@@ -32,11 +36,31 @@ class sqlite_error : public store_error {
   int code_;
 };
 
+/// What a busy or locked result means for the user: which file, and that another process
+/// holds it (SQLite says only "database is locked").
+inline std::string lock_explained(sqlite3* db, int rc) {
+  if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) return {};
+  const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+  return std::string("; another process held the lock on '") +
+         (file != nullptr ? file : "runs.db") +
+         "' for longer than store_config::busy_timeout allows to wait";
+}
+
 [[noreturn]] inline void sqlite_fail(sqlite3* db, int rc, std::string_view what) {
   std::string msg = "typeflow: run store: " + std::string(what) + ": ";
   msg += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   msg += " (SQLite error " + std::to_string(rc) + ")";
+  msg += lock_explained(db, rc);
   throw sqlite_error(msg, rc);
+}
+
+/// A wait, for messages: "250 ms", "1.5 s", "120 s".
+inline std::string seconds_text(std::chrono::steady_clock::duration d) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  if (ms < 1000) return std::to_string(ms) + " ms";
+  auto tenths = ms / 100;
+  return std::to_string(tenths / 10) + (tenths % 10 != 0 ? "." + std::to_string(tenths % 10) : "") +
+         " s";
 }
 
 class statement {
@@ -132,9 +156,15 @@ class statement {
 };
 
 /// One connection. Not shared between threads without a lock of the caller's.
+///
+/// When another connection holds the lock it needs, a call waits (polling, with a growing
+/// pause) for at most `busy_timeout`; once it has waited a while (a quarter of the timeout, at
+/// most 5 s) it says so on stderr, naming the file and that another process holds it. Within
+/// a patience scope, the waits of all calls add up against one timeout (a writer's tries).
 class database {
  public:
-  database(const std::string& path, std::chrono::milliseconds busy_timeout) {
+  database(const std::string& path, std::chrono::milliseconds busy_timeout)
+      : path_(path), timeout_(busy_timeout) {
     int rc =
         sqlite3_open_v2(path.c_str(), &db_,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -143,7 +173,7 @@ class database {
       sqlite3_close_v2(db_);
       throw sqlite_error("typeflow: run store: cannot open '" + path + "': " + msg, rc);
     }
-    sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
+    sqlite3_busy_handler(db_, &database::on_busy, this);
     sqlite3_extended_result_codes(db_, 1);
     exec("PRAGMA foreign_keys = ON");
     // WAL: readers never block the writer nor the writer the readers; NORMAL sync is
@@ -170,7 +200,7 @@ class database {
       std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
       sqlite3_free(err);
       throw sqlite_error("typeflow: run store: '" + std::string(sql) + "' failed: " + msg +
-                             " (SQLite error " + std::to_string(rc) + ")",
+                             " (SQLite error " + std::to_string(rc) + ")" + lock_explained(db_, rc),
                          rc);
     }
   }
@@ -184,8 +214,73 @@ class database {
   }
   [[nodiscard]] std::int64_t changes() const { return sqlite3_changes64(db_); }
   [[nodiscard]] sqlite3* get() const noexcept { return db_; }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] std::chrono::milliseconds busy_timeout() const noexcept { return timeout_; }
+
+  /// While it lives, the calls on the connection share one busy_timeout: a write tried again
+  /// after SQLite gave up (or did not wait) waits only for what is left of it.
+  class patience {
+   public:
+    explicit patience(database& db) : db_(db) {
+      db_.scoped_ = true;
+      db_.since_ = std::chrono::steady_clock::now();
+      db_.told_ = false;
+    }
+    patience(const patience&) = delete;
+    patience& operator=(const patience&) = delete;
+    ~patience() {
+      if (db_.told_) {
+        std::fprintf(stderr, "typeflow: run store: '%s' is free again after %s\n",
+                     db_.path_.c_str(),
+                     seconds_text(std::chrono::steady_clock::now() - db_.since_).c_str());
+      }
+      db_.scoped_ = false;
+      db_.told_ = false;
+    }
+    /// True once the whole timeout is spent.
+    [[nodiscard]] bool spent() const {
+      return std::chrono::steady_clock::now() - db_.since_ >= db_.timeout_;
+    }
+    /// Gives up saying it is free again (the caller reports the failure instead).
+    void failed() noexcept { db_.told_ = false; }
+
+   private:
+    database& db_;
+  };
 
  private:
+  /// SQLite's busy handler: true (go on waiting) until the timeout is spent.
+  static int on_busy(void* self, int count) {
+    auto& db = *static_cast<database*>(self);
+    const auto now = std::chrono::steady_clock::now();
+    if (count == 0 && !db.scoped_) {
+      db.since_ = now;
+      db.told_ = false;
+    }
+    const auto waited = now - db.since_;
+    if (waited >= db.timeout_) return 0;
+    const auto notice =
+        std::min<std::chrono::steady_clock::duration>(std::chrono::seconds(5), db.timeout_ / 4);
+    if (!db.told_ && waited >= notice) {
+      db.told_ = true;
+      std::fprintf(stderr,
+                   "typeflow: run store: waiting for '%s': another process holds its lock "
+                   "(%s so far; giving up after %s, store_config::busy_timeout)\n",
+                   db.path_.c_str(), seconds_text(waited).c_str(),
+                   seconds_text(db.timeout_).c_str());
+    }
+    // A growing pause: 1 ms at first (a short transaction), up to 50 ms.
+    auto pause = std::chrono::milliseconds(std::min(50, 1 + count * 2));
+    auto left = db.timeout_ - waited;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, left));
+    return 1;
+  }
+
+  std::string path_;
+  std::chrono::milliseconds timeout_;
+  std::chrono::steady_clock::time_point since_{};
+  bool scoped_ = false;
+  bool told_ = false;
   sqlite3* db_ = nullptr;
   std::map<std::string, statement, std::less<>> cache_;
 };

@@ -6,14 +6,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <typeflow/store/detail/files.hpp>
 #include <typeflow/store/detail/hash.hpp>
+#include <typeflow/store/detail/liveness.hpp>
 #include <typeflow/store/detail/schema.hpp>
 #include <typeflow/store/detail/sqlite.hpp>
 #include <typeflow/store/detail/writer.hpp>
@@ -23,12 +26,61 @@ namespace typeflow {
 
 namespace store_detail {
 
+/// A run's row as it starts: everything known before its parameters' values.
+struct run_row {
+  std::string id, pipeline, structure_hash, host, process_start, experiment, kind;
+  std::optional<std::string> origin;
+  std::int64_t pid = 0, started = 0;
+  std::vector<std::pair<std::string, std::string>> tags;
+};
+
 struct store_state {
   store_state(fs::path d, store_config c)
-      : dir(std::move(d)), cfg(c), host(host_name()), pid(process_id()),
+      : dir(std::move(d)), cfg(c), host(host_name()), pid(process_id()), start(process_start(pid)),
         files((make_dir(dir), dir / "artifacts")), db((dir / "runs.db").string(), cfg.busy_timeout),
         found_schema(migrate(db)),
         w((dir / "runs.db").string(), files, cfg.inline_limit, cfg.busy_timeout) {}
+
+  /// Inserts the row of a run that starts (and its tags) before anything else is recorded for
+  /// it, and returns its id. An id already in the store is never reused, so two runs are never
+  /// merged: a generated one (`fresh` given) is replaced by `fresh()` and tried again, a few
+  /// times; a chosen one (`fresh` empty) is refused.
+  std::string begin_run(run_row row, const std::function<std::string()>& fresh) {
+    constexpr int tries = 8;
+    std::lock_guard lock(db_mutex);
+    for (int attempt = 1;; ++attempt) {
+      transaction tx{db};
+      auto& taken = db.cached("SELECT 1 FROM runs WHERE id = ?");
+      taken.bind_all(row.id);
+      const bool exists = taken.step();
+      taken.reset();
+      if (!exists) {
+        db.cached(
+              "INSERT INTO runs (id, pipeline, structure_hash, status, started, host, pid, "
+              "process_start, experiment, kind, origin, heartbeat) "
+              "VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)")
+            .bind_all(row.id, row.pipeline, row.structure_hash, row.started, row.host, row.pid,
+                      row.process_start, row.experiment, row.kind, row.origin, row.started)
+            .run();
+        auto& tag = db.cached("INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)");
+        for (const auto& [k, v] : row.tags) {
+          tag.reset();
+          tag.bind_all(row.id, k, v).run();
+        }
+        tx.commit();
+        return row.id;
+      }
+      if (!fresh) {
+        throw store_error("typeflow: run id '" + row.id + "' is already in the run store in '" +
+                          dir.string() + "': a run's id must be new (give another, or none)");
+      }
+      if (attempt == tries) {
+        throw store_error("typeflow: run store: no free run id after " + std::to_string(tries) +
+                          " tries (the last, '" + row.id + "', is taken too)");
+      }
+      row.id = fresh();
+    }
+  }
 
   /// The bytes of an artifact (from the database or its file), checked against its hash.
   std::vector<std::byte> read_artifact(const std::string& hash) {
@@ -135,6 +187,7 @@ struct store_state {
   store_config cfg;
   std::string host;
   std::int64_t pid;
+  std::string start;  ///< this process's start (liveness.hpp), recorded with its runs
   artifact_files files;
   std::mutex db_mutex;  ///< guards db
   database db;

@@ -1,10 +1,16 @@
 #pragma once
 // The store's writer: one thread with its own connection takes records from a queue and
 // commits them in batches, one transaction per batch, so workers only ever pay for a queue
-// push. Artifact files are written (and synced) before the rows that point to them.
+// push. Artifact files are written (and synced) before the rows that point to them. A record
+// of a run whose row is gone (deleted while its process was paused) is not written: no row
+// outlives its run. A batch waits for another process's lock for store_config::busy_timeout
+// in all; then its records are counted as not stored, and said so.
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <exception>
 #include <future>
@@ -14,6 +20,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <variant>
@@ -32,16 +40,12 @@ struct param_row {
   bool is_default = false;
 };
 
-struct op_run_begin {
-  std::string id, pipeline, structure_hash, host, experiment, kind;
-  std::optional<std::string> origin;
-  std::int64_t pid = 0, started = 0;
-  std::vector<param_row> params;
-  std::vector<std::pair<std::string, std::string>> tags;
-};
-struct op_run_params {  ///< parameter values known only after the run started (delayed ones)
+struct op_run_params {  ///< parameter values: when the run starts, and delayed ones at its end
   std::string run;
   std::vector<param_row> params;
+};
+struct op_run_discard {  ///< a run that never started: its row (store_state::begin_run) goes
+  std::string id;
 };
 struct op_run_end {
   std::string id, status, message;
@@ -79,14 +83,14 @@ struct op_barrier {
   std::shared_ptr<std::promise<void>> done;
 };
 
-using write_op = std::variant<op_run_begin, op_run_params, op_run_end, op_heartbeat, op_step,
+using write_op = std::variant<op_run_params, op_run_discard, op_run_end, op_heartbeat, op_step,
                               op_artifact, op_metric, op_barrier>;
 
 class writer {
  public:
-  writer(std::string db_path, const artifact_files& files, std::size_t inline_limit,
+  writer(const std::string& db_path, const artifact_files& files, std::size_t inline_limit,
          std::chrono::milliseconds busy_timeout)
-      : db_(std::move(db_path), busy_timeout), files_(files), inline_limit_(inline_limit) {
+      : db_(db_path, busy_timeout), files_(files), inline_limit_(inline_limit) {
     thread_ = std::thread([this] { loop(); });
   }
   writer(const writer&) = delete;
@@ -174,26 +178,22 @@ class writer {
     }
     try {
       with_retries([&] {
+        begin_attempt();
         transaction tx{db_};
         for (std::size_t i = 0; i < batch.size(); ++i) {
           if (ok[i]) apply(batch[i]);
         }
         tx.commit();
       });
-    } catch (const std::exception&) {
-      // One bad record must not lose the others: write them one by one.
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (!ok[i]) continue;
-        try {
-          with_retries([&] {
-            transaction tx{db_};
-            apply(batch[i]);
-            tx.commit();
-          });
-        } catch (const std::exception& e) {
-          record_error(run_of(batch[i]), e.what());
-        }
+      report_gone();
+    } catch (const sqlite_error& e) {
+      if (e.busy()) {
+        lost_to_lock(batch, ok, 0);
+      } else {
+        write_one_by_one(batch, ok);
       }
+    } catch (const std::exception&) {
+      write_one_by_one(batch, ok);
     }
     // A concurrent delete may have collected a file this batch found present: write it again.
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -213,37 +213,117 @@ class writer {
     }
   }
 
-  /// Runs `f`, again after a pause while SQLite reports the database busy or locked (the busy
-  /// timeout already waits; this covers the cases SQLite does not wait for).
+  /// One bad record must not lose the others: each is written on its own. Once the lock is
+  /// not to be had, the rest are not tried (each would wait the whole timeout again).
+  void write_one_by_one(std::vector<write_op>& batch, const std::vector<char>& ok) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (!ok[i]) continue;
+      try {
+        with_retries([&] {
+          begin_attempt();
+          transaction tx{db_};
+          apply(batch[i]);
+          tx.commit();
+        });
+        report_gone();
+      } catch (const sqlite_error& e) {
+        if (e.busy()) {
+          lost_to_lock(batch, ok, i);
+          return;
+        }
+        record_error(run_of(batch[i]), e.what());
+      } catch (const std::exception& e) {
+        record_error(run_of(batch[i]), e.what());
+      }
+    }
+  }
+
+  /// The records of batch[from...] were not stored: the lock stayed with another process for
+  /// the whole busy_timeout. Counted for their runs (heartbeats are not records), and said.
+  void lost_to_lock(std::vector<write_op>& batch, const std::vector<char>& ok, std::size_t from) {
+    const std::string locked = "'" + db_.path() + "' stayed locked by another process for " +
+                               seconds_text(db_.busy_timeout()) + " (store_config::busy_timeout)";
+    const std::string why = "typeflow: run store: records not stored: " + locked;
+    std::size_t lost = 0;
+    for (std::size_t i = from; i < batch.size(); ++i) {
+      if (!ok[i] || std::holds_alternative<op_heartbeat>(batch[i]) ||
+          std::holds_alternative<op_barrier>(batch[i])) {
+        continue;
+      }
+      if (auto* a = std::get_if<op_artifact>(&batch[i])) lost_.insert(a->hash);
+      record_error(run_of(batch[i]), why);
+      ++lost;
+    }
+    if (lost != 0) {
+      std::fprintf(stderr, "typeflow: run store: %zu records not stored: %s\n", lost,
+                   locked.c_str());
+    }
+  }
+
+  /// Runs `f`, again after a pause while SQLite reports the database busy or locked, until
+  /// busy_timeout is spent: the tries share it (SQLite waits within a try; this covers the
+  /// cases SQLite does not wait for).
   template <class F>
   void with_retries(F&& f) {
+    database::patience wait{db_};
     for (int attempt = 0;; ++attempt) {
       try {
         f();
         return;
       } catch (const sqlite_error& e) {
-        if (!e.busy() || attempt >= 100) throw;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10 + attempt * 5));
+        if (!e.busy() || wait.spent()) {
+          wait.failed();
+          throw;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(10 + attempt * 5, 100)));
       }
     }
+  }
+
+  /// Starts a transaction's try: what it found out so far is forgotten.
+  void begin_attempt() {
+    gone_.clear();
+    exists_.clear();
+  }
+
+  /// Whether run `id` has its row; asked once per transaction (which holds the write lock, so
+  /// no other process deletes it meanwhile).
+  bool run_exists(const std::string& id) {
+    auto it = exists_.find(id);
+    if (it != exists_.end()) return it->second;
+    auto& q = db_.cached("SELECT 1 FROM runs WHERE id = ?");
+    q.bind_all(id);
+    bool yes = q.step();
+    q.reset();
+    exists_.emplace(id, yes);
+    return yes;
+  }
+
+  /// The records skipped in the transaction just committed because their run was deleted.
+  void report_gone() {
+    for (const auto& run : gone_) {
+      record_error(run, "typeflow: run store: run " + run + " was deleted from '" + db_.path() +
+                            "' while it ran (by another process): its records are not stored");
+    }
+    gone_.clear();
   }
 
   [[nodiscard]] bool is_inline(const op_artifact& a) const noexcept {
     return a.bytes && a.size <= inline_limit_;
   }
 
+  template <class O>
+  static std::string run_of(const O& o) {
+    if constexpr (requires { o.run; }) {
+      return o.run;
+    } else if constexpr (requires { o.id; }) {
+      return o.id;
+    } else {
+      return std::string{};
+    }
+  }
   static std::string run_of(const write_op& op) {
-    return std::visit(
-        [](const auto& o) -> std::string {
-          if constexpr (requires { o.run; }) {
-            return o.run;
-          } else if constexpr (requires { o.id; }) {
-            return o.id;
-          } else {
-            return std::string{};
-          }
-        },
-        op);
+    return std::visit([](const auto& o) { return run_of(o); }, op);
   }
 
   void record_error(const std::string& run, const std::string& what) {
@@ -252,25 +332,37 @@ class writer {
     if (e.count++ == 0) e.first = what;
   }
 
+  /// Writes one record, within the caller's transaction; a record of a run whose row is gone
+  /// is skipped (and reported once the transaction commits).
   void apply(const write_op& op) {
-    std::visit([this](const auto& o) { apply_one(o); }, op);
+    std::visit(
+        [this](const auto& o) {
+          using O = std::decay_t<decltype(o)>;
+          if constexpr (std::is_same_v<O, op_heartbeat> || std::is_same_v<O, op_run_discard> ||
+                        std::is_same_v<O, op_barrier>) {
+            apply_one(o);
+          } else {
+            const std::string run = run_of(o);
+            if (run_exists(run)) {
+              apply_one(o);
+            } else {
+              gone_.push_back(run);
+            }
+          }
+        },
+        op);
   }
 
-  void apply_one(const op_run_begin& r) {
-    db_.cached(
-           "INSERT INTO runs (id, pipeline, structure_hash, status, started, host, pid, "
-           "experiment, kind, origin, heartbeat) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)")
-        .bind_all(r.id, r.pipeline, r.structure_hash, r.started, r.host, r.pid, r.experiment,
-                  r.kind, r.origin, r.started)
-        .run();
-    insert_params(r.id, r.params);
-    auto& tag = db_.cached("INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)");
-    for (const auto& [k, v] : r.tags) {
-      tag.reset();
-      tag.bind_all(r.id, k, v).run();
-    }
-  }
   void apply_one(const op_run_params& r) { insert_params(r.run, r.params); }
+  void apply_one(const op_run_discard& r) {
+    for (const char* sql :
+         {"DELETE FROM run_params WHERE run_id = ?", "DELETE FROM run_tags WHERE run_id = ?",
+          "DELETE FROM step_runs WHERE run_id = ?", "DELETE FROM metrics WHERE run_id = ?",
+          "DELETE FROM runs WHERE id = ?"}) {
+      db_.cached(sql).bind_all(r.id).run();
+    }
+    exists_.erase(r.id);
+  }
   void insert_params(const std::string& run, const std::vector<param_row>& params) {
     auto& param = db_.cached(
         "INSERT OR REPLACE INTO run_params (run_id, name, type, value, value_hash, is_default) "
@@ -347,6 +439,8 @@ class writer {
   mutable std::mutex errors_mutex_;
   std::map<std::string, errors> errors_;
   std::unordered_set<std::string> lost_;  ///< artifacts whose file could not be written
+  std::vector<std::string> gone_;         ///< runs of records skipped in this transaction: deleted
+  std::unordered_map<std::string, bool> exists_;  ///< runs asked about in this transaction
   std::thread thread_;
 };
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -31,6 +32,7 @@
 #include <typeflow/store/options.hpp>
 #include <typeflow/store/records.hpp>
 #include <typeflow/store/store.hpp>
+#include <typeflow/store/structure_hash.hpp>
 
 namespace typeflow {
 
@@ -39,6 +41,11 @@ namespace store_detail {
 inline constexpr const char* run_columns =
     "id, pipeline, structure_hash, status, started, ended, heartbeat, host, pid, experiment, "
     "kind, coalesce(origin, ''), message, stop_requested";
+
+/// Seconds since a time in the store, for messages.
+inline std::string seconds_ago(std::int64_t us) {
+  return std::to_string(std::max<std::int64_t>(0, now_us() - us) / 1000000) + " s ago";
+}
 
 /// Where a step's row is, for errors about values read back from it.
 inline std::string step_row(const std::string& run, const std::string& step) {
@@ -131,11 +138,23 @@ struct forward_stop {
 inline stored_run launch_run(const std::shared_ptr<store_state>& st, const pipeline& p,
                              const store_options& o, launch l, std::vector<bool> selection,
                              const std::vector<std::pair<std::string, std::string>>& overrides) {
+  run_row row;
+  row.pipeline = p.name();
+  row.structure_hash = structure_hash(*p.definition());
+  row.host = st->host;
+  row.pid = st->pid;
+  row.process_start = st->start;
+  row.started = now_us();
+  row.experiment = l.experiment;
+  row.kind = l.kind;
+  if (!l.origin.empty()) row.origin = l.origin;
+  row.tags = l.tags;
   auto rec = std::make_shared<recorder>(st, std::move(l));
   run_options ro = o.base();
   for (const auto& extra : o.observers()) ro.observe(extra);
   ro.hooks(rec).observe(std::shared_ptr<observer>(rec)).select(std::move(selection));
-  if (ro.run_id().empty()) ro.run_id(make_run_id());
+  const bool chosen = !ro.run_id().empty();
+  if (!chosen) ro.run_id(make_run_id());
   if (!usable_run_id(ro.run_id())) {
     throw store_error("typeflow: run id '" + shown(ro.run_id()) +
                       "' cannot be stored: it is empty or has '/', '\\' or control characters");
@@ -147,6 +166,13 @@ inline stored_run launch_run(const std::shared_ptr<store_state>& st, const pipel
     link.emplace(o.base().external_stop(), forward_stop{&rec->stop_source()});
   }
   ro.stop_token(rec->stop_token());
+  // The run's row first, last before it starts: an id already in the store is never given to
+  // a second run (a generated one is drawn again, a chosen one refused).
+  row.id = ro.run_id();
+  std::function<std::string()> fresh;
+  if (!chosen) fresh = [] { return make_run_id(); };
+  ro.run_id(st->begin_run(std::move(row), fresh));
+  rec->reserved(ro.run_id());
   std::optional<run_result> result;
   try {
     result.emplace(o.sequential() ? typeflow::run(p, sequential, ro) : typeflow::run(p, ro));
@@ -451,17 +477,39 @@ TYPEFLOW_INLINE comparison store::compare(const std::vector<std::string>& runs) 
 TYPEFLOW_INLINE removal store::remove(const std::vector<std::string>& runs) {
   std::vector<std::string> ids;
   for (const auto& r : runs) ids.push_back(resolve(r));
+  recover();  // a run whose process died since the store was opened can go
   removal out;
   {
     std::lock_guard lock(st_->db_mutex);
     store_detail::transaction tx{st_->db};
     for (const auto& id : ids) {
-      auto& s = st_->db.cached("SELECT status FROM runs WHERE id = ?");
+      // A run whose process is alive goes on writing: it is not deleted. (Runs whose process
+      // died were marked interrupted by recover() just now.)
+      auto& s = st_->db.cached(
+          "SELECT status, host, pid, coalesce(process_start, ''), heartbeat FROM runs "
+          "WHERE id = ?");
       s.bind_all(id);
-      bool running = s.step() && s.text(0) == "running";
+      if (s.step()) {
+        const auto status = s.text(0), host = s.text(1), start = s.text(3);
+        const auto pid = s.int64(2), heartbeat = s.int64(4);
+        s.reset();
+        const auto alive = store_detail::process_liveness(host, pid, start, st_->host);
+        const auto process = "pid " + std::to_string(pid) + " on host " + host;
+        if (status == "running") {
+          throw store_error("typeflow: run " + id + " is still running (" + process +
+                            (alive == store_detail::liveness::alive
+                                 ? ", alive"
+                                 : ", last heard from " + store_detail::seconds_ago(heartbeat)) +
+                            "); stop it and let it end before deleting it");
+        }
+        if (status == "interrupted" && alive == store_detail::liveness::alive) {
+          throw store_error("typeflow: run " + id + " is marked interrupted but its process (" +
+                            process +
+                            ") is alive and may go on writing it; end that process before "
+                            "deleting the run");
+        }
+      }
       s.reset();
-      if (running)
-        throw store_error("typeflow: run " + id + " is running; stop it before deleting it");
       // Its artifacts become garbage: refuse a damaged row before anything is deleted.
       auto& a = st_->db.cached(
           "SELECT step, artifact FROM step_runs WHERE run_id = ? AND artifact IS NOT NULL");
@@ -524,14 +572,16 @@ TYPEFLOW_INLINE removal store::collect_garbage() {
 
 TYPEFLOW_INLINE std::size_t store::recover() {
   struct suspect {
-    std::string id, host;
+    std::string id, host, start;
     std::int64_t pid, heartbeat;
   };
   std::vector<suspect> suspects;
   std::lock_guard lock(st_->db_mutex);
   {
-    auto& q = st_->db.cached("SELECT id, host, pid, heartbeat FROM runs WHERE status = 'running'");
-    while (q.step()) suspects.push_back({q.text(0), q.text(1), q.int64(2), q.int64(3)});
+    auto& q = st_->db.cached(
+        "SELECT id, host, pid, heartbeat, coalesce(process_start, '') FROM runs "
+        "WHERE status = 'running'");
+    while (q.step()) suspects.push_back({q.text(0), q.text(1), q.text(4), q.int64(2), q.int64(3)});
     q.reset();
   }
   const auto now = store_detail::now_us();
@@ -539,12 +589,18 @@ TYPEFLOW_INLINE std::size_t store::recover() {
       std::chrono::duration_cast<std::chrono::microseconds>(st_->cfg.stale_after).count();
   std::size_t marked = 0;
   for (const auto& s : suspects) {
+    // On this host the process itself tells (a paused one is alive, however old its
+    // heartbeat); of another host's run, or one whose process start is not known, only the
+    // heartbeat's age.
+    const auto alive = store_detail::process_liveness(s.host, s.pid, s.start, st_->host);
+    const auto process = "its process (pid " + std::to_string(s.pid) + " on " + s.host + ")";
     std::string why;
-    if (s.host == st_->host && s.pid != st_->pid && !store_detail::process_alive(s.pid)) {
-      why = "its process (pid " + std::to_string(s.pid) + " on " + s.host + ") died";
+    if (alive == store_detail::liveness::alive) continue;
+    if (alive == store_detail::liveness::dead) {
+      why = process + " died";
     } else if (now - s.heartbeat > stale) {
-      why = "its process (pid " + std::to_string(s.pid) + " on " + s.host + ") stopped reporting " +
-            std::to_string((now - s.heartbeat) / 1000000) + "s ago";
+      why =
+          process + " stopped reporting " + std::to_string((now - s.heartbeat) / 1000000) + "s ago";
     } else {
       continue;
     }
