@@ -121,25 +121,38 @@ class gz_file {
     if (f_ != nullptr) gzclose(f_);
   }
 
-  /// Reads exactly n bytes; fewer means the file is truncated (or the gzip stream damaged).
+  /// Reads exactly n bytes; fewer means the file is truncated. A damaged gzip stream (bad
+  /// data, a wrong CRC or length in the trailer) fails with zlib's message (gzerror).
   void read(void* out, std::size_t n, const char* what) {
-    auto* dst = static_cast<unsigned char*>(out);
+    const auto got = read_some(static_cast<unsigned char*>(out), n, what);
+    if (got < n) truncated(what, n, got);
+  }
+  /// Appends exactly n bytes to out, growing it only as the bytes arrive: the size a header
+  /// claims never becomes an allocation before the file has shown that many bytes.
+  void append(std::vector<std::uint8_t>& out, std::size_t n, const char* what) {
+    const std::size_t base = out.size();
     std::size_t got = 0;
     while (got < n) {
-      const auto chunk = static_cast<unsigned>(std::min<std::size_t>(n - got, 1u << 30));
-      const int r = gzread(f_, dst + got, chunk);
-      if (r < 0) {
-        int code = 0;
-        const char* msg = gzerror(f_, &code);
-        fail(std::string("is damaged: ") + (msg != nullptr ? msg : "gzip error") +
-             " while reading " + what);
+      const std::size_t step = std::min<std::size_t>(n - got, chunk_bytes);
+      out.resize(base + got + step);
+      const auto r = read_some(out.data() + base + got, step, what);
+      got += r;
+      if (r < step) {
+        out.resize(base + got);
+        truncated(what, n, got);
       }
-      if (r == 0) break;
-      got += static_cast<std::size_t>(r);
     }
-    if (got < n) {
-      fail("is truncated: " + std::string(what) + " needs " + std::to_string(n) +
-           " bytes, the file has " + std::to_string(got));
+  }
+  /// Reads and drops n bytes (the records after a limit), so that the whole stream is
+  /// checked: its length and, at its end, the gzip CRC.
+  void skip(std::size_t n, const char* what) {
+    std::vector<unsigned char> scratch(std::min<std::size_t>(n, chunk_bytes));
+    std::size_t got = 0;
+    while (got < n) {
+      const std::size_t step = std::min<std::size_t>(n - got, scratch.size());
+      const auto r = read_some(scratch.data(), step, what);
+      got += r;
+      if (r < step) truncated(what, n, got);
     }
   }
   std::uint32_t big_endian_u32(const char* what) {
@@ -148,16 +161,42 @@ class gz_file {
     return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
            std::uint32_t{b[3]};
   }
-  /// True when the stream has bytes left after what was read.
+  /// True when the stream has bytes left after what was read. Reading to the end is what
+  /// checks the gzip trailer (CRC-32 and length): a damaged stream fails here, by name.
   bool has_more() {
     unsigned char b = 0;
-    return gzread(f_, &b, 1) > 0;
+    return read_some(&b, 1, "the end of the file") > 0;
   }
   [[noreturn]] void fail(const std::string& problem) const {
     throw data_error("fashion-mnist: " + path_ + " " + problem);
   }
 
  private:
+  static constexpr std::size_t chunk_bytes = std::size_t{1} << 20;
+
+  /// Up to n bytes; fewer only at the end of the stream. gzread's -1 is an error, never
+  /// the end of the file.
+  std::size_t read_some(unsigned char* dst, std::size_t n, const char* what) {
+    std::size_t got = 0;
+    while (got < n) {
+      const auto chunk = static_cast<unsigned>(std::min<std::size_t>(n - got, 1u << 30));
+      const int r = gzread(f_, dst + got, chunk);
+      if (r < 0) {
+        int code = 0;
+        const char* msg = gzerror(f_, &code);
+        fail(std::string("is damaged (a corrupt gzip stream): ") +
+             (msg != nullptr && *msg != '\0' ? msg : "gzip error") + " while reading " + what);
+      }
+      if (r == 0) break;
+      got += static_cast<std::size_t>(r);
+    }
+    return got;
+  }
+  [[noreturn]] void truncated(const char* what, std::size_t n, std::size_t got) const {
+    fail("is truncated: " + std::string(what) + " needs " + std::to_string(n) +
+         " bytes, the file has " + std::to_string(got));
+  }
+
   std::string path_;
   gzFile f_ = nullptr;
 };
@@ -170,14 +209,15 @@ inline std::string hex_magic(std::uint32_t m) {
 
 }  // namespace detail
 
-/// Reads <dir>/<prefix>-images-idx3-ubyte.gz and <prefix>-labels-idx1-ubyte.gz and checks
+/// Reads an IDX image file and its label file (gzip'd, or plain: zlib reads both) and checks
 /// them: the IDX magic numbers (2051, 2049), 28x28 images, as many labels as images, labels
-/// 0-9, no truncation, nothing after the last record. limit > 0 reads only the first
-/// `limit` records. Throws data_error naming the file and the problem.
-inline Images load_idx(const std::filesystem::path& dir, const std::string& prefix,
-                       std::size_t limit = 0) {
-  const auto image_path = dir / (prefix + "-images-idx3-ubyte.gz");
-  const auto label_path = dir / (prefix + "-labels-idx1-ubyte.gz");
+/// 0-9, no truncation, nothing after the last record, and the whole gzip stream intact (its
+/// CRC and length: the records after a limit are read too). limit > 0 keeps only the first
+/// `limit` records. Memory grows with the bytes actually read, never with the count a header
+/// claims. Throws data_error naming the file and the problem (zlib's message for a damaged
+/// stream).
+inline Images load_idx_files(const std::filesystem::path& image_path,
+                             const std::filesystem::path& label_path, std::size_t limit = 0) {
   detail::gz_file img(image_path), lab(label_path);
 
   const auto im = img.big_endian_u32("the magic number");
@@ -207,17 +247,21 @@ inline Images load_idx(const std::filesystem::path& dir, const std::string& pref
   Images out;
   out.rows = rows;
   out.cols = cols;
-  out.pixels.resize(n * pixels);
-  out.labels.resize(n);
-  img.read(out.pixels.data(), out.pixels.size(),
-           ("the pixels of " + std::to_string(n) + " images").c_str());
-  lab.read(out.labels.data(), out.labels.size(), ("" + std::to_string(n) + " labels").c_str());
-  if (n == count) {
-    if (img.has_more())
-      img.fail("has data after its last image (the header says " + std::to_string(count) + ")");
-    if (lab.has_more())
-      lab.fail("has data after its last label (the header says " + std::to_string(count) + ")");
+  img.append(out.pixels, n * pixels, ("the pixels of " + std::to_string(n) + " images").c_str());
+  lab.append(out.labels, n, (std::to_string(n) + " labels").c_str());
+  if (n < count) {
+    const std::size_t rest = count - n;
+    img.skip(rest * pixels, ("the pixels of the " + std::to_string(rest) +
+                             " images after the first " + std::to_string(n))
+                                .c_str());
+    lab.skip(
+        rest,
+        ("the " + std::to_string(rest) + " labels after the first " + std::to_string(n)).c_str());
   }
+  if (img.has_more())
+    img.fail("has data after its last image (the header says " + std::to_string(count) + ")");
+  if (lab.has_more())
+    lab.fail("has data after its last label (the header says " + std::to_string(count) + ")");
   for (std::size_t i = 0; i < n; ++i) {
     if (out.labels[i] >= classes) {
       lab.fail("has label " + std::to_string(out.labels[i]) + " at index " + std::to_string(i) +
@@ -225,6 +269,14 @@ inline Images load_idx(const std::filesystem::path& dir, const std::string& pref
     }
   }
   return out;
+}
+
+/// Reads <dir>/<prefix>-images-idx3-ubyte.gz and <prefix>-labels-idx1-ubyte.gz with
+/// load_idx_files (which lists the checks).
+inline Images load_idx(const std::filesystem::path& dir, const std::string& prefix,
+                       std::size_t limit = 0) {
+  return load_idx_files(dir / (prefix + "-images-idx3-ubyte.gz"),
+                        dir / (prefix + "-labels-idx1-ubyte.gz"), limit);
 }
 
 /// "name size mtime" for each of the four data files ("name missing" for an absent one):

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -190,6 +191,95 @@ TEST_CASE("load_idx names the file and the problem of bad input", "[examples][fa
     std::ofstream(images, std::ios::binary) << "hello, world: not an IDX file";
     std::ofstream(label_file, std::ios::binary) << "x";
     CHECK_THAT(load_error(dir.path()), Contains(images) && Contains("magic number"));
+  }
+}
+
+// Issue 15, defect 10: gzread's -1 at the end of the stream (a wrong CRC or length in the
+// trailer) was taken for the end of the file, so a flipped byte gave wrong pixels and no
+// error; and the image count in the header was an allocation before any pixel was read.
+TEST_CASE("load_idx refuses a damaged gzip stream and a header that claims more than the file",
+          "[examples][fashion]") {
+  typeflow::test::temp_dir dir;
+  const auto labels = cycling_labels(12);
+  const auto images = (dir.path() / "train-images-idx3-ubyte.gz").string();
+  const auto label_file = (dir.path() / "train-labels-idx1-ubyte.gz").string();
+  write_set(dir.path(), "train", labels);
+  const auto read_bytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const auto write_bytes = [](const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  };
+  const auto good = read_bytes(images);
+  REQUIRE(good.size() > 18);
+
+  // zlib inflates ahead into its own buffer (256 KiB here): a file smaller than that has its
+  // trailer checked by the first read. 500 images (392 KB) leave the trailer to the end.
+  const auto large = [&] {
+    write_set(dir.path(), "train", cycling_labels(500));
+    return read_bytes(images);
+  };
+  SECTION("a flipped byte in the CRC-32 of the trailer, read whole or with a limit") {
+    auto bad = large();
+    bad[bad.size() - 8] = static_cast<char>(bad[bad.size() - 8] ^ 0x01);
+    write_bytes(images, bad);
+    CHECK_THAT(load_error(dir.path()),
+               Contains(images) && Contains("damaged") && Contains("incorrect data check"));
+    std::string limited = "(no error)";
+    try {
+      (void)fashion::load_idx(dir.path(), "train", 3);
+    } catch (const fashion::data_error& e) {
+      limited = e.what();
+    }
+    CHECK_THAT(limited, Contains(images) && Contains("incorrect data check"));
+  }
+  SECTION("a flipped byte in the length of the trailer") {
+    auto bad = large();
+    bad[bad.size() - 4] = static_cast<char>(bad[bad.size() - 4] ^ 0x01);
+    write_bytes(images, bad);
+    CHECK_THAT(load_error(dir.path()), Contains(images) && Contains("incorrect length check"));
+  }
+  SECTION("any flipped byte after the gzip header is an error naming the file") {
+    // Bytes 4-9 of the header (time, flags, OS) are not checked by gzip and change nothing.
+    for (std::size_t at = 10; at < good.size(); ++at) {
+      auto bad = good;
+      bad[at] = static_cast<char>(bad[at] ^ 0xff);
+      write_bytes(images, bad);
+      INFO("byte " << at << " of " << good.size());
+      CHECK_THAT(load_error(dir.path()), Contains(images));
+    }
+  }
+  SECTION("a header claiming 2^32-1 images over 12 images' pixels") {
+    idx_spec lying;
+    lying.image_count_in_header = lying.label_count_in_header = 0xffffffffu;
+    write_set(dir.path(), "train", labels, lying);
+    CHECK_THAT(load_error(dir.path()),
+               Contains(images) && Contains("truncated") && Contains("the file has 9408"));
+    // With a limit, the records after it must still be there.
+    std::string limited = "(no error)";
+    try {
+      (void)fashion::load_idx(dir.path(), "train", 5);
+    } catch (const fashion::data_error& e) {
+      limited = e.what();
+    }
+    CHECK_THAT(limited, Contains(images) && Contains("truncated"));
+  }
+  SECTION("a plain (not gzip'd) IDX file with a lying count") {
+    std::vector<std::uint8_t> img;
+    put_be(img, 2051);
+    put_be(img, 1000000);
+    put_be(img, 28);
+    put_be(img, 28);
+    img.resize(img.size() + 784, 0);
+    write_bytes(images, std::string(img.begin(), img.end()));
+    std::vector<std::uint8_t> lab;
+    put_be(lab, 2049);
+    put_be(lab, 1000000);
+    lab.push_back(0);
+    write_bytes(label_file, std::string(lab.begin(), lab.end()));
+    CHECK_THAT(load_error(dir.path()),
+               Contains(images) && Contains("truncated") && Contains("the file has 784"));
   }
 }
 
