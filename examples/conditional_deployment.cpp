@@ -19,11 +19,13 @@ int main(int argc, char** argv) {
   tyf::pipeline p{"deploy"};
   auto score = p.step("evaluate", [accuracy] { return Scores{accuracy}; });
 
-  // Fails the run (and skips what is ordered after it) when the model is useless.
+  // Fails the run (and skips what is ordered after it) when the model is useless. A gate is
+  // named like a step (unnamed, it would be "require-1").
   auto floor = p.require(
-      score, [](const Scores& s) { return s.accuracy >= 0.5; }, "accuracy >= 0.5");
+      "floor", score, [](const Scores& s) { return s.accuracy >= 0.5; }, "accuracy >= 0.5");
 
-  // A branch: its steps run only when the predicate holds; their outputs are maybe<T>.
+  // A branch: its steps run only when the predicate holds; their outputs are maybe<T>. Its
+  // condition step is named "when-1", unless given a name: p.when("good-enough", score, ...).
   auto good = p.when(score, [](const Scores& s) { return s.accuracy >= 0.83; });
   auto exported = good.step(
       "export",

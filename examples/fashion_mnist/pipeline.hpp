@@ -5,7 +5,7 @@
 //   data-files ─┬─ load-train ─ normalise ─ split ──┐
 //               │   configs (learning_rates x l2) ──┴─ train[i] (p.map) ─ pick-best ─┐
 //               └─ load-test ─────────────────────────────────────────────────────────┴─ evaluate
-//   evaluate ─ quality ─ require (the gate) ─ export
+//   evaluate ─ quality ─ quality-gate (p.require) ─ export
 //
 // What is stored, and why: the training images as uint8 are 47 MB and as floats 188 MB
 // (normalise and split each make such an array). Hashing and writing them costs more than
@@ -156,7 +156,8 @@ inline void define(tyf::pipeline& p) {
       scores, min_accuracy);
   using bar = std::pair<double, double>;  // (test accuracy, min_accuracy)
   auto gate = p.require(
-      verdict, [](const bar& v) { return v.first >= v.second; }, "test accuracy >= min_accuracy");
+      "quality-gate", verdict, [](const bar& v) { return v.first >= v.second; },
+      "test accuracy >= min_accuracy");
 
   // 8. Export, only past the gate; always written (not cached), atomically.
   p.step(

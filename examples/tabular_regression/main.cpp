@@ -4,7 +4,7 @@
 //
 //   generate ─ split ─┬─ fit-scaler ─┐
 //                     │              ├─ fit[i] (one per ridge strength, in parallel) ─ pick-best
-//                     └──────────────┴─ evaluate (test RMSE, R²) ─ require (R² gate) ─ export
+//                     └──────────────┴─ evaluate (test RMSE, R²) ─ r2-gate (R² gate) ─ export
 //
 //   example-tabular-regression run --param ridge=0,1,10 --param noise=1.0
 //   example-tabular-regression runs | show latest | compare A B
@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
       best, scaler, parts);
   // The quality gate: the run fails here, before export, when the fit is poor.
   auto gate = p.require(
-      scores, [](const Scores& s) { return s.r2 >= 0.9; }, "test R^2 >= 0.9");
+      "r2-gate", scores, [](const Scores& s) { return s.r2 >= 0.9; }, "test R^2 >= 0.9");
   p.step("export", export_model, best, scaler, model_path)
       .after(gate)
       .cache(false);  // always written

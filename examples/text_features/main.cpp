@@ -6,7 +6,7 @@
 //
 //   corpus ─ tokenise ─ split ─ vocabulary ─ features ─ fit[i] (one per alpha) ─ pick-best
 //                                                     └──────────────────────┴─ evaluate
-//   evaluate ─ require (accuracy gate) ─ export
+//   evaluate ─ accuracy-gate (p.require) ─ export
 //
 //   example-text-features run --param alpha=0.1,1 --param min_count=3
 #include <algorithm>
@@ -273,7 +273,8 @@ int main(int argc, char** argv) {
       },
       best, features);
   auto gate = p.require(
-      test_accuracy, [](double acc) { return acc >= 0.9; }, "test accuracy >= 0.9");
+      "accuracy-gate", test_accuracy, [](double acc) { return acc >= 0.9; },
+      "test accuracy >= 0.9");
   p.step("export", export_model, best, vocab, model_path)
       .after(gate)
       .cache(false);  // always written

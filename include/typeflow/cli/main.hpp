@@ -9,12 +9,16 @@
 //       ...
 //       return typeflow::main(argc, argv, p);
 //     }
+//
+// A program may give its own run options (capacities, retries, threads, observers): every run
+// the command line starts begins with them, and the command line's flags override them.
 
 #include <iosfwd>
 #include <optional>
 
 #include <typeflow/config.hpp>
 #include <typeflow/core/pipeline.hpp>
+#include <typeflow/exec/options.hpp>
 
 namespace typeflow {
 
@@ -32,6 +36,19 @@ struct cli_options {
 /// The command line of a pipeline program: parses argv, does the command, returns the exit
 /// code (0 ok, 1 the run failed, 2 bad usage or input, 3 the run was stopped).
 TYPEFLOW_INLINE int main(int argc, char** argv, pipeline& p, const cli_options& opts = {});
+
+/// The command line of a pipeline program whose runs start from `program`'s run options (for
+/// run, debug, retry, copy and schedule). The command line's flags override them: --threads,
+/// --fail-fast and --params-file replace the program's setting, --capacity NAME=N the
+/// capacity of NAME (the others stay), --param wins over the program's set(); the observers,
+/// default retries and timeouts, kept outputs and stop token are kept. The run store gives
+/// each run its own id, selection and hooks.
+///
+///     typeflow::run_options defaults;
+///     defaults.capacity("gpu", 2).default_retry(1);
+///     return typeflow::main(argc, argv, p, defaults);   // `prog run --capacity gpu=4` overrides
+TYPEFLOW_INLINE int main(int argc, char** argv, pipeline& p, const run_options& program,
+                         const cli_options& opts = {});
 
 }  // namespace typeflow
 

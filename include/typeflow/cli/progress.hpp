@@ -31,7 +31,10 @@ enum class progress_mode : std::uint8_t {
   json,   ///< one JSON document per line per event
 };
 
-/// The summary table of a finished run: step, status, attempts, duration, cache.
+/// The summary table of a finished run: step, status, attempts, duration, cache, and when a
+/// step failed or was skipped with a message, a last column `reason` with it; then a closing
+/// line with the run's status and duration, and for a failed run its first failure's step and
+/// message (`run ID failed in 2s: gate failed: quality gate failed: accuracy >= 0.8`).
 TYPEFLOW_INLINE std::string summary_table(const run_details& d);
 
 /// An observer that shows a run as it goes. Thread-safe: events arrive from worker threads;

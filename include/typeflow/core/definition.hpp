@@ -218,6 +218,14 @@ struct definition {
   TYPEFLOW_INLINE node_id add_node(std::string_view kind_word, std::string_view node_name,
                                    node_kind kind, const std::type_info& output);
 
+  /// Throws definition_error when `node_name` breaks the naming rule or is taken, naming
+  /// `kind_word` ("gate", "condition") and what already has the name.
+  TYPEFLOW_INLINE void check_free_name(std::string_view kind_word,
+                                       std::string_view node_name) const;
+  [[noreturn]] TYPEFLOW_INLINE void throw_duplicate(std::string_view kind_word,
+                                                    std::string_view node_name,
+                                                    node_id other) const;
+
   /// The id of the port selecting `proj` inside `parent` (created on first use).
   port_id child_port(port_id parent, const projection& proj, const std::type_info& type) {
     for (port_id p = ports[parent].first_child; p != none; p = ports[p].next_sibling) {

@@ -65,6 +65,8 @@ template <class Callable>
 struct run_outcome_outside_finally {};
 template <class Returns>
 struct stored_output_has_no_codec {};
+template <class Got>
+struct gate_needs_a_description {};
 
 namespace detail {
 
@@ -190,6 +192,15 @@ constexpr void diagnose(D) {
                 "too), or specialise typeflow::codec<T> (see <typeflow/core/codec.hpp>). Or keep "
                 "the output in memory only: p.step(typeflow::in_memory, \"name\", fn, inputs...). "
                 "See stored_output_has_no_codec<returns<T>> in the notes.");
+}
+
+template <instance_of<gate_needs_a_description> D>
+constexpr void diagnose(D) {
+  static_assert(always_false<D>,
+                "typeflow: p.require(name, h, pred) needs, after the predicate, the text a failed "
+                "gate reports, e.g. p.require(\"accuracy-gate\", score, pred, \"accuracy >= "
+                "0.8\"); the name is not that text. See gate_needs_a_description<got<T>> in the "
+                "notes.");
 }
 
 }  // namespace detail

@@ -111,6 +111,14 @@ class pipeline {
   ///     auto path = good.step("export", export_model, model);   // handle<maybe<std::string>>
   template <class H, class Pred>
   requires detail::handle_traits<H>::is_handle branch when(const H& input, Pred pred);
+  /// A branch whose condition step has a name of its own, as steps do (the default is
+  /// "when-1", "when-2", ...): it names the condition in run records, skip reasons ("condition
+  /// 'good-enough' is false"), summaries, graphs and reports.
+  ///
+  ///     auto good = p.when("good-enough", score, [](const Scores& s) { return s.accuracy >= 0.83; });
+  template <class H, class Pred>
+  requires detail::handle_traits<H>::is_handle branch when(std::string_view name, const H& input,
+                                                           Pred pred);
 
   /// The value of whichever of two branch outputs was produced (the first when both were);
   /// a step that fails when neither was.
@@ -133,26 +141,35 @@ class pipeline {
   }
 
   /// A quality gate: a checkpoint step that fails the run with `what` when `pred(value)` does
-  /// not hold, or with gate::skip_downstream, only skips the steps ordered after it.
+  /// not hold, or with gate::skip_downstream, only skips the steps ordered after it. It is
+  /// named "require-1", "require-2", ... unless given a name (the overload below).
   template <class H, class Pred>
   requires detail::handle_traits<H>::is_handle handle<void> require(const H& input, Pred pred,
                                                                     std::string what,
                                                                     gate mode = gate::fail_run) {
-    using T = typename detail::handle_traits<H>::value_type;
-    static_assert(std::is_invocable_r_v<bool, Pred&, const T&>,
-                  "typeflow: p.require(h, pred, text): pred must take the handle's value "
-                  "(const T&) and return bool");
-    if (what.empty()) throw definition_error("typeflow: p.require(): describe the gate's check");
-    auto h = step(
-        def_->auto_name("require"),
-        [pred = std::move(pred), what, mode](const T& value) {
-          if (static_cast<bool>(pred(value))) return;
-          if (mode == gate::skip_downstream) throw skip_step("quality gate not met: " + what);
-          throw std::runtime_error("quality gate failed: " + what);
-        },
-        input);
-    def_->nodes[detail::handle_access::node(h)].role = detail::node_role::gate;
-    return h;
+    return add_gate(std::string{}, input, std::move(pred), std::move(what), mode);
+  }
+  /// A quality gate with a name of its own, as steps have, checked by the same rule (a
+  /// duplicate names what has it): the name shows in run records, summaries, graphs and
+  /// reports instead of "require-1".
+  ///
+  ///     auto gate = p.require("accuracy-gate", score,
+  ///                           [](const Scores& s) { return s.accuracy >= 0.8; }, "accuracy >= 0.8");
+  template <class H, class Pred>
+  requires detail::handle_traits<H>::is_handle handle<void> require(std::string_view name,
+                                                                    const H& input, Pred pred,
+                                                                    std::string what,
+                                                                    gate mode = gate::fail_run) {
+    def_->check_free_name("gate", name);
+    return add_gate(std::string(name), input, std::move(pred), std::move(what), mode);
+  }
+  /// A named gate without the text it fails with: a compile error that says what is missing.
+  template <class H, class Pred>
+  requires detail::handle_traits<H>::is_handle handle<void> require(std::string_view, const H&,
+                                                                    Pred) {
+    detail::diagnose(
+        gate_needs_a_description<got<typename detail::handle_traits<H>::value_type>>{});
+    return handle<void>{};
   }
 
   /// A step that runs after every other step, whatever happened (failure, stop), and
@@ -329,6 +346,30 @@ class pipeline {
     }
   }
 
+  /// p.require: `name` empty gives "require-N".
+  template <class H, class Pred>
+  handle<void> add_gate(std::string name, const H& input, Pred pred, std::string what, gate mode) {
+    using T = typename detail::handle_traits<H>::value_type;
+    static_assert(std::is_invocable_r_v<bool, Pred&, const T&>,
+                  "typeflow: p.require(h, pred, text): pred must take the handle's value "
+                  "(const T&) and return bool");
+    if (what.empty()) throw definition_error("typeflow: p.require(): describe the gate's check");
+    auto h = step(
+        name.empty() ? def_->auto_name("require") : name,
+        [pred = std::move(pred), what, mode](const T& value) {
+          if (static_cast<bool>(pred(value))) return;
+          if (mode == gate::skip_downstream) throw skip_step("quality gate not met: " + what);
+          throw std::runtime_error("quality gate failed: " + what);
+        },
+        input);
+    def_->nodes[detail::handle_access::node(h)].role = detail::node_role::gate;
+    return h;
+  }
+
+  /// p.when: `name` empty gives "when-N".
+  template <class H, class Pred>
+  branch add_condition(std::string name, const H& input, Pred pred);
+
   template <bool Stored, class F, class V, class... H>
   auto add_map(std::string_view name, F fn, const handle<V>& items, const H&... shared);
 
@@ -367,7 +408,8 @@ class branch {
   /// The other side: steps that run when the condition does not hold.
   [[nodiscard]] branch otherwise() const { return branch{p_, condition_, !value_}; }
 
-  /// The name of the condition step ("when-1", ...), as it appears in run records.
+  /// The name of the condition step ("when-1", ..., or the name given to p.when), as it
+  /// appears in run records.
   [[nodiscard]] std::string_view condition() const { return p_->def_->nodes[condition_].name; }
 
  private:
@@ -402,12 +444,24 @@ class branch {
 
 template <class H, class Pred>
 requires detail::handle_traits<H>::is_handle branch pipeline::when(const H& input, Pred pred) {
+  return add_condition(std::string{}, input, std::move(pred));
+}
+
+template <class H, class Pred>
+requires detail::handle_traits<H>::is_handle branch pipeline::when(std::string_view name,
+                                                                   const H& input, Pred pred) {
+  def_->check_free_name("condition", name);
+  return add_condition(std::string(name), input, std::move(pred));
+}
+
+template <class H, class Pred>
+branch pipeline::add_condition(std::string name, const H& input, Pred pred) {
   using T = typename detail::handle_traits<H>::value_type;
   static_assert(std::is_invocable_r_v<bool, Pred&, const T&>,
                 "typeflow: p.when(h, pred): pred must take the handle's value (const T&) and "
                 "return bool");
   auto cond = step(
-      def_->auto_name("when"),
+      name.empty() ? def_->auto_name("when") : name,
       [pred = std::move(pred)](const T& value) -> bool { return static_cast<bool>(pred(value)); },
       input);
   def_->nodes[detail::handle_access::node(cond)].role = detail::node_role::condition;

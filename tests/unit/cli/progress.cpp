@@ -172,3 +172,36 @@ TEST_CASE("summary_table lists step, status, attempts, duration and cache") {
   CHECK(text.find("train  failed  2         1.5s      -\n") != std::string::npos);
   CHECK(text.find("run abc123def456 failed in 2s") != std::string::npos);
 }
+
+TEST_CASE("summary_table says why: the failed and skipped steps' messages, the first failure") {
+  tyf::run_details d;
+  d.run.id = "abc123def456";
+  d.run.status = tyf::run_status::failed;
+  auto step = [](std::string name, tyf::step_status s, std::string message) {
+    tyf::step_info i;
+    i.name = std::move(name);
+    i.status = s;
+    i.message = std::move(message);
+    return i;
+  };
+  d.steps = {
+      step("evaluate", tyf::step_status::succeeded, ""),
+      step("hold", tyf::step_status::skipped, "condition 'good-enough' is true"),
+      step("accuracy-gate", tyf::step_status::failed, "quality gate failed: accuracy >= 0.8"),
+      step("export", tyf::step_status::skipped, "upstream step 'accuracy-gate' failed")};
+  const auto text = tyf::summary_table(d);
+  INFO(text);
+  CHECK(text.find("step           status     attempts  duration  cache  reason\n") !=
+        std::string::npos);
+  CHECK(text.find("evaluate       succeeded  0         -         -\n") != std::string::npos);
+  CHECK(text.find("hold           skipped    0         -         -      condition 'good-enough' "
+                  "is true\n") != std::string::npos);
+  CHECK(text.find("accuracy-gate  failed     0         -         -      quality gate failed: "
+                  "accuracy >= 0.8\n") != std::string::npos);
+  CHECK(text.find("\nrun abc123def456 failed in 0ns: accuracy-gate failed: quality gate failed: "
+                  "accuracy >= 0.8\n") != std::string::npos);
+  // A run's own message (an interrupted run's) is what its last line gives.
+  d.run.message = "the process ended without finishing the run";
+  CHECK(tyf::summary_table(d).find(
+            "failed in 0ns (the process ended without finishing the run)\n") != std::string::npos);
+}

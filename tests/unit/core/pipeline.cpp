@@ -60,6 +60,37 @@ TEST_CASE("bad and duplicate names are rejected when the pipeline is defined") {
   REQUIRE(p.size() == 2);
 }
 
+TEST_CASE("gates and conditions take names by the naming rule; a taken name says by what") {
+  tyf::pipeline p{"gates"};
+  auto one = p.step("one", make_one);
+  auto pass = [](int) { return true; };
+  auto gate = p.require("gate", one, pass, "always");
+  auto cond = p.when("cond", one, pass);
+  REQUIRE(gate.name() == "gate");
+  REQUIRE(cond.condition() == "cond");
+  const auto& d = *p.definition();
+  REQUIRE(d.nodes[d.find("gate")].role == tyf::detail::node_role::gate);
+  REQUIRE(d.nodes[d.find("cond")].role == tyf::detail::node_role::condition);
+  // Default names are unchanged by named ones.
+  REQUIRE(p.require(one, pass, "always").name() == "require-1");
+  REQUIRE(p.when(one, pass).condition() == "when-1");
+  const auto size = p.size();
+  REQUIRE_THROWS_WITH(p.require("one", one, pass, "x"),
+                      Catch::Contains("duplicate name 'one' in pipeline 'gates' for a gate") &&
+                          Catch::Contains("already used by a step"));
+  REQUIRE_THROWS_WITH(
+      p.when("gate", one, pass),
+      Catch::Contains("duplicate name 'gate' in pipeline 'gates' for a condition") &&
+          Catch::Contains("already used by a gate"));
+  REQUIRE_THROWS_WITH(p.require("cond", one, pass, "x"),
+                      Catch::Contains("already used by a condition"));
+  REQUIRE_THROWS_WITH(p.step("cond", make_one), Catch::Contains("already used by a condition"));
+  REQUIRE_THROWS_WITH(p.require("quality gate", one, pass, "x"),
+                      Catch::Contains("invalid gate name 'quality gate': it contains ' '"));
+  REQUIRE_THROWS_WITH(p.when("", one, pass), Catch::Contains("invalid condition name ''"));
+  REQUIRE(p.size() == size);  // nothing was added by a refused name
+}
+
 TEST_CASE("handles are wired only within their own pipeline and never empty") {
   tyf::pipeline a{"a"};
   tyf::pipeline b{"b"};

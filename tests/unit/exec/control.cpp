@@ -147,6 +147,31 @@ TEST_CASE("a quality gate fails the run, or only skips its downstream") {
   }
 }
 
+TEST_CASE("a named gate and a named condition run and are recorded under their names") {
+  tyf::pipeline p{"named"};
+  auto score = p.step("evaluate", [] { return Scores{0.7}; });
+  auto good = p.when("good-enough", score, [](const Scores& s) { return s.accuracy >= 0.83; });
+  good.step(
+      "export", [](const Scores& s) { return s.accuracy; }, score);
+  REQUIRE(good.condition() == "good-enough");
+  auto gate = p.require(
+      "accuracy-gate", score, [](const Scores& s) { return s.accuracy >= 0.8; }, "accuracy >= 0.8");
+  p.step("deploy", [] {}).after(gate);
+  // Unnamed ones keep their default names, numbered as before.
+  p.require(
+      score, [](const Scores&) { return true; }, "always");
+  p.when(score, [](const Scores&) { return true; }).step("log", [] {});
+  auto r = tyf::run(p);
+  REQUIRE(r.status() == tyf::run_status::failed);
+  REQUIRE(r.step("good-enough").status == tyf::step_status::succeeded);
+  REQUIRE(r.step("export").message == "condition 'good-enough' is false");
+  REQUIRE(r.step("accuracy-gate").status == tyf::step_status::failed);
+  REQUIRE(r.step("accuracy-gate").message == "quality gate failed: accuracy >= 0.8");
+  REQUIRE(r.step("deploy").message == "upstream step 'accuracy-gate' failed");
+  REQUIRE(r.step("require-1").status == tyf::step_status::succeeded);
+  REQUIRE(r.step("when-1").status == tyf::step_status::succeeded);
+}
+
 TEST_CASE("finally runs after everything, whatever happened, with the outcome") {
   for (bool stop : {false, true}) {
     tyf::pipeline p{"finally"};

@@ -24,7 +24,8 @@ namespace typeflow::cli_detail {
 inline int start_run(const command_context& ctx, launch_kind kind) {
   auto& a = ctx.args;
   const bool fresh = kind == launch_kind::run || kind == launch_kind::debug;
-  auto o = make_options(ctx.p, a.run, fresh);  // a retry or copy checks its parameters in the store
+  // a retry or copy checks its parameters in the store
+  auto o = make_options(ctx.p, a.run, fresh, ctx.io.program);
   std::stop_source stop;
   sigint_watch watch{[stop]() mutable { stop.request_stop(); }, ctx.io.signals};
   store st{store_dir(a.store)};

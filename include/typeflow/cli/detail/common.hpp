@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <typeflow/core/pipeline.hpp>
+#include <typeflow/exec/options.hpp>
 #include <typeflow/exec/status.hpp>
 #include <typeflow/store/store.hpp>
 
@@ -51,11 +52,14 @@ struct cli_io {
   bool stdin_terminal;
   bool signals;
   std::string prog;
+  /// The program's own run options (typeflow::main's run_options); null: none. A run starts
+  /// from them, and the command line's flags override them (make_options).
+  const run_options* program = nullptr;
 };
 
 /// The flags of the commands that start runs (run, debug, retry, copy, schedule).
 struct run_flags {
-  std::vector<std::string> params, only, from, to, scenes, tags, breaks;
+  std::vector<std::string> params, only, from, to, scenes, tags, breaks, capacities;
   std::string params_file, inputs_from, experiment, notify_cmd;
   bool no_cache = false, fail_fast = false, quiet = false, json = false;
   unsigned threads = 0;

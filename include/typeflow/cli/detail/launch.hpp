@@ -3,6 +3,9 @@
 // turned into store options, breakpoints for `debug`, the live view, --notify-cmd, and the
 // summary or JSON document printed when the run ends.
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <istream>
@@ -14,6 +17,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -21,9 +25,11 @@
 
 #include <typeflow/cli/detail/common.hpp>
 #include <typeflow/cli/detail/run_document.hpp>
+#include <typeflow/cli/detail/text.hpp>
 #include <typeflow/cli/progress.hpp>
 #include <typeflow/core/params.hpp>
 #include <typeflow/core/pipeline.hpp>
+#include <typeflow/exec/options.hpp>
 #include <typeflow/notify.hpp>
 #include <typeflow/store/store.hpp>
 
@@ -42,10 +48,101 @@ inline void check_steps(const pipeline& p, const std::vector<std::string>& names
   }
 }
 
-/// Checks a run's flags against the pipeline and builds its store options (observers are
-/// added by launch()). Parameters are resolved here, so a bad value is refused before the
-/// store is touched.
-inline store_options make_options(const pipeline& p, const run_flags& f, bool check_params = true) {
+/// The resources the pipeline's steps ask for with .resources(...), in declaration order.
+inline std::vector<std::string> resource_names(const pipeline& p) {
+  std::vector<std::string> out;
+  for (const auto& nd : p.definition()->nodes) {
+    if (!nd.policy) continue;
+    for (const auto& r : nd.policy->resources) {
+      if (std::find(out.begin(), out.end(), r.first) == out.end()) out.push_back(r.first);
+    }
+  }
+  return out;
+}
+
+/// One --capacity NAME=N: a resource the pipeline's steps ask for, and a whole number >= 1.
+inline std::pair<std::string, double> parse_capacity(const pipeline& p, const std::string& text) {
+  const auto bad = [&](const std::string& why) {
+    return usage_error("typeflow: --capacity '" + text + "': " + why,
+                       "write --capacity NAME=N, N a whole number of at least 1 (e.g. "
+                       "--capacity gpu=2)");
+  };
+  const auto eq = text.find('=');
+  if (eq == std::string::npos) throw bad("it is not NAME=N");
+  std::string name = text.substr(0, eq);
+  const std::string count = text.substr(eq + 1);
+  if (name.empty()) throw bad("the resource name is empty");
+  std::uint64_t n = 0;
+  const char* end = count.data() + count.size();
+  auto [at, ec] = std::from_chars(count.data(), end, n);
+  if (ec == std::errc::result_out_of_range || (ec == std::errc{} && n > (std::uint64_t{1} << 53))) {
+    throw bad("'" + count + "' is too large");
+  }
+  if (count.empty() || ec != std::errc{} || at != end || n == 0) {
+    throw bad("'" + count + "' is not a whole number of at least 1");
+  }
+  const auto known = resource_names(p);
+  if (std::find(known.begin(), known.end(), name) == known.end()) {
+    throw usage_error(
+        "typeflow: --capacity '" + text + "': no step asks for resource '" + name + "'; " +
+            (known.empty()
+                 ? "the steps of pipeline '" + std::string(p.name()) + "' ask for no resources"
+                 : "resources are: " + join(known)),
+        "give --capacity for the resources the steps ask for with .resources(...)");
+  }
+  return {std::move(name), static_cast<double>(n)};
+}
+
+/// Refuses, before the store is opened, a run whose capacities do not fit its steps' resources
+/// (the executor would refuse it too, naming run_options::capacity rather than the flag).
+inline void check_capacities(const pipeline& p, const run_options& ro) {
+  for (const auto& nd : p.definition()->nodes) {
+    if (!nd.policy) continue;
+    for (const auto& [res, amount] : nd.policy->resources) {
+      auto it = ro.capacities().find(res);
+      const std::string step = "typeflow: step '" + std::string(nd.name) + "' asks for ";
+      if (it == ro.capacities().end()) {
+        throw usage_error(step + "resource '" + res + "', which the run has no capacity for",
+                          "give it with --capacity " + res + "=N");
+      }
+      if (amount > it->second + 1e-9) {
+        throw usage_error(
+            step + format_number(amount) + " of resource '" + res + "' but the run's capacity is " +
+                format_number(it->second),
+            "raise it: --capacity " + res + "=" + format_number(std::ceil(amount)) + " or more");
+      }
+    }
+  }
+}
+
+/// The run options a run starts from: the program's own (given to typeflow::main), with the
+/// command line's flags over them: --threads, --fail-fast, --params-file and each --capacity
+/// replace what the program set; its other settings (observers, retries, timeouts, capacities
+/// the command line does not name) are kept.
+inline run_options base_options(const pipeline& p, const run_flags& f, const run_options* program) {
+  run_options ro = program != nullptr ? *program : run_options{};
+  ro.run_id({});  // the store gives each run its own id
+  if (f.threads != 0) ro.threads(f.threads);
+  if (f.fail_fast) ro.fail_fast();
+  if (!f.params_file.empty()) ro.params_file(f.params_file);
+  std::set<std::string> given;
+  for (const auto& text : f.capacities) {
+    auto [name, amount] = parse_capacity(p, text);
+    if (!given.insert(name).second) {
+      throw usage_error("typeflow: --capacity gives resource '" + name + "' twice",
+                        "give each resource once");
+    }
+    ro.capacity(std::move(name), amount);
+  }
+  check_capacities(p, ro);
+  return ro;
+}
+
+/// Checks a run's flags against the pipeline and builds its store options, their base() the
+/// run options of base_options() (observers are added by launch()). Parameters are resolved
+/// here, so a bad value is refused before the store is touched.
+inline store_options make_options(const pipeline& p, const run_flags& f, bool check_params = true,
+                                  const run_options* program = nullptr) {
   store_options o;
   check_steps(p, f.only, "--only");
   check_steps(p, f.from, "--from");
@@ -71,9 +168,18 @@ inline store_options make_options(const pipeline& p, const run_flags& f, bool ch
   for (const auto& s : f.only) o.only(s);
   for (const auto& s : f.from) o.from(s);
   for (const auto& s : f.to) o.to(s);
+  auto base = base_options(p, f, program);
+  // The program's own values first (their errors name run_options::set), then --param's.
   param_sources sources;
-  sources.file = f.params_file;
+  sources.file = base.params_file();
   sources.overrides_origin = "--param";
+  for (const auto& [k, v] : base.overrides()) {
+    if (check_params) {
+      (void)detail::parse_param_value(d, detail::find_param(d, k, v, "run_options::set"), v,
+                                      "run_options::set");
+    }
+    sources.overrides.emplace_back(k, v);
+  }
   for (const auto& kv : f.params) {
     auto [k, v] = split_pair(kv, "--param", "NAME=VALUE");
     o.set(k, v);
@@ -87,6 +193,7 @@ inline store_options make_options(const pipeline& p, const run_flags& f, bool ch
   if (!f.experiment.empty()) o.experiment(f.experiment);
   if (!f.inputs_from.empty()) o.inputs_from(f.inputs_from);
   o.no_cache(f.no_cache);
+  o.base(std::move(base));
   return o;
 }
 
@@ -121,6 +228,10 @@ inline void add_run_flags(CLI::App& c, run_flags& f, std::string& store_flag, bo
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   c.add_flag("--fail-fast", f.fail_fast, "stop everything at the first failure");
+  c.add_option("--capacity", f.capacities,
+               "the run's capacity of a resource the steps ask for: NAME=N (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   c.add_option("--store", store_flag,
                "the run store's directory (default: $TYPEFLOW_STORE, else ./.typeflow)");
   c.add_flag("--quiet", f.quiet, "print only the summary");
@@ -172,10 +283,13 @@ inline int launch(const pipeline& p, store& st, launch_kind kind, const std::str
   std::optional<std::stop_callback<std::function<void()>>> link;
   if (outer.stop_possible())
     link.emplace(outer, std::function<void()>([stop]() mutable { stop.request_stop(); }));
-  run_options ro;
-  ro.threads(f.threads).stop_token(stop.get_token()).observe(view);
-  if (f.fail_fast) ro.fail_fast();
-  if (!f.params_file.empty()) ro.params_file(f.params_file);
+  run_options ro = o.base();  // the program's options and the flags (make_options)
+  std::optional<std::stop_callback<std::function<void()>>> program_link;
+  if (ro.external_stop().stop_possible()) {
+    program_link.emplace(ro.external_stop(),
+                         std::function<void()>([stop]() mutable { stop.request_stop(); }));
+  }
+  ro.stop_token(stop.get_token()).observe(view);
   std::shared_ptr<breakpoints> bp;
   if (kind == launch_kind::debug) {
     ro.threads(1);

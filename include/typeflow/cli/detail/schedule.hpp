@@ -38,7 +38,8 @@ inline unsigned immediate_ticks() {
 inline int schedule(const pipeline& p, const std::string& store_flag, const cron_expr& expr,
                     const std::string& on_running, unsigned max_runs, const run_flags& f,
                     cli_io& io) {
-  (void)make_options(p, f);  // bad flags or parameters: refused before the first tick
+  (void)make_options(p, f, true,
+                     io.program);  // bad flags or parameters: refused before the first tick
   std::mutex m;
   std::condition_variable cv;
   bool quit = false;         // Ctrl-C, or a run refused its input
@@ -52,7 +53,7 @@ inline int schedule(const pipeline& p, const std::string& store_flag, const cron
                                    cv.notify_all();
                                  },
                                  io.signals};
-  cli_io run_io{io.in, io.out, io.err, io.terminal, io.stdin_terminal, false, io.prog};
+  cli_io run_io{io.in, io.out, io.err, io.terminal, io.stdin_terminal, false, io.prog, io.program};
   std::thread worker;
   std::atomic<bool> busy{false};
   unsigned started = 0, immediate = immediate_ticks();
@@ -96,7 +97,8 @@ inline int schedule(const pipeline& p, const std::string& store_flag, const cron
       std::string why;
       try {
         store st{store_dir(store_flag)};
-        code = launch(p, st, launch_kind::run, {}, make_options(p, f), f, run_io, token);
+        code = launch(p, st, launch_kind::run, {}, make_options(p, f, true, io.program), f, run_io,
+                      token);
       } catch (const std::exception& e) {
         why = e.what();
         code = exit_usage;

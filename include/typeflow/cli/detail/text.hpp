@@ -30,7 +30,7 @@ inline std::string date_text(std::chrono::system_clock::time_point t) {
   return detail::time_text(t, "%Y-%m-%d %H:%M:%S", detail::time_zone::local);
 }
 
-/// Left-aligned columns separated by two spaces.
+/// Left-aligned columns separated by two spaces; no line ends in a space.
 inline std::string table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width;
   for (const auto& r : rows) {
@@ -44,6 +44,7 @@ inline std::string table(const std::vector<std::vector<std::string>>& rows) {
       line += r[i];
       if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
     }
+    line.erase(line.find_last_not_of(' ') + 1);  // an empty last cell leaves no padding
     out += line + "\n";
   }
   return out;

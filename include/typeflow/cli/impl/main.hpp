@@ -22,6 +22,7 @@
 #include <typeflow/config.hpp>
 #include <typeflow/core/errors.hpp>
 #include <typeflow/core/pipeline.hpp>
+#include <typeflow/exec/options.hpp>
 #include <typeflow/store/errors.hpp>
 
 namespace typeflow {
@@ -110,9 +111,9 @@ inline int dispatch(int argc, char** argv, const pipeline& p, cli_io& io) {
   throw usage_error("typeflow: no command given", "run '" + io.prog + " help'");
 }
 
-}  // namespace cli_detail
-
-TYPEFLOW_INLINE int main(int argc, char** argv, pipeline& p, const cli_options& opts) {
+/// typeflow::main, with the program's run options or none.
+inline int run_main(int argc, char** argv, pipeline& p, const run_options* program,
+                    const cli_options& opts) {
   std::string prog =
       argc > 0 ? std::filesystem::path(argv[0]).filename().string() : std::string(p.name());
   cli_detail::cli_io io{
@@ -122,7 +123,8 @@ TYPEFLOW_INLINE int main(int argc, char** argv, pipeline& p, const cli_options& 
       opts.terminal.value_or(opts.out == nullptr && ::isatty(STDOUT_FILENO) != 0),
       opts.stdin_terminal.value_or(opts.in == nullptr && ::isatty(STDIN_FILENO) != 0),
       opts.handle_sigint,
-      prog};
+      prog,
+      program};
   try {
     return cli_detail::dispatch(argc, argv, p, io);
   } catch (const cli_detail::usage_error& e) {
@@ -144,6 +146,17 @@ TYPEFLOW_INLINE int main(int argc, char** argv, pipeline& p, const cli_options& 
     io.err << prog << ": " << e.what() << '\n';
     return cli_detail::exit_failed;
   }
+}
+
+}  // namespace cli_detail
+
+TYPEFLOW_INLINE int main(int argc, char** argv, pipeline& p, const cli_options& opts) {
+  return cli_detail::run_main(argc, argv, p, nullptr, opts);
+}
+
+TYPEFLOW_INLINE int main(int argc, char** argv, pipeline& p, const run_options& program,
+                         const cli_options& opts) {
+  return cli_detail::run_main(argc, argv, p, &program, opts);
 }
 
 }  // namespace typeflow

@@ -20,22 +20,42 @@
 #include <typeflow/cli/progress.hpp>
 #include <typeflow/config.hpp>
 #include <typeflow/core/duration_text.hpp>
+#include <typeflow/core/status.hpp>
 #include <typeflow/exec/event.hpp>
 #include <typeflow/store/records.hpp>
 
 namespace typeflow {
 
 TYPEFLOW_INLINE std::string summary_table(const run_details& d) {
+  // Why a step did not produce its output: its message, in a last column when any has one.
+  const auto reason = [](const step_info& s) {
+    return produced_outputs(s.status) ? std::string{} : s.message;
+  };
+  const bool reasons = std::any_of(d.steps.begin(), d.steps.end(),
+                                   [&](const auto& s) { return !reason(s).empty(); });
   std::vector<std::vector<std::string>> rows{{"step", "status", "attempts", "duration", "cache"}};
+  if (reasons) rows[0].emplace_back("reason");
+  const step_info* first_failure = nullptr;
   for (const auto& s : d.steps) {
     std::string dur = s.started && s.ended ? format_duration(*s.ended - *s.started) : "-";
     rows.push_back({s.name, std::string(to_string(s.status)), std::to_string(s.attempts), dur,
                     s.cache_hit ? "hit" : "-"});
+    if (reasons) rows.back().push_back(reason(s));
+    if (first_failure == nullptr &&
+        (s.status == step_status::failed || s.status == step_status::timed_out)) {
+      first_failure = &s;
+    }
   }
   std::string out = cli_detail::table(rows);
   out += "run " + d.run.id + " " + std::string(to_string(d.run.status)) + " in " +
          format_duration(d.run.duration());
-  if (!d.run.message.empty()) out += " (" + d.run.message + ")";
+  // The last line says why a run failed: its own message, else its first failed step's.
+  if (!d.run.message.empty()) {
+    out += " (" + d.run.message + ")";
+  } else if (d.run.status != run_status::succeeded && first_failure != nullptr) {
+    out += ": " + first_failure->name + " " + std::string(to_string(first_failure->status)) +
+           (first_failure->message.empty() ? std::string{} : ": " + first_failure->message);
+  }
   return out + "\n";
 }
 

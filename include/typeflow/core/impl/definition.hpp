@@ -48,11 +48,26 @@ TYPEFLOW_INLINE node_id definition::add_node(std::string_view kind_word, std::st
   if (node_id other = index.insert(node_name, id, [this](node_id i) { return nodes[i].name; });
       other != id) {
     nodes.pop_back();
-    throw definition_error("typeflow: duplicate name '" + std::string(node_name) +
-                           "' in pipeline '" + name + "': it is already used by " +
-                           (nodes[other].kind == node_kind::parameter ? "a parameter" : "a step") +
-                           "; step and parameter names must be unique");
+    throw_duplicate(kind_word, node_name, other);
   }
   return id;
+}
+
+TYPEFLOW_INLINE void definition::check_free_name(std::string_view kind_word,
+                                                 std::string_view node_name) const {
+  check_name(kind_word, node_name);
+  if (node_id other = find(node_name); other != none) throw_duplicate(kind_word, node_name, other);
+}
+
+TYPEFLOW_INLINE void definition::throw_duplicate(std::string_view kind_word,
+                                                 std::string_view node_name, node_id other) const {
+  const auto& o = nodes[other];
+  const char* used_by = o.kind == node_kind::parameter   ? "a parameter"
+                        : o.role == node_role::gate      ? "a gate"
+                        : o.role == node_role::condition ? "a condition"
+                                                         : "a step";
+  throw definition_error("typeflow: duplicate name '" + std::string(node_name) + "' in pipeline '" +
+                         name + "' for a " + std::string(kind_word) + ": it is already used by " +
+                         used_by + "; step, gate, condition and parameter names must be unique");
 }
 }  // namespace typeflow::detail
