@@ -12,7 +12,7 @@
 namespace typeflow::store_detail {
 
 /// Migration i takes the schema from version i to i + 1. Append, never edit.
-inline constexpr std::array<const char*, 2> migrations{
+inline constexpr std::array<const char*, 3> migrations{
     // 0 -> 1: the first schema. Times are microseconds since the Unix epoch.
     R"sql(
 CREATE TABLE runs (
@@ -101,6 +101,24 @@ CREATE INDEX cache_by_run ON cache(run_id);
 DROP TABLE cache;
 DROP INDEX step_runs_by_artifact;
 CREATE INDEX step_runs_by_cache_key ON step_runs(cache_key) WHERE cache_key IS NOT NULL;
+)sql",
+    // 2 -> 3: a metric's value may be NaN, which SQLite stores as NULL (a REAL column holds
+    // +-inf as they are), so `value` is nullable: NULL is NaN. SQLite cannot drop a NOT NULL,
+    // so the table is made anew; rows keep their rowids (points are read back in rowid order).
+    R"sql(
+CREATE TABLE metrics_3 (
+  run_id TEXT NOT NULL,
+  step TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value REAL,
+  idx INTEGER NOT NULL,
+  time INTEGER NOT NULL
+);
+INSERT INTO metrics_3 (rowid, run_id, step, name, value, idx, time)
+  SELECT rowid, run_id, step, name, value, idx, time FROM metrics;
+DROP TABLE metrics;
+ALTER TABLE metrics_3 RENAME TO metrics;
+CREATE INDEX metrics_by_run ON metrics(run_id, name);
 )sql",
 };
 

@@ -3,6 +3,7 @@
 // commits them in batches, one transaction per batch, so workers only ever pay for a queue
 // push. Artifact files are written (and synced) before the rows that point to them.
 
+#include <cmath>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -332,7 +333,9 @@ class writer {
   void apply_one(const op_metric& m) {
     db_.cached(
            "INSERT INTO metrics (run_id, step, name, value, idx, time) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind_all(m.run, m.step, m.name, m.value, m.index, m.time)
+        .bind_all(m.run, m.step, m.name,
+                  std::isnan(m.value) ? std::nullopt : std::optional<double>{m.value}, m.index,
+                  m.time)  // NULL is NaN (SQLite would make it NULL anyway); +-inf stay as they are
         .run();
   }
   void apply_one(const op_barrier&) {}
