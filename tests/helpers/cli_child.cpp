@@ -1,11 +1,16 @@
 // A pipeline program for the command line's tests: load -> train -> evaluate, with an int
 // parameter with a range, an enum parameter, a step that fails when a parameter says so, a
 // slow step that honours its stop token, metrics, progress and a scene. With
-// $CLICHILD_FINALLY set, a finally handler writes how the run ended to that file.
+// $CLICHILD_FINALLY set, a finally handler writes how the run ended to that file. With
+// $CLICHILD_ODD set, a string parameter "note" and a step "odd" join: it logs NaN, +inf and
+// -inf, and a metric whose name holds invalid UTF-8; with CLICHILD_ODD=throw it then fails with
+// a message holding invalid UTF-8 (the outputs must show all of it, issue 15).
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,6 +70,24 @@ int main(int argc, char** argv) {
       },
       model, mode);
   p.scene("retrain", {"train", "evaluate"});
+  if (const char* odd = std::getenv("CLICHILD_ODD"); odd != nullptr) {
+    auto note = p.param<std::string>("note", "").describe("free text, even \xff\xfe bytes");
+    p.step(
+        "odd",
+        [fail = std::string(odd) == "throw"](const std::string& text, tyf::context& ctx) {
+          const double inf = std::numeric_limits<double>::infinity();
+          volatile double zero = 0.0;  // divided at run time: x86 makes a NaN with its sign set
+          ctx.log_metric("diverge", 0.5, 0);
+          ctx.log_metric("diverge", zero / zero, 1);
+          ctx.log_metric("diverge", inf, 2);
+          ctx.log_metric("diverge", -inf, 3);
+          ctx.log_metric("bad\xff\xfe", 1.0);
+          ctx.log_metric("cut\xe2\x82", 2.0);  // a truncated multibyte sequence
+          if (fail) throw std::runtime_error("broken \xff\xfe bytes, cut \xe2\x82");
+          return text;
+        },
+        note);
+  }
   if (const char* marker = std::getenv("CLICHILD_FINALLY"); marker != nullptr) {
     p.finally("cleanup", [path = std::string(marker)](const tyf::run_outcome& o) {
       std::ofstream(path) << (o.status == tyf::run_status::stopped ? "stopped" : "not stopped");

@@ -63,6 +63,9 @@ class progress_view : public observer {
 
   /// One event as JSON: {"event", "time" (ms since the epoch), "run", and per kind "step",
   /// "attempt", "message", "status", "duration_s", "metric", "value", "index", "done", "total"}.
+  /// A metric value that is not finite is the string "nan", "inf" or "-inf". Names and
+  /// messages may hold invalid UTF-8: write it with dump(-1, ' ', false,
+  /// nlohmann::json::error_handler_t::replace), as the JSON mode does.
   [[nodiscard]] TYPEFLOW_INLINE static nlohmann::json json_line(const event& e);
 
  private:

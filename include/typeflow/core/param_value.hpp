@@ -22,6 +22,7 @@
 #include <typeflow/config.hpp>
 #include <typeflow/core/enum_names.hpp>
 #include <typeflow/core/param_text.hpp>
+#include <typeflow/detail/json_text.hpp>
 #include <typeflow/detail/type_name.hpp>
 
 namespace typeflow {
@@ -248,7 +249,7 @@ struct param_codec<T> {
     out = T::parse(text, nullptr, false);
     return !out.is_discarded();
   }
-  static std::string format(const T& value) { return value.dump(); }
+  static std::string format(const T& value) { return detail::json_text(value); }
 };
 
 /// Type-erased entry points stored in a parameter's spec.

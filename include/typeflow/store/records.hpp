@@ -3,11 +3,13 @@
 // the filter for listing runs, and comparisons of runs side by side.
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -145,21 +147,28 @@ struct comparison {
   struct row {
     std::string name;
     std::vector<std::optional<V>> values;  ///< one per run; empty where a run has none
+    /// True when two runs' values differ; two NaN are the same value here.
     [[nodiscard]] bool differs() const {
       for (const auto& v : values) {
-        if (v != values.front()) return true;
+        if (!same(v, values.front())) return true;
       }
       return false;
+    }
+
+   private:
+    static bool same(const std::optional<V>& a, const std::optional<V>& b) {
+      if constexpr (std::is_floating_point_v<V>) {
+        if (a && b && std::isnan(*a) && std::isnan(*b)) return true;
+      }
+      return a == b;
     }
   };
   std::vector<row<std::string>> params;
   std::vector<row<double>> metrics;  ///< named "step.metric"
 
   /// A plain-text table: one column per run, parameters then metrics; differing rows marked *.
+  /// Values that are not finite read nan, inf and -inf.
   [[nodiscard]] TYPEFLOW_INLINE std::string table() const;
-
- private:
-  TYPEFLOW_INLINE static std::string format(double v);
 };
 
 }  // namespace typeflow

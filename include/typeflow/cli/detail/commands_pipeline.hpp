@@ -7,6 +7,7 @@
 
 #include <typeflow/cli/detail/common.hpp>
 #include <typeflow/cli/detail/manifest.hpp>
+#include <typeflow/detail/json_text.hpp>
 #include <typeflow/graph/dot.hpp>
 
 namespace typeflow::cli_detail {
@@ -24,7 +25,7 @@ inline int graph_command(const command_context& ctx) {
   }
   const auto m = make_manifest(ctx.p);
   if (format == "json")
-    ctx.io.out << graph_json(m).dump(2) << '\n';
+    ctx.io.out << detail::json_text(graph_json(m), 2) << '\n';
   else
     ctx.io.out << graph_text(m);
   return exit_ok;
@@ -37,7 +38,7 @@ inline void declare_describe(CLI::App& c, command_args& a) {
 inline int describe_command(const command_context& ctx) {
   const auto m = make_manifest(ctx.p);
   if (ctx.args.json)
-    ctx.io.out << manifest_json(m).dump(2) << '\n';
+    ctx.io.out << detail::json_text(manifest_json(m), 2) << '\n';
   else
     ctx.io.out << describe_text(m);
   return exit_ok;

@@ -15,6 +15,7 @@
 #include <typeflow/cli/detail/text.hpp>
 #include <typeflow/cli/progress.hpp>
 #include <typeflow/core/duration_text.hpp>
+#include <typeflow/detail/json_text.hpp>
 #include <typeflow/report/html.hpp>
 #include <typeflow/store/store.hpp>
 
@@ -57,7 +58,7 @@ inline int runs_command(const command_context& ctx) {
   if (a.json) {
     nlohmann::json j{{"runs", nlohmann::json::array()}};
     for (const auto& r : all) j["runs"].push_back(run_json(r));
-    ctx.io.out << j.dump(2) << '\n';
+    ctx.io.out << detail::json_text(j, 2) << '\n';
     return exit_ok;
   }
   std::vector<std::vector<std::string>> rows{
@@ -88,7 +89,7 @@ inline int show_command(const command_context& ctx) {
     if (!a.json) ctx.io.out << "wrote " << a.html << '\n';
   }
   if (a.json)
-    ctx.io.out << details_json(doc).dump(2) << '\n';
+    ctx.io.out << detail::json_text(details_json(doc), 2) << '\n';
   else
     ctx.io.out << show_text(doc);
   return exit_ok;
@@ -110,7 +111,7 @@ inline int compare_command(const command_context& ctx) {
   store st{store_dir(a.store)};
   const auto c = st.compare(a.targets);
   if (a.json)
-    ctx.io.out << comparison_json(c).dump(2) << '\n';
+    ctx.io.out << detail::json_text(comparison_json(c), 2) << '\n';
   else
     ctx.io.out << c.table();
   return exit_ok;

@@ -1,7 +1,9 @@
 #pragma once
 // The JSON of stored runs the command line prints (--json): a run's record (`runs`, and the
-// head of `show`'s document) and a comparison. Their shapes are documented in the README ("The
-// command line") and pinned by tests/unit/cli.
+// head of `show`'s document) and a comparison. Their shapes are documented in
+// docs/command-line.md ("JSON output") and pinned by tests/unit/cli. Every document is written
+// with detail::json_text (invalid UTF-8 replaced), and every number that may not be finite
+// (a metric's value) goes through json_number.
 
 #include <chrono>
 #include <cstdio>
@@ -9,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <typeflow/detail/number_text.hpp>
 #include <typeflow/detail/time_text.hpp>
 #include <typeflow/store/records.hpp>
 
@@ -22,6 +25,13 @@ inline std::string iso_time(std::chrono::system_clock::time_point t) {
   char frac[8];
   std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms < 0 ? ms + 1000 : ms));
   return seconds_text + frac;
+}
+
+/// A number as JSON: itself when finite, else the string "nan", "inf" or "-inf" (JSON has no
+/// such numbers, and nlohmann::json would write null, which reads as "no value").
+inline nlohmann::json json_number(double v) {
+  if (const char* word = detail::non_finite_text(v)) return word;
+  return v;
 }
 
 inline double seconds(std::chrono::nanoseconds d) {
@@ -59,8 +69,7 @@ inline nlohmann::json comparison_json(const comparison& c) {
   }
   for (const auto& m : c.metrics) {
     nlohmann::json values = nlohmann::json::array();
-    for (const auto& v : m.values)
-      values.push_back(v ? nlohmann::json(*v) : nlohmann::json(nullptr));
+    for (const auto& v : m.values) values.push_back(v ? json_number(*v) : nlohmann::json(nullptr));
     j["metrics"].push_back({{"name", m.name}, {"values", values}, {"differs", m.differs()}});
   }
   return j;

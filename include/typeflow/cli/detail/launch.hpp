@@ -29,6 +29,7 @@
 #include <typeflow/cli/progress.hpp>
 #include <typeflow/core/params.hpp>
 #include <typeflow/core/pipeline.hpp>
+#include <typeflow/detail/json_text.hpp>
 #include <typeflow/exec/options.hpp>
 #include <typeflow/notify.hpp>
 #include <typeflow/store/store.hpp>
@@ -318,7 +319,7 @@ inline int launch(const pipeline& p, store& st, launch_kind kind, const std::str
   st.flush();
   auto d = st.show(r->run_id());
   if (f.json) {
-    io.out << details_json(make_run_document(std::move(d))).dump() << '\n';
+    io.out << detail::json_text(details_json(make_run_document(std::move(d)))) << '\n';
   } else {
     io.out << summary_table(d);
   }

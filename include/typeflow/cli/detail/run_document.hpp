@@ -63,12 +63,12 @@ inline nlohmann::json details_json(const run_document& doc) {
   for (const auto& m : d.metrics) {
     j["metrics"].push_back({{"step", m.step},
                             {"name", m.name},
-                            {"value", m.value},
+                            {"value", json_number(m.value)},
                             {"index", m.index},
                             {"time", iso_time(m.time)}});
   }
   j["final_metrics"] = nlohmann::json::object();
-  for (const auto& [key, value] : doc.final_metrics) j["final_metrics"][key] = value;
+  for (const auto& [key, value] : doc.final_metrics) j["final_metrics"][key] = json_number(value);
   return j;
 }
 

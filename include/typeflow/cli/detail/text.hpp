@@ -4,21 +4,18 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <vector>
 
+#include <typeflow/detail/number_text.hpp>
 #include <typeflow/detail/time_text.hpp>
 
 namespace typeflow {
 
 namespace cli_detail {
 
-inline std::string format_number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
+/// "%.6g", or nan, inf, -inf.
+inline std::string format_number(double v) { return detail::number_text(v); }
 
 /// "HH:MM:SS" in local time.
 inline std::string clock_text(std::chrono::system_clock::time_point t) {

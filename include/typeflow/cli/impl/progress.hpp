@@ -16,11 +16,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <typeflow/cli/detail/json.hpp>
 #include <typeflow/cli/detail/text.hpp>
 #include <typeflow/cli/progress.hpp>
 #include <typeflow/config.hpp>
 #include <typeflow/core/duration_text.hpp>
 #include <typeflow/core/status.hpp>
+#include <typeflow/detail/json_text.hpp>
 #include <typeflow/exec/event.hpp>
 #include <typeflow/store/records.hpp>
 
@@ -139,7 +141,7 @@ TYPEFLOW_INLINE void progress_view::on_event(const event& e) {
   if (mode_ == progress_mode::plain) {
     if (auto line = plain_line(e)) out_ << *line << '\n' << std::flush;
   } else if (mode_ == progress_mode::json) {
-    out_ << json_line(e).dump() << '\n' << std::flush;
+    out_ << detail::json_text(json_line(e)) << '\n' << std::flush;
   }
 }
 
@@ -185,7 +187,7 @@ TYPEFLOW_INLINE nlohmann::json progress_view::json_line(const event& e) {
       break;
     case event_kind::metric:
       j["metric"] = std::string(e.metric);
-      j["value"] = e.value;
+      j["value"] = cli_detail::json_number(e.value);
       j["index"] = e.index;
       break;
     case event_kind::progress:

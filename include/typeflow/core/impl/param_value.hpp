@@ -9,6 +9,7 @@
 
 #include <typeflow/config.hpp>
 #include <typeflow/core/param_value.hpp>
+#include <typeflow/detail/json_text.hpp>
 
 namespace typeflow::detail {
 
@@ -23,7 +24,7 @@ TYPEFLOW_INLINE std::string json_array_text(const std::vector<json_scalar>& item
       case json_scalar::kind::floating: array.push_back(item.floating); break;
     }
   }
-  return array.dump();
+  return json_text(array);
 }
 
 TYPEFLOW_INLINE bool json_array_items(std::string_view text, std::vector<std::string>& items) {
@@ -32,7 +33,7 @@ TYPEFLOW_INLINE bool json_array_items(std::string_view text, std::vector<std::st
   items.clear();
   items.reserve(array.size());
   for (const auto& item : array) {
-    items.push_back(item.is_string() ? item.get<std::string>() : item.dump());
+    items.push_back(item.is_string() ? item.get<std::string>() : json_text(item));
   }
   return true;
 }

@@ -25,6 +25,7 @@
 #include <typeflow/core/param.hpp>
 #include <typeflow/core/params.hpp>
 #include <typeflow/core/pipeline.hpp>
+#include <typeflow/detail/json_text.hpp>
 
 namespace typeflow {
 
@@ -187,13 +188,13 @@ TYPEFLOW_INLINE param_values resolve_params(const definition& d, const param_sou
       // A JSON parameter takes any value as it is.
       std::string text;
       try {
-        text = value.is_string() ? value.get<std::string>() : value.dump();
+        text = value.is_string() ? value.get<std::string>() : detail::json_text(value);
       } catch (const nlohmann::json::exception& e) {
         throw run_error("typeflow: " + origin + " cannot be read at field '" + name +
                         "': " + e.what());
       }
       node_id u = find_param(d, name, text, origin);
-      if (d.nodes[u].param->type == &typeid(nlohmann::json)) text = value.dump();
+      if (d.nodes[u].param->type == &typeid(nlohmann::json)) text = detail::json_text(value);
       values[u] = parse_param_value(d, u, text, origin);
       given[u] = 1;
     }

@@ -34,6 +34,7 @@
 
 #include <typeflow/config.hpp>
 #include <typeflow/core/duration_text.hpp>
+#include <typeflow/detail/json_text.hpp>
 #include <typeflow/detail/time_text.hpp>
 #include <typeflow/exec/event.hpp>
 
@@ -147,7 +148,7 @@ TYPEFLOW_INLINE void command_notifier::on_event(const event& e) {
       env.push_back("TYPEFLOW_PARAM=" + std::string(e.step));
     }
     // Invalid UTF-8 in a step's message is replaced rather than thrown about.
-    std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::string line = detail::json_text(j) + "\n";
     start(kind, run_id, line, env);
   } catch (const std::exception& ex) {
     fail(kind, std::string("failed: ") + ex.what());

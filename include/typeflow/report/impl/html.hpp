@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -27,6 +28,7 @@
 #include <typeflow/core/duration_text.hpp>
 #include <typeflow/core/param.hpp>
 #include <typeflow/core/pipeline.hpp>
+#include <typeflow/detail/number_text.hpp>
 #include <typeflow/detail/time_text.hpp>
 #include <typeflow/graph/slice.hpp>
 #include <typeflow/report/html.hpp>
@@ -53,10 +55,9 @@ inline std::string escape(std::string_view s) {
   return out;
 }
 
+/// "%.6g" (or `format`), or nan, inf, -inf.
 inline std::string number(double v, const char* format = "%.6g") {
-  char buf[48];
-  const int n = std::snprintf(buf, sizeof buf, format, v);
-  return std::string(buf, static_cast<std::size_t>(n > 0 ? n : 0));
+  return detail::number_text(v, format);
 }
 
 /// "2026-11-28 18:00:00 UTC".
@@ -125,7 +126,7 @@ svg text{font-size:12px;fill:#212121}svg .node rect{stroke-width:1.5}svg .param 
 svg .edge{fill:none;stroke:#616161;stroke-width:1.2}svg .edge.order{stroke-dasharray:5 4}
 svg .axis{stroke:#9e9e9e;stroke-width:1}svg .series{fill:none;stroke-width:2}
 .chart{display:inline-block;margin:0 24px 16px 0;vertical-align:top}.chart h3{font-size:1em;margin:4px 0}
-.legend span{display:inline-block;margin-right:12px;font-size:.85em}.legend i{display:inline-block;width:12px;height:3px;margin-right:4px;vertical-align:middle}
+.legend span{display:inline-block;margin-right:12px;font-size:.85em}.not-drawn{font-size:.85em;color:#b00}.legend i{display:inline-block;width:12px;height:3px;margin-right:4px;vertical-align:middle}
 .dag{overflow-x:auto;background:#fff;border:1px solid #ddd;padding:8px}
 )";
 
@@ -267,19 +268,28 @@ inline std::string step_row(const std::string& name, const step_info* s,
   return row;
 }
 
-/// One line chart: x = index, y = value, one polyline per step that logged the metric.
+/// One line chart: x = index, y = value, one polyline per step that logged the metric. Points
+/// whose value is not finite (NaN, +-inf: a diverging loss) have no place on the y axis: they
+/// are left out of the lines and the y range, and listed as text under the chart.
 inline std::string metric_chart(std::string_view metric,
                                 const std::vector<const metric_record*>& points) {
   constexpr double w = 480, h = 240, left = 64, right = 16, top = 12, bottom = 36;
-  std::map<std::string, std::vector<const metric_record*>> series;  // by step
-  for (const auto* m : points) series[m->step].push_back(m);
+  std::map<std::string, std::vector<const metric_record*>> series;  // by step, finite points
+  std::vector<const metric_record*> not_drawn;
   double x_min = static_cast<double>(points.front()->index), x_max = x_min;
-  double y_min = points.front()->value, y_max = y_min;
+  double y_min = 0, y_max = 0;
+  bool any_drawn = false;
   for (const auto* m : points) {
     x_min = std::min(x_min, static_cast<double>(m->index));
     x_max = std::max(x_max, static_cast<double>(m->index));
-    y_min = std::min(y_min, m->value);
-    y_max = std::max(y_max, m->value);
+    if (!std::isfinite(m->value)) {
+      not_drawn.push_back(m);
+      continue;
+    }
+    series[m->step].push_back(m);
+    y_min = any_drawn ? std::min(y_min, m->value) : m->value;
+    y_max = any_drawn ? std::max(y_max, m->value) : m->value;
+    any_drawn = true;
   }
   const double x_span = x_max > x_min ? x_max - x_min : 1,
                y_span = y_max > y_min ? y_max - y_min : 1;
@@ -326,7 +336,16 @@ inline std::string metric_chart(std::string_view metric,
     legend +=
         "<span><i style=\"background:" + std::string(c) + "\"></i>" + escape(step) + "</span>";
   }
-  return s + "</svg>\n" + legend + "</div></div>\n";
+  std::string note;
+  if (!not_drawn.empty()) {
+    note = "<div class=\"not-drawn\">not drawn:";
+    for (const auto* m : not_drawn) {
+      note += " <span>" + escape(m->step) + " [" + std::to_string(m->index) + "] = <b>" +
+              number(m->value) + "</b></span>";
+    }
+    note += "</div>";
+  }
+  return s + "</svg>\n" + legend + "</div>" + note + "</div>\n";
 }
 
 }  // namespace report_detail

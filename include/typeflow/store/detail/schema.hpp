@@ -113,6 +113,24 @@ DELETE FROM run_tags WHERE run_id NOT IN (SELECT id FROM runs);
 DELETE FROM step_runs WHERE run_id NOT IN (SELECT id FROM runs);
 DELETE FROM metrics WHERE run_id NOT IN (SELECT id FROM runs);
 )sql",
+    // 3 -> 4: a metric's value may be NaN, which SQLite stores as NULL (a REAL column holds
+    // +-inf as they are), so `value` is nullable: NULL is NaN. SQLite cannot drop a NOT NULL,
+    // so the table is made anew; rows keep their rowids (points are read back in rowid order).
+    R"sql(
+CREATE TABLE metrics_3 (
+  run_id TEXT NOT NULL,
+  step TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value REAL,
+  idx INTEGER NOT NULL,
+  time INTEGER NOT NULL
+);
+INSERT INTO metrics_3 (rowid, run_id, step, name, value, idx, time)
+  SELECT rowid, run_id, step, name, value, idx, time FROM metrics;
+DROP TABLE metrics;
+ALTER TABLE metrics_3 RENAME TO metrics;
+CREATE INDEX metrics_by_run ON metrics(run_id, name);
+)sql",
 };
 
 inline constexpr int schema_version = static_cast<int>(migrations.size());

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
@@ -424,7 +425,9 @@ class writer {
   void apply_one(const op_metric& m) {
     db_.cached(
            "INSERT INTO metrics (run_id, step, name, value, idx, time) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind_all(m.run, m.step, m.name, m.value, m.index, m.time)
+        .bind_all(m.run, m.step, m.name,
+                  std::isnan(m.value) ? std::nullopt : std::optional<double>{m.value}, m.index,
+                  m.time)  // NULL is NaN (SQLite would make it NULL anyway); +-inf stay as they are
         .run();
   }
   void apply_one(const op_barrier&) {}

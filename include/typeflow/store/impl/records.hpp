@@ -3,13 +3,13 @@
 // in header-only mode, compiled once into typeflow::store (src/store.cpp) in compiled mode.
 
 #include <algorithm>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <typeflow/config.hpp>
+#include <typeflow/detail/number_text.hpp>
 #include <typeflow/store/records.hpp>
 
 namespace typeflow {
@@ -43,7 +43,7 @@ TYPEFLOW_INLINE std::string comparison::table() const {
   }
   for (const auto& m : metrics) {
     cells.push_back({(m.differs() ? "* " : "  ") + m.name});
-    for (const auto& v : m.values) cells.back().push_back(v ? format(*v) : "-");
+    for (const auto& v : m.values) cells.back().push_back(v ? detail::number_text(*v) : "-");
   }
   std::vector<std::size_t> width(runs.size() + 1, 0);
   for (const auto& row : cells) {
@@ -58,12 +58,6 @@ TYPEFLOW_INLINE std::string comparison::table() const {
     out += '\n';
   }
   return out;
-}
-
-TYPEFLOW_INLINE std::string comparison::format(double v) {
-  char buf[32];
-  auto n = std::snprintf(buf, sizeof buf, "%.6g", v);
-  return std::string(buf, static_cast<std::size_t>(n));
 }
 
 }  // namespace typeflow

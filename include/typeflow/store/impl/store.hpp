@@ -428,8 +428,10 @@ TYPEFLOW_INLINE run_details store::show(std::string_view run) const {
       "SELECT step, name, value, idx, time FROM metrics WHERE run_id = ? ORDER BY rowid");
   m.bind_all(d.run.id);
   while (m.step()) {
+    // A NULL value is a NaN (the writer stores NaN so; see schema.hpp's migration 2 -> 3).
+    const double value = m.null(2) ? std::numeric_limits<double>::quiet_NaN() : m.real(2);
     d.metrics.push_back(
-        {m.text(0), m.text(1), m.real(2), m.int64(3), store_detail::from_us(m.int64(4))});
+        {m.text(0), m.text(1), value, m.int64(3), store_detail::from_us(m.int64(4))});
   }
   m.reset();
   return d;
