@@ -150,6 +150,19 @@ TEST_CASE("cli: typeflow::main takes the program's run options; the command line
   INFO(raised.err);
   CHECK(raised.code == 0);
   CHECK(run_count(dir) == 2);
+  // The program's set("bar", "0.9") holds (the gate fails) unless --param says otherwise.
+  const std::vector<std::string> strict{"CLICHILD_GPUS=2", "CLICHILD_BAR=0.9"};
+  auto held = cli(dir, {"run", "--quiet"}, strict);
+  CHECK(held.code == 1);
+  CHECK_THAT(held.out, Contains("quality gate failed: accuracy >= bar"));
+  auto overridden = cli(dir, {"run", "--quiet", "--param", "bar=0.5"}, strict);
+  INFO(overridden.out << overridden.err);
+  CHECK(overridden.code == 0);
+  // A bad value from the program is refused before the store is touched, named as its own.
+  auto bad = cli(dir, {"run", "--quiet"}, {"CLICHILD_GPUS=2", "CLICHILD_BAR=high"});
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.err, Contains("'high'") && Contains("run_options::set"));
+  CHECK(run_count(dir) == 4);
 }
 
 TEST_CASE("cli: a failed run's summary says why, in every mode") {
