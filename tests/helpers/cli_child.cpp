@@ -1,7 +1,8 @@
 // A pipeline program for the command line's tests: load -> train -> evaluate, with an int
 // parameter with a range, an enum parameter, a step that fails when a parameter says so, a
 // slow step that honours its stop token, metrics, progress and a scene. With
-// $CLICHILD_FINALLY set, a finally handler writes how the run ended to that file.
+// $CLICHILD_FINALLY set, a finally handler writes how the run ended to that file; with
+// $CLICHILD_DELAYED set, a step `ship` reads a delayed parameter `cutoff` (0..1).
 
 #include <chrono>
 #include <cstdlib>
@@ -65,6 +66,13 @@ int main(int argc, char** argv) {
       },
       model, mode);
   p.scene("retrain", {"train", "evaluate"});
+  if (std::getenv("CLICHILD_DELAYED") != nullptr) {
+    // Asked for when `ship` is about to run: on the terminal, or through `answer`.
+    auto cutoff =
+        p.param<double>("cutoff").describe("the lowest score that ships").range(0.0, 1.0).delayed();
+    p.step(
+        "ship", [](double m, double c) { return m / 100.0 >= c; }, model, cutoff);
+  }
   if (const char* marker = std::getenv("CLICHILD_FINALLY"); marker != nullptr) {
     p.finally("cleanup", [path = std::string(marker)](const tyf::run_outcome& o) {
       std::ofstream(path) << (o.status == tyf::run_status::stopped ? "stopped" : "not stopped");

@@ -19,6 +19,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <typeflow/cli/detail/ask.hpp>
 #include <typeflow/cli/detail/common.hpp>
 #include <typeflow/cli/detail/run_document.hpp>
 #include <typeflow/cli/progress.hpp>
@@ -176,6 +177,7 @@ inline int launch(const pipeline& p, store& st, launch_kind kind, const std::str
   ro.threads(f.threads).stop_token(stop.get_token()).observe(view);
   if (f.fail_fast) ro.fail_fast();
   if (!f.params_file.empty()) ro.params_file(f.params_file);
+  ask_for_delayed_params(ro, p, st, io, view, mode, stop);
   std::shared_ptr<breakpoints> bp;
   if (kind == launch_kind::debug) {
     ro.threads(1);

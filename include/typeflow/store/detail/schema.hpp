@@ -12,7 +12,7 @@
 namespace typeflow::store_detail {
 
 /// Migration i takes the schema from version i to i + 1. Append, never edit.
-inline constexpr std::array<const char*, 2> migrations{
+inline constexpr std::array<const char*, 3> migrations{
     // 0 -> 1: the first schema. Times are microseconds since the Unix epoch.
     R"sql(
 CREATE TABLE runs (
@@ -101,6 +101,20 @@ CREATE INDEX cache_by_run ON cache(run_id);
 DROP TABLE cache;
 DROP INDEX step_runs_by_artifact;
 CREATE INDEX step_runs_by_cache_key ON step_runs(cache_key) WHERE cache_key IS NOT NULL;
+)sql",
+    // 2 -> 3: delayed parameters a running run waits for (the command line records one when
+    // no terminal can answer) and their answers (`answer RUN NAME=VALUE`). `requested` is
+    // NULL for an answer given before the run recorded its request.
+    R"sql(
+CREATE TABLE param_requests (
+  run_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  requested INTEGER,
+  answer TEXT,
+  answered INTEGER,
+  PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
 )sql",
 };
 
