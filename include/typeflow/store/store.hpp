@@ -100,6 +100,10 @@ class store {
   /// unknown or not running. The command line does this when no terminal can answer.
   TYPEFLOW_INLINE void request_param(std::string_view run, const param_info& info);
 
+  /// The answer given to run `run`'s parameter `name` (answer_param()), if any yet.
+  [[nodiscard]] TYPEFLOW_INLINE std::optional<std::string> param_answer(
+      std::string_view run, std::string_view name) const;
+
   /// Waits until answer_param() gives run `run`'s parameter `name` a value, and returns its
   /// text; nothing when `stop` is triggered or the run is asked to stop (stop()) first: the
   /// caller then stops the run through its stop token at once (the run itself sees a stop()

@@ -2,7 +2,7 @@
 // with $CLICHILD_DELAYED has a step `ship` that reads the delayed parameter `cutoff` (a double
 // from 0 to 1). Off a terminal the run waits, shows `waiting`, fires --notify-cmd's
 // param_requested, and another process's `answer RUN cutoff=VALUE` gives the value; on a
-// terminal (a pseudo-terminal here) the run prompts for it.
+// terminal (a pseudo-terminal here) the run prompts for it, and `answer` works meanwhile too.
 
 #include <catch2/catch.hpp>
 
@@ -361,5 +361,25 @@ TEST_CASE("cli: on a terminal the run prompts for a delayed parameter, asking un
   CHECK(d.run.params.at("cutoff") == "0.3");
   CHECK(status_of(d, "ship") == "succeeded");
   tyf::store st{dir.path() / "store"};
-  CHECK(st.param_requests(d.run.id).empty());  // asked on the terminal, not through the store
+  auto asked = st.param_requests(d.run.id);  // recorded too, with the typed answer
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0].answer == "0.3");
+}
+
+TEST_CASE("cli: while the terminal prompts, `answer` from another process may give the value") {
+  temp_dir dir;
+  proc running{dir, {"run"}, true};
+  REQUIRE(running.wait_for("cutoff = "));
+  REQUIRE(waiting_in_store(dir, "cutoff"));
+  auto runs = cli(dir, {"runs"});
+  CHECK(runs.out.find("waiting for cutoff") != std::string::npos);
+  auto a = cli(dir, {"answer", "latest", "cutoff=0.5"});
+  INFO(a.err);
+  REQUIRE(a.code == 0);
+  REQUIRE(running.wait_for("answered by 'typeflow-cli-child answer': 0.5"));
+  CHECK(running.wait() == 0);
+  INFO("terminal:\n" << running.out());
+  auto d = details(dir);
+  CHECK(d.run.params.at("cutoff") == "0.5");
+  CHECK(status_of(d, "ship") == "succeeded");
 }

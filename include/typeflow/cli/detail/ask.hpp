@@ -1,8 +1,8 @@
 #pragma once
 // Delayed parameters of a run started from the command line: the run's parameter provider.
-// On a terminal (stdin is one) it prompts for the value, asking again until it is valid;
-// otherwise the run records a request in the store, shows that it waits, and waits until
-// `prog answer RUN NAME=VALUE` (another process) gives the value, or the run is stopped.
+// The run records a request in the store. On a terminal (stdin is one) it prompts for the
+// value, asking again until it is valid; otherwise it shows that it waits, and waits. Either
+// way `prog answer RUN NAME=VALUE` (another process) may give the value; a stop ends the wait.
 
 #include <cerrno>
 #include <chrono>
@@ -37,15 +37,20 @@ class asking_stopped : public std::runtime_error {
 };
 
 /// One line from the terminal (the process's stdin), or nothing at the end of input. Waits
-/// with poll() so that a stop (Ctrl-C) is seen within 100 ms: asking_stopped then.
-inline std::optional<std::string> read_terminal_line(const std::stop_token& stop) {
+/// with poll(), calling `idle` every 100 ms without input: it returns true to stop reading
+/// (the line is then nothing). A stop (Ctrl-C) is seen within 100 ms: asking_stopped then.
+template <class Idle>
+std::optional<std::string> read_terminal_line(const std::stop_token& stop, Idle&& idle) {
   std::string line;
   for (;;) {
     if (stop.stop_requested()) throw asking_stopped("the run was stopped at the prompt");
     pollfd fd{STDIN_FILENO, POLLIN, 0};
     const int ready = ::poll(&fd, 1, 100);
     if (ready < 0 && errno != EINTR) return std::nullopt;
-    if (ready <= 0) continue;
+    if (ready <= 0) {
+      if (idle()) return std::nullopt;
+      continue;
+    }
     char c = 0;
     const auto n = ::read(STDIN_FILENO, &c, 1);
     if (n < 0 && errno == EINTR) continue;
@@ -81,9 +86,36 @@ class param_asker {
     return "'" + info.name + "' (" + what + ")";
   }
 
+  /// Asks on the terminal. The request is recorded in the store too, so that `runs` shows
+  /// the run waiting and `answer` from another process may give the value meanwhile.
   std::string prompt(const param_info& info) {
     const auto& d = *p_.definition();
     const auto u = d.find(info.name);
+    bool recorded = false;
+    try {
+      st_.request_param(run_id_, info);
+      recorded = true;
+    } catch (const std::exception&) {  // the terminal still can answer
+    }
+    std::optional<std::string> from_store;
+    auto answered_elsewhere = [&] {
+      if (!recorded) return false;
+      try {
+        from_store = st_.param_answer(run_id_, info.name);
+      } catch (const std::exception&) {  // a busy store: asked again in 100 ms
+      }
+      return from_store.has_value();
+    };
+    // A value typed here is recorded as the request's answer; one given by `answer` first wins.
+    auto typed = [&](std::string text) {
+      if (!recorded) return text;
+      try {
+        (void)st_.answer_param(p_, run_id_, info.name, text);
+      } catch (const std::exception&) {
+        if (auto first = st_.param_answer(run_id_, info.name)) return *first;
+      }
+      return text;
+    };
     view_.suspend();
     struct resume_view {
       progress_view& v;
@@ -97,10 +129,14 @@ class param_asker {
           << std::flush;
       std::optional<std::string> line;
       if (&io_.in == &std::cin) {
-        line = read_terminal_line(stop_.get_token());
+        line = read_terminal_line(stop_.get_token(), answered_elsewhere);
       } else {
         std::string text;
         if (std::getline(io_.in, text)) line = std::move(text);
+      }
+      if (from_store) {
+        out << "\n  answered by '" << io_.prog << " answer': " << *from_store << '\n';
+        return *from_store;
       }
       if (!line) {
         out << '\n';
@@ -108,13 +144,13 @@ class param_asker {
       }
       if (!line->empty() && line->back() == '\r') line->pop_back();
       if (line->empty()) {
-        if (info.default_value) return *info.default_value;
+        if (info.default_value) return typed(*info.default_value);
         out << "  a value is needed\n";
         continue;
       }
       try {
         (void)detail::parse_param_value(d, u, *line, "the prompt");
-        return *line;
+        return typed(*line);
       } catch (const run_error& e) {
         std::string message = e.what();
         if (message.starts_with("typeflow: ")) message.erase(0, 10);

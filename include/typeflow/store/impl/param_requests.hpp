@@ -66,6 +66,17 @@ TYPEFLOW_INLINE void store::request_param(std::string_view run, const param_info
   tx.commit();
 }
 
+TYPEFLOW_INLINE std::optional<std::string> store::param_answer(std::string_view run,
+                                                               std::string_view name) const {
+  std::lock_guard lock(st_->db_mutex);
+  auto& q = st_->db.cached("SELECT answer FROM param_requests WHERE run_id = ? AND name = ?");
+  q.bind_all(run, name);
+  std::optional<std::string> answer;
+  if (q.step()) answer = q.maybe_text(0);
+  q.reset();
+  return answer;
+}
+
 TYPEFLOW_INLINE std::optional<std::string> store::await_param(std::string_view run,
                                                               std::string_view name,
                                                               std::stop_token stop) {
