@@ -383,3 +383,20 @@ TEST_CASE("cli: while the terminal prompts, `answer` from another process may gi
   CHECK(d.run.params.at("cutoff") == "0.5");
   CHECK(status_of(d, "ship") == "succeeded");
 }
+
+TEST_CASE("progress_view: the live view shows a line while the run waits for a parameter") {
+  std::ostringstream out;
+  tyf::progress_view view{out, tyf::progress_mode::live, 3};
+  view.waiting("cutoff", "answer with 'prog answer abc cutoff=VALUE'");
+  view.redraw();
+  CHECK(out.str().find("  cutoff  waiting ") != std::string::npos);
+  CHECK(out.str().find("  answer with 'prog answer abc cutoff=VALUE'\n") != std::string::npos);
+  out.str("");
+  view.waiting("cutoff", {});
+  view.redraw();
+  CHECK(out.str().find("cutoff") == std::string::npos);
+  out.str("");
+  view.suspend();  // clears the frame for a prompt
+  CHECK(out.str().find("\x1b[2K") != std::string::npos);
+  view.resume();
+}
