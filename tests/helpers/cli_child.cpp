@@ -4,7 +4,8 @@
 // $CLICHILD_FINALLY set, a finally handler writes how the run ended to that file. With
 // $CLICHILD_ODD set, a string parameter "note" and a step "odd" join: it logs NaN, +inf and
 // -inf, and a metric whose name holds invalid UTF-8; with CLICHILD_ODD=throw it then fails with
-// a message holding invalid UTF-8 (the outputs must show all of it, issue 15).
+// a message holding invalid UTF-8 (the outputs must show all of it, issue 15). With
+// $CLICHILD_DELAYED set, a step `ship` reads a delayed parameter `cutoff` (0..1).
 
 #include <chrono>
 #include <cstdlib>
@@ -87,6 +88,13 @@ int main(int argc, char** argv) {
           return text;
         },
         note);
+  }
+  if (std::getenv("CLICHILD_DELAYED") != nullptr) {
+    // Asked for when `ship` is about to run: on the terminal, or through `answer`.
+    auto cutoff =
+        p.param<double>("cutoff").describe("the lowest score that ships").range(0.0, 1.0).delayed();
+    p.step(
+        "ship", [](double m, double c) { return m / 100.0 >= c; }, model, cutoff);
   }
   if (const char* marker = std::getenv("CLICHILD_FINALLY"); marker != nullptr) {
     p.finally("cleanup", [path = std::string(marker)](const tyf::run_outcome& o) {

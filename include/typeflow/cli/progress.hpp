@@ -13,6 +13,7 @@
 #include <ostream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -56,6 +57,15 @@ class progress_view : public observer {
   /// Redraws the live view now (the render thread does this; tests call it directly).
   TYPEFLOW_INLINE void redraw();
 
+  /// Live mode: clears the live lines and draws nothing until resume(), so that a prompt can
+  /// use the terminal meanwhile. Events still count.
+  TYPEFLOW_INLINE void suspend();
+  TYPEFLOW_INLINE void resume();
+
+  /// Live mode: shows a line "  NAME  waiting  NOTE" while the run waits for the delayed
+  /// parameter NAME; an empty `note` removes it.
+  TYPEFLOW_INLINE void waiting(const std::string& name, std::string note);
+
   TYPEFLOW_INLINE void on_event(const event& e) override;
 
   /// One event as plain text, or nothing for events a plain log leaves out (progress).
@@ -90,6 +100,9 @@ class progress_view : public observer {
   bool done_ = false, dirty_ = false;
   std::map<std::string, step_state> steps_;
   std::vector<std::string> order_;  ///< running steps, in the order they started
+  std::map<std::string, std::pair<std::chrono::system_clock::time_point, std::string>>
+      waiting_;  ///< delayed parameters waited for: since when, and how to answer
+  bool suspended_ = false;
   std::size_t running_ = 0, succeeded_ = 0, failed_ = 0, cached_ = 0, skipped_ = 0;
   std::size_t drawn_ = 0;  ///< lines of the last frame
 };

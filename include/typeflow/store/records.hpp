@@ -37,10 +37,24 @@ struct run_info {
   bool stop_requested = false;
   std::map<std::string, std::string> params;  ///< values as text
   std::map<std::string, std::string> tags;
+  /// While the run is running: the delayed parameters it asked the store for and waits for
+  /// (store::request_param), not answered yet. The command line shows it as `waiting`.
+  std::vector<std::string> waiting_for;
 
   [[nodiscard]] std::chrono::nanoseconds duration() const {
     return ended ? *ended - started : std::chrono::nanoseconds{};
   }
+};
+
+/// A delayed parameter asked for through the store (store::request_param) and its answer
+/// (store::answer_param).
+struct param_request {
+  std::string name;
+  std::string type;
+  /// When the run asked; none for an answer given before the run recorded its request.
+  std::optional<std::chrono::system_clock::time_point> requested;
+  std::optional<std::string> answer;  ///< the value's text, once answered
+  std::optional<std::chrono::system_clock::time_point> answered;
 };
 
 /// A stored output.

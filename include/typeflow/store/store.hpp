@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,6 +24,7 @@
 
 #include <typeflow/config.hpp>
 #include <typeflow/core/codec.hpp>
+#include <typeflow/core/param_info.hpp>
 #include <typeflow/core/pipeline.hpp>
 #include <typeflow/exec/result.hpp>
 #include <typeflow/exec/run.hpp>
@@ -92,6 +94,38 @@ class store {
   /// every heartbeat). It ends `stopped`.
   TYPEFLOW_INLINE void stop(std::string_view run);
 
+  // ------------------------------------------------------------------------- delayed parameters
+  /// Records that running run `run` waits for the delayed parameter `info` (once; asking again
+  /// keeps the first request and any answer given already). Throws store_error when the run is
+  /// unknown or not running. The command line does this when no terminal can answer.
+  TYPEFLOW_INLINE void request_param(std::string_view run, const param_info& info);
+
+  /// The answer given to run `run`'s parameter `name` (answer_param()), if any yet.
+  [[nodiscard]] TYPEFLOW_INLINE std::optional<std::string> param_answer(
+      std::string_view run, std::string_view name) const;
+
+  /// Waits until answer_param() gives run `run`'s parameter `name` a value, and returns its
+  /// text; nothing when `stop` is triggered or the run is asked to stop (stop()) first: the
+  /// caller then stops the run through its stop token at once (the run itself sees a stop()
+  /// only at its next heartbeat). Polls runs.db with a backoff from 10 ms to 250 ms (one small
+  /// read each time).
+  [[nodiscard]] TYPEFLOW_INLINE std::optional<std::string> await_param(std::string_view run,
+                                                                       std::string_view name,
+                                                                       std::stop_token stop);
+
+  /// Gives the delayed parameter `name` of running run `run` (of pipeline `p`) its value, from
+  /// another process or thread than the run's. `text` is parsed and checked like a --param
+  /// value (run_error naming the parameter and what it expects). Throws store_error for an
+  /// unknown run, a run of another pipeline or one that is not running, a parameter that is not
+  /// delayed or has its value already, and one answered before; run_error for a name that is
+  /// no parameter of `p`. Returns the run's full id.
+  TYPEFLOW_INLINE std::string answer_param(const pipeline& p, std::string_view run,
+                                           std::string_view name, std::string_view text);
+
+  /// The delayed parameters run `run` asked for through the store, and their answers, by name.
+  [[nodiscard]] TYPEFLOW_INLINE std::vector<param_request> param_requests(
+      std::string_view run) const;
+
   // ------------------------------------------------------------------------- queries
   /// The full id of `run`: an id, a unique prefix of one, or "latest" (the newest run).
   [[nodiscard]] TYPEFLOW_INLINE std::string resolve(std::string_view run) const;
@@ -158,5 +192,6 @@ TYPEFLOW_INLINE stored_run run(const pipeline& p, const store_options& o);
 }  // namespace typeflow
 
 #ifndef TYPEFLOW_COMPILED
+#include <typeflow/store/impl/param_requests.hpp>
 #include <typeflow/store/impl/store.hpp>
 #endif

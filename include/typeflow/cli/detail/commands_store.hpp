@@ -1,6 +1,6 @@
 #pragma once
 // The commands that read or change the run store without starting a run: runs, show, compare,
-// stop and delete. Each is declared by a function that adds its options and done by its
+// stop, answer and delete. Each is declared by a function that adds its options and done by its
 // handler; cli/main.hpp lists them in its command table.
 
 #include <string>
@@ -66,7 +66,7 @@ inline int runs_command(const command_context& ctx) {
   for (const auto& r : all) {
     std::string tags;
     for (const auto& [k, v] : r.tags) tags += (tags.empty() ? "" : ",") + k + "=" + v;
-    rows.push_back({r.id, std::string(to_string(r.status)), date_text(r.started),
+    rows.push_back({r.id, status_text(r), date_text(r.started),
                     r.ended ? format_duration(r.duration()) : "-", r.kind, r.experiment, tags});
   }
   ctx.io.out << table(rows);
@@ -127,6 +127,21 @@ inline int stop_command(const command_context& ctx) {
   const auto id = st.resolve(ctx.args.target);
   st.stop(id);
   ctx.io.out << "asked run " << id << " to stop\n";
+  return exit_ok;
+}
+
+// --------------------------------------------------------------------------------- answer
+inline void declare_answer(CLI::App& c, command_args& a) {
+  c.add_option("RUN", a.target, "the run that waits for a delayed parameter")->required();
+  c.add_option("NAME=VALUE", a.assignment, "the parameter and its value")->required();
+  add_store_flag(c, a);
+}
+inline int answer_command(const command_context& ctx) {
+  const auto& a = ctx.args;
+  auto [name, value] = split_pair(a.assignment, "answer", "NAME=VALUE");
+  store st{store_dir(a.store)};
+  const auto id = st.answer_param(ctx.p, a.target, name, value);
+  ctx.io.out << "answered parameter '" << name << "' of run " << id << ": " << value << '\n';
   return exit_ok;
 }
 

@@ -88,6 +88,8 @@ struct command_args {
   unsigned max_runs = 0;
   // help
   std::string help_on;
+  // answer
+  std::string assignment;  ///< NAME=VALUE
 };
 
 /// What a command's handler works with.

@@ -54,7 +54,8 @@ inline nlohmann::json run_json(const run_info& r) {
       {"host", r.host},
       {"pid", r.pid},
       {"params", r.params},
-      {"tags", r.tags}};
+      {"tags", r.tags},
+      {"waiting_for", r.waiting_for}};
   return j;
 }
 

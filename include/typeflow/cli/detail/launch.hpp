@@ -23,6 +23,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <typeflow/cli/detail/ask.hpp>
 #include <typeflow/cli/detail/common.hpp>
 #include <typeflow/cli/detail/run_document.hpp>
 #include <typeflow/cli/detail/text.hpp>
@@ -291,6 +292,7 @@ inline int launch(const pipeline& p, store& st, launch_kind kind, const std::str
                          std::function<void()>([stop]() mutable { stop.request_stop(); }));
   }
   ro.stop_token(stop.get_token()).observe(view);
+  ask_for_delayed_params(ro, p, st, io, view, mode, stop);
   std::shared_ptr<breakpoints> bp;
   if (kind == launch_kind::debug) {
     ro.threads(1);

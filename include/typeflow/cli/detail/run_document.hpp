@@ -75,8 +75,7 @@ inline nlohmann::json details_json(const run_document& doc) {
 /// `show`: the run's header, parameters, a table of its steps and the final metrics.
 inline std::string show_text(const run_document& doc) {
   const auto& r = doc.details.run;
-  std::string out =
-      "run " + r.id + " of '" + r.pipeline + "': " + std::string(to_string(r.status)) + "\n";
+  std::string out = "run " + r.id + " of '" + r.pipeline + "': " + status_text(r) + "\n";
   out += "  started   " + date_text(r.started) + "  (" + format_duration(r.duration()) + ")\n";
   out += "  kind      " + r.kind + (r.origin.empty() ? "" : " of " + r.origin) + "\n";
   if (!r.experiment.empty()) out += "  experiment " + r.experiment + "\n";

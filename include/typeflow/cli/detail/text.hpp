@@ -1,14 +1,17 @@
 #pragma once
-// The command line's text helpers: numbers, local clock and date texts, aligned columns.
+// The command line's text helpers: numbers, local clock and date texts, aligned columns, a
+// run's status.
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include <typeflow/detail/number_text.hpp>
 #include <typeflow/detail/time_text.hpp>
+#include <typeflow/store/records.hpp>
 
 namespace typeflow {
 
@@ -44,6 +47,17 @@ inline std::string table(const std::vector<std::vector<std::string>>& rows) {
     line.erase(line.find_last_not_of(' ') + 1);  // an empty last cell leaves no padding
     out += line + "\n";
   }
+  return out;
+}
+
+/// A run's status as `runs` and `show` print it: "waiting for cutoff" while a running run
+/// waits for delayed parameters (`answer` gives them), else the status's name.
+inline std::string status_text(const run_info& r) {
+  if (r.status != run_status::running || r.waiting_for.empty())
+    return std::string(to_string(r.status));
+  std::string out = "waiting for ";
+  for (std::size_t i = 0; i < r.waiting_for.size(); ++i)
+    out += (i == 0 ? "" : ",") + r.waiting_for[i];
   return out;
 }
 

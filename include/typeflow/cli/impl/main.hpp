@@ -61,6 +61,8 @@ inline constexpr command commands[] = {
     {"retry", "re-run what did not succeed in a run, reuse the rest", declare_retry, retry_command},
     {"copy", "a new run with the parameters of RUN, overrides applied", declare_copy, copy_command},
     {"stop", "ask a running run to stop", declare_stop, stop_command},
+    {"answer", "give a waiting run the value of a delayed parameter", declare_answer,
+     answer_command},
     {"delete", "remove runs, then the artifacts nothing references", declare_delete,
      delete_command},
     {"graph", "the pipeline's graph", declare_graph, graph_command},

@@ -67,9 +67,10 @@ TYPEFLOW_INLINE void progress_view::start(std::chrono::milliseconds period) {
     std::unique_lock lock(m_);
     while (!done_) {
       cv_.wait_for(lock, period, [&] { return done_; });
-      if (dirty_ || !order_.empty()) draw_locked();  // running steps' clocks tick on
+      // Running steps' clocks tick on; nothing is drawn while a prompt has the terminal.
+      if (!suspended_ && (dirty_ || !order_.empty() || !waiting_.empty())) draw_locked();
     }
-    if (dirty_) draw_locked();  // the last state, before stop() clears it
+    if (dirty_ && !suspended_) draw_locked();  // the last state, before stop() clears it
   });
 }
 
@@ -91,6 +92,31 @@ TYPEFLOW_INLINE void progress_view::stop() {
 TYPEFLOW_INLINE void progress_view::redraw() {
   std::lock_guard lock(m_);
   draw_locked();
+}
+
+TYPEFLOW_INLINE void progress_view::suspend() {
+  std::lock_guard lock(m_);
+  suspended_ = true;
+  if (mode_ == progress_mode::live) {
+    clear_locked();
+    out_.flush();
+  }
+}
+
+TYPEFLOW_INLINE void progress_view::resume() {
+  std::lock_guard lock(m_);
+  suspended_ = false;
+  dirty_ = true;
+}
+
+TYPEFLOW_INLINE void progress_view::waiting(const std::string& name, std::string note) {
+  std::lock_guard lock(m_);
+  if (note.empty()) {
+    waiting_.erase(name);
+  } else {
+    waiting_[name] = {std::chrono::system_clock::now(), std::move(note)};
+  }
+  dirty_ = true;
 }
 
 TYPEFLOW_INLINE void progress_view::on_event(const event& e) {
@@ -170,7 +196,7 @@ TYPEFLOW_INLINE std::optional<std::string> progress_view::plain_line(const event
              cli_detail::format_number(e.value) +
              (e.index != 0 ? " (" + std::to_string(e.index) + ")" : std::string{});
     case event_kind::progress: return std::nullopt;
-    case event_kind::param_requested: return t + "parameter " + step + " requested";
+    case event_kind::param_requested: return t + "waiting for parameter " + step;
   }
   return std::nullopt;
 }
@@ -231,6 +257,9 @@ TYPEFLOW_INLINE void progress_view::draw_locked() {
     }
     if (!s.metric.empty()) line += "  " + s.metric;
     lines.push_back(std::move(line));
+  }
+  for (const auto& [name, w] : waiting_) {
+    lines.push_back("  " + name + "  waiting " + format_duration(now - w.first) + "  " + w.second);
   }
   const std::size_t finished = succeeded_ + failed_ + cached_ + skipped_;
   const std::size_t pending = total_ > finished + running_ ? total_ - finished - running_ : 0;

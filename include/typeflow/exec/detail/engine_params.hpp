@@ -68,8 +68,14 @@ inline void engine::ask_param(node_id u, ready_list& ready) {
     std::lock_guard lock(provider_mutex_);
     text = provider(detail::describe_param(*def_, u));
   } catch (...) {
-    finish(job, step_status::failed,
-           "the parameter provider failed: " + describe(std::current_exception()), ready);
+    // A provider that waits for an answer gives up when the run is stopped meanwhile.
+    if (stop_.stop_requested()) {
+      finish(job, step_status::cancelled, "the run was stopped while its value was asked for",
+             ready);
+    } else {
+      finish(job, step_status::failed,
+             "the parameter provider failed: " + describe(std::current_exception()), ready);
+    }
     return;
   }
   try {

@@ -12,7 +12,7 @@
 namespace typeflow::store_detail {
 
 /// Migration i takes the schema from version i to i + 1. Append, never edit.
-inline constexpr std::array<const char*, 4> migrations{
+inline constexpr std::array<const char*, 5> migrations{
     // 0 -> 1: the first schema. Times are microseconds since the Unix epoch.
     R"sql(
 CREATE TABLE runs (
@@ -130,6 +130,20 @@ INSERT INTO metrics_3 (rowid, run_id, step, name, value, idx, time)
 DROP TABLE metrics;
 ALTER TABLE metrics_3 RENAME TO metrics;
 CREATE INDEX metrics_by_run ON metrics(run_id, name);
+)sql",
+    // 4 -> 5: delayed parameters a running run waits for (the command line records one when
+    // no terminal can answer) and their answers (`answer RUN NAME=VALUE`). `requested` is
+    // NULL for an answer given before the run recorded its request.
+    R"sql(
+CREATE TABLE param_requests (
+  run_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  requested INTEGER,
+  answer TEXT,
+  answered INTEGER,
+  PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
 )sql",
 };
 

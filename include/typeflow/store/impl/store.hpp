@@ -528,7 +528,7 @@ TYPEFLOW_INLINE removal store::remove(const std::vector<std::string>& runs) {
       for (const char* sql :
            {"DELETE FROM run_params WHERE run_id = ?", "DELETE FROM run_tags WHERE run_id = ?",
             "DELETE FROM step_runs WHERE run_id = ?", "DELETE FROM metrics WHERE run_id = ?",
-            "DELETE FROM runs WHERE id = ?"}) {
+            "DELETE FROM param_requests WHERE run_id = ?", "DELETE FROM runs WHERE id = ?"}) {
         st_->db.cached(sql).bind_all(id).run();
       }
       ++out.runs;
@@ -640,6 +640,14 @@ TYPEFLOW_INLINE void store::fill_run(run_info& r) const {
   t.bind_all(r.id);
   while (t.step()) r.tags.emplace(t.text(0), t.text(1));
   t.reset();
+  if (r.status == run_status::running) {
+    auto& w = st_->db.cached(
+        "SELECT name FROM param_requests WHERE run_id = ? AND requested IS NOT NULL AND "
+        "answer IS NULL ORDER BY name");
+    w.bind_all(r.id);
+    while (w.step()) r.waiting_for.push_back(w.text(0));
+    w.reset();
+  }
 }
 
 TYPEFLOW_INLINE run_info store::info(const std::string& id) const {
