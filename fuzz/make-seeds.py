@@ -152,3 +152,13 @@ w('fashion_idx', 'wrong-magic', f(0, idx(1, 1, magic=2049), lab(1, 1, magic=2051
 w('fashion_idx', 'bad-label', f(3, idx(1, 1), struct.pack('>II', 2049, 1) + b'\x0c'))
 w('fashion_idx', 'extra-data', f(3 | 8, idx(2, 3), lab(2, 2)))
 w('fashion_idx', 'truncated-gzip', f(0, gz(idx(2, 2))[:-20], gz(lab(2, 2))))
+
+# Regression seeds: inputs that failed once (issue 15), kept so that every run tries them.
+# A vector and a JSON parameter's text nested 100,000 levels deep (20,000 here) overflowed the stack in
+# nlohmann's dump (core/impl/param_value.hpp now refuses more than 512 levels).
+closed = '[' * 20000 + ']' * 20000  # enough for the 1 MiB stack of run-fuzzer.sh
+w('param_text', 'regression-deep-vector', b'\x0e' + closed.encode())
+w('param_text', 'regression-deep-json', b'\x13' + closed.encode())
+w('params', 'regression-deep-env-json', b'\x01' + bytes([names.index('settings')]) + closed.encode())
+w('params', 'regression-deep-override-vector',
+  b'\x02\x01' + bytes([names.index('layers')]) + closed.encode())

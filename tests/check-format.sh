@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Checks that every C++ file under include/, src/, tests/, examples/ and benchmarks/ is formatted as
-# the repository's .clang-format says (clang-format 14), and lists those that are not.
+# Checks that every C++ file under include/, src/, tests/, examples/, benchmarks/ and fuzz/ is
+# formatted as the repository's .clang-format says (clang-format 14), and lists those that are not.
 #   bash tests/check-format.sh         # check; exit 1 when a file would change
 #   bash tests/check-format.sh --diff  # also show how each would change
 # To format them all: git ls-files 'include/*.[hc]pp' 'tests/*.[hc]pp' 'examples/*.[hc]pp' \
-#                        'benchmarks/*.[hc]pp' | xargs clang-format-14 -i
+#                        'benchmarks/*.[hc]pp' 'fuzz/*.[hc]pp' | xargs clang-format-14 -i
 # Exit status: 0 all formatted, 1 some are not (listed on stderr), 2 clang-format-14 missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,9 +22,9 @@ fi
 # The tracked files, plus new ones not yet added (but not ignored ones, e.g. build/).
 mapfile -t files < <(
   if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    git ls-files --cached --others --exclude-standard -- include src tests examples benchmarks
+    git ls-files --cached --others --exclude-standard -- include src tests examples benchmarks fuzz
   else
-    find include src tests examples benchmarks -type f
+    find include src tests examples benchmarks fuzz -type f
   fi | grep -E '\.(hpp|cpp)$' | sort -u)
 
 declare -a unformatted=()

@@ -3,8 +3,9 @@
 # formatted (tests/check-format.sh), that the API reference builds without a Doxygen warning
 # (docs/check-reference.sh) and that the headers keep their layers (tests/check-layers.py: no
 # include cycle, no include of a higher layer, no exec/detail above exec), then for each preset runs `cmake --workflow --preset <p>`
-# (configure, build, ctest). Default presets: gcc clang asan tsan (the sanitizer presets run
-# only the unit and example tests). Pass preset names to run fewer: tests/run.sh gcc
+# (configure, build, ctest). Default presets: gcc clang asan tsan fuzz (the sanitizer presets run
+# only the unit and example tests; fuzz runs each libFuzzer target over its corpus and then for
+# TYPEFLOW_FUZZ_SECONDS, docs/fuzzing.md). Pass preset names to run fewer: tests/run.sh gcc
 # A failed check fails the run at the end, like a failed preset; the presets run regardless.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,7 +18,7 @@ export CTEST_PARALLEL_LEVEL="${CTEST_PARALLEL_LEVEL:-$jobs}"
 
 presets=("$@")
 if ((${#presets[@]} == 0)); then
-  presets=(gcc clang asan tsan)
+  presets=(gcc clang asan tsan fuzz)
 fi
 
 declare -a summary=()

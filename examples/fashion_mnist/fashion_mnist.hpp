@@ -172,7 +172,7 @@ class gz_file {
   }
 
  private:
-  static constexpr std::size_t chunk_bytes = std::size_t{1} << 20;
+  static constexpr std::size_t chunk_bytes = std::size_t{1} << 16;
 
   /// Up to n bytes; fewer only at the end of the stream. gzread's -1 is an error, never
   /// the end of the file.

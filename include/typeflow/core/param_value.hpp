@@ -85,12 +85,21 @@ struct json_scalar {
   std::string text;  ///< kind::string
 };
 
+/// The deepest nesting of arrays and objects a parameter's JSON text may have (a vector's
+/// array, a JSON parameter, a params file): nlohmann::json's dump and copies recurse once per
+/// level, so deeper text would overflow the stack. Counted before anything is parsed.
+inline constexpr std::size_t param_json_max_depth = 512;
+
+/// The byte at which `text` nests arrays and objects deeper than `limit` (counted outside
+/// strings), or npos.
+TYPEFLOW_INLINE std::size_t json_too_deep_at(std::string_view text, std::size_t limit);
+
 /// The JSON array of `items`, as nlohmann::json writes it (`[1,2.5,"adam"]`).
 TYPEFLOW_INLINE std::string json_array_text(const std::vector<json_scalar>& items);
 
 /// The elements of the JSON array `text`, each as the text its element type parses: a string
 /// element as the string itself, any other value as its JSON text. False when `text` is not a
-/// JSON array.
+/// JSON array, or nests deeper than param_json_max_depth.
 TYPEFLOW_INLINE bool json_array_items(std::string_view text, std::vector<std::string>& items);
 
 template <class T>
@@ -246,6 +255,11 @@ struct param_codec<T> {
   static std::string type_name() { return "nlohmann::json"; }
   static bool parse(std::string_view text, T& out, std::string& expected) {
     expected = "a JSON value";
+    if (json_too_deep_at(text, param_json_max_depth) != std::string_view::npos) {
+      expected += " nesting arrays and objects at most " + std::to_string(param_json_max_depth) +
+                  " levels deep";
+      return false;
+    }
     out = T::parse(text, nullptr, false);
     return !out.is_discarded();
   }

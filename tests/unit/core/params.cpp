@@ -409,6 +409,30 @@ TEST_CASE("params file bounds: depth, size and numbers out of range name the fil
       "typeflow: params file '/dev/zero' is too big: a params file holds at most 16 MiB");
 }
 
+// Found by fuzz/param_text and fuzz/params (issue 15): a vector or JSON parameter's text nested
+// 200,000 levels deep (from --param, run_options::set or TYPEFLOW_PARAM_*) overflowed the stack
+// in nlohmann's dump; only the params file was bounded.
+TEST_CASE("parameter texts nested deeper than 512 levels are refused, wherever they come from") {
+  sweep s;
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  REQUIRE_THROWS_AS(tyf::resolve_params(s.p, with({{"layers", deep}, {"data-dir", "/d"}})),
+                    tyf::run_error);
+  REQUIRE_THROWS_WITH(
+      tyf::resolve_params(s.p, with({{"settings", deep}, {"data-dir", "/d"}})),
+      Catch::Contains("parameter 'settings'") &&
+          Catch::Contains("expected a JSON value nesting arrays and objects at most 512 levels "
+                          "deep (set by run_options::set)"));
+  {
+    env_var settings("TYPEFLOW_PARAM_SETTINGS", deep.c_str());
+    REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({{"data-dir", "/d"}})),
+                        Catch::Contains("environment variable TYPEFLOW_PARAM_SETTINGS"));
+  }
+  // 512 levels are allowed, as in a params file.
+  const std::string ok = std::string(512, '[') + std::string(512, ']');
+  REQUIRE(tyf::resolve_params(s.p, with({{"settings", ok}, {"data-dir", "/d"}})).at("settings") ==
+          ok);
+}
+
 TEST_CASE("enum names: read from the compiler, or given by enum_names") {
   using tyf::detail::enum_entries;
   REQUIRE(enum_entries<Optimizer>().size() == 3);

@@ -92,36 +92,10 @@ TYPEFLOW_INLINE std::shared_ptr<const void> parse_param_value(const definition& 
 
 /// The deepest nesting of arrays and objects a params file may have, counted outside strings
 /// before the document is built (nlohmann's dump and copies recurse once per level).
-inline constexpr std::size_t params_file_max_depth = 512;
+inline constexpr std::size_t params_file_max_depth = param_json_max_depth;
 
 /// The largest params file read: bigger ones (and endless ones, like /dev/zero) are refused.
 inline constexpr std::size_t params_file_max_bytes = std::size_t{16} << 20;
-
-/// The byte at which `text` nests deeper than `limit` (outside strings), or npos.
-TYPEFLOW_INLINE std::size_t json_too_deep_at(std::string_view text, std::size_t limit) {
-  std::size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit) return i;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return std::string_view::npos;
-}
 
 TYPEFLOW_INLINE nlohmann::json read_params_file(const std::string& path) {
   auto fail = [&](const std::string& why) -> run_error {
