@@ -30,8 +30,10 @@ struct store_state {
         found_schema(migrate(db)),
         w((dir / "runs.db").string(), files, cfg.inline_limit, cfg.busy_timeout) {}
 
-  /// The bytes of an artifact (from the database or its file), checked against its hash.
-  std::vector<std::byte> read_artifact(const std::string& hash) {
+  /// The bytes of an artifact (from the database or its file), checked against its hash. An
+  /// artifact that cannot be read or is damaged is a store_error naming its file and `whose`
+  /// (the step and run it is the output of), never wrong bytes.
+  std::vector<std::byte> read_artifact(const std::string& hash, const std::string& whose) {
     std::vector<std::byte> bytes;
     bool in_db = false;
     {
@@ -52,10 +54,19 @@ struct store_state {
       }
       release_reader(std::move(reader));
     }
-    if (!in_db) bytes = files.read(hash);
+    const std::string where = in_db ? "artifact " + hash + " in runs.db"
+                                    : "artifact file '" + files.path_of(hash).string() + "'";
+    if (!in_db) {
+      try {
+        bytes = files.read(hash);
+      } catch (const store_error& e) {
+        throw store_error(e.what() + (" (" + whose + ")"));
+      }
+    }
     if (hash128(bytes) != hash) {
-      throw store_error("typeflow: run store: artifact " + hash +
-                        " is damaged: its bytes no longer match their hash");
+      throw store_error("typeflow: run store: " + where + " (" + whose +
+                        ") is damaged: its bytes no longer match their hash; a run that "
+                        "produces the same output again repairs it");
     }
     return bytes;
   }
@@ -100,19 +111,22 @@ struct store_state {
     return out;
   }
 
-  /// True when the artifact's bytes can be read (a row with inline bytes, or a file).
+  /// True when the artifact's bytes can be read (a row with inline bytes, or a file of the
+  /// size recorded: a truncated file is not available, and its step runs again).
   bool artifact_available(const std::string& hash) {
+    std::int64_t size = 0;
     {
       std::lock_guard lock(db_mutex);
-      auto& q = db.cached("SELECT inline_bytes IS NOT NULL FROM artifacts WHERE hash = ?");
+      auto& q = db.cached("SELECT inline_bytes IS NOT NULL, size FROM artifacts WHERE hash = ?");
       q.bind_all(hash);
       bool row = q.step();
       bool inline_bytes = row && q.int64(0) != 0;
+      if (row) size = q.int64(1);
       q.reset();
       if (!row) return false;
       if (inline_bytes) return true;
     }
-    return files.exists(hash);
+    return size >= 0 && files.has_size(hash, static_cast<std::uint64_t>(size));
   }
 
   std::unique_ptr<database> acquire_reader() {

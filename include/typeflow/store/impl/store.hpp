@@ -638,7 +638,8 @@ TYPEFLOW_INLINE std::vector<std::byte> store::stored_output(std::string_view run
     throw store_error("typeflow: step '" + std::string(nd.name) + "' has no codec to decode with");
   }
   store_detail::checked_hash(*hash, store_detail::step_row(id, std::string(nd.name)));
-  return st_->read_artifact(*hash);
+  return st_->read_artifact(*hash,
+                            "the output of step '" + std::string(nd.name) + "' of run " + id);
 }
 
 TYPEFLOW_INLINE stored_run run(const pipeline& p, const store_options& o) {
