@@ -1,6 +1,6 @@
 #pragma once
 // The commands that read or change the run store without starting a run: runs, show, compare,
-// stop and delete. Each is declared by a function that adds its options and done by its
+// stop and delete. None creates a store; runs, show and compare open it read-only. Each is declared by a function that adds its options and done by its
 // handler; cli/main.hpp lists them in its command table.
 
 #include <string>
@@ -52,7 +52,7 @@ inline int runs_command(const command_context& ctx) {
     q.tag(k, v);
   }
   if (a.limit != 0) q.limit(a.limit);
-  store st{store_dir(a.store)};
+  auto st = open_store(a.store, ctx.io, store_access::read);
   const auto all = st.runs(q);
   if (a.json) {
     nlohmann::json j{{"runs", nlohmann::json::array()}};
@@ -81,7 +81,7 @@ inline void declare_show(CLI::App& c, command_args& a) {
 }
 inline int show_command(const command_context& ctx) {
   const auto& a = ctx.args;
-  store st{store_dir(a.store)};
+  auto st = open_store(a.store, ctx.io, store_access::read);
   const auto doc = make_run_document(st.show(a.target));
   if (!a.html.empty()) {
     write_html_report(a.html, ctx.p, doc.details);
@@ -107,7 +107,7 @@ inline int compare_command(const command_context& ctx) {
         "typeflow: compare needs at least two runs, got " + std::to_string(a.targets.size()),
         "run '" + ctx.io.prog + " runs' to list the runs");
   }
-  store st{store_dir(a.store)};
+  auto st = open_store(a.store, ctx.io, store_access::read);
   const auto c = st.compare(a.targets);
   if (a.json)
     ctx.io.out << comparison_json(c).dump(2) << '\n';
@@ -122,7 +122,7 @@ inline void declare_stop(CLI::App& c, command_args& a) {
   add_store_flag(c, a);
 }
 inline int stop_command(const command_context& ctx) {
-  store st{store_dir(ctx.args.store)};
+  auto st = open_store(ctx.args.store, ctx.io, store_access::write);
   const auto id = st.resolve(ctx.args.target);
   st.stop(id);
   ctx.io.out << "asked run " << id << " to stop\n";
@@ -138,7 +138,7 @@ inline void declare_delete(CLI::App& c, command_args& a) {
 inline int delete_command(const command_context& ctx) {
   const auto& a = ctx.args;
   auto& io = ctx.io;
-  store st{store_dir(a.store)};
+  auto st = open_store(a.store, io, store_access::write);
   std::vector<std::string> ids;
   for (const auto& t : a.targets) ids.push_back(st.resolve(t));
   if (!a.yes) {

@@ -90,7 +90,10 @@ inline const std::string& checked_hash(const std::string& hash, const std::strin
 
 class artifact_files {
  public:
-  explicit artifact_files(fs::path dir) : dir_(std::move(dir)), tmp_(dir_ / "tmp") {
+  /// `create`: makes the directories (a store opened read-only creates nothing).
+  explicit artifact_files(fs::path dir, bool create = true)
+      : dir_(std::move(dir)), tmp_(dir_ / "tmp") {
+    if (!create) return;
     std::error_code ec;
     fs::create_directories(tmp_, ec);
     if (ec)

@@ -26,9 +26,22 @@ namespace store_detail {
 struct store_state {
   store_state(fs::path d, store_config c)
       : dir(std::move(d)), cfg(c), host(host_name()), pid(process_id()),
-        files((make_dir(dir), dir / "artifacts")), db((dir / "runs.db").string(), cfg.busy_timeout),
-        found_schema(migrate(db)),
-        w((dir / "runs.db").string(), files, cfg.inline_limit, cfg.busy_timeout) {}
+        files((prepare_dir(dir, cfg.read_only), dir / "artifacts"), !cfg.read_only),
+        db((dir / "runs.db").string(), cfg.busy_timeout, mode()),
+        found_schema(cfg.read_only ? check_schema(db) : migrate(db)),
+        w((dir / "runs.db").string(), files, cfg.inline_limit, cfg.busy_timeout, mode()) {}
+
+  [[nodiscard]] open_mode mode() const noexcept {
+    return cfg.read_only ? open_mode::read_only : open_mode::read_write;
+  }
+
+  /// Refuses `what` (a call that writes) on a store opened read-only.
+  void require_writable(const std::string& what) const {
+    if (cfg.read_only) {
+      throw store_error("typeflow: cannot " + what + ": the run store in '" + dir.string() +
+                        "' is open read-only");
+    }
+  }
 
   /// The bytes of an artifact (from the database or its file), checked against its hash. An
   /// artifact that cannot be read or is damaged is a store_error naming its file and `whose`
@@ -138,7 +151,7 @@ struct store_state {
         return db;
       }
     }
-    return std::make_unique<database>((dir / "runs.db").string(), cfg.busy_timeout);
+    return std::make_unique<database>((dir / "runs.db").string(), cfg.busy_timeout, mode());
   }
   void release_reader(std::unique_ptr<database> db) {
     std::lock_guard lock(readers_mutex);
@@ -158,8 +171,16 @@ struct store_state {
   writer w;                                        ///< last: stops (and drains) first
 
  private:
-  static bool make_dir(const fs::path& d) {
+  /// Creates the store's directory; for a store opened read-only, checks that it has a
+  /// runs.db instead (nothing is created).
+  static bool prepare_dir(const fs::path& d, bool read_only) {
     std::error_code ec;
+    if (read_only) {
+      if (!fs::is_regular_file(d / "runs.db", ec)) {
+        throw store_error("typeflow: no run store in '" + d.string() + "' (no runs.db there)");
+      }
+      return true;
+    }
     fs::create_directories(d, ec);
     if (ec)
       throw store_error("typeflow: run store: cannot create '" + d.string() + "': " + ec.message());

@@ -85,8 +85,8 @@ using write_op = std::variant<op_run_begin, op_run_params, op_run_end, op_heartb
 class writer {
  public:
   writer(std::string db_path, const artifact_files& files, std::size_t inline_limit,
-         std::chrono::milliseconds busy_timeout)
-      : db_(std::move(db_path), busy_timeout), files_(files), inline_limit_(inline_limit) {
+         std::chrono::milliseconds busy_timeout, open_mode mode = open_mode::read_write)
+      : db_(std::move(db_path), busy_timeout, mode), files_(files), inline_limit_(inline_limit) {
     thread_ = std::thread([this] { loop(); });
   }
   writer(const writer&) = delete;

@@ -165,6 +165,7 @@ TYPEFLOW_INLINE store::store() : store(default_path()) {}
 
 TYPEFLOW_INLINE store::store(std::filesystem::path dir, store_config cfg)
     : st_(std::make_shared<store_detail::store_state>(std::move(dir), cfg)) {
+  if (cfg.read_only) return;  // finds no runs interrupted, removes nothing
   recover();
   st_->files.clean_temporaries(st_->host);
 }
@@ -177,6 +178,7 @@ TYPEFLOW_INLINE std::filesystem::path store::default_path() {
 TYPEFLOW_INLINE const std::filesystem::path& store::path() const noexcept { return st_->dir; }
 
 TYPEFLOW_INLINE stored_run store::run(const pipeline& p, const store_options& o) {
+  st_->require_writable("start a run");
   auto l = store_detail::base_launch(o);
   auto selection = typeflow::slice(*p.definition(), o.selection());
   if (!selection.empty()) l.kind = "partial";
@@ -190,6 +192,7 @@ TYPEFLOW_INLINE stored_run store::run(const pipeline& p, const store_options& o)
 
 TYPEFLOW_INLINE stored_run store::retry(const pipeline& p, std::string_view run,
                                         const store_options& o) {
+  st_->require_writable("retry a run");
   auto origin = info(resolve(run));
   store_detail::check_same_pipeline(p, origin, "retry");
   if (origin.status == run_status::running) {
@@ -239,6 +242,7 @@ TYPEFLOW_INLINE stored_run store::retry(const pipeline& p, std::string_view run,
 
 TYPEFLOW_INLINE stored_run store::copy(const pipeline& p, std::string_view run,
                                        const store_options& o) {
+  st_->require_writable("copy a run");
   auto origin = info(resolve(run));
   store_detail::check_same_pipeline(p, origin, "copy");
   auto l = store_detail::base_launch(o);
@@ -257,6 +261,7 @@ TYPEFLOW_INLINE stored_run store::copy(const pipeline& p, std::string_view run,
 }
 
 TYPEFLOW_INLINE void store::stop(std::string_view run) {
+  st_->require_writable("stop a run");
   auto id = resolve(run);
   std::lock_guard lock(st_->db_mutex);
   store_detail::transaction tx{st_->db};
@@ -449,6 +454,7 @@ TYPEFLOW_INLINE comparison store::compare(const std::vector<std::string>& runs) 
 }
 
 TYPEFLOW_INLINE removal store::remove(const std::vector<std::string>& runs) {
+  st_->require_writable("delete runs");
   std::vector<std::string> ids;
   for (const auto& r : runs) ids.push_back(resolve(r));
   removal out;
@@ -492,6 +498,7 @@ TYPEFLOW_INLINE removal store::remove(const std::vector<std::string>& runs) {
 }
 
 TYPEFLOW_INLINE removal store::collect_garbage() {
+  st_->require_writable("collect garbage");
   removal out;
   std::vector<std::pair<std::string, bool>> files;  // hash, is a file
   {
@@ -523,6 +530,7 @@ TYPEFLOW_INLINE removal store::collect_garbage() {
 }
 
 TYPEFLOW_INLINE std::size_t store::recover() {
+  st_->require_writable("recover interrupted runs");
   struct suspect {
     std::string id, host;
     std::int64_t pid, heartbeat;
