@@ -241,3 +241,131 @@ TEST_CASE("cli: a store the user cannot write is read by runs, show and compare"
     fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
   }
 }
+
+namespace {
+
+/// The files next to the store (not the store itself): names, sizes and contents.
+std::string outside(const fs::path& dir) {
+  std::string out;
+  std::map<std::string, std::string> entries;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().filename() == "store") continue;
+    entries[e.path().filename().string()] =
+        e.is_regular_file() ? std::to_string(e.file_size()) + " " + slurp(e.path()) : "(dir)";
+  }
+  for (const auto& [k, v] : entries) out += k + ": " + v + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "cli: hostile rows in runs.db are refused by name; nothing outside the store is touched") {
+  temp_dir watch, io;  // the store and the files next to it; the commands' output
+  const auto store = watch.path() / "store";
+  const auto ids = two_runs(io, store);  // newest first
+  const auto sentinel = watch.path() / "sentinel", absolute = watch.path() / "absolute";
+  std::ofstream(sentinel) << "not the store's";
+  std::ofstream(absolute) << "not the store's either";
+  const auto before = outside(watch.path());
+  const auto s = store.string();
+  struct expect {
+    std::vector<std::string> args;
+    int code;
+    std::vector<std::string> in_err;  ///< each must be on stderr
+  };
+  std::vector<expect> cases;
+
+  SECTION("artifact hashes that are paths") {
+    // store/artifacts/.. + ../sentinel is the sentinel; 'xx' + an absolute path.
+    sql(store,
+        "INSERT INTO artifacts (hash, size, type, codec_version, created) VALUES "
+        "('..../sentinel', 10, 'x', 1, 0), ('xx" +
+            absolute.string() +
+            "', 10, 'x', 1, 0);"
+            "UPDATE step_runs SET artifact = '..../sentinel' WHERE run_id = '" +
+            ids[0] + "' AND step = 'load'; UPDATE runs SET status = 'failed' WHERE id = '" +
+            ids[0] + "'");
+    const std::string row = "the step_runs row of run " + ids[0] + ", step 'load',";
+    cases = {{{"runs"}, 0, {}},
+             {{"show", ids[0]}, 2, {row, "not 32 digits of 0-9a-f"}},
+             {{"show", ids[0], "--json"}, 2, {row}},
+             {{"compare", ids[0], ids[1]}, 2, {row}},
+             {{"retry", ids[0]}, 2, {row}},
+             {{"delete", ids[0], "--yes"}, 2, {row}},
+             {{"delete", ids[1], "--yes"}, 2, {"the artifacts row 'xx", "not 32 digits"}}};
+  }
+  SECTION("a run id with '/'") {
+    sql(store, "UPDATE runs SET id = 'zz/../x' WHERE id = '" + ids[0] +
+                   "'; UPDATE step_runs SET run_id = 'zz/../x' WHERE run_id = '" + ids[0] + "'");
+    const std::string named = "run id 'zz/../x'";
+    cases = {{{"runs"}, 2, {named}},
+             {{"runs", "--json"}, 2, {named}},
+             {{"show", "latest"}, 2, {named}},
+             {{"show", "zz"}, 2, {named}},
+             {{"compare", "latest", ids[1]}, 2, {named}},
+             {{"retry", "latest"}, 2, {named}},
+             {{"copy", "latest"}, 2, {named}},
+             {{"stop", "latest"}, 2, {named}},
+             {{"delete", "latest", "--yes"}, 2, {named}},
+             {{"show", ids[1]}, 0, {}}};
+  }
+  SECTION("unknown statuses") {
+    sql(store, "UPDATE runs SET status = 'bogus' WHERE id = '" + ids[0] +
+                   "'; UPDATE runs SET status = 'failed' WHERE id = '" + ids[1] +
+                   "'; UPDATE step_runs SET status = 'weird' WHERE run_id = '" + ids[1] +
+                   "' AND step = 'train'");
+    const std::string run = "the runs row of run " + ids[0];
+    const std::string step = "the step_runs row of run " + ids[1] + ", step 'train',";
+    cases = {{{"runs"}, 2, {run, "unknown status 'bogus'"}},
+             {{"show", ids[0]}, 2, {run, "'bogus'"}},
+             {{"delete", ids[0], "--yes"}, 2, {run, "'bogus'"}},
+             {{"retry", ids[0]}, 2, {run}},
+             {{"show", ids[1]}, 2, {step, "unknown status 'weird'"}},
+             {{"retry", ids[1]}, 2, {step, "'weird'"}},
+             {{"compare", ids[0], ids[1]}, 2, {run}}};
+  }
+  SECTION("negative sizes and huge counts") {
+    sql(store,
+        "UPDATE artifacts SET size = -5 WHERE hash IN (SELECT artifact FROM step_runs "
+        "WHERE run_id = '" +
+            ids[0] +
+            "' AND step = 'load'); UPDATE step_runs SET "
+            "attempts = 1099511627776 WHERE run_id = '" +
+            ids[1] +
+            "' AND step = 'train';"
+            "UPDATE runs SET pid = 1099511627776, status = 'running' WHERE id = '" +
+            ids[1] + "'");
+    cases = {{{"show", ids[0]}, 2, {"step 'load',", "size -5"}},
+             {{"show", ids[1]}, 2, {"step 'train',", "attempts 1099511627776"}},
+             {{"delete", ids[0], "--yes"}, 2, {"size -5"}},
+             {{"runs"}, 0, {}}};
+  }
+  for (auto c : cases) {
+    c.args.insert(c.args.end(), {"--store", s});
+    auto r = cli(io.path(), c.args);
+    INFO(c.args[0] << " " << c.args[1] << ": exit " << r.code << "\nstdout:\n"
+                   << r.out << "\nstderr:\n"
+                   << r.err);
+    CHECK(r.code == c.code);
+    for (const auto& text : c.in_err) CHECK(r.err.find(text) != std::string::npos);
+    CHECK(outside(watch.path()) == before);
+  }
+}
+
+TEST_CASE("cli: runs lists the good runs and names a damaged row on stderr") {
+  temp_dir dir;
+  const auto store = dir.path() / "store";
+  const auto ids = two_runs(dir, store);
+  sql(store, "UPDATE runs SET status = 'bogus' WHERE id = '" + ids[0] + "'");
+  auto r = cli(dir.path(), {"runs", "--store", store.string()});
+  CHECK(r.code == 2);
+  CHECK(r.out.find(ids[1]) != std::string::npos);
+  CHECK(r.out.find(ids[0]) == std::string::npos);
+  CHECK(r.err.find("the runs row of run " + ids[0] + " has an unknown status 'bogus'") !=
+        std::string::npos);
+  CHECK(r.err.find("1 damaged run row(s) left out") != std::string::npos);
+  r = cli(dir.path(), {"runs", "--json", "--store", store.string()});
+  CHECK(r.code == 2);
+  CHECK(r.out.find("\"" + ids[1] + "\"") != std::string::npos);
+}

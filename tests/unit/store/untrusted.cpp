@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -179,6 +180,17 @@ TEST_CASE("run ids with '/', unknown statuses and negative sizes in runs.db are 
     sql(dir.path(), "UPDATE runs SET status = 'bogus'");
     tyf::store st{dir.path()};
     REQUIRE_THROWS_WITH(st.runs(), Catch::Contains("run " + id) && Catch::Contains("'bogus'"));
+    // The other runs are listed, the damaged row named.
+    auto good = st.run(s.p).run_id();
+    std::vector<std::string> refused;
+    auto listed = st.runs({}, refused);
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0].id == good);
+    REQUIRE(refused.size() == 1);
+    CHECK(refused[0].find("the runs row of run " + id + " has an unknown status 'bogus'") !=
+          std::string::npos);
+    REQUIRE_THROWS_WITH(st.remove({id}), Catch::Contains("'bogus'"));
+    CHECK(st.runs({}, refused).size() == 1);
   }
   SECTION("an unknown step status") {
     sql(dir.path(), "UPDATE step_runs SET status = 'bogus'");

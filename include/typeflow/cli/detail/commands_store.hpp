@@ -53,12 +53,21 @@ inline int runs_command(const command_context& ctx) {
   }
   if (a.limit != 0) q.limit(a.limit);
   auto st = open_store(a.store, ctx.io, store_access::read);
-  const auto all = st.runs(q);
+  // A damaged row does not hide the others: they are listed, it is named on stderr (exit 2).
+  std::vector<std::string> refused;
+  const auto all = st.runs(q, refused);
+  auto done = [&] {
+    for (const auto& r : refused) ctx.io.err << r << '\n';
+    if (refused.empty()) return exit_ok;
+    ctx.io.err << "  hint: " << refused.size()
+               << " damaged run row(s) left out; the runs listed can be shown and deleted\n";
+    return exit_usage;
+  };
   if (a.json) {
     nlohmann::json j{{"runs", nlohmann::json::array()}};
     for (const auto& r : all) j["runs"].push_back(run_json(r));
     ctx.io.out << j.dump(2) << '\n';
-    return exit_ok;
+    return done();
   }
   std::vector<std::vector<std::string>> rows{
       {"id", "status", "started", "duration", "kind", "experiment", "tags"}};
@@ -69,7 +78,7 @@ inline int runs_command(const command_context& ctx) {
                     r.ended ? format_duration(r.duration()) : "-", r.kind, r.experiment, tags});
   }
   ctx.io.out << table(rows);
-  return exit_ok;
+  return done();
 }
 
 // ----------------------------------------------------------------------------------- show

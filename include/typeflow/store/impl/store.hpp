@@ -281,6 +281,9 @@ TYPEFLOW_INLINE std::string store::resolve(std::string_view run) const {
       throw store_error("typeflow: the run store in '" + path_text() + "' has no runs yet");
     auto id = q.text(0);
     q.reset();
+    if (!store_detail::usable_run_id(id)) {
+      store_detail::damaged("the newest runs row", "has run id '" + store_detail::shown(id) + "'");
+    }
     return id;
   }
   if (run.empty() || run.size() > 12 || !std::all_of(run.begin(), run.end(), [](char c) {
@@ -300,14 +303,25 @@ TYPEFLOW_INLINE std::string store::resolve(std::string_view run) const {
   }
   if (found.size() > 1 && found[0] != run) {
     std::string list;
-    for (const auto& f : found) list += (list.empty() ? "" : ", ") + f;
+    for (const auto& f : found) list += (list.empty() ? "" : ", ") + store_detail::shown(f);
     throw store_error("typeflow: run prefix '" + std::string(run) + "' is ambiguous: it matches " +
                       list + (found.size() > 2 ? ", ..." : ""));
+  }
+  if (!store_detail::usable_run_id(found[0])) {
+    store_detail::damaged("a runs row", "has run id '" + store_detail::shown(found[0]) + "'");
   }
   return found[0];
 }
 
 TYPEFLOW_INLINE std::vector<run_info> store::runs(const run_query& q) const {
+  std::vector<std::string> refused;
+  auto out = runs(q, refused);
+  if (!refused.empty()) throw store_error(refused.front());
+  return out;
+}
+
+TYPEFLOW_INLINE std::vector<run_info> store::runs(const run_query& q,
+                                                  std::vector<std::string>& refused) const {
   std::string sql = "SELECT " + std::string(store_detail::run_columns) + " FROM runs WHERE 1 = 1";
   std::vector<std::string> args;
   if (q.status()) {
@@ -353,7 +367,13 @@ TYPEFLOW_INLINE std::vector<run_info> store::runs(const run_query& q) const {
   auto stmt = st_->db.prepare(sql);
   for (std::size_t i = 0; i < args.size(); ++i) stmt.bind(static_cast<int>(i + 1), args[i]);
   std::vector<run_info> out;
-  while (stmt.step()) out.push_back(store_detail::read_run(stmt));
+  while (stmt.step()) {
+    try {
+      out.push_back(store_detail::read_run(stmt));
+    } catch (const store_error& e) {  // a damaged row: named, the others listed
+      refused.emplace_back(e.what());
+    }
+  }
   for (auto& r : out) fill_run(r);
   return out;
 }
@@ -457,6 +477,7 @@ TYPEFLOW_INLINE removal store::remove(const std::vector<std::string>& runs) {
   st_->require_writable("delete runs");
   std::vector<std::string> ids;
   for (const auto& r : runs) ids.push_back(resolve(r));
+  for (const auto& id : ids) (void)info(id);  // a damaged runs row is refused by name
   removal out;
   {
     std::lock_guard lock(st_->db_mutex);
