@@ -144,7 +144,9 @@ TEST_CASE("cli: only a run creates a store; the other commands say so and create
                                                        {"show", "latest", "--json"},
                                                        {"compare", "a", "b"},
                                                        {"stop", "latest"},
-                                                       {"delete", "latest", "--yes"}};
+                                                       {"delete", "latest", "--yes"},
+                                                       {"retry", "latest"},
+                                                       {"copy", "latest"}};
   for (auto args : commands) {
     args.insert(args.end(), {"--store", missing.string()});
     auto r = cli(dir.path(), args);
