@@ -39,6 +39,13 @@ struct store_config {
   /// Artifacts up to this size live in the database (one commit, no file, no fsync); larger
   /// ones are files under artifacts/.
   std::size_t inline_limit = 16 * 1024;
+  /// Opens an existing store for reading only (what the command line's runs, show and compare
+  /// do): nothing is created, migrated, recovered or written, so a store the user cannot
+  /// write can be read. A missing store, or one whose schema is older than this typeflow's,
+  /// is a store_error; so is any call that writes (run, retry, copy, stop, remove,
+  /// collect_garbage, recover). Runs whose process died still show as `running` until a
+  /// store opened for writing finds them interrupted.
+  bool read_only = false;
 };
 
 class store_options {

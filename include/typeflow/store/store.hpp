@@ -130,8 +130,12 @@ class store {
   /// The full id of `run`: an id, a unique prefix of one, or "latest" (the newest run).
   [[nodiscard]] TYPEFLOW_INLINE std::string resolve(std::string_view run) const;
 
-  /// Runs matching `q`, newest first.
+  /// Runs matching `q`, newest first. A damaged runs row is a store_error naming it.
   [[nodiscard]] TYPEFLOW_INLINE std::vector<run_info> runs(const run_query& q = {}) const;
+  /// The same, leaving out runs whose row is damaged: the store_error message refusing each
+  /// (naming its row) is appended to `refused`, and the good runs are listed.
+  [[nodiscard]] TYPEFLOW_INLINE std::vector<run_info> runs(const run_query& q,
+                                                           std::vector<std::string>& refused) const;
 
   /// One run with its steps, their artifacts, and every metric point.
   [[nodiscard]] TYPEFLOW_INLINE run_details show(std::string_view run) const;

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -179,6 +180,17 @@ TEST_CASE("run ids with '/', unknown statuses and negative sizes in runs.db are 
     sql(dir.path(), "UPDATE runs SET status = 'bogus'");
     tyf::store st{dir.path()};
     REQUIRE_THROWS_WITH(st.runs(), Catch::Contains("run " + id) && Catch::Contains("'bogus'"));
+    // The other runs are listed, the damaged row named.
+    auto good = st.run(s.p).run_id();
+    std::vector<std::string> refused;
+    auto listed = st.runs({}, refused);
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0].id == good);
+    REQUIRE(refused.size() == 1);
+    CHECK(refused[0].find("the runs row of run " + id + " has an unknown status 'bogus'") !=
+          std::string::npos);
+    REQUIRE_THROWS_WITH(st.remove({id}), Catch::Contains("'bogus'"));
+    CHECK(st.runs({}, refused).size() == 1);
   }
   SECTION("an unknown step status") {
     sql(dir.path(), "UPDATE step_runs SET status = 'bogus'");
@@ -194,4 +206,43 @@ TEST_CASE("run ids with '/', unknown statuses and negative sizes in runs.db are 
     sql(dir.path(), "UPDATE step_runs SET artifact = NULL");
     REQUIRE_THROWS_WITH(st.collect_garbage(), Catch::Contains("size -5"));
   }
+}
+
+TEST_CASE("a damaged artifact file is refused by name and repaired by a run producing it again") {
+  const bool no_cache = GENERATE(false, true);
+  temp_dir dir;
+  small s;
+  std::string id;
+  fs::path file;
+  {
+    tyf::store st{dir.path()};
+    id = st.run(s.p).run_id();
+    auto hash = st.show(id).step("make")->artifact->hash;
+    file = dir.path() / "artifacts" / hash.substr(0, 2) / hash.substr(2);
+  }
+  REQUIRE(fs::exists(file));
+  const auto size = fs::file_size(file);
+  SECTION("truncated") { fs::resize_file(file, size / 2); }
+  SECTION("a byte flipped") {
+    std::fstream f{file, std::ios::in | std::ios::out | std::ios::binary};
+    f.seekg(static_cast<std::streamoff>(size / 2));
+    char c = 0;
+    f.read(&c, 1);
+    f.seekp(static_cast<std::streamoff>(size / 2));
+    c = static_cast<char>(c ^ 0x20);
+    f.write(&c, 1);
+  }
+  SECTION("emptied") { fs::resize_file(file, 0); }
+  tyf::store st{dir.path()};
+  // Reading it is an error naming the file, the step and the run; never wrong data.
+  REQUIRE_THROWS_WITH(st.load(id, s.made), Catch::Contains(file.string()) &&
+                                               Catch::Contains("step 'make'") &&
+                                               Catch::Contains("run " + id));
+  // A run producing the same bytes (from the cache, the damaged entry is a miss; without
+  // it, the step runs anyway) writes the file again instead of trusting the one there.
+  auto again = st.run(s.p, tyf::store_options{}.no_cache(no_cache));
+  REQUIRE(again.ok());
+  CHECK(fs::file_size(file) == size);
+  CHECK(st.load(id, s.made) == std::vector<double>(3000, 1.5));
+  CHECK(st.load(again.run_id(), s.made) == std::vector<double>(3000, 1.5));
 }

@@ -28,7 +28,8 @@ inline int start_run(const command_context& ctx, launch_kind kind) {
   auto o = make_options(ctx.p, a.run, fresh, ctx.io.program);
   std::stop_source stop;
   sigint_watch watch{[stop]() mutable { stop.request_stop(); }, ctx.io.signals};
-  store st{store_dir(a.store)};
+  // A new run creates its store; a retry or copy needs the store holding RUN.
+  auto st = fresh ? store{store_dir(a.store)} : open_store(a.store, ctx.io, store_access::write);
   const auto origin = fresh ? std::string{} : st.resolve(a.target);
   return launch(ctx.p, st, kind, origin, std::move(o), a.run, ctx.io, stop.get_token());
 }

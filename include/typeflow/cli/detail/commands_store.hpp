@@ -1,6 +1,7 @@
 #pragma once
 // The commands that read or change the run store without starting a run: runs, show, compare,
-// stop, answer and delete. Each is declared by a function that adds its options and done by its
+// stop, answer and delete. None creates a store; runs, show and compare open it read-only.
+// Each is declared by a function that adds its options and done by its
 // handler; cli/main.hpp lists them in its command table.
 
 #include <string>
@@ -53,13 +54,22 @@ inline int runs_command(const command_context& ctx) {
     q.tag(k, v);
   }
   if (a.limit != 0) q.limit(a.limit);
-  store st{store_dir(a.store)};
-  const auto all = st.runs(q);
+  auto st = open_store(a.store, ctx.io, store_access::read);
+  // A damaged row does not hide the others: they are listed, it is named on stderr (exit 2).
+  std::vector<std::string> refused;
+  const auto all = st.runs(q, refused);
+  auto done = [&] {
+    for (const auto& r : refused) ctx.io.err << r << '\n';
+    if (refused.empty()) return exit_ok;
+    ctx.io.err << "  hint: " << refused.size()
+               << " damaged run row(s) left out; the runs listed can be shown and deleted\n";
+    return exit_usage;
+  };
   if (a.json) {
     nlohmann::json j{{"runs", nlohmann::json::array()}};
     for (const auto& r : all) j["runs"].push_back(run_json(r));
     ctx.io.out << detail::json_text(j, 2) << '\n';
-    return exit_ok;
+    return done();
   }
   std::vector<std::vector<std::string>> rows{
       {"id", "status", "started", "duration", "kind", "experiment", "tags"}};
@@ -70,7 +80,7 @@ inline int runs_command(const command_context& ctx) {
                     r.ended ? format_duration(r.duration()) : "-", r.kind, r.experiment, tags});
   }
   ctx.io.out << table(rows);
-  return exit_ok;
+  return done();
 }
 
 // ----------------------------------------------------------------------------------- show
@@ -82,7 +92,7 @@ inline void declare_show(CLI::App& c, command_args& a) {
 }
 inline int show_command(const command_context& ctx) {
   const auto& a = ctx.args;
-  store st{store_dir(a.store)};
+  auto st = open_store(a.store, ctx.io, store_access::read);
   const auto doc = make_run_document(st.show(a.target));
   if (!a.html.empty()) {
     write_html_report(a.html, ctx.p, doc.details);
@@ -108,7 +118,7 @@ inline int compare_command(const command_context& ctx) {
         "typeflow: compare needs at least two runs, got " + std::to_string(a.targets.size()),
         "run '" + ctx.io.prog + " runs' to list the runs");
   }
-  store st{store_dir(a.store)};
+  auto st = open_store(a.store, ctx.io, store_access::read);
   const auto c = st.compare(a.targets);
   if (a.json)
     ctx.io.out << detail::json_text(comparison_json(c), 2) << '\n';
@@ -123,7 +133,7 @@ inline void declare_stop(CLI::App& c, command_args& a) {
   add_store_flag(c, a);
 }
 inline int stop_command(const command_context& ctx) {
-  store st{store_dir(ctx.args.store)};
+  auto st = open_store(ctx.args.store, ctx.io, store_access::write);
   const auto id = st.resolve(ctx.args.target);
   st.stop(id);
   ctx.io.out << "asked run " << id << " to stop\n";
@@ -154,7 +164,7 @@ inline void declare_delete(CLI::App& c, command_args& a) {
 inline int delete_command(const command_context& ctx) {
   const auto& a = ctx.args;
   auto& io = ctx.io;
-  store st{store_dir(a.store)};
+  auto st = open_store(a.store, io, store_access::write);
   std::vector<std::string> ids;
   for (const auto& t : a.targets) ids.push_back(st.resolve(t));
   if (!a.yes) {

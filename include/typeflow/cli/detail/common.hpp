@@ -139,4 +139,22 @@ inline std::filesystem::path store_dir(const std::string& flag) {
   return flag.empty() ? store::default_path() : std::filesystem::path(flag);
 }
 
+enum class store_access { read, write };
+
+/// Opens the store of a command that does not start a run: never created (only a run creates
+/// a store; a missing one is a usage error saying so), and for `read` (runs, show, compare)
+/// opened read-only, so that nothing is written and a store the user cannot write is read.
+inline store open_store(const std::string& flag, const cli_io& io, store_access access) {
+  auto dir = store_dir(flag);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(dir / "runs.db", ec)) {
+    throw usage_error("typeflow: no run store in '" + dir.string() + "'",
+                      "a run creates it: run '" + io.prog +
+                          " run'; or name another store with --store or $TYPEFLOW_STORE");
+  }
+  store_config cfg;
+  cfg.read_only = access == store_access::read;
+  return store{std::move(dir), cfg};
+}
+
 }  // namespace typeflow::cli_detail

@@ -90,7 +90,10 @@ inline const std::string& checked_hash(const std::string& hash, const std::strin
 
 class artifact_files {
  public:
-  explicit artifact_files(fs::path dir) : dir_(std::move(dir)), tmp_(dir_ / "tmp") {
+  /// `create`: makes the directories (a store opened read-only creates nothing).
+  explicit artifact_files(fs::path dir, bool create = true)
+      : dir_(std::move(dir)), tmp_(dir_ / "tmp") {
+    if (!create) return;
     std::error_code ec;
     fs::create_directories(tmp_, ec);
     if (ec)
@@ -111,19 +114,58 @@ class artifact_files {
     struct stat st {};
     return ::stat(path_of(hash).c_str(), &st) == 0;
   }
+  /// True when the artifact's file is there with `size` bytes (a cheap check: see intact).
+  [[nodiscard]] bool has_size(std::string_view hash, std::uint64_t size) const {
+    struct stat st {};
+    return ::stat(path_of(hash).c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+           static_cast<std::uint64_t>(st.st_size) == size;
+  }
 
-  /// Writes the artifact unless it is there already: a temporary file, fsync, rename, so a
-  /// crash leaves either nothing or the whole file. The directory is not synced: like the
+  /// True when the artifact's file is there and whole: `size` bytes whose hash is `hash`. A
+  /// file truncated, grown or with a byte changed (a disk error, a stray edit) is not.
+  [[nodiscard]] bool intact(std::string_view hash, std::size_t size) const {
+    int fd = ::open(path_of(hash).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st {};
+    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+              static_cast<std::uint64_t>(st.st_size) == size;
+    if (ok) {
+      XXH3_state_t state;
+      XXH3_128bits_reset(&state);
+      std::vector<std::byte> buf(std::min<std::size_t>(size, std::size_t{1} << 20) + 1);
+      std::size_t done = 0;
+      for (;;) {
+        auto n = ::read(fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          ok = false;
+          break;
+        }
+        if (n == 0) break;
+        done += static_cast<std::size_t>(n);
+        XXH3_128bits_update(&state, buf.data(), static_cast<std::size_t>(n));
+      }
+      ok = ok && done == size && hex128(XXH3_128bits_digest(&state)) == hash;
+    }
+    ::close(fd);
+    return ok;
+  }
+
+  /// Writes the artifact unless it is there already and intact (an existing file is checked:
+  /// its size and hash; a damaged one is replaced, so a run producing the same bytes repairs
+  /// it): a temporary file, fsync, rename, so a crash leaves either nothing or the whole file. The directory is not synced: like the
   /// database (WAL, synchronous=NORMAL), a power loss may forget the newest artifacts, which
   /// then read as missing (their steps run again), never as damaged. Returns false when the
-  /// artifact was there already (nothing written).
+  /// artifact was there already, intact (nothing written).
   bool write(std::string_view hash, std::span<const std::byte> bytes) const {
     return write(hash, std::span<const std::span<const std::byte>>(&bytes, 1));
   }
   /// The same, for an artifact given in parts (written one after the other, not joined).
   bool write(std::string_view hash, std::span<const std::span<const std::byte>> parts) const {
     auto final_path = path_of(hash);
-    if (exists(hash)) return false;
+    std::size_t size = 0;
+    for (auto bytes : parts) size += bytes.size();
+    if (intact(hash, size)) return false;
     static std::atomic<std::uint64_t> counter{0};
     auto tmp = tmp_ / (host_name() + "-" + std::to_string(process_id()) + "-" +
                        std::to_string(counter.fetch_add(1)) + ".part");

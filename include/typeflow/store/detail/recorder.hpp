@@ -434,7 +434,10 @@ class recorder final : public run_hooks, public observer {
       throw run_error("typeflow: step '" + std::string(nd.name) + "' has no codec to decode " +
                       hash);
     }
-    auto bytes = st_->read_artifact(hash);
+    const std::string name(nd.name);
+    auto bytes = st_->read_artifact(
+        hash, "the output of step '" + name +
+                  (l_.prior.count(name) != 0 ? "' of run " + l_.inputs_from : "' in the cache"));
     nd.codec->decode(bytes, out);
   }
 

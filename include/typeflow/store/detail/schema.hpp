@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <typeflow/store/detail/sqlite.hpp>
@@ -149,6 +150,27 @@ CREATE TABLE param_requests (
 
 inline constexpr int schema_version = static_cast<int>(migrations.size());
 
+/// The version in the schema_version table, checked (see migrate); nullopt when it has no row.
+inline std::optional<std::int64_t> stored_schema_version(database& db) {
+  std::optional<std::int64_t> version;
+  auto q = db.prepare("SELECT version, typeof(version) FROM schema_version");
+  int rows = 0;
+  while (q.step()) {
+    if (++rows > 1) continue;
+    if (q.text(1) != "integer") {
+      throw store_error(
+          "typeflow: run store: the database's schema version is not an " +
+          ("integer (" + q.text(1) + " '" + q.text(0).substr(0, 40) + "'): runs.db is damaged"));
+    }
+    version = q.int64(0);
+  }
+  if (rows > 1) {
+    throw store_error("typeflow: run store: the database's schema_version table has " +
+                      std::to_string(rows) + " rows, not one: runs.db is damaged");
+  }
+  return version;
+}
+
 /// Brings the database to schema_version; returns the version it found. The version is read
 /// as the 64-bit integer SQLite holds and checked before it is used: one row, an integer,
 /// 0..schema_version (a newer one is a store from a newer typeflow, anything else a damaged
@@ -156,25 +178,9 @@ inline constexpr int schema_version = static_cast<int>(migrations.size());
 inline int migrate(database& db) {
   transaction tx{db};
   db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-  std::int64_t version = 0;
-  {
-    auto q = db.prepare("SELECT version, typeof(version) FROM schema_version");
-    int rows = 0;
-    while (q.step()) {
-      if (++rows > 1) continue;
-      if (q.text(1) != "integer") {
-        throw store_error(
-            "typeflow: run store: the database's schema version is not an " +
-            ("integer (" + q.text(1) + " '" + q.text(0).substr(0, 40) + "'): runs.db is damaged"));
-      }
-      version = q.int64(0);
-    }
-    if (rows > 1) {
-      throw store_error("typeflow: run store: the database's schema_version table has " +
-                        std::to_string(rows) + " rows, not one: runs.db is damaged");
-    }
-    if (rows == 0) db.prepare("INSERT INTO schema_version (version) VALUES (0)").run();
-  }
+  auto stored = stored_schema_version(db);
+  if (!stored) db.prepare("INSERT INTO schema_version (version) VALUES (0)").run();
+  const std::int64_t version = stored.value_or(0);
   if (version < 0) {
     throw store_error("typeflow: run store: the database has schema version " +
                       std::to_string(version) + ", which no typeflow writes: runs.db is damaged");
@@ -193,6 +199,39 @@ inline int migrate(database& db) {
   }
   tx.commit();
   return found;
+}
+
+/// For a store opened read-only: checks, without writing, that the database has this
+/// typeflow's schema; returns it. A database without one is not a run store (or one never
+/// opened); an older one needs its migrations, which write: it is refused, saying so.
+inline int check_schema(database& db) {
+  auto q = db.prepare(
+      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+  const bool has_table = q.step() && q.int64(0) != 0;
+  q.reset();
+  auto stored = has_table ? stored_schema_version(db) : std::nullopt;
+  if (!stored) {
+    throw store_error(
+        "typeflow: run store: runs.db has no schema: it is not a run store, or one never used");
+  }
+  const std::int64_t version = *stored;
+  if (version < 0) {
+    throw store_error("typeflow: run store: the database has schema version " +
+                      std::to_string(version) + ", which no typeflow writes: runs.db is damaged");
+  }
+  if (version > schema_version) {
+    throw store_error("typeflow: run store: the database has schema version " +
+                      std::to_string(version) + ", newer than this typeflow's " +
+                      std::to_string(schema_version) + "; use a newer typeflow to open it");
+  }
+  if (version < schema_version) {
+    throw store_error("typeflow: run store: the database has schema version " +
+                      std::to_string(version) + ", older than this typeflow's " +
+                      std::to_string(schema_version) +
+                      ", and is open read-only: it needs migrating, which writes it; open it "
+                      "once for writing (start a run in it) as a user who may write it");
+  }
+  return static_cast<int>(version);
 }
 
 }  // namespace typeflow::store_detail

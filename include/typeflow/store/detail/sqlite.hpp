@@ -17,6 +17,7 @@
 #include <utility>
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <typeflow/store/errors.hpp>
 
@@ -155,6 +156,27 @@ class statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+/// How a connection opens its database: for reading and writing (created when missing), or
+/// for reading only (see database's constructor).
+enum class open_mode { read_write, read_only };
+
+/// `path` as a file: URI's path (RFC 3986: '%', '?' and '#' and bytes outside ASCII escaped).
+inline std::string uri_path(const std::string& path) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : path) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '%' || c == '?' || c == '#' || c < 0x21 || c >= 0x7f) {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 /// One connection. Not shared between threads without a lock of the caller's.
 ///
 /// When another connection holds the lock it needs, a call waits (polling, with a growing
@@ -163,11 +185,27 @@ class statement {
 /// a patience scope, the waits of all calls add up against one timeout (a writer's tries).
 class database {
  public:
-  database(const std::string& path, std::chrono::milliseconds busy_timeout)
-      : path_(path), timeout_(busy_timeout) {
-    int rc =
-        sqlite3_open_v2(path.c_str(), &db_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  /// Read-only connections write nothing, create nothing (not even the -wal and -shm files a
+  /// WAL reader makes), so that a store the user cannot write can be read: when runs.db-wal
+  /// exists (a connection has the database open, or one died) the database is read through
+  /// it; otherwise no connection has it open and it is read as immutable (URI immutable=1),
+  /// which needs no -shm file. A process that starts writing while an immutable read goes on
+  /// may make that read fail (never the writer); the command can be run again.
+  database(const std::string& path, std::chrono::milliseconds busy_timeout,
+           open_mode mode = open_mode::read_write) {
+    const bool read_only = mode == open_mode::read_only;
+    int rc = 0;
+    if (!read_only) {
+      rc = sqlite3_open_v2(path.c_str(), &db_,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+    } else {
+      std::string wal = path + "-wal";
+      std::string uri = "file:" + uri_path(path);
+      if (::access(wal.c_str(), F_OK) != 0) uri += "?immutable=1";
+      rc = sqlite3_open_v2(uri.c_str(), &db_,
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+    }
     if (rc != SQLITE_OK) {
       std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
       sqlite3_close_v2(db_);
@@ -178,8 +216,10 @@ class database {
     exec("PRAGMA foreign_keys = ON");
     // WAL: readers never block the writer nor the writer the readers; NORMAL sync is
     // durable against process crashes (and consistent, if not durable, across power loss).
-    exec("PRAGMA journal_mode = WAL");
-    exec("PRAGMA synchronous = NORMAL");
+    if (!read_only) {
+      exec("PRAGMA journal_mode = WAL");
+      exec("PRAGMA synchronous = NORMAL");
+    }
     // A larger page cache and memory-mapped reads: inserts into the key-ordered tables touch
     // pages all over them, and copying each through read() dominated the writer's time.
     exec("PRAGMA cache_size = -32768");

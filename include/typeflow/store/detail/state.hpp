@@ -37,15 +37,17 @@ struct run_row {
 struct store_state {
   store_state(fs::path d, store_config c)
       : dir(std::move(d)), cfg(c), host(host_name()), pid(process_id()), start(process_start(pid)),
-        files((make_dir(dir), dir / "artifacts")), db((dir / "runs.db").string(), cfg.busy_timeout),
-        found_schema(migrate(db)),
-        w((dir / "runs.db").string(), files, cfg.inline_limit, cfg.busy_timeout) {}
+        files((prepare_dir(dir, cfg.read_only), dir / "artifacts"), !cfg.read_only),
+        db((dir / "runs.db").string(), cfg.busy_timeout, mode()),
+        found_schema(cfg.read_only ? check_schema(db) : migrate(db)),
+        w((dir / "runs.db").string(), files, cfg.inline_limit, cfg.busy_timeout, mode()) {}
 
   /// Inserts the row of a run that starts (and its tags) before anything else is recorded for
   /// it, and returns its id. An id already in the store is never reused, so two runs are never
   /// merged: a generated one (`fresh` given) is replaced by `fresh()` and tried again, a few
   /// times; a chosen one (`fresh` empty) is refused.
   std::string begin_run(run_row row, const std::function<std::string()>& fresh) {
+    require_writable("start a run");
     constexpr int tries = 8;
     std::lock_guard lock(db_mutex);
     for (int attempt = 1;; ++attempt) {
@@ -82,8 +84,22 @@ struct store_state {
     }
   }
 
-  /// The bytes of an artifact (from the database or its file), checked against its hash.
-  std::vector<std::byte> read_artifact(const std::string& hash) {
+  [[nodiscard]] open_mode mode() const noexcept {
+    return cfg.read_only ? open_mode::read_only : open_mode::read_write;
+  }
+
+  /// Refuses `what` (a call that writes) on a store opened read-only.
+  void require_writable(const std::string& what) const {
+    if (cfg.read_only) {
+      throw store_error("typeflow: cannot " + what + ": the run store in '" + dir.string() +
+                        "' is open read-only");
+    }
+  }
+
+  /// The bytes of an artifact (from the database or its file), checked against its hash. An
+  /// artifact that cannot be read or is damaged is a store_error naming its file and `whose`
+  /// (the step and run it is the output of), never wrong bytes.
+  std::vector<std::byte> read_artifact(const std::string& hash, const std::string& whose) {
     std::vector<std::byte> bytes;
     bool in_db = false;
     {
@@ -104,10 +120,19 @@ struct store_state {
       }
       release_reader(std::move(reader));
     }
-    if (!in_db) bytes = files.read(hash);
+    const std::string where = in_db ? "artifact " + hash + " in runs.db"
+                                    : "artifact file '" + files.path_of(hash).string() + "'";
+    if (!in_db) {
+      try {
+        bytes = files.read(hash);
+      } catch (const store_error& e) {
+        throw store_error(e.what() + (" (" + whose + ")"));
+      }
+    }
     if (hash128(bytes) != hash) {
-      throw store_error("typeflow: run store: artifact " + hash +
-                        " is damaged: its bytes no longer match their hash");
+      throw store_error("typeflow: run store: " + where + " (" + whose +
+                        ") is damaged: its bytes no longer match their hash; a run that "
+                        "produces the same output again repairs it");
     }
     return bytes;
   }
@@ -152,19 +177,22 @@ struct store_state {
     return out;
   }
 
-  /// True when the artifact's bytes can be read (a row with inline bytes, or a file).
+  /// True when the artifact's bytes can be read (a row with inline bytes, or a file of the
+  /// size recorded: a truncated file is not available, and its step runs again).
   bool artifact_available(const std::string& hash) {
+    std::int64_t size = 0;
     {
       std::lock_guard lock(db_mutex);
-      auto& q = db.cached("SELECT inline_bytes IS NOT NULL FROM artifacts WHERE hash = ?");
+      auto& q = db.cached("SELECT inline_bytes IS NOT NULL, size FROM artifacts WHERE hash = ?");
       q.bind_all(hash);
       bool row = q.step();
       bool inline_bytes = row && q.int64(0) != 0;
+      if (row) size = q.int64(1);
       q.reset();
       if (!row) return false;
       if (inline_bytes) return true;
     }
-    return files.exists(hash);
+    return size >= 0 && files.has_size(hash, static_cast<std::uint64_t>(size));
   }
 
   std::unique_ptr<database> acquire_reader() {
@@ -176,7 +204,7 @@ struct store_state {
         return db;
       }
     }
-    return std::make_unique<database>((dir / "runs.db").string(), cfg.busy_timeout);
+    return std::make_unique<database>((dir / "runs.db").string(), cfg.busy_timeout, mode());
   }
   void release_reader(std::unique_ptr<database> db) {
     std::lock_guard lock(readers_mutex);
@@ -197,8 +225,16 @@ struct store_state {
   writer w;                                        ///< last: stops (and drains) first
 
  private:
-  static bool make_dir(const fs::path& d) {
+  /// Creates the store's directory; for a store opened read-only, checks that it has a
+  /// runs.db instead (nothing is created).
+  static bool prepare_dir(const fs::path& d, bool read_only) {
     std::error_code ec;
+    if (read_only) {
+      if (!fs::is_regular_file(d / "runs.db", ec)) {
+        throw store_error("typeflow: no run store in '" + d.string() + "' (no runs.db there)");
+      }
+      return true;
+    }
     fs::create_directories(d, ec);
     if (ec)
       throw store_error("typeflow: run store: cannot create '" + d.string() + "': " + ec.message());

@@ -89,9 +89,9 @@ using write_op = std::variant<op_run_params, op_run_discard, op_run_end, op_hear
 
 class writer {
  public:
-  writer(const std::string& db_path, const artifact_files& files, std::size_t inline_limit,
-         std::chrono::milliseconds busy_timeout)
-      : db_(db_path, busy_timeout), files_(files), inline_limit_(inline_limit) {
+  writer(std::string db_path, const artifact_files& files, std::size_t inline_limit,
+         std::chrono::milliseconds busy_timeout, open_mode mode = open_mode::read_write)
+      : db_(std::move(db_path), busy_timeout, mode), files_(files), inline_limit_(inline_limit) {
     thread_ = std::thread([this] { loop(); });
   }
   writer(const writer&) = delete;

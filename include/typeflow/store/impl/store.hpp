@@ -191,6 +191,7 @@ TYPEFLOW_INLINE store::store() : store(default_path()) {}
 
 TYPEFLOW_INLINE store::store(std::filesystem::path dir, store_config cfg)
     : st_(std::make_shared<store_detail::store_state>(std::move(dir), cfg)) {
+  if (cfg.read_only) return;  // finds no runs interrupted, removes nothing
   recover();
   st_->files.clean_temporaries(st_->host);
 }
@@ -203,6 +204,7 @@ TYPEFLOW_INLINE std::filesystem::path store::default_path() {
 TYPEFLOW_INLINE const std::filesystem::path& store::path() const noexcept { return st_->dir; }
 
 TYPEFLOW_INLINE stored_run store::run(const pipeline& p, const store_options& o) {
+  st_->require_writable("start a run");
   auto l = store_detail::base_launch(o);
   auto selection = typeflow::slice(*p.definition(), o.selection());
   if (!selection.empty()) l.kind = "partial";
@@ -216,6 +218,7 @@ TYPEFLOW_INLINE stored_run store::run(const pipeline& p, const store_options& o)
 
 TYPEFLOW_INLINE stored_run store::retry(const pipeline& p, std::string_view run,
                                         const store_options& o) {
+  st_->require_writable("retry a run");
   auto origin = info(resolve(run));
   store_detail::check_same_pipeline(p, origin, "retry");
   if (origin.status == run_status::running) {
@@ -265,6 +268,7 @@ TYPEFLOW_INLINE stored_run store::retry(const pipeline& p, std::string_view run,
 
 TYPEFLOW_INLINE stored_run store::copy(const pipeline& p, std::string_view run,
                                        const store_options& o) {
+  st_->require_writable("copy a run");
   auto origin = info(resolve(run));
   store_detail::check_same_pipeline(p, origin, "copy");
   auto l = store_detail::base_launch(o);
@@ -283,6 +287,7 @@ TYPEFLOW_INLINE stored_run store::copy(const pipeline& p, std::string_view run,
 }
 
 TYPEFLOW_INLINE void store::stop(std::string_view run) {
+  st_->require_writable("stop a run");
   auto id = resolve(run);
   std::lock_guard lock(st_->db_mutex);
   store_detail::transaction tx{st_->db};
@@ -302,6 +307,9 @@ TYPEFLOW_INLINE std::string store::resolve(std::string_view run) const {
       throw store_error("typeflow: the run store in '" + path_text() + "' has no runs yet");
     auto id = q.text(0);
     q.reset();
+    if (!store_detail::usable_run_id(id)) {
+      store_detail::damaged("the newest runs row", "has run id '" + store_detail::shown(id) + "'");
+    }
     return id;
   }
   if (run.empty() || run.size() > 12 || !std::all_of(run.begin(), run.end(), [](char c) {
@@ -321,14 +329,25 @@ TYPEFLOW_INLINE std::string store::resolve(std::string_view run) const {
   }
   if (found.size() > 1 && found[0] != run) {
     std::string list;
-    for (const auto& f : found) list += (list.empty() ? "" : ", ") + f;
+    for (const auto& f : found) list += (list.empty() ? "" : ", ") + store_detail::shown(f);
     throw store_error("typeflow: run prefix '" + std::string(run) + "' is ambiguous: it matches " +
                       list + (found.size() > 2 ? ", ..." : ""));
+  }
+  if (!store_detail::usable_run_id(found[0])) {
+    store_detail::damaged("a runs row", "has run id '" + store_detail::shown(found[0]) + "'");
   }
   return found[0];
 }
 
 TYPEFLOW_INLINE std::vector<run_info> store::runs(const run_query& q) const {
+  std::vector<std::string> refused;
+  auto out = runs(q, refused);
+  if (!refused.empty()) throw store_error(refused.front());
+  return out;
+}
+
+TYPEFLOW_INLINE std::vector<run_info> store::runs(const run_query& q,
+                                                  std::vector<std::string>& refused) const {
   std::string sql = "SELECT " + std::string(store_detail::run_columns) + " FROM runs WHERE 1 = 1";
   std::vector<std::string> args;
   if (q.status()) {
@@ -374,7 +393,13 @@ TYPEFLOW_INLINE std::vector<run_info> store::runs(const run_query& q) const {
   auto stmt = st_->db.prepare(sql);
   for (std::size_t i = 0; i < args.size(); ++i) stmt.bind(static_cast<int>(i + 1), args[i]);
   std::vector<run_info> out;
-  while (stmt.step()) out.push_back(store_detail::read_run(stmt));
+  while (stmt.step()) {
+    try {
+      out.push_back(store_detail::read_run(stmt));
+    } catch (const store_error& e) {  // a damaged row: named, the others listed
+      refused.emplace_back(e.what());
+    }
+  }
   for (auto& r : out) fill_run(r);
   return out;
 }
@@ -477,9 +502,11 @@ TYPEFLOW_INLINE comparison store::compare(const std::vector<std::string>& runs) 
 }
 
 TYPEFLOW_INLINE removal store::remove(const std::vector<std::string>& runs) {
+  st_->require_writable("delete runs");
   std::vector<std::string> ids;
   for (const auto& r : runs) ids.push_back(resolve(r));
   recover();  // a run whose process died since the store was opened can go
+  for (const auto& id : ids) (void)info(id);  // a damaged runs row is refused by name
   removal out;
   {
     std::lock_guard lock(st_->db_mutex);
@@ -542,6 +569,7 @@ TYPEFLOW_INLINE removal store::remove(const std::vector<std::string>& runs) {
 }
 
 TYPEFLOW_INLINE removal store::collect_garbage() {
+  st_->require_writable("collect garbage");
   removal out;
   std::vector<std::pair<std::string, bool>> files;  // hash, is a file
   {
@@ -573,6 +601,7 @@ TYPEFLOW_INLINE removal store::collect_garbage() {
 }
 
 TYPEFLOW_INLINE std::size_t store::recover() {
+  st_->require_writable("recover interrupted runs");
   struct suspect {
     std::string id, host, start;
     std::int64_t pid, heartbeat;
@@ -704,7 +733,8 @@ TYPEFLOW_INLINE std::vector<std::byte> store::stored_output(std::string_view run
     throw store_error("typeflow: step '" + std::string(nd.name) + "' has no codec to decode with");
   }
   store_detail::checked_hash(*hash, store_detail::step_row(id, std::string(nd.name)));
-  return st_->read_artifact(*hash);
+  return st_->read_artifact(*hash,
+                            "the output of step '" + std::string(nd.name) + "' of run " + id);
 }
 
 TYPEFLOW_INLINE stored_run run(const pipeline& p, const store_options& o) {
