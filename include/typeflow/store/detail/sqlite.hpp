@@ -192,7 +192,8 @@ class database {
   /// which needs no -shm file. A process that starts writing while an immutable read goes on
   /// may make that read fail (never the writer); the command can be run again.
   database(const std::string& path, std::chrono::milliseconds busy_timeout,
-           open_mode mode = open_mode::read_write) {
+           open_mode mode = open_mode::read_write)
+      : path_(path), timeout_(busy_timeout) {
     const bool read_only = mode == open_mode::read_only;
     int rc = 0;
     if (!read_only) {
