@@ -19,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include <typeflow/detail/threads.hpp>
 #include <typeflow/store/detail/files.hpp>
 #include <typeflow/store/detail/sqlite.hpp>
 
@@ -87,7 +88,7 @@ class writer {
   writer(std::string db_path, const artifact_files& files, std::size_t inline_limit,
          std::chrono::milliseconds busy_timeout)
       : db_(std::move(db_path), busy_timeout), files_(files), inline_limit_(inline_limit) {
-    thread_ = std::thread([this] { loop(); });
+    thread_ = detail::start_thread("the run store's writer thread", [this] { loop(); });
   }
   writer(const writer&) = delete;
   writer& operator=(const writer&) = delete;
