@@ -27,6 +27,10 @@ class sqlite_error : public store_error {
   [[nodiscard]] bool busy() const noexcept {
     return (code_ & 0xff) == SQLITE_BUSY || (code_ & 0xff) == SQLITE_LOCKED;
   }
+  /// SQLITE_FULL or SQLITE_IOERR: the disk is full, or failed a write.
+  [[nodiscard]] bool disk() const noexcept {
+    return (code_ & 0xff) == SQLITE_FULL || (code_ & 0xff) == SQLITE_IOERR;
+  }
 
  private:
   int code_;
@@ -134,34 +138,34 @@ class statement {
 /// One connection. Not shared between threads without a lock of the caller's.
 class database {
  public:
-  database(const std::string& path, std::chrono::milliseconds busy_timeout) {
-    int rc =
-        sqlite3_open_v2(path.c_str(), &db_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK) {
-      std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-      sqlite3_close_v2(db_);
-      throw sqlite_error("typeflow: run store: cannot open '" + path + "': " + msg, rc);
+  /// Opens runs.db. With `may_lock`, a database whose WAL index (runs.db-shm) cannot be
+  /// created or grown (a full disk: the first connection rebuilds that file) is opened again
+  /// in exclusive locking mode, where SQLite keeps the index in memory: reading then needs no
+  /// disk space, and this connection is the only one of the file while it is open.
+  database(const std::string& path, std::chrono::milliseconds busy_timeout, bool may_lock = false) {
+    try {
+      open(path, busy_timeout, false);
+    } catch (const sqlite_error& e) {
+      close();
+      if (!may_lock || !e.disk()) throw;
+      why_exclusive_ = e.what();
+      try {
+        open(path, busy_timeout, true);
+      } catch (...) {
+        close();
+        throw;
+      }
+      exclusive_ = true;
     }
-    sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
-    sqlite3_extended_result_codes(db_, 1);
-    exec("PRAGMA foreign_keys = ON");
-    // WAL: readers never block the writer nor the writer the readers; NORMAL sync is
-    // durable against process crashes (and consistent, if not durable, across power loss).
-    exec("PRAGMA journal_mode = WAL");
-    exec("PRAGMA synchronous = NORMAL");
-    // A larger page cache and memory-mapped reads: inserts into the key-ordered tables touch
-    // pages all over them, and copying each through read() dominated the writer's time.
-    exec("PRAGMA cache_size = -32768");
-    exec("PRAGMA mmap_size = 268435456");
-    exec("PRAGMA temp_store = MEMORY");
   }
   database(const database&) = delete;
   database& operator=(const database&) = delete;
-  ~database() {
-    cache_.clear();
-    sqlite3_close_v2(db_);
-  }
+  ~database() { close(); }
+
+  /// Opened in exclusive locking mode (see the constructor): the disk was full.
+  [[nodiscard]] bool exclusive() const noexcept { return exclusive_; }
+  /// Why: the error of the normal open.
+  [[nodiscard]] const std::string& why_exclusive() const noexcept { return why_exclusive_; }
 
   void exec(const char* sql) {
     char* err = nullptr;
@@ -186,8 +190,39 @@ class database {
   [[nodiscard]] sqlite3* get() const noexcept { return db_; }
 
  private:
+  void open(const std::string& path, std::chrono::milliseconds busy_timeout, bool exclusive) {
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+      throw sqlite_error("typeflow: run store: cannot open '" + path + "': " + msg, rc);
+    }
+    sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
+    sqlite3_extended_result_codes(db_, 1);
+    // Before the first access to a WAL database: the WAL index then lives in memory.
+    if (exclusive) exec("PRAGMA locking_mode = EXCLUSIVE");
+    exec("PRAGMA foreign_keys = ON");
+    // WAL: readers never block the writer nor the writer the readers; NORMAL sync is
+    // durable against process crashes (and consistent, if not durable, across power loss).
+    exec("PRAGMA journal_mode = WAL");
+    exec("PRAGMA synchronous = NORMAL");
+    // A larger page cache and memory-mapped reads: inserts into the key-ordered tables touch
+    // pages all over them, and copying each through read() dominated the writer's time.
+    exec("PRAGMA cache_size = -32768");
+    exec("PRAGMA mmap_size = 268435456");
+    exec("PRAGMA temp_store = MEMORY");
+  }
+  void close() noexcept {
+    cache_.clear();
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+  }
+
   sqlite3* db_ = nullptr;
   std::map<std::string, statement, std::less<>> cache_;
+  bool exclusive_ = false;
+  std::string why_exclusive_;
 };
 
 /// BEGIN IMMEDIATE ... COMMIT, rolled back when left by an exception.

@@ -85,9 +85,13 @@ using write_op = std::variant<op_run_begin, op_run_params, op_run_end, op_heartb
 
 class writer {
  public:
+  /// A writer that is `off` (the store could be opened for reading only: a full disk) has no
+  /// connection and no thread; what is pushed to it is lost, and counted as such.
   writer(std::string db_path, const artifact_files& files, std::size_t inline_limit,
-         std::chrono::milliseconds busy_timeout)
-      : db_(std::move(db_path), busy_timeout), files_(files), inline_limit_(inline_limit) {
+         std::chrono::milliseconds busy_timeout, bool off = false)
+      : files_(files), inline_limit_(inline_limit) {
+    if (off) return;
+    db_.emplace(std::move(db_path), busy_timeout);
     thread_ = detail::start_thread("the run store's writer thread", [this] { loop(); });
   }
   writer(const writer&) = delete;
@@ -98,10 +102,19 @@ class writer {
       stopping_ = true;
     }
     cv_.notify_one();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
 
   void push(write_op op) {
+    if (!db_) {
+      if (auto* b = std::get_if<op_barrier>(&op)) {
+        b->done->set_value();
+      } else if (!std::holds_alternative<op_heartbeat>(op)) {
+        record_error(run_of(op), "typeflow: run store: opened for reading only (the disk is full)",
+                     what_of(op));
+      }
+      return;
+    }
     {
       std::lock_guard lock(mutex_);
       queue_.push_back(std::move(op));
@@ -120,6 +133,20 @@ class writer {
   struct errors {
     std::size_t count = 0;
     std::string first;
+    std::map<std::string, std::size_t> lost;  ///< what was lost: "metric", "step record", ...
+    /// What was lost, in words: "2 metrics, the run's end".
+    [[nodiscard]] std::string lost_text() const {
+      std::string out;
+      for (const auto& [what, n] : lost) {
+        if (!out.empty()) out += ", ";
+        if (what.rfind("the ", 0) == 0) {
+          out += what;
+        } else {
+          out += std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+        }
+      }
+      return out;
+    }
   };
   /// Writes that failed for a run (after retries): how many, and the first reason.
   [[nodiscard]] errors errors_of(const std::string& run) const {
@@ -156,7 +183,7 @@ class writer {
         } catch (const std::exception& e) {
           ok[i] = 0;
           lost_.insert(a->hash);  // the step's row must not point to it
-          record_error(a->run, e.what());
+          record_error(a->run, e.what(), "output");
         }
       }
     }
@@ -175,7 +202,7 @@ class writer {
     }
     try {
       with_retries([&] {
-        transaction tx{db_};
+        transaction tx{*db_};
         for (std::size_t i = 0; i < batch.size(); ++i) {
           if (ok[i]) apply(batch[i]);
         }
@@ -187,12 +214,15 @@ class writer {
         if (!ok[i]) continue;
         try {
           with_retries([&] {
-            transaction tx{db_};
+            transaction tx{*db_};
             apply(batch[i]);
             tx.commit();
           });
         } catch (const std::exception& e) {
-          record_error(run_of(batch[i]), e.what());
+          // A heartbeat is replaced by the next one or the run's end: its loss loses nothing.
+          if (!std::holds_alternative<op_heartbeat>(batch[i])) {
+            record_error(run_of(batch[i]), e.what(), what_of(batch[i]));
+          }
         }
       }
     }
@@ -204,7 +234,7 @@ class writer {
           try {
             files_.write(a->hash, *a->bytes);
           } catch (const std::exception& e) {
-            record_error(a->run, e.what());
+            record_error(a->run, e.what(), "output");
           }
         }
       }
@@ -247,10 +277,24 @@ class writer {
         op);
   }
 
-  void record_error(const std::string& run, const std::string& what) {
+  /// What a record is, in words, for the message that says what was lost.
+  static std::string what_of(const write_op& op) {
+    switch (op.index()) {
+      case 0: return "the run's start (the store has no row for the run)";
+      case 1: return "parameter record";
+      case 2: return "the run's end (the store still shows the run running)";
+      case 4: return "step record";
+      case 5: return "output";
+      case 6: return "metric";
+      default: return "record";
+    }
+  }
+
+  void record_error(const std::string& run, const std::string& what, const std::string& lost) {
     std::lock_guard lock(errors_mutex_);
     auto& e = errors_[run];
     if (e.count++ == 0) e.first = what;
+    ++e.lost[lost];
   }
 
   void apply(const write_op& op) {
@@ -258,14 +302,14 @@ class writer {
   }
 
   void apply_one(const op_run_begin& r) {
-    db_.cached(
+    db_->cached(
            "INSERT INTO runs (id, pipeline, structure_hash, status, started, host, pid, "
            "experiment, kind, origin, heartbeat) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)")
         .bind_all(r.id, r.pipeline, r.structure_hash, r.started, r.host, r.pid, r.experiment,
                   r.kind, r.origin, r.started)
         .run();
     insert_params(r.id, r.params);
-    auto& tag = db_.cached("INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)");
+    auto& tag = db_->cached("INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)");
     for (const auto& [k, v] : r.tags) {
       tag.reset();
       tag.bind_all(r.id, k, v).run();
@@ -273,7 +317,7 @@ class writer {
   }
   void apply_one(const op_run_params& r) { insert_params(r.run, r.params); }
   void insert_params(const std::string& run, const std::vector<param_row>& params) {
-    auto& param = db_.cached(
+    auto& param = db_->cached(
         "INSERT OR REPLACE INTO run_params (run_id, name, type, value, value_hash, is_default) "
         "VALUES (?, ?, ?, ?, ?, ?)");
     for (const auto& p : params) {
@@ -283,18 +327,18 @@ class writer {
   }
   void apply_one(const op_run_end& r) {
     // A run already marked (interrupted by another process's recovery) keeps the later truth.
-    db_.cached("UPDATE runs SET status = ?, ended = ?, heartbeat = ?, message = ? WHERE id = ?")
+    db_->cached("UPDATE runs SET status = ?, ended = ?, heartbeat = ?, message = ? WHERE id = ?")
         .bind_all(r.status, r.ended, r.ended, r.message, r.id)
         .run();
   }
   void apply_one(const op_heartbeat& h) {
-    db_.cached("UPDATE runs SET heartbeat = ? WHERE id = ? AND status = 'running'")
+    db_->cached("UPDATE runs SET heartbeat = ? WHERE id = ? AND status = 'running'")
         .bind_all(h.time, h.id)
         .run();
   }
   void apply_one(const op_step& s) {
     if (!s.finished) {
-      db_.cached(
+      db_->cached(
              "INSERT INTO step_runs (run_id, step, node, status, attempts, started) "
              "VALUES (?, ?, ?, 'running', ?, ?) ON CONFLICT (run_id, step) DO UPDATE SET "
              "status = 'running', attempts = excluded.attempts, "
@@ -305,7 +349,7 @@ class writer {
     }
     std::optional<std::string> artifact = s.artifact;
     if (artifact && lost_.count(*artifact) != 0) artifact.reset();
-    db_.cached(
+    db_->cached(
            "INSERT INTO step_runs (run_id, step, node, status, attempts, started, ended, message, "
            "cache_hit, cache_key, artifact) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
            "ON CONFLICT (run_id, step) DO UPDATE SET status = excluded.status, "
@@ -318,7 +362,7 @@ class writer {
         .run();
   }
   void apply_one(const op_artifact& a) {
-    auto& ins = db_.cached(
+    auto& ins = db_->cached(
         "INSERT INTO artifacts (hash, size, type, codec_version, created, inline_bytes) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING");
     ins.bind_all(a.hash, a.size, a.type, a.codec_version, now_us());
@@ -331,14 +375,14 @@ class writer {
     lost_.erase(a.hash);
   }
   void apply_one(const op_metric& m) {
-    db_.cached(
+    db_->cached(
            "INSERT INTO metrics (run_id, step, name, value, idx, time) VALUES (?, ?, ?, ?, ?, ?)")
         .bind_all(m.run, m.step, m.name, m.value, m.index, m.time)
         .run();
   }
   void apply_one(const op_barrier&) {}
 
-  database db_;
+  std::optional<database> db_;  ///< none when the writer is off
   const artifact_files& files_;
   std::size_t inline_limit_;
   std::mutex mutex_;
