@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -588,13 +589,16 @@ TYPEFLOW_INLINE removal store::collect_garbage() {
   // Files without a row: their row could not be stored (a full disk), or a process died
   // between the file and its row. Only old ones: a young one's row may be on its way.
   const auto cutoff = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
-  for (const auto& [hash, bytes] : st_->files.older_than(cutoff)) {
+  auto old_files = st_->files.older_than(cutoff);
+  if (old_files.empty()) return out;
+  std::unordered_set<std::string> rows;  // read after the listing: a row committed meanwhile counts
+  {
     std::lock_guard lock(st_->db_mutex);
-    auto& q = st_->db.cached("SELECT 1 FROM artifacts WHERE hash = ?");
-    q.bind_all(hash);
-    const bool row = q.step();
-    q.reset();
-    if (row) continue;
+    auto q = st_->db.prepare("SELECT hash FROM artifacts");
+    while (q.step()) rows.insert(q.text(0));
+  }
+  for (const auto& [hash, bytes] : old_files) {
+    if (rows.count(hash) != 0) continue;
     st_->files.remove(hash);
     ++out.artifacts;
     out.bytes += bytes;
