@@ -279,15 +279,15 @@ class writer {
 
   /// What a record is, in words, for the message that says what was lost.
   static std::string what_of(const write_op& op) {
-    switch (op.index()) {
-      case 0: return "the run's start (the store has no row for the run)";
-      case 1: return "parameter record";
-      case 2: return "the run's end (the store still shows the run running)";
-      case 4: return "step record";
-      case 5: return "output";
-      case 6: return "metric";
-      default: return "record";
-    }
+    if (std::holds_alternative<op_run_begin>(op))
+      return "the run's start (the store has no row for the run)";
+    if (std::holds_alternative<op_run_params>(op)) return "parameter record";
+    if (std::holds_alternative<op_run_end>(op))
+      return "the run's end (the store still shows the run running)";
+    if (std::holds_alternative<op_step>(op)) return "step record";
+    if (std::holds_alternative<op_artifact>(op)) return "output";
+    if (std::holds_alternative<op_metric>(op)) return "metric";
+    return "record";
   }
 
   void record_error(const std::string& run, const std::string& what, const std::string& lost) {
