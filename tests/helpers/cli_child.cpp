@@ -5,7 +5,10 @@
 // $CLICHILD_ODD set, a string parameter "note" and a step "odd" join: it logs NaN, +inf and
 // -inf, and a metric whose name holds invalid UTF-8; with CLICHILD_ODD=throw it then fails with
 // a message holding invalid UTF-8 (the outputs must show all of it, issue 15). With
-// $CLICHILD_DELAYED set, a step `ship` reads a delayed parameter `cutoff` (0..1).
+// $CLICHILD_DELAYED set, a step `ship` reads a delayed parameter `cutoff` (0..1). With
+// $TYPEFLOW_FAULT_VFS set, SQLite calls fail on purpose (fault_vfs.hpp, tests/faults/). With
+// $CLICHILD_SCALE=K, load makes K values per row (an output stored as a file, not inline) and
+// train logs one loss per row still.
 
 #include <chrono>
 #include <cstdlib>
@@ -19,11 +22,18 @@
 #include <typeflow/cli.hpp>
 #include <typeflow/typeflow.hpp>
 
+#include "fault_vfs.hpp"
+
 namespace tyf = typeflow;
 
 enum class Mode : int { fast, slow, fail, stuck };
 
 int main(int argc, char** argv) {
+  fault_vfs::install_fault_vfs();
+  static std::size_t scale = 1;
+  if (const char* k = std::getenv("CLICHILD_SCALE"); k != nullptr && std::atoi(k) > 0) {
+    scale = static_cast<std::size_t>(std::atoi(k));
+  }
   tyf::pipeline p{"clichild"};
   auto rows = p.param<int>("rows", 10).describe("rows to load").range(1, 1000);
   auto mode =
@@ -32,8 +42,8 @@ int main(int argc, char** argv) {
   auto data = p.step(
       "load",
       [](int n) {
-        std::vector<double> v(static_cast<std::size_t>(n));
-        for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = i;
+        std::vector<double> v(static_cast<std::size_t>(n) * scale);
+        for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(i / scale);
         return v;
       },
       rows);
@@ -57,7 +67,10 @@ int main(int argc, char** argv) {
         double sum = 0;
         for (std::size_t i = 0; i < v.size(); ++i) {
           sum += v[i];
-          ctx.log_metric("loss", 1.0 / static_cast<double>(i + 1), static_cast<std::int64_t>(i));
+          if (i % scale != 0) continue;
+          const auto row = i / scale;
+          ctx.log_metric("loss", 1.0 / static_cast<double>(row + 1),
+                         static_cast<std::int64_t>(row));
         }
         return sum;
       },

@@ -2,7 +2,8 @@
 // typeflow::main(argc, argv, p): the command line of a pipeline program. `run`, `debug`,
 // `runs`, `show`, `compare`, `retry`, `copy`, `stop`, `delete`, `graph`, `describe`,
 // `schedule` and `help`, on the run store. Exit codes: 0 ok, 1 the run failed, 2 bad usage or
-// input (nothing is recorded), 3 the run was stopped.
+// input (nothing is recorded), 3 the run was stopped, 4 the run succeeded but some of its
+// records could not be stored.
 //
 //     int main(int argc, char** argv) {
 //       typeflow::pipeline p{"demo"};
@@ -34,7 +35,8 @@ struct cli_options {
 };
 
 /// The command line of a pipeline program: parses argv, does the command, returns the exit
-/// code (0 ok, 1 the run failed, 2 bad usage or input, 3 the run was stopped).
+/// code (0 ok, 1 the run failed, 2 bad usage or input, 3 the run was stopped, 4 the run
+/// succeeded but some of its records could not be stored).
 TYPEFLOW_INLINE int main(int argc, char** argv, pipeline& p, const cli_options& opts = {});
 
 /// The command line of a pipeline program whose runs start from `program`'s run options (for

@@ -45,10 +45,12 @@ TYPEFLOW_INLINE run_result run(const pipeline& p, const run_options& opts = {});
 /// Runs the pipeline in the calling thread, one step at a time in declaration order.
 TYPEFLOW_INLINE run_result run(const pipeline& p, sequential_t, const run_options& opts = {});
 
-/// Starts the run on worker threads and returns at once.
+/// Starts the run on worker threads and returns at once. Throws std::system_error when not one
+/// thread can be created (the run does not begin); with fewer than asked for, it runs on those.
 TYPEFLOW_INLINE run_handle run_async(const pipeline& p, const run_options& opts = {});
 
-/// Starts a sequential run on one worker thread and returns at once.
+/// Starts a sequential run on one worker thread and returns at once (std::system_error when
+/// that thread cannot be created).
 TYPEFLOW_INLINE run_handle run_async(const pipeline& p, sequential_t, const run_options& opts = {});
 
 }  // namespace typeflow

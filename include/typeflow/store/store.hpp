@@ -44,16 +44,19 @@ struct store_state;  // store/detail/state.hpp: the open database, the files, th
 /// plus how many of its records could not be written.
 class stored_run : public run_result {
  public:
-  stored_run(run_result r, std::size_t errors, std::string first_error)
-      : run_result(std::move(r)), store_errors_(errors),
-        first_store_error_(std::move(first_error)) {}
+  stored_run(run_result r, std::size_t errors, std::string first_error, std::string lost = {})
+      : run_result(std::move(r)), store_errors_(errors), first_store_error_(std::move(first_error)),
+        lost_(std::move(lost)) {}
   /// Records (rows, artifacts) the store failed to write for this run; 0 when all is stored.
   [[nodiscard]] std::size_t store_errors() const noexcept { return store_errors_; }
   [[nodiscard]] const std::string& first_store_error() const noexcept { return first_store_error_; }
+  /// What could not be stored, in words ("2 metrics, the run's end"); empty when all is stored.
+  [[nodiscard]] const std::string& lost_records() const noexcept { return lost_; }
 
  private:
   std::size_t store_errors_;
   std::string first_store_error_;
+  std::string lost_;
 };
 
 /// What store::remove() removed.
@@ -161,7 +164,9 @@ class store {
   /// however old its heartbeat, and one marked interrupted whose process is alive here.
   TYPEFLOW_INLINE removal remove(const std::vector<std::string>& runs);
 
-  /// Deletes artifacts that no run references.
+  /// Deletes artifacts that no run references, and artifact files that no artifacts row
+  /// names (left by a write whose row could not be stored) once they are older than an hour
+  /// (a younger one may belong to a run whose row is about to be committed).
   TYPEFLOW_INLINE removal collect_garbage();
 
   // ------------------------------------------------------------------------- crash recovery
@@ -176,6 +181,8 @@ class store {
 
  private:
   [[nodiscard]] TYPEFLOW_INLINE std::string path_text() const;
+  /// A full disk: removes the artifact files that only runs `ids` use; how many.
+  TYPEFLOW_INLINE std::size_t free_files_of(const std::vector<std::string>& ids);
   /// Adds parameters and tags; the caller holds the lock.
   TYPEFLOW_INLINE void fill_run(run_info& r) const;
   [[nodiscard]] TYPEFLOW_INLINE run_info info(const std::string& id) const;

@@ -23,7 +23,13 @@ class App;
 
 namespace typeflow::cli_detail {
 
-enum exit_code : int { exit_ok = 0, exit_failed = 1, exit_usage = 2, exit_stopped = 3 };
+enum exit_code : int {
+  exit_ok = 0,
+  exit_failed = 1,
+  exit_usage = 2,
+  exit_stopped = 3,
+  exit_unstored = 4  ///< the run succeeded, but records of it could not be stored
+};
 
 inline int exit_for(run_status s) {
   switch (s) {

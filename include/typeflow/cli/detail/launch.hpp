@@ -319,16 +319,29 @@ inline int launch(const pipeline& p, store& st, launch_kind kind, const std::str
   }
   view.stop();
   st.flush();
-  auto d = st.show(r->run_id());
-  if (f.json) {
-    io.out << detail::json_text(details_json(make_run_document(std::move(d)))) << '\n';
-  } else {
-    io.out << summary_table(d);
+  // Records that could not be stored (a full disk): the store's record of the run is
+  // incomplete, or missing. The summary is printed from what the store holds, if anything,
+  // and the exit code is not 0.
+  const bool lost = r->store_errors() != 0;
+  std::optional<run_details> d;
+  try {
+    d.emplace(st.show(r->run_id()));
+  } catch (const std::exception&) {
+    if (!lost) throw;
+  }
+  if (d && f.json) {
+    io.out << detail::json_text(details_json(make_run_document(std::move(*d)))) << '\n';
+  } else if (d) {
+    io.out << summary_table(*d);
   }
   io.out.flush();
-  if (r->store_errors() != 0) {
-    io.err << io.prog << ": warning: " << r->store_errors()
-           << " records of the run could not be stored; first: " << r->first_store_error() << '\n';
+  if (lost) {
+    io.err << io.prog << ": error: run " << r->run_id() << " " << to_string(r->status()) << ", but "
+           << r->store_errors() << " of its records could not be stored (" << r->lost_records()
+           << "); the store's record of it is incomplete. First error: " << r->first_store_error()
+           << '\n';
+    const int code = exit_for(r->status());
+    return code == exit_ok ? exit_unstored : code;
   }
   return exit_for(r->status());
 }

@@ -20,6 +20,7 @@
 #include <typeflow/cli/progress.hpp>
 #include <typeflow/core/errors.hpp>
 #include <typeflow/core/pipeline.hpp>
+#include <typeflow/detail/threads.hpp>
 #include <typeflow/store/store.hpp>
 
 namespace typeflow::cli_detail {
@@ -92,7 +93,7 @@ inline int schedule(const pipeline& p, const std::string& store_flag, const cron
     }
     busy = true;
     ++started;
-    worker = std::thread([&, token] {
+    worker = detail::start_thread("the schedule's run thread", [&, token] {
       int code = exit_failed;
       std::string why;
       try {

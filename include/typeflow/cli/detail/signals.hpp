@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <typeflow/detail/threads.hpp>
+
 namespace typeflow::cli_detail {
 
 inline std::atomic<int> sigint_pipe{-1};
@@ -56,29 +58,34 @@ class sigint_watch {
     ::sigaction(SIGINT, &sa, &old_);
     ::sigaction(SIGTERM, &sa, &old_term_);
     installed_ = true;
-    watcher_ = std::thread([this, block] {
-      ::pthread_sigmask(SIG_UNBLOCK, &block, nullptr);
-      int count = 0;
-      char c = 0;
-      for (;;) {
-        auto n = ::read(fds_[0], &c, 1);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0 || c == 'q') return;
-        if (++count == 1) {
-          static constexpr char msg[] =
-              "\ntypeflow: stopping the run (Ctrl-C again to quit at once)\n";
-          static constexpr char term[] =
-              "\ntypeflow: SIGTERM: stopping the run (SIGTERM again to quit at once)\n";
-          [[maybe_unused]] auto w = c == 't' ? ::write(STDERR_FILENO, term, sizeof term - 1)
-                                             : ::write(STDERR_FILENO, msg, sizeof msg - 1);
-          if (first_) first_();
-        } else {
-          static constexpr char msg[] = "\ntypeflow: quitting at once\n";
-          [[maybe_unused]] auto w = ::write(STDERR_FILENO, msg, sizeof msg - 1);
-          ::_exit(c == 't' ? 128 + SIGTERM : 128 + SIGINT);
+    try {
+      watcher_ = detail::start_thread("the Ctrl-C watcher thread", [this, block] {
+        ::pthread_sigmask(SIG_UNBLOCK, &block, nullptr);
+        int count = 0;
+        char c = 0;
+        for (;;) {
+          auto n = ::read(fds_[0], &c, 1);
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0 || c == 'q') return;
+          if (++count == 1) {
+            static constexpr char msg[] =
+                "\ntypeflow: stopping the run (Ctrl-C again to quit at once)\n";
+            static constexpr char term[] =
+                "\ntypeflow: SIGTERM: stopping the run (SIGTERM again to quit at once)\n";
+            [[maybe_unused]] auto w = c == 't' ? ::write(STDERR_FILENO, term, sizeof term - 1)
+                                               : ::write(STDERR_FILENO, msg, sizeof msg - 1);
+            if (first_) first_();
+          } else {
+            static constexpr char msg[] = "\ntypeflow: quitting at once\n";
+            [[maybe_unused]] auto w = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+            ::_exit(c == 't' ? 128 + SIGTERM : 128 + SIGINT);
+          }
         }
-      }
-    });
+      });
+    } catch (...) {
+      restore();
+      throw;
+    }
   }
   sigint_watch(const sigint_watch&) = delete;
   sigint_watch& operator=(const sigint_watch&) = delete;
@@ -87,6 +94,12 @@ class sigint_watch {
     const char c = 'q';
     [[maybe_unused]] auto n = ::write(fds_[1], &c, 1);
     watcher_.join();
+    restore();
+  }
+
+ private:
+  void restore() {
+    installed_ = false;
     ::sigaction(SIGINT, &old_, nullptr);
     ::sigaction(SIGTERM, &old_term_, nullptr);
     sigint_pipe.store(-1);
@@ -95,7 +108,6 @@ class sigint_watch {
     ::close(fds_[1]);
   }
 
- private:
   std::function<void()> first_;
   int fds_[2] = {-1, -1};
   struct sigaction old_ {};

@@ -23,6 +23,7 @@
 #include <typeflow/core/duration_text.hpp>
 #include <typeflow/core/status.hpp>
 #include <typeflow/detail/json_text.hpp>
+#include <typeflow/detail/threads.hpp>
 #include <typeflow/exec/event.hpp>
 #include <typeflow/store/records.hpp>
 
@@ -63,7 +64,7 @@ TYPEFLOW_INLINE std::string summary_table(const run_details& d) {
 
 TYPEFLOW_INLINE void progress_view::start(std::chrono::milliseconds period) {
   if (mode_ != progress_mode::live || renderer_.joinable()) return;
-  renderer_ = std::thread([this, period] {
+  renderer_ = detail::start_thread("the progress view's thread", [this, period] {
     std::unique_lock lock(m_);
     while (!done_) {
       cv_.wait_for(lock, period, [&] { return done_; });

@@ -18,6 +18,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -27,6 +28,7 @@
 #include <typeflow/core/definition.hpp>
 #include <typeflow/core/errors.hpp>
 #include <typeflow/core/params.hpp>
+#include <typeflow/detail/threads.hpp>
 #include <typeflow/exec/detail/attempt.hpp>
 #include <typeflow/exec/detail/delayed_params.hpp>
 #include <typeflow/exec/detail/events.hpp>
@@ -78,7 +80,30 @@ class engine final : public detail::context_sink {
   }
 
   /// Starts the run; with `use_caller`, the calling thread works too and returns at the end.
+  /// A worker thread that cannot be created (a limit on processes or threads) leaves the run
+  /// to the workers it has: idle workers steal from every queue, so the calling thread alone
+  /// finishes it. A run on threads of its own (run_async) needs one thread at least: without
+  /// it, start() throws before the run begins (no event, no step) and the engine is done.
   void start(bool use_caller) {
+    threads_.reserve(sequential_ ? 1 : queues_count());
+    if (!use_caller) {
+      // Parked until the run is set up; created first, so that failing to create it leaves
+      // nothing half started.
+      try {
+        threads_.push_back(detail::start_thread("a worker thread for the run", [this] {
+          if (!wait_gate()) return;
+          if (sequential_) {
+            run_sequential();
+          } else {
+            worker_loop(0);
+          }
+        }));
+      } catch (...) {
+        std::lock_guard lock(done_mutex_);
+        done_ = true;
+        throw;
+      }
+    }
     data_->started = sys_clock::now();
     data_->status.store(run_status::running);
     if (opts_.external_stop().stop_possible()) {
@@ -89,6 +114,7 @@ class engine final : public detail::context_sink {
     if (def_->nodes.size() == finally_.size()) {
       run_finally();
       complete();
+      if (!use_caller) open_gate(false);
       return;
     }
     // Delayed parameters whose consumers wait on nothing else are due at once.
@@ -98,7 +124,7 @@ class engine final : public detail::context_sink {
       if (use_caller) {
         run_sequential();
       } else {
-        threads_.emplace_back([this] { run_sequential(); });
+        open_gate(true);
       }
       return;
     }
@@ -113,10 +139,20 @@ class engine final : public detail::context_sink {
     for (std::size_t i = 0; i < roots.size(); ++i) {
       queues_.push(static_cast<unsigned>(i % n), &roots[i], 1);
     }
-    for (unsigned worker = use_caller ? 1 : 0; worker < n; ++worker) {
-      threads_.emplace_back([this, worker] { worker_loop(worker); });
+    // Worker 0 is the calling thread or the parked one.
+    for (unsigned worker = 1; worker < n; ++worker) {
+      try {
+        threads_.push_back(detail::start_thread("a worker thread for the run",
+                                                [this, worker] { worker_loop(worker); }));
+      } catch (const std::system_error&) {
+        break;  // the workers started so far steal the other queues' work
+      }
     }
-    if (use_caller) worker_loop(0);
+    if (use_caller) {
+      worker_loop(0);
+    } else {
+      open_gate(true);
+    }
   }
 
   /// Waits for the end of the run and joins every thread it started.
@@ -392,6 +428,21 @@ class engine final : public detail::context_sink {
   /// The run has ended: its status, its kept outputs handed to its data, the waiters woken.
   void complete();
 
+  /// The parked first thread of a run on threads of its own: waits until start() opens the
+  /// gate; false when it has nothing to do.
+  bool wait_gate() {
+    std::unique_lock lock(gate_mutex_);
+    gate_cv_.wait(lock, [&] { return gate_ != 0; });
+    return gate_ == 1;
+  }
+  void open_gate(bool work) {
+    {
+      std::lock_guard lock(gate_mutex_);
+      gate_ = work ? 1 : 2;
+    }
+    gate_cv_.notify_all();
+  }
+
   void unlock_definition() {
     if (!unlocked_.exchange(true)) def_->active_runs.fetch_sub(1, std::memory_order_acq_rel);
   }
@@ -452,6 +503,9 @@ class engine final : public detail::context_sink {
   std::optional<std::stop_callback<stop_forwarder>> external_link_;
   std::optional<std::stop_callback<retry_flusher>> stop_link_;
   std::vector<std::thread> threads_;
+  std::mutex gate_mutex_;
+  std::condition_variable gate_cv_;
+  int gate_ = 0;  ///< 0: closed, 1: work, 2: nothing to do
 
   mutable std::mutex done_mutex_;
   std::condition_variable done_cv_;

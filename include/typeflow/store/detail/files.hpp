@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <fcntl.h>
@@ -243,6 +244,28 @@ class artifact_files {
   void remove(std::string_view hash) const {
     std::error_code ec;
     fs::remove(path_of(hash), ec);
+  }
+
+  /// The artifact files (hash, size) last modified before `cutoff`; names that are not an
+  /// artifact's (XX/30 more hex digits) are left out.
+  [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> older_than(
+      fs::file_time_type cutoff) const {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    std::error_code ec;
+    for (const auto& sub : fs::directory_iterator(dir_, ec)) {
+      const auto prefix = sub.path().filename().string();
+      if (prefix.size() != 2 || !sub.is_directory(ec)) continue;
+      for (const auto& f : fs::directory_iterator(sub.path(), ec)) {
+        auto hash = prefix + f.path().filename().string();
+        if (!is_hash128(hash) || !f.is_regular_file(ec)) continue;
+        auto time = f.last_write_time(ec);
+        if (ec || time >= cutoff) continue;
+        auto size = f.file_size(ec);
+        if (ec) continue;
+        out.emplace_back(std::move(hash), size);
+      }
+    }
+    return out;
   }
 
   /// Removes temporary files left by processes of this host that died mid-write. A name is

@@ -24,6 +24,7 @@
 #include <typeflow/core/codec.hpp>
 #include <typeflow/core/definition.hpp>
 #include <typeflow/core/errors.hpp>
+#include <typeflow/detail/threads.hpp>
 #include <typeflow/exec/event.hpp>
 #include <typeflow/exec/hooks.hpp>
 #include <typeflow/exec/run_view.hpp>
@@ -151,7 +152,8 @@ class recorder final : public run_hooks, public observer {
     begin.run = run_id_;
     st_->w.push(std::move(begin));
     begun_ = true;
-    heartbeat_ = std::thread([this] { heartbeat_loop(); });
+    heartbeat_ =
+        detail::start_thread("the run store's heartbeat thread", [this] { heartbeat_loop(); });
   }
 
   bool restore(const run_view& run, std::uint32_t u, detail::box& out, bool selected) override {

@@ -32,6 +32,10 @@ class sqlite_error : public store_error {
   [[nodiscard]] bool busy() const noexcept {
     return (code_ & 0xff) == SQLITE_BUSY || (code_ & 0xff) == SQLITE_LOCKED;
   }
+  /// SQLITE_FULL or SQLITE_IOERR: the disk is full, or failed a write.
+  [[nodiscard]] bool disk() const noexcept {
+    return (code_ & 0xff) == SQLITE_FULL || (code_ & 0xff) == SQLITE_IOERR;
+  }
 
  private:
   int code_;
@@ -185,54 +189,43 @@ inline std::string uri_path(const std::string& path) {
 /// a patience scope, the waits of all calls add up against one timeout (a writer's tries).
 class database {
  public:
-  /// Read-only connections write nothing, create nothing (not even the -wal and -shm files a
-  /// WAL reader makes), so that a store the user cannot write can be read: when runs.db-wal
-  /// exists (a connection has the database open, or one died) the database is read through
-  /// it; otherwise no connection has it open and it is read as immutable (URI immutable=1),
-  /// which needs no -shm file. A process that starts writing while an immutable read goes on
-  /// may make that read fail (never the writer); the command can be run again.
+  /// Opens runs.db. Read-only connections write nothing, create nothing (not even the -wal
+  /// and -shm files a WAL reader makes), so that a store the user cannot write can be read:
+  /// when runs.db-wal exists (a connection has the database open, or one died) the database is
+  /// read through it; otherwise no connection has it open and it is read as immutable (URI
+  /// immutable=1), which needs no -shm file. A process that starts writing while an immutable
+  /// read goes on may make that read fail (never the writer); the command can be run again.
+  ///
+  /// With `may_lock`, a read-write database whose WAL index (runs.db-shm) cannot be created or
+  /// grown (a full disk: the first connection rebuilds that file) is opened again in exclusive
+  /// locking mode, where SQLite keeps the index in memory: reading then needs no disk space,
+  /// and this connection is the only one of the file while it is open.
   database(const std::string& path, std::chrono::milliseconds busy_timeout,
-           open_mode mode = open_mode::read_write)
+           open_mode mode = open_mode::read_write, bool may_lock = false)
       : path_(path), timeout_(busy_timeout) {
-    const bool read_only = mode == open_mode::read_only;
-    int rc = 0;
-    if (!read_only) {
-      rc = sqlite3_open_v2(path.c_str(), &db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
-    } else {
-      std::string wal = path + "-wal";
-      std::string uri = "file:" + uri_path(path);
-      if (::access(wal.c_str(), F_OK) != 0) uri += "?immutable=1";
-      rc = sqlite3_open_v2(uri.c_str(), &db_,
-                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+    try {
+      open(mode, false);
+    } catch (const sqlite_error& e) {
+      close();
+      if (!may_lock || mode == open_mode::read_only || !e.disk()) throw;
+      why_exclusive_ = e.what();
+      try {
+        open(mode, true);
+      } catch (...) {
+        close();
+        throw;
+      }
+      exclusive_ = true;
     }
-    if (rc != SQLITE_OK) {
-      std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-      sqlite3_close_v2(db_);
-      throw sqlite_error("typeflow: run store: cannot open '" + path + "': " + msg, rc);
-    }
-    sqlite3_busy_handler(db_, &database::on_busy, this);
-    sqlite3_extended_result_codes(db_, 1);
-    exec("PRAGMA foreign_keys = ON");
-    // WAL: readers never block the writer nor the writer the readers; NORMAL sync is
-    // durable against process crashes (and consistent, if not durable, across power loss).
-    if (!read_only) {
-      exec("PRAGMA journal_mode = WAL");
-      exec("PRAGMA synchronous = NORMAL");
-    }
-    // A larger page cache and memory-mapped reads: inserts into the key-ordered tables touch
-    // pages all over them, and copying each through read() dominated the writer's time.
-    exec("PRAGMA cache_size = -32768");
-    exec("PRAGMA mmap_size = 268435456");
-    exec("PRAGMA temp_store = MEMORY");
   }
   database(const database&) = delete;
   database& operator=(const database&) = delete;
-  ~database() {
-    cache_.clear();
-    sqlite3_close_v2(db_);
-  }
+  ~database() { close(); }
+
+  /// Opened in exclusive locking mode (see the constructor): the disk was full.
+  [[nodiscard]] bool exclusive() const noexcept { return exclusive_; }
+  /// Why: the error of the normal open.
+  [[nodiscard]] const std::string& why_exclusive() const noexcept { return why_exclusive_; }
 
   void exec(const char* sql) {
     char* err = nullptr;
@@ -322,8 +315,52 @@ class database {
   std::chrono::steady_clock::time_point since_{};
   bool scoped_ = false;
   bool told_ = false;
+
+  void open(open_mode mode, bool exclusive) {
+    const bool read_only = mode == open_mode::read_only;
+    int rc = 0;
+    if (!read_only) {
+      rc = sqlite3_open_v2(path_.c_str(), &db_,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+    } else {
+      std::string wal = path_ + "-wal";
+      std::string uri = "file:" + uri_path(path_);
+      if (::access(wal.c_str(), F_OK) != 0) uri += "?immutable=1";
+      rc = sqlite3_open_v2(uri.c_str(), &db_,
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+    }
+    if (rc != SQLITE_OK) {
+      std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+      throw sqlite_error("typeflow: run store: cannot open '" + path_ + "': " + msg, rc);
+    }
+    sqlite3_busy_handler(db_, &database::on_busy, this);
+    sqlite3_extended_result_codes(db_, 1);
+    // Before the first access to a WAL database: the WAL index then lives in memory.
+    if (exclusive) exec("PRAGMA locking_mode = EXCLUSIVE");
+    exec("PRAGMA foreign_keys = ON");
+    // WAL: readers never block the writer nor the writer the readers; NORMAL sync is
+    // durable against process crashes (and consistent, if not durable, across power loss).
+    if (!read_only) {
+      exec("PRAGMA journal_mode = WAL");
+      exec("PRAGMA synchronous = NORMAL");
+    }
+    // A larger page cache and memory-mapped reads: inserts into the key-ordered tables touch
+    // pages all over them, and copying each through read() dominated the writer's time.
+    exec("PRAGMA cache_size = -32768");
+    exec("PRAGMA mmap_size = 268435456");
+    exec("PRAGMA temp_store = MEMORY");
+  }
+  void close() noexcept {
+    cache_.clear();
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+  }
+
   sqlite3* db_ = nullptr;
   std::map<std::string, statement, std::less<>> cache_;
+  bool exclusive_ = false;
+  std::string why_exclusive_;
 };
 
 /// BEGIN IMMEDIATE ... COMMIT, rolled back when left by an exception.

@@ -14,6 +14,11 @@
 #include <utility>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
 #include <typeflow/store/detail/files.hpp>
 #include <typeflow/store/detail/hash.hpp>
 #include <typeflow/store/detail/liveness.hpp>
@@ -38,9 +43,32 @@ struct store_state {
   store_state(fs::path d, store_config c)
       : dir(std::move(d)), cfg(c), host(host_name()), pid(process_id()), start(process_start(pid)),
         files((prepare_dir(dir, cfg.read_only), dir / "artifacts"), !cfg.read_only),
-        db((dir / "runs.db").string(), cfg.busy_timeout, mode()),
+        db((dir / "runs.db").string(), cfg.busy_timeout, mode(), true),
         found_schema(cfg.read_only ? check_schema(db) : migrate(db)),
-        w((dir / "runs.db").string(), files, cfg.inline_limit, cfg.busy_timeout, mode()) {}
+        w((dir / "runs.db").string(), files, cfg.inline_limit, cfg.busy_timeout,
+          cfg.read_only || disk_full()) {}
+
+  /// The disk is full: runs.db is open in exclusive locking mode, for reading and deleting
+  /// (see database), and nothing can be recorded.
+  [[nodiscard]] bool disk_full() const noexcept { return db.exclusive(); }
+
+  /// Space kept for a full disk: deleting runs needs room in runs.db's WAL, which this file
+  /// gives back (release_reserve()) when a delete finds the disk full. Made on open when it
+  /// is missing and the disk has room (best effort).
+  static constexpr off_t reserve_bytes = 4 << 20;
+  [[nodiscard]] fs::path reserve_path() const { return dir / "space-reserve"; }
+  void keep_reserve() const noexcept {
+    const auto p = reserve_path();
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0 && st.st_size >= reserve_bytes) return;
+    int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    const bool made = ::posix_fallocate(fd, 0, reserve_bytes) == 0;
+    ::close(fd);
+    if (!made) ::unlink(p.c_str());  // a partial reserve is no reserve
+  }
+  /// Removes the reserve; false when there was none.
+  bool release_reserve() const noexcept { return ::unlink(reserve_path().c_str()) == 0; }
 
   /// Inserts the row of a run that starts (and its tags) before anything else is recorded for
   /// it, and returns its id. An id already in the store is never reused, so two runs are never

@@ -28,6 +28,7 @@
 #include <variant>
 #include <vector>
 
+#include <typeflow/detail/threads.hpp>
 #include <typeflow/store/detail/files.hpp>
 #include <typeflow/store/detail/sqlite.hpp>
 
@@ -89,10 +90,14 @@ using write_op = std::variant<op_run_params, op_run_discard, op_run_end, op_hear
 
 class writer {
  public:
+  /// A writer that is `off` (the store could be opened for reading only: a full disk) has no
+  /// connection and no thread; what is pushed to it is lost, and counted as such.
   writer(std::string db_path, const artifact_files& files, std::size_t inline_limit,
-         std::chrono::milliseconds busy_timeout, open_mode mode = open_mode::read_write)
-      : db_(std::move(db_path), busy_timeout, mode), files_(files), inline_limit_(inline_limit) {
-    thread_ = std::thread([this] { loop(); });
+         std::chrono::milliseconds busy_timeout, bool off = false)
+      : files_(files), inline_limit_(inline_limit) {
+    if (off) return;
+    db_.emplace(std::move(db_path), busy_timeout);
+    thread_ = detail::start_thread("the run store's writer thread", [this] { loop(); });
   }
   writer(const writer&) = delete;
   writer& operator=(const writer&) = delete;
@@ -102,10 +107,19 @@ class writer {
       stopping_ = true;
     }
     cv_.notify_one();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
 
   void push(write_op op) {
+    if (!db_) {
+      if (auto* b = std::get_if<op_barrier>(&op)) {
+        b->done->set_value();
+      } else if (!std::holds_alternative<op_heartbeat>(op)) {
+        record_error(run_of(op), "typeflow: run store: opened for reading only (the disk is full)",
+                     what_of(op));
+      }
+      return;
+    }
     {
       std::lock_guard lock(mutex_);
       queue_.push_back(std::move(op));
@@ -124,6 +138,20 @@ class writer {
   struct errors {
     std::size_t count = 0;
     std::string first;
+    std::map<std::string, std::size_t> lost;  ///< what was lost: "metric", "step record", ...
+    /// What was lost, in words: "2 metrics, the run's end".
+    [[nodiscard]] std::string lost_text() const {
+      std::string out;
+      for (const auto& [what, n] : lost) {
+        if (!out.empty()) out += ", ";
+        if (what.rfind("the ", 0) == 0) {
+          out += what;
+        } else {
+          out += std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+        }
+      }
+      return out;
+    }
   };
   /// Writes that failed for a run (after retries): how many, and the first reason.
   [[nodiscard]] errors errors_of(const std::string& run) const {
@@ -160,7 +188,7 @@ class writer {
         } catch (const std::exception& e) {
           ok[i] = 0;
           lost_.insert(a->hash);  // the step's row must not point to it
-          record_error(a->run, e.what());
+          record_error(a->run, e.what(), "output");
         }
       }
     }
@@ -180,7 +208,7 @@ class writer {
     try {
       with_retries([&] {
         begin_attempt();
-        transaction tx{db_};
+        transaction tx{*db_};
         for (std::size_t i = 0; i < batch.size(); ++i) {
           if (ok[i]) apply(batch[i]);
         }
@@ -204,7 +232,7 @@ class writer {
           try {
             files_.write(a->hash, *a->bytes);
           } catch (const std::exception& e) {
-            record_error(a->run, e.what());
+            record_error(a->run, e.what(), "output");
           }
         }
       }
@@ -222,7 +250,7 @@ class writer {
       try {
         with_retries([&] {
           begin_attempt();
-          transaction tx{db_};
+          transaction tx{*db_};
           apply(batch[i]);
           tx.commit();
         });
@@ -232,18 +260,24 @@ class writer {
           lost_to_lock(batch, ok, i);
           return;
         }
-        record_error(run_of(batch[i]), e.what());
+        lost_one(batch[i], e.what());
       } catch (const std::exception& e) {
-        record_error(run_of(batch[i]), e.what());
+        lost_one(batch[i], e.what());
       }
     }
+  }
+
+  /// `op` could not be stored. A heartbeat is replaced by the next one or the run's end: its
+  /// loss loses nothing.
+  void lost_one(const write_op& op, const std::string& why) {
+    if (!std::holds_alternative<op_heartbeat>(op)) record_error(run_of(op), why, what_of(op));
   }
 
   /// The records of batch[from...] were not stored: the lock stayed with another process for
   /// the whole busy_timeout. Counted for their runs (heartbeats are not records), and said.
   void lost_to_lock(std::vector<write_op>& batch, const std::vector<char>& ok, std::size_t from) {
-    const std::string locked = "'" + db_.path() + "' stayed locked by another process for " +
-                               seconds_text(db_.busy_timeout()) + " (store_config::busy_timeout)";
+    const std::string locked = "'" + db_->path() + "' stayed locked by another process for " +
+                               seconds_text(db_->busy_timeout()) + " (store_config::busy_timeout)";
     const std::string why = "typeflow: run store: records not stored: " + locked;
     std::size_t lost = 0;
     for (std::size_t i = from; i < batch.size(); ++i) {
@@ -252,7 +286,7 @@ class writer {
         continue;
       }
       if (auto* a = std::get_if<op_artifact>(&batch[i])) lost_.insert(a->hash);
-      record_error(run_of(batch[i]), why);
+      record_error(run_of(batch[i]), why, what_of(batch[i]));
       ++lost;
     }
     if (lost != 0) {
@@ -266,7 +300,7 @@ class writer {
   /// cases SQLite does not wait for).
   template <class F>
   void with_retries(F&& f) {
-    database::patience wait{db_};
+    database::patience wait{*db_};
     for (int attempt = 0;; ++attempt) {
       try {
         f();
@@ -292,7 +326,7 @@ class writer {
   bool run_exists(const std::string& id) {
     auto it = exists_.find(id);
     if (it != exists_.end()) return it->second;
-    auto& q = db_.cached("SELECT 1 FROM runs WHERE id = ?");
+    auto& q = db_->cached("SELECT 1 FROM runs WHERE id = ?");
     q.bind_all(id);
     bool yes = q.step();
     q.reset();
@@ -303,8 +337,9 @@ class writer {
   /// The records skipped in the transaction just committed because their run was deleted.
   void report_gone() {
     for (const auto& run : gone_) {
-      record_error(run, "typeflow: run store: run " + run + " was deleted from '" + db_.path() +
-                            "' while it ran (by another process): its records are not stored");
+      record_error(run, "typeflow: run store: run " + run + " was deleted from '" + db_->path() +
+                            "' while it ran (by another process): its records are not stored",
+                   "deleted run's record");
     }
     gone_.clear();
   }
@@ -327,10 +362,22 @@ class writer {
     return std::visit([](const auto& o) { return run_of(o); }, op);
   }
 
-  void record_error(const std::string& run, const std::string& what) {
+  /// What a record is, in words, for the message that says what was lost.
+  static std::string what_of(const write_op& op) {
+    if (std::holds_alternative<op_run_params>(op)) return "parameter record";
+    if (std::holds_alternative<op_run_end>(op))
+      return "the run's end (the store still shows the run running)";
+    if (std::holds_alternative<op_step>(op)) return "step record";
+    if (std::holds_alternative<op_artifact>(op)) return "output";
+    if (std::holds_alternative<op_metric>(op)) return "metric";
+    return "record";
+  }
+
+  void record_error(const std::string& run, const std::string& what, const std::string& lost) {
     std::lock_guard lock(errors_mutex_);
     auto& e = errors_[run];
     if (e.count++ == 0) e.first = what;
+    ++e.lost[lost];
   }
 
   /// Writes one record, within the caller's transaction; a record of a run whose row is gone
@@ -360,12 +407,12 @@ class writer {
          {"DELETE FROM run_params WHERE run_id = ?", "DELETE FROM run_tags WHERE run_id = ?",
           "DELETE FROM step_runs WHERE run_id = ?", "DELETE FROM metrics WHERE run_id = ?",
           "DELETE FROM runs WHERE id = ?"}) {
-      db_.cached(sql).bind_all(r.id).run();
+      db_->cached(sql).bind_all(r.id).run();
     }
     exists_.erase(r.id);
   }
   void insert_params(const std::string& run, const std::vector<param_row>& params) {
-    auto& param = db_.cached(
+    auto& param = db_->cached(
         "INSERT OR REPLACE INTO run_params (run_id, name, type, value, value_hash, is_default) "
         "VALUES (?, ?, ?, ?, ?, ?)");
     for (const auto& p : params) {
@@ -375,18 +422,18 @@ class writer {
   }
   void apply_one(const op_run_end& r) {
     // A run already marked (interrupted by another process's recovery) keeps the later truth.
-    db_.cached("UPDATE runs SET status = ?, ended = ?, heartbeat = ?, message = ? WHERE id = ?")
+    db_->cached("UPDATE runs SET status = ?, ended = ?, heartbeat = ?, message = ? WHERE id = ?")
         .bind_all(r.status, r.ended, r.ended, r.message, r.id)
         .run();
   }
   void apply_one(const op_heartbeat& h) {
-    db_.cached("UPDATE runs SET heartbeat = ? WHERE id = ? AND status = 'running'")
+    db_->cached("UPDATE runs SET heartbeat = ? WHERE id = ? AND status = 'running'")
         .bind_all(h.time, h.id)
         .run();
   }
   void apply_one(const op_step& s) {
     if (!s.finished) {
-      db_.cached(
+      db_->cached(
              "INSERT INTO step_runs (run_id, step, node, status, attempts, started) "
              "VALUES (?, ?, ?, 'running', ?, ?) ON CONFLICT (run_id, step) DO UPDATE SET "
              "status = 'running', attempts = excluded.attempts, "
@@ -397,7 +444,7 @@ class writer {
     }
     std::optional<std::string> artifact = s.artifact;
     if (artifact && lost_.count(*artifact) != 0) artifact.reset();
-    db_.cached(
+    db_->cached(
            "INSERT INTO step_runs (run_id, step, node, status, attempts, started, ended, message, "
            "cache_hit, cache_key, artifact) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
            "ON CONFLICT (run_id, step) DO UPDATE SET status = excluded.status, "
@@ -410,7 +457,7 @@ class writer {
         .run();
   }
   void apply_one(const op_artifact& a) {
-    auto& ins = db_.cached(
+    auto& ins = db_->cached(
         "INSERT INTO artifacts (hash, size, type, codec_version, created, inline_bytes) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING");
     ins.bind_all(a.hash, a.size, a.type, a.codec_version, now_us());
@@ -423,7 +470,7 @@ class writer {
     lost_.erase(a.hash);
   }
   void apply_one(const op_metric& m) {
-    db_.cached(
+    db_->cached(
            "INSERT INTO metrics (run_id, step, name, value, idx, time) VALUES (?, ?, ?, ?, ?, ?)")
         .bind_all(m.run, m.step, m.name,
                   std::isnan(m.value) ? std::nullopt : std::optional<double>{m.value}, m.index,
@@ -432,7 +479,7 @@ class writer {
   }
   void apply_one(const op_barrier&) {}
 
-  database db_;
+  std::optional<database> db_;  ///< none when the writer is off
   const artifact_files& files_;
   std::size_t inline_limit_;
   std::mutex mutex_;

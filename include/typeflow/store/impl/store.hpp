@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -138,6 +139,11 @@ struct forward_stop {
 inline stored_run launch_run(const std::shared_ptr<store_state>& st, const pipeline& p,
                              const store_options& o, launch l, std::vector<bool> selection,
                              const std::vector<std::pair<std::string, std::string>>& overrides) {
+  if (st->disk_full()) {
+    throw store_error("typeflow: run store: cannot record a run in '" + st->dir.string() +
+                      "': it could be opened for reading and deleting only, as on a full disk (" +
+                      st->db.why_exclusive() + "); free space, for one by deleting runs");
+  }
   run_row row;
   row.pipeline = p.name();
   row.structure_hash = structure_hash(*p.definition());
@@ -182,7 +188,7 @@ inline stored_run launch_run(const std::shared_ptr<store_state>& st, const pipel
   }
   rec->finish();
   auto errors = st->w.errors_of(result->run_id());
-  return stored_run{std::move(*result), errors.count, errors.first};
+  return stored_run{std::move(*result), errors.count, errors.first, errors.lost_text()};
 }
 
 }  // namespace store_detail
@@ -192,8 +198,14 @@ TYPEFLOW_INLINE store::store() : store(default_path()) {}
 TYPEFLOW_INLINE store::store(std::filesystem::path dir, store_config cfg)
     : st_(std::make_shared<store_detail::store_state>(std::move(dir), cfg)) {
   if (cfg.read_only) return;  // finds no runs interrupted, removes nothing
-  recover();
+  if (st_->disk_full()) return;  // a full disk: reading and deleting only
+  try {
+    recover();
+  } catch (const store_detail::sqlite_error& e) {
+    if (!e.disk()) throw;  // a full disk: the next open marks them
+  }
   st_->files.clean_temporaries(st_->host);
+  st_->keep_reserve();
 }
 
 TYPEFLOW_INLINE std::filesystem::path store::default_path() {
@@ -505,10 +517,15 @@ TYPEFLOW_INLINE removal store::remove(const std::vector<std::string>& runs) {
   st_->require_writable("delete runs");
   std::vector<std::string> ids;
   for (const auto& r : runs) ids.push_back(resolve(r));
-  recover();  // a run whose process died since the store was opened can go
+  try {
+    recover();  // a run whose process died since the store was opened can go
+  } catch (const store_detail::sqlite_error& e) {
+    if (!e.disk()) throw;  // a full disk: a dead run stays `running` (and is refused) for now
+  }
   for (const auto& id : ids) (void)info(id);  // a damaged runs row is refused by name
   removal out;
-  {
+  auto drop_rows = [&] {
+    out.runs = 0;
     std::lock_guard lock(st_->db_mutex);
     store_detail::transaction tx{st_->db};
     for (const auto& id : ids) {
@@ -561,11 +578,65 @@ TYPEFLOW_INLINE removal store::remove(const std::vector<std::string>& runs) {
       ++out.runs;
     }
     tx.commit();
+  };
+  try {
+    drop_rows();
+  } catch (const store_detail::sqlite_error& e) {
+    if (!e.disk()) throw;
+    // A full disk: deleting rows needs room in the WAL. The store's reserve gives it; without
+    // one, the files that the deletion makes garbage are removed first, then the rows (should
+    // that fail again, a later delete of the same runs finishes; their outputs then read as
+    // missing).
+    bool retried = false;
+    if (st_->release_reserve()) {
+      try {
+        drop_rows();
+        retried = true;
+      } catch (const store_detail::sqlite_error& again) {
+        if (!again.disk()) throw;
+      }
+    }
+    if (!retried) {
+      if (free_files_of(ids) == 0) {
+        throw store_error(std::string(e.what()) +
+                          "; the disk is full, the store has no space reserve left and these "
+                          "runs hold no artifact files to free first");
+      }
+      drop_rows();
+    }
   }
   auto gc = collect_garbage();
+  st_->keep_reserve();
   out.artifacts = gc.artifacts;
   out.bytes = gc.bytes;
   return out;
+}
+
+TYPEFLOW_INLINE std::size_t store::free_files_of(const std::vector<std::string>& ids) {
+  std::set<std::string> runs(ids.begin(), ids.end());
+  std::set<std::string> hashes;
+  std::lock_guard lock(st_->db_mutex);
+  for (const auto& id : ids) {
+    auto& q = st_->db.cached(
+        "SELECT DISTINCT s.artifact FROM step_runs s JOIN artifacts a ON a.hash = s.artifact "
+        "WHERE s.run_id = ? AND a.inline_bytes IS NULL");
+    q.bind_all(id);
+    while (q.step()) hashes.insert(q.text(0));
+    q.reset();
+  }
+  std::size_t freed = 0;
+  for (const auto& hash : hashes) {
+    if (!store_detail::is_hash128(hash)) continue;  // refused by name when the rows go
+    bool shared = false;
+    auto& q = st_->db.cached("SELECT DISTINCT run_id FROM step_runs WHERE artifact = ?");
+    q.bind_all(hash);
+    while (!shared && q.step()) shared = runs.count(q.text(0)) == 0;
+    q.reset();
+    if (shared || !st_->files.exists(hash)) continue;
+    st_->files.remove(hash);
+    ++freed;
+  }
+  return freed;
 }
 
 TYPEFLOW_INLINE removal store::collect_garbage() {
@@ -597,6 +668,23 @@ TYPEFLOW_INLINE removal store::collect_garbage() {
     if (is_file) st_->files.remove(hash);
   }
   out.artifacts = files.size();
+  // Files without a row: their row could not be stored (a full disk), or a process died
+  // between the file and its row. Only old ones: a young one's row may be on its way.
+  const auto cutoff = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+  auto old_files = st_->files.older_than(cutoff);
+  if (old_files.empty()) return out;
+  std::unordered_set<std::string> rows;  // read after the listing: a row committed meanwhile counts
+  {
+    std::lock_guard lock(st_->db_mutex);
+    auto q = st_->db.prepare("SELECT hash FROM artifacts");
+    while (q.step()) rows.insert(q.text(0));
+  }
+  for (const auto& [hash, bytes] : old_files) {
+    if (rows.count(hash) != 0) continue;
+    st_->files.remove(hash);
+    ++out.artifacts;
+    out.bytes += bytes;
+  }
   return out;
 }
 
