@@ -85,13 +85,15 @@ TEST_CASE("a store opened read-only reads everything and writes nothing") {
     id = st.run(b.p).run_id();
     other = st.run(b.p, tyf::store_options{}.no_cache()).run_id();
   }
-  // A run left running by a dead process is not marked interrupted by a reader.
+  // A run left running by a dead process is not marked interrupted by a reader (that would
+  // write), but it is not shown running either.
   sql(dir.path(), "UPDATE runs SET status = 'running', pid = 2147483647 WHERE id = '" + id + "'");
   const auto before = snapshot(dir.path());
   {
     tyf::store st{dir.path(), read_only()};
     CHECK(st.runs().size() == 2);
-    CHECK(st.show(id).run.status == tyf::run_status::running);
+    CHECK(st.show(id).run.status == tyf::run_status::interrupted);
+    CHECK_THAT(st.show(id).run.message, Catch::Contains("died"));
     CHECK(st.load(id, b.made) == std::vector<double>(3000, 2.5));  // an artifact file
     CHECK(st.compare({id, other}).runs.size() == 2);
     CHECK(st.resolve("latest") == std::max(id, other));

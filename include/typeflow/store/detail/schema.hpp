@@ -205,6 +205,25 @@ inline int migrate(database& db) {
 /// typeflow's schema; returns it. A database without one is not a run store (or one never
 /// opened); an older one needs its migrations, which write: it is refused, saying so.
 inline int check_schema(database& db) {
+  {
+    // An empty runs.db (a store whose creation was cut short: a full disk, a kill) holds no
+    // run: it reads as a store without runs. Its tables are made in the connection's TEMP
+    // database (memory), which a read-only connection may write; runs.db is not touched.
+    auto all = db.prepare("SELECT count(*) FROM sqlite_master");
+    const bool empty = all.step() && all.int64(0) == 0;
+    all.reset();
+    if (empty) {
+      for (const char* m : migrations) {
+        std::string sql = m;
+        for (std::size_t at = 0; (at = sql.find("CREATE TABLE ", at)) != std::string::npos;) {
+          sql.replace(at, 13, "CREATE TEMP TABLE ");
+          at += 18;
+        }
+        db.exec(sql.c_str());
+      }
+      return schema_version;
+    }
+  }
   auto q = db.prepare(
       "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
   const bool has_table = q.step() && q.int64(0) != 0;

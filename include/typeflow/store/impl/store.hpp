@@ -93,6 +93,24 @@ inline run_info read_run(const statement& s) {
   return r;
 }
 
+/// Why a `running` run's process is taken for dead, or "" while it may be alive. On this host
+/// the process itself tells (a paused one is alive, however old its heartbeat); of another
+/// host's run, or one whose process start is not known, only the heartbeat's age (older than
+/// `stale` microseconds).
+inline std::string death_of(const std::string& host, std::int64_t pid, const std::string& start,
+                            std::int64_t heartbeat, const std::string& this_host,
+                            std::int64_t stale) {
+  const auto alive = process_liveness(host, pid, start, this_host);
+  const auto process = "its process (pid " + std::to_string(pid) + " on " + host + ")";
+  if (alive == liveness::alive) return {};
+  if (alive == liveness::dead) return process + " died";
+  const auto now = now_us();
+  if (now - heartbeat > stale) {
+    return process + " stopped reporting " + std::to_string((now - heartbeat) / 1000000) + "s ago";
+  }
+  return {};
+}
+
 /// The steps of run `id` by name; the caller does not hold the lock.
 inline std::unordered_map<std::string, prior_step> prior_steps(store_state& st,
                                                                const std::string& id) {
@@ -703,26 +721,12 @@ TYPEFLOW_INLINE std::size_t store::recover() {
     while (q.step()) suspects.push_back({q.text(0), q.text(1), q.text(4), q.int64(2), q.int64(3)});
     q.reset();
   }
-  const auto now = store_detail::now_us();
   const auto stale =
       std::chrono::duration_cast<std::chrono::microseconds>(st_->cfg.stale_after).count();
   std::size_t marked = 0;
   for (const auto& s : suspects) {
-    // On this host the process itself tells (a paused one is alive, however old its
-    // heartbeat); of another host's run, or one whose process start is not known, only the
-    // heartbeat's age.
-    const auto alive = store_detail::process_liveness(s.host, s.pid, s.start, st_->host);
-    const auto process = "its process (pid " + std::to_string(s.pid) + " on " + s.host + ")";
-    std::string why;
-    if (alive == store_detail::liveness::alive) continue;
-    if (alive == store_detail::liveness::dead) {
-      why = process + " died";
-    } else if (now - s.heartbeat > stale) {
-      why =
-          process + " stopped reporting " + std::to_string((now - s.heartbeat) / 1000000) + "s ago";
-    } else {
-      continue;
-    }
+    const auto why = store_detail::death_of(s.host, s.pid, s.start, s.heartbeat, st_->host, stale);
+    if (why.empty()) continue;
     store_detail::transaction tx{st_->db};
     st_->db
         .cached(
@@ -757,6 +761,23 @@ TYPEFLOW_INLINE void store::fill_run(run_info& r) const {
   t.bind_all(r.id);
   while (t.step()) r.tags.emplace(t.text(0), t.text(1));
   t.reset();
+  if (r.status == run_status::running && st_->cfg.read_only) {
+    // A reader marks nothing (recover() writes), but does not show a dead run as running.
+    auto& q = st_->db.cached("SELECT coalesce(process_start, '') FROM runs WHERE id = ?");
+    q.bind_all(r.id);
+    const std::string start = q.step() ? q.text(0) : std::string{};
+    q.reset();
+    const auto stale =
+        std::chrono::duration_cast<std::chrono::microseconds>(st_->cfg.stale_after).count();
+    auto why = store_detail::death_of(r.host, r.pid, start,
+                                      store_detail::to_us(r.heartbeat), st_->host, stale);
+    if (!why.empty()) {
+      r.status = run_status::interrupted;
+      r.ended = r.heartbeat;
+      r.message = std::move(why);
+      return;
+    }
+  }
   if (r.status == run_status::running) {
     auto& w = st_->db.cached(
         "SELECT name FROM param_requests WHERE run_id = ? AND requested IS NOT NULL AND "
