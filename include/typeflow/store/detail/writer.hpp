@@ -337,8 +337,9 @@ class writer {
   /// The records skipped in the transaction just committed because their run was deleted.
   void report_gone() {
     for (const auto& run : gone_) {
-      record_error(run, "typeflow: run store: run " + run + " was deleted from '" + db_->path() +
-                            "' while it ran (by another process): its records are not stored",
+      record_error(run,
+                   "typeflow: run store: run " + run + " was deleted from '" + db_->path() +
+                       "' while it ran (by another process): its records are not stored",
                    "deleted run's record");
     }
     gone_.clear();

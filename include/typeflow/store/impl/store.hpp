@@ -215,7 +215,7 @@ TYPEFLOW_INLINE store::store() : store(default_path()) {}
 
 TYPEFLOW_INLINE store::store(std::filesystem::path dir, store_config cfg)
     : st_(std::make_shared<store_detail::store_state>(std::move(dir), cfg)) {
-  if (cfg.read_only) return;  // finds no runs interrupted, removes nothing
+  if (cfg.read_only) return;     // finds no runs interrupted, removes nothing
   if (st_->disk_full()) return;  // a full disk: reading and deleting only
   try {
     recover();
@@ -769,8 +769,8 @@ TYPEFLOW_INLINE void store::fill_run(run_info& r) const {
     q.reset();
     const auto stale =
         std::chrono::duration_cast<std::chrono::microseconds>(st_->cfg.stale_after).count();
-    auto why = store_detail::death_of(r.host, r.pid, start,
-                                      store_detail::to_us(r.heartbeat), st_->host, stale);
+    auto why = store_detail::death_of(r.host, r.pid, start, store_detail::to_us(r.heartbeat),
+                                      st_->host, stale);
     if (!why.empty()) {
       r.status = run_status::interrupted;
       r.ended = r.heartbeat;
