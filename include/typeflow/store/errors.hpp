@@ -11,4 +11,13 @@ class store_error : public run_error {
   using run_error::run_error;
 };
 
+/// A run named by id, prefix or `latest` that the store does not have (or a prefix that names
+/// more than one run, or a text that is no run id): the list of runs is what helps. Any other
+/// store_error is about the store itself (damaged, locked, full, read-only, missing) and says
+/// what to do in its message.
+class unknown_run_error : public store_error {
+ public:
+  using store_error::store_error;
+};
+
 }  // namespace typeflow

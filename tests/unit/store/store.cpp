@@ -459,3 +459,22 @@ TEST_CASE("a large output that cannot be written is reported, its step not cache
   REQUIRE(made == 2);
   REQUIRE(st.show(again.run_id()).step("make")->artifact.has_value());
 }
+
+TEST_CASE("a run the store does not have is an unknown_run_error; other store errors are not") {
+  temp_dir dir;
+  tyf::store st{dir.path()};
+  REQUIRE_THROWS_AS(st.resolve("latest"), tyf::store_error);  // no runs yet: not about a run id
+  try {
+    (void)st.resolve("latest");
+  } catch (const tyf::unknown_run_error&) {
+    FAIL("an empty store is not an unknown run");
+  } catch (const tyf::store_error&) {
+  }
+  tyf::pipeline p{"known"};
+  p.step("one", [] { return 1; });
+  const auto id = st.run(p).run_id();
+  REQUIRE_THROWS_AS(st.resolve("zzzzzz"), tyf::unknown_run_error);
+  REQUIRE_THROWS_AS(st.resolve("not an id"), tyf::unknown_run_error);
+  REQUIRE_THROWS_AS(st.show("zzzzzzzzzzzz"), tyf::unknown_run_error);
+  REQUIRE(st.resolve(id.substr(0, 6)) == id);
+}

@@ -135,7 +135,12 @@ inline void declare_stop(CLI::App& c, command_args& a) {
 inline int stop_command(const command_context& ctx) {
   auto st = open_store(ctx.args.store, ctx.io, store_access::write);
   const auto id = st.resolve(ctx.args.target);
-  st.stop(id);
+  if (const auto status = st.show(id).run.status; status != run_status::running) {
+    throw usage_error(
+        "typeflow: run " + id + " is not running (it is " + std::string(to_string(status)) + ")",
+        "run '" + ctx.io.prog + " runs' to list the runs and their statuses");
+  }
+  st.stop(id);  // a run that ended just now: a store_error, "is not running"
   ctx.io.out << "asked run " << id << " to stop\n";
   return exit_ok;
 }
@@ -149,7 +154,7 @@ inline void declare_answer(CLI::App& c, command_args& a) {
 inline int answer_command(const command_context& ctx) {
   const auto& a = ctx.args;
   auto [name, value] = split_pair(a.assignment, "answer", "NAME=VALUE");
-  store st{store_dir(a.store)};
+  auto st = open_store(a.store, ctx.io, store_access::write);  // never creates one
   const auto id = st.answer_param(ctx.p, a.target, name, value);
   ctx.io.out << "answered parameter '" << name << "' of run " << id << ": " << value << '\n';
   return exit_ok;

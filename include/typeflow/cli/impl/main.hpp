@@ -136,8 +136,11 @@ inline int run_main(int argc, char** argv, pipeline& p, const run_options* progr
                                 : e.hint())
            << '\n';
     return cli_detail::exit_usage;
-  } catch (const store_error& e) {
+  } catch (const unknown_run_error& e) {
     io.err << e.what() << '\n' << "  hint: run '" << prog << " runs' to list the runs\n";
+    return cli_detail::exit_usage;
+  } catch (const store_error& e) {
+    io.err << e.what() << '\n';  // about the store itself: its message says what to do
     return cli_detail::exit_usage;
   } catch (const run_error& e) {
     io.err << e.what() << '\n'

@@ -35,8 +35,8 @@ inline std::pair<std::string, bool> run_state(store_state& st, const std::string
   q.bind_all(id);
   if (!q.step()) {
     q.reset();
-    throw store_error("typeflow: no run '" + id + "' in the run store in '" + st.dir.string() +
-                      "'");
+    throw unknown_run_error("typeflow: no run '" + id + "' in the run store in '" +
+                            st.dir.string() + "'");
   }
   std::pair<std::string, bool> out{q.text(0), q.int64(1) != 0};
   q.reset();

@@ -345,8 +345,9 @@ TYPEFLOW_INLINE std::string store::resolve(std::string_view run) const {
   if (run.empty() || run.size() > 12 || !std::all_of(run.begin(), run.end(), [](char c) {
         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
       })) {
-    throw store_error("typeflow: '" + std::string(run) +
-                      "' is not a run id (12 characters of 0-9 and a-z, a prefix, or 'latest')");
+    throw unknown_run_error(
+        "typeflow: '" + std::string(run) +
+        "' is not a run id (12 characters of 0-9 and a-z, a prefix, or 'latest')");
   }
   auto& q = st_->db.cached("SELECT id FROM runs WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT 3");
   q.bind_all(static_cast<std::int64_t>(run.size()), run);
@@ -354,14 +355,15 @@ TYPEFLOW_INLINE std::string store::resolve(std::string_view run) const {
   while (q.step()) found.push_back(q.text(0));
   q.reset();
   if (found.empty()) {
-    throw store_error("typeflow: no run '" + std::string(run) + "' in the run store in '" +
-                      path_text() + "'");
+    throw unknown_run_error("typeflow: no run '" + std::string(run) + "' in the run store in '" +
+                            path_text() + "'");
   }
   if (found.size() > 1 && found[0] != run) {
     std::string list;
     for (const auto& f : found) list += (list.empty() ? "" : ", ") + store_detail::shown(f);
-    throw store_error("typeflow: run prefix '" + std::string(run) + "' is ambiguous: it matches " +
-                      list + (found.size() > 2 ? ", ..." : ""));
+    throw unknown_run_error("typeflow: run prefix '" + std::string(run) +
+                            "' is ambiguous: it matches " + list +
+                            (found.size() > 2 ? ", ..." : ""));
   }
   if (!store_detail::usable_run_id(found[0])) {
     store_detail::damaged("a runs row", "has run id '" + store_detail::shown(found[0]) + "'");
@@ -794,7 +796,8 @@ TYPEFLOW_INLINE run_info store::info(const std::string& id) const {
                            " FROM runs WHERE id = ?");
   q.bind_all(id);
   if (!q.step())
-    throw store_error("typeflow: no run '" + id + "' in the run store in '" + path_text() + "'");
+    throw unknown_run_error("typeflow: no run '" + id + "' in the run store in '" + path_text() +
+                            "'");
   auto r = store_detail::read_run(q);
   q.reset();
   fill_run(r);
