@@ -75,3 +75,25 @@ TEST_CASE("run_async without a thread fails at once, naming the cause", "[.][fau
     CHECK(ran.load() == 0);
   }
 }
+
+TEST_CASE(
+    "without a timer thread a step with a time limit fails naming the cause, and a "
+    "retry goes without its wait",
+    "[.][faults]") {
+  using namespace std::chrono_literals;
+  REQUIRE(threads_fail());
+  tyf::pipeline p{"timed"};
+  std::atomic<int> limited{0}, tries{0};
+  p.step("limited", [&limited] { return ++limited; }).timeout(10s);
+  p.step("flaky", [&tries] {
+     if (++tries == 1) throw std::runtime_error("first try fails");
+     return tries.load();
+   }).retry(2, 1h);  // waiting an hour would hang the test: the retry must not wait
+  auto r = tyf::run(p, tyf::run_options{}.threads(2));
+  CHECK(limited.load() == 0);  // never run without its limit
+  CHECK(r.step("limited").status == tyf::step_status::failed);
+  CHECK_THAT(r.step("limited").message,
+             Catch::Contains("cannot start the run's timer thread") && Catch::Contains("limit"));
+  CHECK(r.step("flaky").status == tyf::step_status::succeeded);
+  CHECK(tries.load() == 2);
+}

@@ -12,6 +12,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include <typeflow/core/context.hpp>
 #include <typeflow/core/control.hpp>
@@ -90,11 +91,20 @@ inline attempt_outcome invoke_with_timeout(detail::step_base& step, detail::invo
   std::stop_source own;
   std::stop_callback<stop_relay> relay(run_stop.get_token(), stop_relay{&own});
   std::atomic<bool> expired{false};
-  const std::uint64_t deadline =
-      clock.schedule(std::chrono::steady_clock::now() + limit, [&expired, &own] {
-        expired.store(true, std::memory_order_release);
-        own.request_stop();
-      });
+  std::uint64_t deadline = 0;
+  try {
+    deadline = clock.schedule(std::chrono::steady_clock::now() + limit, [&expired, &own] {
+      expired.store(true, std::memory_order_release);
+      own.request_stop();
+    });
+  } catch (const std::system_error&) {
+    // No timer thread (a limit on threads): the step is not run without its time limit; it
+    // fails, naming the cause.
+    attempt_outcome out;
+    out.end = attempt_outcome::how::failed;
+    out.error = std::current_exception();
+    return out;
+  }
   const std::stop_token own_token = own.get_token();
   context ctx{who.run_id, who.name, who.node, who.number, own_token, who.sink};
   attempt_outcome out = call_step(step, call, ctx);

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <system_error>
 #include <vector>
 
 #include <typeflow/exec/detail/timer.hpp>
@@ -24,8 +25,12 @@ class retry_queue {
       waiting.store(true, std::memory_order_release);
       waiting_.push_back({item, &waiting});
     }
-    clock_.schedule(std::chrono::steady_clock::now() + delay,
-                    [this, item, &waiting] { release(item, waiting); });
+    try {
+      clock_.schedule(std::chrono::steady_clock::now() + delay,
+                      [this, item, &waiting] { release(item, waiting); });
+    } catch (const std::system_error&) {
+      release(item, waiting);  // no timer thread (a limit on threads): retried without the wait
+    }
   }
 
   /// Releases every retry still waiting (the run is stopping).

@@ -10,7 +10,9 @@
 #include <map>
 #include <mutex>
 #include <thread>
+
 #include <utility>
+#include <typeflow/detail/threads.hpp>
 
 namespace typeflow::exec_detail {
 
@@ -23,10 +25,15 @@ class timer {
   timer& operator=(const timer&) = delete;
   ~timer() { shutdown(); }
 
-  /// Calls `fn` at `when` (on the timer thread); returns an id for cancel().
+  /// Calls `fn` at `when` (on the timer thread); returns an id for cancel(). Throws
+  /// std::system_error, scheduling nothing, when the timer thread cannot be started.
   std::uint64_t schedule(clock::time_point when, std::function<void()> fn) {
     std::unique_lock lock(mutex_);
-    if (!thread_.joinable() && !stopping_) thread_ = std::thread([this] { loop(); });
+    if (!thread_.joinable() && !stopping_) {
+      // May throw (a limit on threads): nothing is scheduled then; the caller decides.
+      thread_ = detail::start_thread("the run's timer thread (step timeouts, retry delays)",
+                                     [this] { loop(); });
+    }
     auto id = ++next_id_;
     pending_.emplace(std::make_pair(when, id), std::move(fn));
     changed_.notify_one();
