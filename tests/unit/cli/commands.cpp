@@ -13,29 +13,13 @@
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include <typeflow/cli.hpp>
+#include <child_process.hpp>
 #include <store_testing.hpp>
-
-// Under ThreadSanitizer a signal sent to the (instrumented) child can land on the sanitizer's
-// own background thread, which never hands it on: the Ctrl-C tests would hang there. They run
-// in every other build.
-#if defined(__SANITIZE_THREAD__)
-#define TYPEFLOW_TEST_SIGNALS 0
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TYPEFLOW_TEST_SIGNALS 0
-#endif
-#endif
-#ifndef TYPEFLOW_TEST_SIGNALS
-#define TYPEFLOW_TEST_SIGNALS 1
-#endif
 
 namespace tyf = typeflow;
 using tyf::test::temp_dir;
@@ -43,96 +27,19 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-/// A child process running the pipeline program with `args`; stdin from `input` (a pipe),
+/// A child process running the pipeline program with `args`; stdin a pipe holding `input`,
 /// stdout and stderr to files in the store's directory, TYPEFLOW_STORE set to it.
-class proc {
+class proc : public tyf::test::process {
  public:
   proc(const temp_dir& dir, const std::vector<std::string>& args, const std::string& input = {},
-       const std::vector<std::string>& extra_env = {}) {
-    static int counter = 0;
-    const auto n = std::to_string(counter++);
-    out_ = dir.path() / ("out-" + n + ".txt");
-    err_ = dir.path() / ("err-" + n + ".txt");
-    std::vector<std::string> all{TYPEFLOW_CLI_CHILD};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_text;
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string_view(*e).rfind("TYPEFLOW_", 0) != 0) env_text.emplace_back(*e);
-    }
-    env_text.push_back("TYPEFLOW_STORE=" + (dir.path() / "store").string());
-    env_text.insert(env_text.end(), extra_env.begin(), extra_env.end());
-    std::vector<char*> envp;
-    for (auto& e : env_text) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    int in[2];
-    REQUIRE(::pipe(in) == 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-    posix_spawn_file_actions_addclose(&actions, in[0]);
-    posix_spawn_file_actions_addclose(&actions, in[1]);
-    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(in[0]);
-    if (!input.empty())
-      REQUIRE(::write(in[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
-    ::close(in[1]);  // end of input after `input`
-    REQUIRE(rc == 0);
-  }
-  proc(const proc&) = delete;
-  proc& operator=(const proc&) = delete;
-  ~proc() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      (void)wait();
-    }
-  }
-  /// The exit status, or 128 + the signal that ended it.
-  int wait() {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  void signal(int sig) const { ::kill(pid_, sig); }
-  [[nodiscard]] std::string out() const { return slurp(out_); }
-  [[nodiscard]] std::string err() const { return slurp(err_); }
-  /// Waits (bounded: 30 s) until stdout or stderr shows `text`.
-  bool wait_for(const std::string& text, bool on_stderr = false) const {
-    for (int i = 0; i < 3000; ++i) {
-      if ((on_stderr ? err() : out()).find(text) != std::string::npos) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::filesystem::path out_, err_;
+       const std::vector<std::string>& extra_env = {})
+      : process(dir.path(), TYPEFLOW_CLI_CHILD, args,
+                tyf::test::store_options(dir.path(), extra_env, input)) {}
 };
 
-struct outcome {
-  int code;
-  std::string out, err;
-};
-
-outcome cli(const temp_dir& dir, const std::vector<std::string>& args,
-            const std::string& input = {}, const std::vector<std::string>& env = {}) {
-  proc p{dir, args, input, env};
-  int code = p.wait();
-  return {code, p.out(), p.err()};
+tyf::test::outcome cli(const temp_dir& dir, const std::vector<std::string>& args,
+                       const std::string& input = {}, const std::vector<std::string>& env = {}) {
+  return proc{dir, args, input, env}.finish();
 }
 
 std::size_t run_count(const temp_dir& dir) {
@@ -409,7 +316,7 @@ TEST_CASE("cli: delete --yes removes runs and their artifacts") {
 TEST_CASE("cli: stop from a second process stops a running run (exit 3)") {
   temp_dir dir;
   proc running{dir, {"run", "--param", "mode=slow"}};
-  REQUIRE(running.wait_for("] train started"));
+  REQUIRE(running.wait_for_out("] train started"));
   REQUIRE(train_running_in_store(dir, 1));
   auto s = cli(dir, {"stop", "latest"});
   INFO(s.err);
@@ -425,7 +332,7 @@ TEST_CASE("cli: Ctrl-C stops the run cleanly; a second Ctrl-C quits at once") {
   temp_dir dir;
   SECTION("one SIGINT: the run ends stopped, exit 3") {
     proc running{dir, {"run", "--param", "mode=slow"}};
-    REQUIRE(running.wait_for("] train started"));
+    REQUIRE(running.wait_for_out("] train started"));
     running.signal(SIGINT);
     CHECK(running.wait() == 3);
     INFO("child stdout:\n" << running.out() << "\nchild stderr:\n" << running.err());
@@ -435,10 +342,10 @@ TEST_CASE("cli: Ctrl-C stops the run cleanly; a second Ctrl-C quits at once") {
   }
   SECTION("two SIGINTs: exit 130, and the next store open finds the run interrupted") {
     proc running{dir, {"run", "--param", "mode=stuck"}};  // train ignores the first request
-    REQUIRE(running.wait_for("] train started"));
+    REQUIRE(running.wait_for_out("] train started"));
     REQUIRE(train_running_in_store(dir, 1));  // _exit(130) must not come before the run's row
     running.signal(SIGINT);
-    REQUIRE(running.wait_for("stopping the run", true));
+    REQUIRE(running.wait_for_err("stopping the run"));
     running.signal(SIGINT);
     CHECK(running.wait() == 130);
     auto d = details(dir);
@@ -452,7 +359,7 @@ TEST_CASE("cli: SIGTERM stops the run cleanly like the first Ctrl-C") {
   temp_dir dir;
   const auto marker = dir.path() / "finally.txt";
   proc running{dir, {"run", "--param", "mode=slow"}, {}, {"CLICHILD_FINALLY=" + marker.string()}};
-  REQUIRE(running.wait_for("] train started"));
+  REQUIRE(running.wait_for_out("] train started"));
   REQUIRE(train_running_in_store(dir, 1));
   running.signal(SIGTERM);  // ended the process at once (143), the run left `running`
   CHECK(running.wait() == 3);
@@ -460,7 +367,7 @@ TEST_CASE("cli: SIGTERM stops the run cleanly like the first Ctrl-C") {
   CHECK(running.err().find("SIGTERM: stopping the run") != std::string::npos);
   REQUIRE(run_count(dir) == 1);
   CHECK(details(dir).run.status == tyf::run_status::stopped);
-  CHECK(slurp(marker) == "stopped");  // the finally handler ran
+  CHECK(tyf::test::slurp(marker) == "stopped");  // the finally handler ran
 }
 #endif
 
@@ -635,8 +542,8 @@ TEST_CASE("cli: schedule --on-running skip skips a tick while the run goes on; C
              {"schedule", "--cron", "0 0 1 1 *", "--max-runs", "2", "--param", "mode=slow"},
              {},
              {"TYPEFLOW_SCHEDULE_NOW=2"}};
-  REQUIRE(sched.wait_for("tick skipped: the previous run is still going"));
-  REQUIRE(sched.wait_for("] train started"));
+  REQUIRE(sched.wait_for_out("tick skipped: the previous run is still going"));
+  REQUIRE(sched.wait_for_out("] train started"));
   sched.signal(SIGINT);
   CHECK(sched.wait() == 3);
   CHECK(run_count(dir) == 1);
@@ -650,7 +557,7 @@ TEST_CASE("cli: schedule --on-running cancel stops the previous run and starts t
               "--param", "mode=slow"},
              {},
              {"TYPEFLOW_SCHEDULE_NOW=2"}};
-  REQUIRE(sched.wait_for("stopping the previous run"));
+  REQUIRE(sched.wait_for_out("stopping the previous run"));
   // The second run's train step runs (seen in the store: on stdout, the first run's own
   // "train started" may come after the line above).
   REQUIRE(train_running_in_store(dir, 2));
@@ -670,7 +577,7 @@ TEST_CASE("cli: run --notify-cmd runs the command with the finished run as JSON"
   auto r = cli(dir, {"run", "--quiet", "--notify-cmd", "cat > '" + file.string() + "'"});
   INFO(r.err);
   REQUIRE(r.code == 0);
-  auto doc = json::parse(slurp(file));
+  auto doc = json::parse(tyf::test::slurp(file));
   CHECK(doc.dump().find("run_finished") != std::string::npos);
   CHECK(doc.dump().find(details(dir).run.id) != std::string::npos);
 }
@@ -682,7 +589,7 @@ TEST_CASE("cli: show --html writes the report") {
   auto r = cli(dir, {"show", "latest", "--html", file.string()});
   INFO(r.err);
   CHECK(r.code == 0);
-  CHECK(slurp(file).find(details(dir).run.id) != std::string::npos);
+  CHECK(tyf::test::slurp(file).find(details(dir).run.id) != std::string::npos);
   auto bad = cli(
       dir, {"show", "latest", "--html", (dir.path() / "no" / "such" / "dir" / "x.html").string()});
   CHECK(bad.code != 0);

@@ -10,14 +10,12 @@
 #include <string>
 #include <vector>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include <typeflow/cli.hpp>
+#include <child_process.hpp>
 #include <gated_pipeline.hpp>
 #include <store_testing.hpp>
 
@@ -28,52 +26,13 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct outcome {
-  int code;
-  std::string out, err;
-};
-
 /// Runs the gated program with `args` to its end: stdin empty, stdout and stderr to files,
 /// TYPEFLOW_STORE the temporary directory's store, plus `env`.
-outcome cli(const temp_dir& dir, const std::vector<std::string>& args,
-            const std::vector<std::string>& env = {}) {
-  static int counter = 0;
-  const auto n = std::to_string(counter++);
-  const auto out = dir.path() / ("out-" + n + ".txt"), err = dir.path() / ("err-" + n + ".txt");
-  std::vector<std::string> all{TYPEFLOW_CLI_GATED_CHILD};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_text;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string_view v(*e);
-    if (v.rfind("TYPEFLOW_", 0) != 0 && v.rfind("CLICHILD_", 0) != 0) env_text.emplace_back(v);
-  }
-  env_text.push_back("TYPEFLOW_STORE=" + (dir.path() / "store").string());
-  env_text.insert(env_text.end(), env.begin(), env.end());
-  std::vector<char*> envp;
-  for (auto& e : env_text) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  REQUIRE(rc == 0);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(out), slurp(err)};
+tyf::test::outcome cli(const temp_dir& dir, const std::vector<std::string>& args,
+                       const std::vector<std::string>& env = {}) {
+  return tyf::test::process{dir.path(), TYPEFLOW_CLI_GATED_CHILD, args,
+                            tyf::test::store_options(dir.path(), env)}
+      .finish();
 }
 
 std::size_t run_count(const temp_dir& dir) {
@@ -247,5 +206,5 @@ TEST_CASE("cli: a named gate and a named condition show under their names in eve
 
   const auto html = dir.path() / "report.html";
   REQUIRE(cli(dir, {"show", "latest", "--html", html.string()}).code == 0);
-  CHECK_THAT(slurp(html), Contains("accuracy-gate") && Contains("good-enough"));
+  CHECK_THAT(tyf::test::slurp(html), Contains("accuracy-gate") && Contains("good-enough"));
 }

@@ -15,107 +15,30 @@
 #include <string>
 #include <vector>
 
-#include <fcntl.h>
-#include <grp.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <typeflow/cli.hpp>
+#include <child_process.hpp>
+#include <store_inspection.hpp>
 #include <store_testing.hpp>
 
 namespace tyf = typeflow;
 namespace fs = std::filesystem;
+using tyf::test::snapshot;
+using tyf::test::sql;
 using tyf::test::temp_dir;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct outcome {
-  int code;
-  std::string out, err;
-};
-
 /// Runs the pipeline program with `args` (no TYPEFLOW_STORE: commands name --store), its
 /// output to files in `io`; as user `uid` when given (the test runs as root).
-outcome cli(const fs::path& io, const std::vector<std::string>& args,
-            std::optional<uid_t> uid = std::nullopt) {
-  static int counter = 0;
-  const auto n = std::to_string(counter++);
-  const auto out = io / ("out-" + n + ".txt"), err = io / ("err-" + n + ".txt");
-  std::vector<std::string> all{TYPEFLOW_CLI_CHILD};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_text;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string_view(*e).rfind("TYPEFLOW_", 0) != 0) env_text.emplace_back(*e);
-  }
-  std::vector<char*> envp;
-  for (auto& e : env_text) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int in = ::open("/dev/null", O_RDONLY);
-    int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in < 0 || o < 0 || e < 0 || ::dup2(in, 0) < 0 || ::dup2(o, 1) < 0 || ::dup2(e, 2) < 0)
-      ::_exit(126);
-    if (uid && (::setgroups(0, nullptr) != 0 || ::setgid(*uid) != 0 || ::setuid(*uid) != 0))
-      ::_exit(125);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(out), slurp(err)};
-}
-
-void sql(const fs::path& store, const std::string& text) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open((store / "runs.db").c_str(), &db) == SQLITE_OK);
-  char* err = nullptr;
-  int rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &err);
-  std::string msg = err != nullptr ? err : "";
-  sqlite3_free(err);
-  sqlite3_close(db);
-  INFO(text << ": " << msg);
-  REQUIRE(rc == SQLITE_OK);
-}
-
-/// Every file and directory under `root` (and root itself): its kind, size, modification
-/// time (ns) and inode, so that a write, a new file or a removed one shows.
-std::map<std::string, std::string> snapshot(const fs::path& root) {
-  std::map<std::string, std::string> out;
-  auto add = [&](const fs::path& p) {
-    struct stat st {};
-    if (::lstat(p.c_str(), &st) != 0) return;
-    out[fs::relative(p, root.parent_path()).string()] =
-        std::to_string(st.st_mode) + " " + std::to_string(st.st_size) + " " +
-        std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + " " +
-        std::to_string(st.st_ino);
-  };
-  add(root);
-  std::error_code ec;
-  if (fs::is_directory(root, ec)) {
-    for (const auto& e : fs::recursive_directory_iterator(root, ec)) add(e.path());
-  }
-  return out;
-}
-
-std::string listing(const std::map<std::string, std::string>& s) {
-  std::string out;
-  for (const auto& [k, v] : s) out += k + " " + v + "\n";
-  return out;
+tyf::test::outcome cli(const fs::path& io, const std::vector<std::string>& args,
+                       std::optional<uid_t> uid = std::nullopt) {
+  tyf::test::process_options o;
+  o.uid = uid;
+  return tyf::test::process{io, TYPEFLOW_CLI_CHILD, args, o}.finish();
 }
 
 /// Two runs of the pipeline program in `store`; their ids, newest first.
@@ -190,12 +113,12 @@ TEST_CASE("cli: runs, show and compare write nothing to the store") {
     auto r = cli(dir.path(), args);
     INFO(args[0] << ": " << r.err);
     CHECK(r.code == 0);
-    CHECK(listing(snapshot(store)) == listing(before));
+    CHECK(snapshot(store) == before);
   }
   auto r = cli(dir.path(), {"show", ids[0], "--store", store.string()});
   CHECK(r.out.find("interrupted") != std::string::npos);
   CHECK(r.out.find("died") != std::string::npos);
-  CHECK(listing(snapshot(store)) == listing(before));
+  CHECK(snapshot(store) == before);
   sqlite3_close(held);
 }
 
@@ -239,7 +162,7 @@ TEST_CASE("cli: a store the user cannot write is read by runs, show and compare"
   // A command that writes says it cannot, and changes nothing.
   r = cli(io, {"delete", ids[0], "--yes", "--store", store.string()}, as);
   CHECK(r.code != 0);
-  CHECK(listing(snapshot(store)) == listing(before));
+  CHECK(snapshot(store) == before);
   if (!as) fs::permissions(store, fs::perms::owner_all, fs::perm_options::add);
   for (const auto& e : fs::recursive_directory_iterator(store)) {
     fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
@@ -255,7 +178,8 @@ std::string outside(const fs::path& dir) {
   for (const auto& e : fs::directory_iterator(dir)) {
     if (e.path().filename() == "store") continue;
     entries[e.path().filename().string()] =
-        e.is_regular_file() ? std::to_string(e.file_size()) + " " + slurp(e.path()) : "(dir)";
+        e.is_regular_file() ? std::to_string(e.file_size()) + " " + tyf::test::slurp(e.path())
+                            : "(dir)";
   }
   for (const auto& [k, v] : entries) out += k + ": " + v + "\n";
   return out;

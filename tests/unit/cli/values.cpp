@@ -14,14 +14,12 @@
 #include <string>
 #include <vector>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include <typeflow/cli.hpp>
+#include <child_process.hpp>
 #include <store_testing.hpp>
 
 namespace tyf = typeflow;
@@ -30,53 +28,13 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct outcome {
-  int code;
-  std::string out, err;
-};
-
 /// Runs the pipeline program with `args` to its end: stdin empty, stdout and stderr to files,
 /// TYPEFLOW_STORE the directory's store, `env` added to the environment.
-outcome cli(const temp_dir& dir, const std::vector<std::string>& args,
-            const std::vector<std::string>& env = {}) {
-  static int counter = 0;
-  const auto n = std::to_string(counter++);
-  const auto out = dir.path() / ("values-out-" + n + ".txt");
-  const auto err = dir.path() / ("values-err-" + n + ".txt");
-  std::vector<std::string> all{TYPEFLOW_CLI_CHILD};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_text;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string_view v(*e);
-    if (v.rfind("TYPEFLOW_", 0) != 0 && v.rfind("CLICHILD_", 0) != 0) env_text.emplace_back(*e);
-  }
-  env_text.push_back("TYPEFLOW_STORE=" + (dir.path() / "store").string());
-  env_text.insert(env_text.end(), env.begin(), env.end());
-  std::vector<char*> envp;
-  for (auto& e : env_text) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  REQUIRE(rc == 0);
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(out), slurp(err)};
+tyf::test::outcome cli(const temp_dir& dir, const std::vector<std::string>& args,
+                       const std::vector<std::string>& env = {}) {
+  return tyf::test::process{dir.path(), TYPEFLOW_CLI_CHILD, args,
+                            tyf::test::store_options(dir.path(), env)}
+      .finish();
 }
 
 /// Every line of `text` parsed as JSON; a line that is not JSON fails the test, naming it.
@@ -166,7 +124,7 @@ TEST_CASE("cli: NaN and infinite metrics are stored and shown as nan, inf and -i
 
   const auto file = dir.path() / "run.html";
   REQUIRE(cli(dir, {"show", "latest", "--html", file.string()}).code == 0);
-  const auto html = slurp(file);
+  const auto html = tyf::test::slurp(file);
   std::smatch bad;
   const bool found = std::regex_search(html, bad, non_number_attribute);
   INFO("attribute: " << (found ? bad.str() : std::string{}));
@@ -210,7 +168,7 @@ TEST_CASE("cli: invalid UTF-8 in values, names and messages never breaks a JSON 
   CHECK(run["tags"]["t"] == "x" + replacement + replacement + " y " + replacement);
   CHECK(run["final_metrics"].contains("odd.cut" + replacement));
   // The notifier's payload.
-  auto payload = parse(slurp(notified));
+  auto payload = parse(tyf::test::slurp(notified));
   CHECK(payload["message"].get<std::string>().find("broken " + replacement) != std::string::npos);
 
   // runs, show and compare as JSON, for as long as the run exists; as text, the bytes as given.
@@ -250,5 +208,5 @@ TEST_CASE("cli: invalid UTF-8 in values, names and messages never breaks a JSON 
   auto html = cli(dir, {"show", failed, "--html", file.string()});
   INFO(html.err);
   CHECK(html.code == 0);
-  CHECK(slurp(file).find("broken ") != std::string::npos);
+  CHECK(tyf::test::slurp(file).find("broken ") != std::string::npos);
 }

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "store_inspection.hpp"
 #include "store_testing.hpp"
 
 namespace tyf = typeflow;
@@ -239,12 +240,9 @@ TEST_CASE("a pid now used by another process is not taken for the run's process"
 TEST_CASE(
     "a store of schema 2 opens: its rows kept, rows of deleted runs gone, start times unknown") {
   temp_dir dir;
+  tyf::test::old_store(dir.path(), 2);
   {
     raw_db db{dir.path()};
-    REQUIRE(db.exec("CREATE TABLE schema_version (version INTEGER NOT NULL); "
-                    "INSERT INTO schema_version VALUES (2)") == SQLITE_OK);
-    REQUIRE(db.exec(tyf::store_detail::migrations[0]) == SQLITE_OK);
-    REQUIRE(db.exec(tyf::store_detail::migrations[1]) == SQLITE_OK);
     const auto here = "'" + tyf::store_detail::host_name() + "'";
     const auto me = std::to_string(::getpid());
     const auto now = std::to_string(tyf::store_detail::now_us());

@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 
+#include "store_inspection.hpp"
 #include "store_testing.hpp"
 
 namespace tyf = typeflow;
@@ -194,31 +195,13 @@ TEST_CASE("request_param refuses a run that is not running") {
 
 TEST_CASE("a store of schema version 2 gains param_requests and keeps its runs") {
   temp_dir dir;
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open((dir.path() / "runs.db").c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db,
-                       "CREATE TABLE schema_version (version INTEGER NOT NULL); "
-                       "INSERT INTO schema_version VALUES (2)",
-                       nullptr, nullptr, nullptr) == SQLITE_OK);
-  for (int v = 0; v < 2; ++v) {
-    REQUIRE(sqlite3_exec(db, tyf::store_detail::migrations[static_cast<std::size_t>(v)], nullptr,
-                         nullptr, nullptr) == SQLITE_OK);
-  }
-  REQUIRE(sqlite3_exec(db,
+  tyf::test::old_store(dir.path(), 2,
                        "INSERT INTO runs (id, pipeline, structure_hash, status, started, ended, "
                        "host, pid, heartbeat) VALUES ('000000000old', 'x', 'h', 'succeeded', 1, 2, "
-                       "'h', 1, 2)",
-                       nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_close(db);
+                       "'h', 1, 2)");
   tyf::store st{dir.path()};
   CHECK(st.show("000000000old").run.status == tyf::run_status::succeeded);
   CHECK(st.param_requests("000000000old").empty());
-  REQUIRE(sqlite3_open((dir.path() / "runs.db").c_str(), &db) == SQLITE_OK);
-  sqlite3_stmt* q = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &q, nullptr) ==
-          SQLITE_OK);
-  REQUIRE(sqlite3_step(q) == SQLITE_ROW);
-  CHECK(sqlite3_column_int(q, 0) == tyf::store_detail::schema_version);
-  sqlite3_finalize(q);
-  sqlite3_close(db);
+  CHECK(tyf::test::number(dir.path(), "SELECT version FROM schema_version") ==
+        tyf::store_detail::schema_version);
 }

@@ -7,48 +7,19 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <map>
 #include <string>
 #include <vector>
 
-#include <sqlite3.h>
-#include <sys/stat.h>
-
+#include "store_inspection.hpp"
 #include "store_testing.hpp"
 
 namespace tyf = typeflow;
 namespace fs = std::filesystem;
+using tyf::test::snapshot;
+using tyf::test::sql;
 using tyf::test::temp_dir;
 
 namespace {
-
-void sql(const fs::path& store, const std::string& text) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open((store / "runs.db").c_str(), &db) == SQLITE_OK);
-  char* err = nullptr;
-  int rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &err);
-  std::string msg = err != nullptr ? err : "";
-  sqlite3_free(err);
-  sqlite3_close(db);
-  INFO(text << ": " << msg);
-  REQUIRE(rc == SQLITE_OK);
-}
-
-/// Each path under `root` (and root) with its size, modification time (ns) and inode.
-std::string snapshot(const fs::path& root) {
-  std::map<std::string, std::string> out;
-  auto add = [&](const fs::path& p) {
-    struct stat st {};
-    if (::lstat(p.c_str(), &st) != 0) return;
-    out[p.string()] = std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
-                      std::to_string(st.st_mtim.tv_nsec) + " " + std::to_string(st.st_ino);
-  };
-  add(root);
-  for (const auto& e : fs::recursive_directory_iterator(root)) add(e.path());
-  std::string text;
-  for (const auto& [k, v] : out) text += k + " " + v + "\n";
-  return text;
-}
 
 tyf::store_config read_only() {
   tyf::store_config c;
@@ -114,11 +85,11 @@ TEST_CASE("a store opened read-only reads everything and writes nothing") {
 TEST_CASE("a store of an older schema opened read-only says it needs migrating") {
   temp_dir dir;
   // A store of schema version 1, as the first typeflow wrote it.
-  sql(dir.path(), std::string("PRAGMA journal_mode = WAL; ") + tyf::store_detail::migrations[0] +
-                      "CREATE TABLE schema_version (version INTEGER NOT NULL);"
-                      "INSERT INTO schema_version VALUES (1);"
-                      "INSERT INTO runs (id, pipeline, structure_hash, status, started, host, pid, "
-                      "heartbeat) VALUES ('0000000000aa', 'big', 'h', 'succeeded', 1, 'x', 1, 1)");
+  sql(dir.path(), "PRAGMA journal_mode = WAL");
+  tyf::test::old_store(dir.path(), 1,
+                       "INSERT INTO runs (id, pipeline, structure_hash, status, started, host, "
+                       "pid, heartbeat) VALUES ('0000000000aa', 'big', 'h', 'succeeded', 1, 'x', "
+                       "1, 1)");
   const auto before = snapshot(dir.path());
   REQUIRE_THROWS_WITH((tyf::store{dir.path(), read_only()}),
                       Catch::Contains("schema version 1, older than this typeflow's " +

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <range/v3/range/conversion.hpp>
 
+#include "store_inspection.hpp"
 #include "store_testing.hpp"
 
 namespace tyf = typeflow;
@@ -375,30 +376,14 @@ TEST_CASE("the free run() opens the store named in the options") {
 
 TEST_CASE("opening a store made with an older schema migrates it, keeping its runs") {
   temp_dir dir;
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open((dir.path() / "runs.db").c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db,
-                       "CREATE TABLE schema_version (version INTEGER NOT NULL); "
-                       "INSERT INTO schema_version VALUES (1)",
-                       nullptr, nullptr, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db, tyf::store_detail::migrations[0], nullptr, nullptr, nullptr) ==
-          SQLITE_OK);
-  REQUIRE(sqlite3_exec(db,
+  tyf::test::old_store(dir.path(), 1,
                        "INSERT INTO runs (id, pipeline, structure_hash, status, started, ended, "
                        "host, pid, heartbeat) VALUES ('000000000old', 'x', 'h', 'succeeded', 1, 2, "
-                       "'h', 1, 2)",
-                       nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_close(db);
+                       "'h', 1, 2)");
   tyf::store st{dir.path()};
   REQUIRE(st.show("000000000old").run.status == tyf::run_status::succeeded);
-  REQUIRE(sqlite3_open((dir.path() / "runs.db").c_str(), &db) == SQLITE_OK);
-  sqlite3_stmt* q = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &q, nullptr) ==
-          SQLITE_OK);
-  REQUIRE(sqlite3_step(q) == SQLITE_ROW);
-  REQUIRE(sqlite3_column_int(q, 0) == tyf::store_detail::schema_version);
-  sqlite3_finalize(q);
-  sqlite3_close(db);
+  REQUIRE(tyf::test::number(dir.path(), "SELECT version FROM schema_version") ==
+          tyf::store_detail::schema_version);
 }
 
 TEST_CASE("a large output is hashed and written from its own memory: the file is its encoding") {

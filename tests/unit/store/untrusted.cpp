@@ -17,25 +17,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store_inspection.hpp"
 #include "store_testing.hpp"
 
 namespace tyf = typeflow;
 namespace fs = std::filesystem;
+using tyf::test::sql;
 using tyf::test::temp_dir;
 
 namespace {
-
-void sql(const fs::path& store, const std::string& text) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open((store / "runs.db").c_str(), &db) == SQLITE_OK);
-  char* err = nullptr;
-  int rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &err);
-  std::string msg = err != nullptr ? err : "";
-  sqlite3_free(err);
-  sqlite3_close(db);
-  INFO(text << ": " << msg);
-  REQUIRE(rc == SQLITE_OK);
-}
 
 void touch(const fs::path& p) {
   std::ofstream out{p};

@@ -10,8 +10,8 @@
 #include <limits>
 #include <string>
 #include <vector>
-#include <sqlite3.h>
 
+#include "store_inspection.hpp"
 #include "store_testing.hpp"
 
 namespace tyf = typeflow;
@@ -35,14 +35,6 @@ tyf::pipeline diverging_pipeline() {
     return 1;
   });
   return p;
-}
-
-void exec(sqlite3* db, const std::string& sql) {
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  INFO(sql << ": " << (err != nullptr ? err : ""));
-  sqlite3_free(err);
-  REQUIRE(rc == SQLITE_OK);
 }
 
 }  // namespace
@@ -90,22 +82,14 @@ TEST_CASE("NaN and infinite metrics are stored and read back as logged") {
 
 TEST_CASE("a store of the schema before non-finite metrics migrates with its metrics kept") {
   temp_dir dir;
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open((dir.path() / "runs.db").c_str(), &db) == SQLITE_OK);
   // Schema version 2: the last one whose metrics table had `value REAL NOT NULL`.
-  exec(db,
-       "CREATE TABLE schema_version (version INTEGER NOT NULL); "
-       "INSERT INTO schema_version VALUES (2)");
-  exec(db, tyf::store_detail::migrations[0]);
-  exec(db, tyf::store_detail::migrations[1]);
-  exec(db,
-       "INSERT INTO runs (id, pipeline, structure_hash, status, started, ended, host, pid, "
-       "heartbeat) VALUES ('000000000old', 'x', 'h', 'succeeded', 1, 2, 'h', 1, 2)");
-  exec(db,
-       "INSERT INTO metrics (run_id, step, name, value, idx, time) VALUES "
-       "('000000000old', 's', 'loss', 0.25, 0, 10), ('000000000old', 's', 'loss', 9e999, 1, 11), "
-       "('000000000old', 's', 'acc', 0.75, 0, 12)");
-  sqlite3_close(db);
+  tyf::test::old_store(
+      dir.path(), 2,
+      "INSERT INTO runs (id, pipeline, structure_hash, status, started, ended, host, pid, "
+      "heartbeat) VALUES ('000000000old', 'x', 'h', 'succeeded', 1, 2, 'h', 1, 2); "
+      "INSERT INTO metrics (run_id, step, name, value, idx, time) VALUES "
+      "('000000000old', 's', 'loss', 0.25, 0, 10), ('000000000old', 's', 'loss', 9e999, 1, 11), "
+      "('000000000old', 's', 'acc', 0.75, 0, 12)");
 
   tyf::store st{dir.path()};
   const auto old = st.show("000000000old");
