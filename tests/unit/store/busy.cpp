@@ -7,6 +7,11 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "store_testing.hpp"
 
 namespace tyf = typeflow;
@@ -73,4 +78,31 @@ TEST_CASE("reading or deleting while another process holds the lock fails after 
   REQUIRE(sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(holder);
   REQUIRE(st.remove({"latest"}).runs == 1);
+}
+
+TEST_CASE("two connections creating one store at the same moment both open it") {
+  // Setting WAL on a new database needs a lock that SQLite refuses at once, without the busy
+  // handler, while another connection creates the schema: opening must try again (found in CI:
+  // a store opened while a child process created it failed with "database is locked").
+  for (int round = 0; round < 40; ++round) {
+    temp_dir dir;
+    std::atomic<int> ready{0};
+    std::vector<std::string> errors(2);
+    auto open = [&](int i) {
+      ready.fetch_add(1);
+      while (ready.load() < 2) {
+      }
+      try {
+        tyf::store st{dir.path()};
+      } catch (const std::exception& e) {
+        errors[static_cast<std::size_t>(i)] = e.what();
+      }
+    };
+    std::thread a(open, 0), b(open, 1);
+    a.join();
+    b.join();
+    INFO("round " << round);
+    CHECK(errors[0].empty());
+    CHECK(errors[1].empty());
+  }
 }

@@ -342,7 +342,21 @@ class database {
     // WAL: readers never block the writer nor the writer the readers; NORMAL sync is
     // durable against process crashes (and consistent, if not durable, across power loss).
     if (!read_only) {
-      exec("PRAGMA journal_mode = WAL");
+      // Setting WAL needs a lock that SQLite may refuse at once, without its busy handler (a
+      // process creating the store at the same moment): tried again within busy_timeout.
+      patience wait{*this};
+      for (int attempt = 0;; ++attempt) {
+        try {
+          exec("PRAGMA journal_mode = WAL");
+          break;
+        } catch (const sqlite_error& e) {
+          if (!e.busy() || wait.spent()) {
+            wait.failed();
+            throw;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 + attempt * 2, 50)));
+        }
+      }
       exec("PRAGMA synchronous = NORMAL");
     }
     // A larger page cache and memory-mapped reads: inserts into the key-ordered tables touch
