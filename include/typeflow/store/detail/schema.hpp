@@ -171,6 +171,20 @@ inline std::optional<std::int64_t> stored_schema_version(database& db) {
   return version;
 }
 
+/// Refuses a stored schema version outside 0..schema_version: a negative one no typeflow
+/// writes (a damaged runs.db), a larger one is a newer typeflow's.
+inline void check_version_range(std::int64_t version) {
+  if (version < 0) {
+    throw store_error("typeflow: run store: the database has schema version " +
+                      std::to_string(version) + ", which no typeflow writes: runs.db is damaged");
+  }
+  if (version > schema_version) {
+    throw store_error("typeflow: run store: the database has schema version " +
+                      std::to_string(version) + ", newer than this typeflow's " +
+                      std::to_string(schema_version) + "; use a newer typeflow to open it");
+  }
+}
+
 /// Brings the database to schema_version; returns the version it found. The version is read
 /// as the 64-bit integer SQLite holds and checked before it is used: one row, an integer,
 /// 0..schema_version (a newer one is a store from a newer typeflow, anything else a damaged
@@ -181,15 +195,7 @@ inline int migrate(database& db) {
   auto stored = stored_schema_version(db);
   if (!stored) db.prepare("INSERT INTO schema_version (version) VALUES (0)").run();
   const std::int64_t version = stored.value_or(0);
-  if (version < 0) {
-    throw store_error("typeflow: run store: the database has schema version " +
-                      std::to_string(version) + ", which no typeflow writes: runs.db is damaged");
-  }
-  if (version > schema_version) {
-    throw store_error("typeflow: run store: the database has schema version " +
-                      std::to_string(version) + ", newer than this typeflow's " +
-                      std::to_string(schema_version) + "; use a newer typeflow to open it");
-  }
+  check_version_range(version);
   const int found = static_cast<int>(version);
   for (int v = found; v < schema_version; ++v) {
     db.exec(migrations[static_cast<std::size_t>(v)]);
@@ -234,15 +240,7 @@ inline int check_schema(database& db) {
         "typeflow: run store: runs.db has no schema: it is not a run store, or one never used");
   }
   const std::int64_t version = *stored;
-  if (version < 0) {
-    throw store_error("typeflow: run store: the database has schema version " +
-                      std::to_string(version) + ", which no typeflow writes: runs.db is damaged");
-  }
-  if (version > schema_version) {
-    throw store_error("typeflow: run store: the database has schema version " +
-                      std::to_string(version) + ", newer than this typeflow's " +
-                      std::to_string(schema_version) + "; use a newer typeflow to open it");
-  }
+  check_version_range(version);
   if (version < schema_version) {
     throw store_error("typeflow: run store: the database has schema version " +
                       std::to_string(version) + ", older than this typeflow's " +
