@@ -38,13 +38,16 @@ std::shared_ptr<const void> parse_param_text(std::string_view text, std::string&
     if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return nullptr;
     return std::make_shared<const T>(value);
   } else if constexpr (std::is_floating_point_v<T>) {
-    expected = "a number";
+    expected = "a finite number";
     std::string copy(text);  // strtod needs a terminated string
     if (copy.empty() || copy.front() == ' ') return nullptr;
     char* end = nullptr;
     errno = 0;
     long double value = std::strtold(copy.c_str(), &end);
     if (end != copy.c_str() + copy.size() || errno == ERANGE) return nullptr;
+    // NaN and infinity are refused: no parameter means them, and a list's JSON has no form for
+    // them (it wrote NaN as null, which did not parse back).
+    if (value != value) return nullptr;
     if (value > std::numeric_limits<T>::max() || value < std::numeric_limits<T>::lowest()) {
       return nullptr;
     }

@@ -214,9 +214,10 @@ TEST_CASE("a value that does not parse names the parameter, the value and what w
       (void)tyf::resolve_params(s.p, with({{"data-dir", "x"}, {name, value}}));
     };
   };
-  REQUIRE_THROWS_MATCHES(fails("lr", "fast")(), tyf::run_error,
-                         Catch::Message("typeflow: parameter 'lr' (double) got 'fast', expected a "
-                                        "number (set by run_options::set)"));
+  REQUIRE_THROWS_MATCHES(
+      fails("lr", "fast")(), tyf::run_error,
+      Catch::Message("typeflow: parameter 'lr' (double) got 'fast', expected a finite "
+                     "number (set by run_options::set)"));
   REQUIRE_THROWS_WITH(fails("batch", "3.5")(),
                       "typeflow: parameter 'batch' (int) got '3.5', expected an integer from "
                       "-2147483648 to 2147483647 (set by run_options::set)");
@@ -369,15 +370,17 @@ TEST_CASE("params file errors name the file") {
                       "params file '" +
                           unknown + "'); did you mean 'batch'?");
   const auto wrong = write_file("wrong.json", R"({"lr": "high"})");
-  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, wrong)),
-                      "typeflow: parameter 'lr' (double) got 'high', expected a number (set by "
-                      "params file '" +
-                          wrong + "')");
+  REQUIRE_THROWS_WITH(
+      tyf::resolve_params(s.p, with({}, wrong)),
+      "typeflow: parameter 'lr' (double) got 'high', expected a finite number (set by "
+      "params file '" +
+          wrong + "')");
   const auto typed = write_file("typed.json", R"({"lr": [0.1]})");
-  REQUIRE_THROWS_WITH(tyf::resolve_params(s.p, with({}, typed)),
-                      "typeflow: parameter 'lr' (double) got '[0.1]', expected a number (set by "
-                      "params file '" +
-                          typed + "')");
+  REQUIRE_THROWS_WITH(
+      tyf::resolve_params(s.p, with({}, typed)),
+      "typeflow: parameter 'lr' (double) got '[0.1]', expected a finite number (set by "
+      "params file '" +
+          typed + "')");
 }
 
 TEST_CASE("params file bounds: depth, size and numbers out of range name the file") {
@@ -441,4 +444,31 @@ TEST_CASE("enum names: read from the compiler, or given by enum_names") {
   REQUIRE(enum_entries<Legacy>().size() == 2);
   REQUIRE(enum_entries<Legacy>()[1].second == "second");
   REQUIRE(tyf::detail::param_codec<Optimizer>::format(static_cast<Optimizer>(9)) == "9");
+}
+
+TEST_CASE("NaN and infinity are refused as floating-point parameters, alone or in lists") {
+  // A list wrote NaN as JSON null, which did not parse back (fuzz finding,
+  // fuzz/corpus/param_text/regression-vector-nan); infinity was already refused.
+  std::string expected;
+  for (const char* text : {"nan", "-nan", "NAN", "nan(0x1)", "inf", "-inf", "infinity"}) {
+    INFO(text);
+    double one = 0;
+    REQUIRE_FALSE(tyf::detail::param_codec<double>::parse(text, one, expected));
+    REQUIRE(expected == "a finite number");
+    float small = 0;
+    REQUIRE_FALSE(tyf::detail::param_codec<float>::parse(text, small, expected));
+    std::vector<double> list;
+    REQUIRE_FALSE(tyf::detail::param_codec<std::vector<double>>::parse(
+        std::string("\nnan, ") + text, list, expected));
+    REQUIRE_FALSE(tyf::detail::param_codec<std::vector<double>>::parse(
+        std::string("[1.5, \"") + text + "\"]", list, expected));
+  }
+  double ok = 0;
+  REQUIRE(tyf::detail::param_codec<double>::parse("-1e300", ok, expected));
+  tyf::pipeline p{"finite"};
+  auto lr = p.param<double>("lr", 0.1);
+  (void)lr;
+  REQUIRE_THROWS_WITH(
+      tyf::resolve_params(p, with({{"lr", "nan"}})),
+      Catch::Contains("parameter 'lr' (double) got 'nan', expected a finite number"));
 }

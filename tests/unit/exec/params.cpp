@@ -93,9 +93,10 @@ TEST_CASE("bad parameter input stops the run before anything runs or is recorded
                       "typeflow: params file '/no/such.json' cannot be read: it does not exist");
   {
     env_var lr("TYPEFLOW_PARAM_LR", "big");
-    REQUIRE_THROWS_WITH(refused(tyf::run_options{}.set("data", "d"))(),
-                        "typeflow: parameter 'lr' (double) got 'big', expected a number (set by "
-                        "environment variable TYPEFLOW_PARAM_LR)");
+    REQUIRE_THROWS_WITH(
+        refused(tyf::run_options{}.set("data", "d"))(),
+        "typeflow: parameter 'lr' (double) got 'big', expected a finite number (set by "
+        "environment variable TYPEFLOW_PARAM_LR)");
   }
   REQUIRE_THROWS_WITH(tyf::run_async(c.p, tyf::run_options{}.set("lr", "2").set("data", "d")),
                       "typeflow: parameter 'lr' (double) got '2', expected a value from 0 to 1 "
@@ -204,6 +205,7 @@ TEST_CASE("a delayed parameter without a value skips the steps that need it, wit
         "value from 0 to 1 (set by the parameter provider)");
   check(tyf::run_options{}.param_provider([](const tyf::param_info&) { return std::string("x"); }),
         "parameter 'threshold' has no value: parameter 'threshold' (double) got 'x', expected a "
+        "finite "
         "number (set by the parameter provider)");
   check(tyf::run_options{},
         "parameter 'threshold' has no value: it is delayed and no source gave it a value, but "
