@@ -12,6 +12,7 @@
 #include <typeflow/core/impl/param_value.hpp>
 #include <typeflow/core/impl/params.hpp>
 #include <typeflow/core/impl/pipeline.hpp>
+#include <typeflow/exec/impl/launcher.hpp>
 #include <typeflow/exec/impl/plan.hpp>
 #include <typeflow/exec/impl/result.hpp>
 #include <typeflow/exec/impl/run.hpp>

@@ -93,6 +93,7 @@ struct map_ops {
   /// map's output type.
   void (*gather)(box& out, box* results, const std::vector<std::size_t>& which,
                  bool with_indices) = nullptr;
+  const codec_ops* element_codec = nullptr;  ///< one element's result (R); null: R has none
   bool allow_partial = false;
 };
 

@@ -498,6 +498,7 @@ map_ops make_map_ops() {
       for (auto i : which) vec.push_back(std::move(*static_cast<R*>(results[i].get())));
     }
   };
+  ops.element_codec = codec_ops_for<R>();
   return ops;
 }
 }  // namespace detail

@@ -20,6 +20,8 @@
 
 namespace typeflow {
 
+class launcher;  // exec/launcher.hpp
+
 enum class failure_policy : std::uint8_t {
   continue_independent,  ///< the default: branches that do not depend on the failure finish
   fail_fast,             ///< stop everything at the first failure
@@ -132,6 +134,13 @@ class run_options {
     return *this;
   }
 
+  /// Runs the steps `l` accepts through it (for instance as Slurm jobs) instead of on the
+  /// worker threads; see exec/launcher.hpp. Null: every step runs here.
+  run_options& launcher(std::shared_ptr<typeflow::launcher> l) {
+    launcher_ = std::move(l);
+    return *this;
+  }
+
   /// Restricts the run to the steps marked true (indexed by node id); the others never run:
   /// hooks may restore their outputs, else they are skipped. Empty: every step.
   run_options& select(std::vector<bool> selected) {
@@ -142,6 +151,9 @@ class run_options {
   // Read access for the executor and other layers.
   [[nodiscard]] const std::shared_ptr<run_hooks>& hooks() const noexcept { return hooks_; }
   [[nodiscard]] const std::vector<bool>& selection() const noexcept { return selection_; }
+  [[nodiscard]] const std::shared_ptr<typeflow::launcher>& launcher() const noexcept {
+    return launcher_;
+  }
   [[nodiscard]] unsigned threads() const noexcept { return threads_; }
   [[nodiscard]] failure_policy on_failure() const noexcept { return failure_; }
   [[nodiscard]] const std::map<std::string, double, std::less<>>& capacities() const noexcept {
@@ -187,6 +199,7 @@ class run_options {
   std::string run_id_;
   std::stop_token external_stop_;
   std::shared_ptr<run_hooks> hooks_;
+  std::shared_ptr<typeflow::launcher> launcher_;
   std::vector<bool> selection_;
 };
 

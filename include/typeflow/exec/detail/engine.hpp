@@ -40,6 +40,7 @@
 #include <typeflow/exec/detail/timer.hpp>
 #include <typeflow/exec/detail/work_queues.hpp>
 #include <typeflow/exec/event.hpp>
+#include <typeflow/exec/launcher.hpp>
 #include <typeflow/exec/options.hpp>
 #include <typeflow/exec/plan.hpp>
 #include <typeflow/exec/run_id.hpp>
@@ -270,6 +271,16 @@ class engine final : public detail::context_sink {
     if (!needs_.empty()) pool_.emplace(std::move(plan.capacity));
     unresolved_.store(n - finally_.size());
     if (opts_.hooks()) opts_.hooks()->prepare(view());
+    if (const auto& l = opts_.launcher()) {
+      l->prepare(view());
+      launched_.assign(n, 0);
+      for (node_id u = 0; u < n; ++u) {
+        const auto kind = d.nodes[u].kind;
+        if (kind == detail::node_kind::step || kind == detail::node_kind::map) {
+          launched_[u] = l->launches(view(), u) ? 1 : 0;
+        }
+      }
+    }
   }
 
   // ---------------------------------------------------------------- delayed parameters
@@ -405,6 +416,7 @@ class engine final : public detail::context_sink {
   // ---------------------------------------------------------------- attempts
   void attempt(const unit& job, ready_list& ready);
 
+  attempt_outcome launch_attempt(const unit& job, unsigned number, std::chrono::nanoseconds limit);
   void wait_for(std::chrono::nanoseconds delay);
 
   void release_resources(node_id u, ready_list& ready);
@@ -482,6 +494,7 @@ class engine final : public detail::context_sink {
   std::vector<node_id> finally_;
   std::vector<node_id> roots_;  ///< until the start
   std::vector<std::vector<resource_need>> needs_;
+  std::vector<char> launched_;  ///< per node: runs through the launcher; empty without one
   delayed_params delayed_;
 
   // The scheduler's state.

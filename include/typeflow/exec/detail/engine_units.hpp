@@ -198,9 +198,13 @@ inline void engine::attempt(const unit& job, ready_list& ready) {
     }
 
     const auto limit = timeout_of(nd, opts_);
-    const auto outcome = invoke_attempt(
-        *nd.impl, detail::invocation{inputs, movable, job.out, nullptr, nullptr},
-        attempt_caller{data_->run_id, job.name, u, number, this}, limit, timer_, stop_, run_token_);
+    const auto outcome =
+        !launched_.empty() && launched_[u] != 0
+            ? launch_attempt(job, number, limit)
+            : invoke_attempt(*nd.impl,
+                             detail::invocation{inputs, movable, job.out, nullptr, nullptr},
+                             attempt_caller{data_->run_id, job.name, u, number, this}, limit,
+                             timer_, stop_, run_token_);
     using how = attempt_outcome::how;
     if (outcome.end == how::skipped) {
       job.out->reset();
@@ -241,6 +245,44 @@ inline void engine::attempt(const unit& job, ready_list& ready) {
     if (stop_.stop_requested()) retries_.flush();
     return;
   }
+}
+
+/// One attempt through the run's launcher (exec/launcher.hpp): the inputs go as the whole
+/// outputs they read, and how the attempt ended comes back as an outcome like a call's.
+inline attempt_outcome engine::launch_attempt(const unit& job, unsigned number,
+                                              std::chrono::nanoseconds limit) {
+  const auto& d = *def_;
+  const auto& nd = d.nodes[job.node];
+  std::vector<const detail::box*> wholes(nd.input_count, nullptr);
+  for (std::uint32_t i = 0; i < nd.input_count; ++i) {
+    const auto& producer = state_[d.ports[d.inputs[nd.first_input + i]].node].out;
+    if (producer.get() != nullptr) wholes[i] = &producer;
+  }
+  context ctx{data_->run_id, job.name, job.node, number, run_token_, this};
+  attempt_outcome out;
+  try {
+    const auto result = opts_.launcher()->launch(
+        launch_request{view(), job.node, job.element,
+                       job.is_element() ? maps_[job.node]->elements->records.size() : 0, number,
+                       limit, wholes, *job.out, ctx});
+    using how = attempt_result::how;
+    switch (result.end) {
+      case how::succeeded: break;
+      case how::skipped:
+        out.end = attempt_outcome::how::skipped;
+        out.skip_reason = result.message;
+        break;
+      case how::timed_out: out.end = attempt_outcome::how::timed_out; break;
+      case how::failed:
+        out.end = attempt_outcome::how::failed;
+        out.error = std::make_exception_ptr(std::runtime_error(result.message));
+        break;
+    }
+  } catch (...) {
+    out.end = attempt_outcome::how::failed;
+    out.error = std::current_exception();
+  }
+  return out;
 }
 
 inline void engine::wait_for(std::chrono::nanoseconds delay) {
