@@ -9,3 +9,6 @@
 #include <typeflow/cli/impl/cron.hpp>
 #include <typeflow/cli/impl/main.hpp>
 #include <typeflow/cli/impl/progress.hpp>
+#include <typeflow/launch/impl/job_files.hpp>
+#include <typeflow/launch/impl/run_step.hpp>
+#include <typeflow/launch/impl/slurm.hpp>

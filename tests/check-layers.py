@@ -22,8 +22,8 @@ import os
 import re
 import sys
 
-LAYERS = ["detail", "core", "graph", "exec", "store", "notify", "report", "cli", "ui"]
-RANK = {"detail": 0, "core": 1, "graph": 2, "exec": 3, "store": 4, "notify": 5, "report": 5,
+LAYERS = ["detail", "core", "graph", "exec", "store", "notify", "report", "launch", "cli", "ui"]
+RANK = {"detail": 0, "core": 1, "graph": 2, "exec": 3, "store": 4, "notify": 5, "report": 5, "launch": 5,
         "cli": 6, "ui": 7}
 INCLUDE = re.compile(r'^\s*#\s*include\s*<typeflow/([^>]+)>', re.M)
 

@@ -118,6 +118,7 @@ struct step_policy {
   std::string retry_if_text;                                ///< the exception types, for records
   std::chrono::nanoseconds timeout{0};                      ///< 0: none
   std::vector<std::pair<std::string, double>> resources;
+  std::vector<std::string> executor_args;  ///< e.g. sbatch options, for launched steps
   double cost = 1.0;
   bool keep_output = false;
   bool persist = true;  ///< the run store saves the output as an artifact

@@ -189,6 +189,18 @@ class handle {
     p.resources.assign(amounts.begin(), amounts.end());
     return *this;
   }
+  /// Options for the executor that runs the step elsewhere, added to the run's own: with
+  /// `--executor slurm`, sbatch options such as {"--partition=gpu", "--qos=long"}.
+  handle& executor_args(std::initializer_list<std::string> args) {
+    auto& p = policy("executor_args");
+    for (const auto& a : args) {
+      if (a.size() < 2 || a[0] != '-') {
+        fail("executor_args", "'" + a + "' is not an option (options start with '-')");
+      }
+    }
+    p.executor_args.assign(args.begin(), args.end());
+    return *this;
+  }
   /// The step's estimated cost (1 by default). Among the steps that one step makes ready, the
   /// scheduler runs the one heading the longest remaining path (by cost) first; when costs
   /// differ, it also takes queued steps in that order (with equal costs, newest first).

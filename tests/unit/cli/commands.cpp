@@ -203,7 +203,8 @@ TEST_CASE("cli: bad input exits 2 with one clear message and records nothing") {
     std::string message;
   };
   const std::vector<bad> cases{
-      {{"frobnicate"}, "typeflow: unknown command 'frobnicate'; commands are: run, debug,"},
+      {{"frobnicate"},
+       "typeflow: unknown command 'frobnicate'; commands are: run, run-step, debug,"},
       {{"run", "--bogus"}, "--bogus"},
       {{"run", "--only", "trian"},
        "typeflow: unknown step 'trian' in --only; steps are: load, train, evaluate"},
@@ -454,7 +455,7 @@ TEST_CASE("cli: graph in dot, json and text; describe --json is the manifest") {
   auto text = cli(dir, {"graph"});
   INFO(text.out);
   CHECK(text.out.find("step  train: double <- load (std::vector<double") != std::string::npos);
-  CHECK(text.out.find("), mode (Mode)\n") != std::string::npos);
+  CHECK(text.out.find("), mode (Mode) [job]\n") != std::string::npos);
 
   auto m = json::parse(cli(dir, {"describe", "--json"}).out);
   CHECK(m["pipeline"] == "clichild");
@@ -510,7 +511,7 @@ TEST_CASE("cli: typeflow::main in process writes to injected streams") {
   std::string a0 = "prog", a1 = "graph", a2 = "--format", a3 = "text";
   char* argv[] = {a0.data(), a1.data(), a2.data(), a3.data(), nullptr};
   CHECK(tyf::main(4, argv, p, o) == 0);
-  CHECK(out.str() == "param x: int\nstep  twice: int <- x (int)\n");
+  CHECK(out.str() == "param x: int\nstep  twice: int <- x (int) [job]\n");
   CHECK(err.str().empty());
 }
 

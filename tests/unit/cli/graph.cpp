@@ -114,7 +114,8 @@ TEST_CASE("cli: graph and describe text name every dependency and its kind") {
     CHECK_THAT(line_of(graph, "step  " + to + ": "), Catch::Contains(text_mark(d, e)));
     CHECK_THAT(line_of(describe, "  " + to + ": "), Catch::Contains(text_mark(d, e)));
   }
+  CHECK_THAT(graph, Catch::Contains(
+                        "step  report: double <- score (int), when-1 (guard: if false) [job]\n"));
   CHECK_THAT(graph,
-             Catch::Contains("step  report: double <- score (int), when-1 (guard: if false)\n"));
-  CHECK_THAT(graph, Catch::Contains("step  notify: void <- upload (finally), audit (finally)\n"));
+             Catch::Contains("step  notify: void <- upload (finally), audit (finally) [driver]\n"));
 }

@@ -15,6 +15,7 @@
 #include <typeflow/cli/detail/launch.hpp>
 #include <typeflow/cli/detail/schedule.hpp>
 #include <typeflow/cli/detail/signals.hpp>
+#include <typeflow/launch/run_step.hpp>
 #include <typeflow/store/store.hpp>
 
 namespace typeflow::cli_detail {
@@ -52,6 +53,29 @@ inline void declare_debug(CLI::App& c, command_args& a) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 inline int debug_command(const command_context& ctx) { return start_run(ctx, launch_kind::debug); }
+
+// ------------------------------------------------------------------------------- run-step
+inline void declare_run_step(CLI::App& c, command_args& a) {
+  c.add_option("STEP", a.step, "the step to run")->required();
+  c.add_option("--run", a.run_id, "the run it belongs to")->required();
+  c.add_option("--element", a.element, "a map step's element (from 0)");
+  c.add_option("--attempt", a.attempt, "the attempt (from 1)")->check(CLI::Range(1u, 1000000u));
+  c.add_option("--store", a.store,
+               "the run store's directory (default: $TYPEFLOW_STORE, else ./.typeflow)");
+}
+inline int run_step_command(const command_context& ctx) {
+  const auto& a = ctx.args;
+  const auto& d = *ctx.p.definition();
+  const auto u = d.find(a.step);
+  if (u == detail::none || d.nodes[u].kind == detail::node_kind::parameter) {
+    throw usage_error(
+        "typeflow: unknown step '" + a.step + "'; steps are: " + join(step_names(ctx.p)), "");
+  }
+  const int code =
+      run_step(ctx.p, run_step_request{store_dir(a.store), a.run_id, a.step, a.attempt, a.element},
+               ctx.io.out, ctx.io.err);
+  return code == 0 ? exit_ok : code == 2 ? exit_usage : exit_failed;
+}
 
 // ---------------------------------------------------------------------------------- retry
 inline void declare_retry(CLI::App& c, command_args& a) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -69,6 +70,8 @@ struct run_flags {
   std::string params_file, inputs_from, experiment, notify_cmd;
   bool no_cache = false, fail_fast = false, quiet = false, json = false;
   unsigned threads = 0;
+  std::string executor = "local";       ///< --executor: local or slurm
+  std::vector<std::string> slurm_args;  ///< --slurm-arg (repeatable)
 };
 
 /// Everything a command line's options are parsed into. One command is parsed per process,
@@ -96,6 +99,10 @@ struct command_args {
   std::string help_on;
   // answer
   std::string assignment;  ///< NAME=VALUE
+  // run-step
+  std::string step, run_id;
+  std::optional<std::size_t> element;
+  unsigned attempt = 1;
 };
 
 /// What a command's handler works with.

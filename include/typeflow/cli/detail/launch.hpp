@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <istream>
 #include <memory>
@@ -14,6 +15,7 @@
 #include <optional>
 #include <ostream>
 #include <set>
+#include <stdexcept>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -32,6 +34,7 @@
 #include <typeflow/core/pipeline.hpp>
 #include <typeflow/detail/json_text.hpp>
 #include <typeflow/exec/options.hpp>
+#include <typeflow/launch/slurm.hpp>
 #include <typeflow/notify.hpp>
 #include <typeflow/store/store.hpp>
 
@@ -117,6 +120,10 @@ inline void check_capacities(const pipeline& p, const run_options& ro) {
   }
 }
 
+/// Worker threads of a run with --executor slurm, unless --threads says: each waits for one
+/// job, so they bound how many jobs are in the queue at once (a map's array goes whole).
+inline constexpr unsigned slurm_threads = 64;
+
 /// The run options a run starts from: the program's own (given to typeflow::main), with the
 /// command line's flags over them: --threads, --fail-fast, --params-file and each --capacity
 /// replace what the program set; its other settings (observers, retries, timeouts, capacities
@@ -135,6 +142,14 @@ inline run_options base_options(const pipeline& p, const run_flags& f, const run
                         "give each resource once");
     }
     ro.capacity(std::move(name), amount);
+  }
+  if (f.executor == "slurm") {
+    // Slurm places the jobs by their resources; a --capacity given still bounds how many
+    // steps asking for it are submitted at once.
+    if (f.threads == 0) ro.threads(slurm_threads);
+    for (const auto& name : resource_names(p)) {
+      if (ro.capacities().count(name) == 0) ro.capacity(name, 1e15);
+    }
   }
   check_capacities(p, ro);
   return ro;
@@ -236,6 +251,15 @@ inline void add_run_flags(CLI::App& c, run_flags& f, std::string& store_flag, bo
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   c.add_option("--store", store_flag,
                "the run store's directory (default: $TYPEFLOW_STORE, else ./.typeflow)");
+  c.add_option("--executor", f.executor,
+               "where steps run: local (this process's threads) or slurm (a job each, "
+               "submitted with sbatch; docs/slurm.md)")
+      ->check(CLI::IsMember({"local", "slurm"}));
+  c.add_option("--slurm-arg", f.slurm_args,
+               "an sbatch option for every job, written --slurm-arg=--partition=gpu "
+               "(repeatable; with --executor slurm)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   c.add_flag("--quiet", f.quiet, "print only the summary");
   c.add_flag("--json", f.json, "print one JSON line per event, then the run as one JSON document");
 }
@@ -270,6 +294,19 @@ class breakpoints : public observer {
 
 enum class launch_kind : std::uint8_t { run, debug, retry, copy };
 
+/// This program's own file, which jobs run (/proc/self/exe: argv[0] may be relative).
+inline std::filesystem::path self_program() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    throw std::runtime_error(
+        "typeflow: --executor slurm: cannot find this program's file "
+        "(/proc/self/exe: " +
+        ec.message() + ")");
+  }
+  return self;
+}
+
 /// Starts one run through the store with the live view and --json output; `outer` stops it
 /// (the caller's Ctrl-C watch). Returns the exit code. Throws usage_error / run_error for
 /// input the run refused.
@@ -294,6 +331,25 @@ inline int launch(const pipeline& p, store& st, launch_kind kind, const std::str
   ro.stop_token(stop.get_token()).observe(view);
   ask_for_delayed_params(ro, p, st, io, view, mode, stop);
   std::shared_ptr<breakpoints> bp;
+  std::shared_ptr<slurm_launcher> slurm;
+  if (f.executor == "slurm") {
+    if (kind == launch_kind::debug) {
+      throw usage_error(
+          "typeflow: debug runs its steps in this process, one at a time; it "
+          "takes no --executor slurm",
+          "use '" + io.prog + " run --executor slurm'");
+    }
+    slurm_options so;
+    so.store = st.path();
+    so.program = self_program();
+    so.sbatch_args = f.slurm_args;
+    if (kind == launch_kind::retry) so.adopt_from.push_back(origin);
+    slurm = make_slurm_launcher(std::move(so));
+    ro.launcher(slurm);
+  } else if (!f.slurm_args.empty()) {
+    throw usage_error("typeflow: --slurm-arg is for --executor slurm",
+                      "add --executor slurm, or drop --slurm-arg");
+  }
   if (kind == launch_kind::debug) {
     ro.threads(1);
     o.sequential();
@@ -333,6 +389,12 @@ inline int launch(const pipeline& p, store& st, launch_kind kind, const std::str
     io.out << detail::json_text(details_json(make_run_document(std::move(*d)))) << '\n';
   } else if (d) {
     io.out << summary_table(*d);
+    if (slurm) {
+      const auto c = slurm->calls();
+      io.out << "slurm: " << c.jobs << " jobs submitted, " << c.adopted << " adopted; sbatch "
+             << c.sbatch << ", squeue " << c.squeue << ", scontrol " << c.scontrol << ", scancel "
+             << c.scancel << " calls\n";
+    }
   }
   io.out.flush();
   if (lost) {

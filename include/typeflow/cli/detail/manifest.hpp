@@ -15,6 +15,7 @@
 #include <typeflow/core/param_info.hpp>
 #include <typeflow/core/pipeline.hpp>
 #include <typeflow/graph/lower.hpp>
+#include <typeflow/launch/slurm.hpp>
 #include <typeflow/store/structure_hash.hpp>
 
 namespace typeflow::cli_detail {
@@ -31,6 +32,7 @@ struct pipeline_manifest {
     std::string role;                 ///< step, parameter, map, finally, condition, gate, selector
     std::string type;                 ///< the output type
     std::vector<std::size_t> inputs;  ///< indices into edges: every dependency of the node
+    std::string placement;  ///< steps, with --executor slurm: "job" or "driver" (runs_as_job)
   };
   struct scene {
     std::string name;
@@ -56,7 +58,8 @@ inline pipeline_manifest make_manifest(const pipeline& p) {
     m.edges.push_back({g[boost::source(e, g)].name, g[boost::target(e, g)].name, g[e]});
   }
   for (auto v : boost::make_iterator_range(boost::vertices(g))) {
-    pipeline_manifest::node n{g[v].name, g[v].is_parameter, g[v].role, g[v].output_type, {}};
+    pipeline_manifest::node n{g[v].name, g[v].is_parameter, g[v].role, g[v].output_type, {}, {}};
+    if (!n.parameter) n.placement = runs_as_job(d, d.find(n.name)) ? "job" : "driver";
     for (auto e : boost::make_iterator_range(boost::in_edges(v, g)))
       n.inputs.push_back(edge_index.at(e.get_property()));
     m.nodes.push_back(std::move(n));
@@ -71,7 +74,7 @@ inline pipeline_manifest make_manifest(const pipeline& p) {
 }
 
 /// `graph --format json`: {"pipeline", "nodes": [{"name", "kind": "step"|"parameter", "role",
-/// "type"}], "edges": [{"from", "to", "kind": "data"|"items"|"gate"|"guard"|"skip_if"|"order"|
+/// "type", "placement" (steps: "job"|"driver")}], "edges": [{"from", "to", "kind": "data"|"items"|"gate"|"guard"|"skip_if"|"order"|
 /// "finally", "type" (kinds that read a value), "argument" (data, items, gate, skip_if),
 /// "guard_value" (guards)}]}.
 inline nlohmann::json edges_json(const pipeline_manifest& m) {
@@ -93,10 +96,12 @@ inline nlohmann::json graph_json(const pipeline_manifest& m) {
   nlohmann::json j{
       {"pipeline", m.pipeline}, {"nodes", nlohmann::json::array()}, {"edges", edges_json(m)}};
   for (const auto& n : m.nodes) {
-    j["nodes"].push_back({{"name", n.name},
-                          {"kind", n.parameter ? "parameter" : "step"},
-                          {"role", n.role},
-                          {"type", n.type}});
+    nlohmann::json node{{"name", n.name},
+                        {"kind", n.parameter ? "parameter" : "step"},
+                        {"role", n.role},
+                        {"type", n.type}};
+    if (!n.parameter) node["placement"] = n.placement;
+    j["nodes"].push_back(std::move(node));
   }
   return j;
 }
@@ -111,7 +116,9 @@ inline nlohmann::json manifest_json(const pipeline_manifest& m) {
                    {"params", nlohmann::json::array()},
                    {"scenes", nlohmann::json::array()}};
   for (const auto& n : m.nodes) {
-    if (!n.parameter) j["steps"].push_back({{"name", n.name}, {"output_type", n.type}});
+    if (!n.parameter) {
+      j["steps"].push_back({{"name", n.name}, {"output_type", n.type}, {"placement", n.placement}});
+    }
   }
   for (const auto& i : m.params) {
     j["params"].push_back(
@@ -142,21 +149,23 @@ inline std::string step_text(const pipeline_manifest& m, const pipeline_manifest
   return out;
 }
 
-/// `graph`: one line per parameter ("param NAME: TYPE") and per step ("step  " + step_text).
+/// `graph`: one line per parameter ("param NAME: TYPE") and per step ("step  " + step_text +
+/// " [job]" or " [driver]": where it runs with --executor slurm).
 inline std::string graph_text(const pipeline_manifest& m) {
   std::string out;
   for (const auto& n : m.nodes) {
-    out +=
-        n.parameter ? "param " + n.name + ": " + n.type + "\n" : "step  " + step_text(m, n) + "\n";
+    out += n.parameter ? "param " + n.name + ": " + n.type + "\n"
+                       : "step  " + step_text(m, n) + " [" + n.placement + "]\n";
   }
   return out;
 }
 
 /// `describe`: the steps, the parameters with what a valid value is, and the scenes.
 inline std::string describe_text(const pipeline_manifest& m) {
-  std::string out = "pipeline " + m.pipeline + " (structure " + m.structure_hash + ")\nsteps:\n";
+  std::string out = "pipeline " + m.pipeline + " (structure " + m.structure_hash +
+                    ")\nsteps ([job] or [driver]: where each runs with --executor slurm):\n";
   for (const auto& n : m.nodes) {
-    if (!n.parameter) out += "  " + step_text(m, n) + "\n";
+    if (!n.parameter) out += "  " + step_text(m, n) + " [" + n.placement + "]\n";
   }
   out += "parameters:\n";
   for (const auto& i : m.params) {

@@ -52,6 +52,8 @@ inline int help_command(const command_context& ctx) {
 /// The commands, in the order `help` lists them: the one place a command is named.
 inline constexpr command commands[] = {
     {"run", "run the pipeline and record the run", declare_run, run_command},
+    {"run-step", "run one step of a run in this process, as a job does (--executor slurm)",
+     declare_run_step, run_step_command},
     {"debug", "run on one thread, in declaration order, pausing at breakpoints", declare_debug,
      debug_command},
     {"runs", "the run history, newest first", declare_runs, runs_command},

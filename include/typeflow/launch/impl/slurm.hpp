@@ -1,0 +1,597 @@
+#pragma once
+// The definitions of launch/slurm.hpp: the Slurm launcher, its poller and its job files.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <typeflow/config.hpp>
+#include <typeflow/core/codec.hpp>
+#include <typeflow/core/duration_text.hpp>
+#include <typeflow/detail/threads.hpp>
+#include <typeflow/exec/launcher.hpp>
+#include <typeflow/launch/detail/process.hpp>
+#include <typeflow/launch/job_files.hpp>
+#include <typeflow/launch/slurm.hpp>
+#include <typeflow/store/detail/files.hpp>
+#include <typeflow/store/detail/hash.hpp>
+#include <typeflow/store/structure_hash.hpp>
+
+namespace typeflow {
+
+TYPEFLOW_INLINE bool runs_as_job(const detail::definition& d, detail::node_id u) {
+  const auto& nd = d.nodes[u];
+  if (nd.kind != detail::node_kind::step && nd.kind != detail::node_kind::map) return false;
+  if (nd.role != detail::node_role::plain) return false;
+  if (nd.policy && !nd.policy->persist) return false;
+  const bool returns_void = *nd.output_type == typeid(void);
+  if (nd.kind == detail::node_kind::map) {
+    if (nd.map->element_codec == nullptr) return false;
+  } else if (!returns_void && nd.codec == nullptr) {
+    return false;
+  }
+  for (std::uint32_t i = 0; i < nd.input_count; ++i) {
+    const auto& producer = d.nodes[d.ports[d.inputs[nd.first_input + i]].node];
+    if (producer.codec == nullptr) return false;
+    if (producer.kind != detail::node_kind::parameter && producer.policy &&
+        !producer.policy->persist) {
+      return false;
+    }
+  }
+  return true;
+}
+
+TYPEFLOW_INLINE std::vector<std::string> slurm_step_args(const detail::definition& d,
+                                                         detail::node_id u,
+                                                         std::chrono::nanoseconds limit) {
+  std::vector<std::string> args;
+  const auto& nd = d.nodes[u];
+  const auto whole = [](double amount) {
+    return std::to_string(static_cast<std::uint64_t>(std::ceil(amount - 1e-9)));
+  };
+  if (nd.policy) {
+    std::vector<std::string> gres;
+    for (const auto& [name, amount] : nd.policy->resources) {
+      if (name == "cpus") {
+        args.push_back("--cpus-per-task=" + whole(amount));
+      } else if (name == "mem_mb") {
+        args.push_back("--mem=" + whole(amount) + "M");
+      } else {
+        gres.push_back(name + ":" + whole(amount));
+      }
+    }
+    if (!gres.empty()) {
+      std::string all = "--gres=";
+      for (std::size_t i = 0; i < gres.size(); ++i) all += (i == 0 ? "" : ",") + gres[i];
+      args.push_back(std::move(all));
+    }
+  }
+  if (limit.count() > 0) {
+    const auto minutes = std::chrono::ceil<std::chrono::minutes>(limit).count() + 1;
+    args.push_back("--time=" + std::to_string(minutes));
+  }
+  if (nd.policy) {
+    args.insert(args.end(), nd.policy->executor_args.begin(), nd.policy->executor_args.end());
+  }
+  return args;
+}
+
+namespace launch_detail {
+
+namespace fs = std::filesystem;
+
+/// A job (or array task) the poller watches until it has ended.
+struct watched_job {
+  std::string id;  ///< 123, or 123_4 for an array task
+  fs::path result;
+  fs::path log;
+  bool done = false;
+  std::string state;   ///< Slurm's: PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT, ...
+  std::string reason;  ///< Slurm's reason, when it gives one
+  std::string exit_code;
+};
+
+/// `Key=Value` fields of `scontrol show job -o` output.
+inline std::map<std::string, std::string> scontrol_fields(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  std::string word;
+  while (in >> word) {
+    const auto eq = word.find('=');
+    if (eq != std::string::npos && eq > 0) out.emplace(word.substr(0, eq), word.substr(eq + 1));
+  }
+  return out;
+}
+
+/// The last lines of a job's output, for a message.
+inline std::string log_tail(const fs::path& log, std::size_t lines = 5) {
+  std::optional<std::string> text;
+  try {
+    text = read_small_file(log);
+  } catch (const std::exception&) {
+    return {};
+  }
+  if (!text || text->empty()) return {};
+  std::vector<std::string> all;
+  std::istringstream in(*text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) all.push_back(line);
+  }
+  std::string out;
+  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) {
+    out += (out.empty() ? "" : " | ") + all[i];
+  }
+  return out;
+}
+
+class slurm_impl final : public slurm_launcher {
+ public:
+  explicit slurm_impl(slurm_options o) : o_(std::move(o)), files_(o_.store / "artifacts") {}
+
+  slurm_impl(const slurm_impl&) = delete;
+  slurm_impl& operator=(const slurm_impl&) = delete;
+
+  ~slurm_impl() override {
+    {
+      std::lock_guard lock(m_);
+      stopping_ = true;
+    }
+    poll_cv_.notify_all();
+    if (poller_.joinable()) poller_.join();
+  }
+
+  [[nodiscard]] slurm_calls calls() const override {
+    std::lock_guard lock(m_);
+    return calls_;
+  }
+
+  void prepare(const run_view& run) override {
+    run_id_ = run.run_id();
+    pipeline_ = std::string(run.pipeline());
+    structure_ = structure_hash(run.definition());
+  }
+
+  [[nodiscard]] bool launches(const run_view& run, detail::node_id u) const override {
+    return runs_as_job(run.definition(), u);
+  }
+
+  attempt_result launch(const launch_request& r) override {
+    const auto& d = r.run.definition();
+    const auto& nd = d.nodes[r.node];
+    const std::string step(nd.name);
+    const std::optional<std::size_t> element =
+        r.element == detail::none ? std::nullopt : std::optional<std::size_t>(r.element);
+    const auto dir = job_dir(o_.store, run_id_, step, r.attempt);
+
+    step_task task;
+    task.pipeline = pipeline_;
+    task.structure_hash = structure_;
+    task.run_id = run_id_;
+    task.step = step;
+    task.attempt = r.attempt;
+    task.limit_ns = r.limit.count();
+    task.elements = r.elements;
+    for (std::uint32_t i = 0; i < nd.input_count; ++i) {
+      task.inputs.push_back(
+          r.inputs[i] == nullptr
+              ? std::string{}
+              : artifact_of(d, d.ports[d.inputs[nd.first_input + i]].node, *r.inputs[i]));
+    }
+
+    std::shared_ptr<watched_job> job = adopted(task, element);
+    if (!job) {
+      const auto task_path = dir / "task.json";
+      {
+        std::lock_guard lock(task_mutex_);
+        if (!fs::exists(task_path)) write_file_atomically(task_path, task_text(task));
+      }
+      job = submit(d, r, task, dir, element);
+    }
+    return wait(r, *job, element);
+  }
+
+ private:
+  /// The artifact holding node `u`'s whole output, written once per run.
+  std::string artifact_of(const detail::definition& d, detail::node_id u, const detail::box& b) {
+    {
+      std::lock_guard lock(m_);
+      if (auto it = artifacts_.find(u); it != artifacts_.end()) return it->second;
+    }
+    std::vector<std::byte> bytes;
+    d.nodes[u].codec->encode(b.get(), bytes);
+    auto hash = store_detail::hash128(bytes);
+    files_.write(hash, std::span<const std::byte>(bytes));
+    std::lock_guard lock(m_);
+    artifacts_.emplace(u, hash);
+    return hash;
+  }
+
+  /// An earlier driver's job for this attempt (a retry re-attaching): its result when it
+  /// succeeded, or the job itself while Slurm still has it queued or running.
+  std::shared_ptr<watched_job> adopted(const step_task& task, std::optional<std::size_t> element) {
+    for (const auto& old_run : o_.adopt_from) {
+      const auto root = o_.store / "jobs" / old_run / task.step;
+      std::error_code ec;
+      if (!fs::is_directory(root, ec)) continue;
+      unsigned last = 0;
+      for (const auto& entry : fs::directory_iterator(root, ec)) {
+        const auto name = entry.path().filename().string();
+        if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos &&
+            name.size() < 6) {
+          last = std::max(last, static_cast<unsigned>(std::stoul(name)));
+        }
+      }
+      if (last == 0) continue;
+      const auto dir = root / std::to_string(last);
+      std::optional<std::string> old_task_text;
+      try {
+        old_task_text = read_small_file(dir / "task.json");
+        if (!old_task_text) continue;
+        auto old_task = parse_task(*old_task_text, (dir / "task.json").string());
+        if (old_task.inputs != task.inputs || old_task.structure_hash != task.structure_hash) {
+          continue;  // it ran on other inputs: not this attempt's job
+        }
+      } catch (const std::exception&) {
+        continue;
+      }
+      auto job = std::make_shared<watched_job>();
+      job->result = result_file(dir, element);
+      job->log = job_log_file(dir, element);
+      if (auto text = read_small_file(job->result)) {
+        try {
+          if (parse_result(*text, job->result.string()).status == "succeeded") {
+            job->id = "(adopted)";
+            job->done = true;
+            std::lock_guard lock(m_);
+            ++calls_.adopted;
+            return job;
+          }
+        } catch (const std::exception&) {
+        }
+        continue;  // it ended without success: this attempt runs again
+      }
+      auto id = read_small_file(job_id_file(dir, element));
+      if (!id) continue;
+      job->id = trimmed(*id);
+      const auto q = run_command({"squeue", "-h", "-r", "-j", job->id, "-o", "%i|%T"});
+      {
+        std::lock_guard lock(m_);
+        ++calls_.squeue;
+      }
+      if (q.status != 0 || q.out.find(job->id + "|") == std::string::npos) {
+        // Gone from the queue: its result may have come since, else it ended without one.
+        if (fs::exists(job->result, ec)) {
+          track(job);
+          std::lock_guard lock(m_);
+          ++calls_.adopted;
+          return job;
+        }
+        continue;
+      }
+      track(job);
+      std::lock_guard lock(m_);
+      ++calls_.adopted;
+      return job;
+    }
+    return nullptr;
+  }
+
+  std::vector<std::string> sbatch_command(const detail::definition& d, const launch_request& r,
+                                          const fs::path& dir, bool array) {
+    const std::string step(d.nodes[r.node].name);
+    std::vector<std::string> cmd{"sbatch", "--parsable",
+                                 "--job-name=typeflow:" + pipeline_ + ":" + step};
+    if (array) {
+      cmd.push_back("--array=0-" + std::to_string(r.elements - 1));
+      cmd.push_back("--output=" + (dir / "log.%a").string());
+    } else {
+      const std::optional<std::size_t> element =
+          r.element == detail::none ? std::nullopt : std::optional<std::size_t>(r.element);
+      cmd.push_back("--output=" + job_log_file(dir, element).string());
+    }
+    for (auto& a : slurm_step_args(d, r.node, r.limit)) cmd.push_back(std::move(a));
+    cmd.insert(cmd.end(), o_.sbatch_args.begin(), o_.sbatch_args.end());
+    std::string script = "exec " + shell_quoted(o_.program.string()) + " run-step " +
+                         shell_quoted(step) + " --run " + shell_quoted(run_id_) + " --store " +
+                         shell_quoted(o_.store.string()) + " --attempt " +
+                         std::to_string(r.attempt);
+    if (array) {
+      script += " --element \"$SLURM_ARRAY_TASK_ID\"";
+    } else if (r.element != detail::none) {
+      script += " --element " + std::to_string(r.element);
+    }
+    cmd.push_back("--wrap=" + script);
+    return cmd;
+  }
+
+  /// Runs sbatch; the job id it prints.
+  std::string sbatch(const std::vector<std::string>& cmd, std::string_view what) {
+    const auto out = run_command(cmd);
+    {
+      std::lock_guard lock(m_);
+      ++calls_.sbatch;
+    }
+    auto id = trimmed(out.out);
+    if (auto semi = id.find(';'); semi != std::string::npos) id.resize(semi);
+    if (out.status != 0 || id.empty() || id.find_first_not_of("0123456789") != std::string::npos) {
+      throw std::runtime_error("sbatch refused " + std::string(what) + " (exit " +
+                               std::to_string(out.status) +
+                               "): " + trimmed(out.err.empty() ? out.out : out.err));
+    }
+    return id;
+  }
+
+  std::shared_ptr<watched_job> submit(const detail::definition& d, const launch_request& r,
+                                      const step_task& task, const fs::path& dir,
+                                      std::optional<std::size_t> element) {
+    const std::string step(d.nodes[r.node].name);
+    auto job = std::make_shared<watched_job>();
+    job->result = result_file(dir, element);
+    job->log = job_log_file(dir, element);
+    if (element && r.attempt == 1) {
+      // A map's first attempts go as one job array, submitted by the first element to come.
+      std::string base;
+      {
+        std::unique_lock lock(array_mutex_);
+        auto it = arrays_.find(r.node);
+        if (it == arrays_.end()) {
+          base =
+              sbatch(sbatch_command(d, r, dir, true), "the job array of map step '" + step + "'");
+          arrays_.emplace(r.node, base);
+          for (std::size_t i = 0; i < task.elements; ++i) {
+            write_file_atomically(job_id_file(dir, i), base + "_" + std::to_string(i) + "\n");
+          }
+          std::lock_guard count(m_);
+          calls_.jobs += task.elements;
+        } else {
+          base = it->second;
+        }
+      }
+      job->id = base + "_" + std::to_string(*element);
+    } else {
+      const auto unit = element ? step + "[" + std::to_string(*element) + "]" : step;
+      job->id = sbatch(sbatch_command(d, r, dir, false),
+                       "attempt " + std::to_string(r.attempt) + " of step '" + unit + "'");
+      write_file_atomically(job_id_file(dir, element), job->id + "\n");
+      std::lock_guard count(m_);
+      ++calls_.jobs;
+    }
+    track(job);
+    return job;
+  }
+
+  void track(const std::shared_ptr<watched_job>& job) {
+    std::lock_guard lock(m_);
+    watched_.push_back(job);
+    woken_ = true;
+    if (!poller_.joinable()) {
+      poller_ = detail::start_thread("the Slurm launcher's poller", [this] { poll_loop(); });
+    }
+    poll_cv_.notify_all();
+  }
+
+  attempt_result wait(const launch_request& r, watched_job& job,
+                      std::optional<std::size_t> element) {
+    const auto& d = r.run.definition();
+    const auto& nd = d.nodes[r.node];
+    {
+      auto wake = [this]() noexcept {
+        std::lock_guard lock(m_);
+        done_cv_.notify_all();
+      };
+      std::stop_callback<decltype(wake)> on_stop(r.ctx.stop_token(), wake);
+      std::unique_lock lock(m_);
+      done_cv_.wait(lock, [&] { return job.done || r.ctx.stop_requested(); });
+      if (!job.done) {
+        lock.unlock();
+        run_command({"scancel", job.id});
+        lock.lock();
+        ++calls_.scancel;
+        woken_ = true;
+        poll_cv_.notify_all();
+        done_cv_.wait_for(lock, o_.cancel_wait, [&] { return job.done; });
+        if (!fs::exists(job.result)) {
+          return {attempt_result::how::failed,
+                  "the run was stopped: Slurm job " + job.id + " was cancelled"};
+        }
+      }
+    }
+    std::optional<std::string> text;
+    try {
+      text = read_small_file(job.result);
+    } catch (const std::exception& e) {
+      return {attempt_result::how::failed, e.what()};
+    }
+    if (!text) return ended_without_result(job);
+    step_result result;
+    try {
+      result = parse_result(*text, job.result.string());
+    } catch (const std::exception& e) {
+      return {attempt_result::how::failed, e.what()};
+    }
+    for (const auto& [name, value, index] : result.metrics) r.ctx.log_metric(name, value, index);
+    attempt_result out;
+    out.message = result.message;
+    if (result.status == "succeeded") {
+      out.end = attempt_result::how::succeeded;
+      if (!result.output.empty()) {
+        const auto* codec = element ? nd.map->element_codec : nd.codec;
+        try {
+          auto bytes = files_.read(result.output);
+          if (store_detail::hash128(bytes) != result.output) {
+            throw std::runtime_error("the artifact '" + files_.path_of(result.output).string() +
+                                     "' does not match its hash");
+          }
+          codec->decode(bytes, r.out);
+        } catch (const std::exception& e) {
+          return {attempt_result::how::failed,
+                  "the output of Slurm job " + job.id + " cannot be read: " + e.what()};
+        }
+      }
+    } else if (result.status == "skipped") {
+      out.end = attempt_result::how::skipped;
+    } else if (result.status == "timed_out") {
+      out.end = attempt_result::how::timed_out;
+    } else {
+      out.end = attempt_result::how::failed;
+    }
+    return out;
+  }
+
+  attempt_result ended_without_result(const watched_job& job) {
+    std::string why =
+        "Slurm job " + job.id + " ended " +
+        (job.state.empty() ? std::string("(its state is no longer known)") : job.state);
+    if (!job.reason.empty() && job.reason != "None") why += " (reason: " + job.reason + ")";
+    if (!job.exit_code.empty() && job.exit_code != "0:0") why += ", exit code " + job.exit_code;
+    why += " without a result";
+    const auto tail = log_tail(job.log);
+    why += tail.empty() ? "; its output '" + job.log.string() + "' is empty"
+                        : "; its output ends: " + tail;
+    return {job.state == "TIMEOUT" ? attempt_result::how::timed_out : attempt_result::how::failed,
+            std::move(why)};
+  }
+
+  void poll_loop() {
+    auto interval = o_.poll_min;
+    std::unique_lock lock(m_);
+    for (;;) {
+      poll_cv_.wait_for(lock, interval, [&] { return stopping_ || woken_; });
+      if (stopping_) return;
+      if (woken_) interval = o_.poll_min;
+      woken_ = false;
+      std::vector<std::shared_ptr<watched_job>> pending;
+      for (const auto& j : watched_) {
+        if (!j->done) pending.push_back(j);
+      }
+      if (pending.empty()) {
+        watched_.clear();
+        poll_cv_.wait(lock, [&] { return stopping_ || woken_; });
+        continue;
+      }
+      lock.unlock();
+      const auto ended = poll_once(pending);
+      lock.lock();
+      if (ended) {
+        done_cv_.notify_all();
+        interval = o_.poll_min;
+      } else {
+        interval = std::min(
+            o_.poll_max, std::chrono::duration_cast<std::chrono::milliseconds>(interval * 3 / 2));
+      }
+      std::erase_if(watched_, [](const auto& j) { return j->done; });
+    }
+  }
+
+  /// One look at the pending jobs; true when one ended. Marks ended jobs done under m_.
+  bool poll_once(const std::vector<std::shared_ptr<watched_job>>& pending) {
+    std::vector<std::shared_ptr<watched_job>> ended, rest;
+    std::error_code ec;
+    for (const auto& j : pending) {
+      (fs::exists(j->result, ec) ? ended : rest).push_back(j);
+    }
+    if (!rest.empty()) {
+      std::string ids;
+      for (const auto& j : rest) ids += (ids.empty() ? "" : ",") + j->id;
+      const auto q = run_command({"squeue", "-h", "-r", "-j", ids, "-o", "%i|%T|%r"});
+      {
+        std::lock_guard lock(m_);
+        ++calls_.squeue;
+      }
+      const bool none_known = q.status != 0 && q.err.find("Invalid job id") != std::string::npos;
+      if (q.status == 0 || none_known) {
+        std::map<std::string, std::pair<std::string, std::string>> live;
+        std::istringstream in(q.out);
+        for (std::string line; std::getline(in, line);) {
+          const auto a = line.find('|');
+          const auto b = line.find('|', a + 1);
+          if (a == std::string::npos || b == std::string::npos) continue;
+          live[line.substr(0, a)] = {line.substr(a + 1, b - a - 1), line.substr(b + 1)};
+        }
+        for (const auto& j : rest) {
+          if (auto it = live.find(j->id); it != live.end()) {
+            std::lock_guard lock(m_);
+            j->state = it->second.first;
+            j->reason = it->second.second;
+            continue;
+          }
+          // Left the queue: how it ended, from Slurm's memory of finished jobs.
+          const auto s = run_command({"scontrol", "show", "job", "-o", j->id});
+          auto fields = scontrol_fields(s.out);
+          std::lock_guard lock(m_);
+          ++calls_.scontrol;
+          if (s.status == 0) {
+            const auto state = fields["JobState"];
+            if (state == "PENDING" || state == "RUNNING" || state == "CONFIGURING" ||
+                state == "COMPLETING" || state == "SUSPENDED" || state == "REQUEUED") {
+              j->state = state;  // squeue missed it (an array task being split off)
+              continue;
+            }
+            j->state = state;
+            j->reason = fields["Reason"];
+            j->exit_code = fields["ExitCode"];
+          } else {
+            j->state.clear();
+          }
+          ended.push_back(j);
+        }
+      }
+    }
+    if (ended.empty()) return false;
+    std::lock_guard lock(m_);
+    for (const auto& j : ended) j->done = true;
+    return true;
+  }
+
+  slurm_options o_;
+  store_detail::artifact_files files_;
+  std::string run_id_, pipeline_, structure_;
+  mutable std::mutex m_;  ///< guards what follows, and every watched_job's fields
+  std::condition_variable done_cv_;
+  std::condition_variable poll_cv_;
+  std::vector<std::shared_ptr<watched_job>> watched_;
+  std::map<detail::node_id, std::string> artifacts_;
+  slurm_calls calls_;
+  bool stopping_ = false;
+  bool woken_ = false;
+  std::mutex task_mutex_;
+  std::mutex array_mutex_;
+  std::map<detail::node_id, std::string> arrays_;
+  std::thread poller_;
+};
+
+}  // namespace launch_detail
+
+TYPEFLOW_INLINE std::shared_ptr<slurm_launcher> make_slurm_launcher(slurm_options options) {
+  std::error_code ec;
+  if (options.store.empty() || !std::filesystem::is_directory(options.store, ec)) {
+    throw std::invalid_argument("typeflow: the Slurm launcher's store directory '" +
+                                options.store.string() + "' is not a directory");
+  }
+  if (options.program.empty() || !std::filesystem::is_regular_file(options.program, ec)) {
+    throw std::invalid_argument("typeflow: the Slurm launcher's program '" +
+                                options.program.string() + "' is not a file");
+  }
+  options.store = std::filesystem::absolute(options.store);
+  options.program = std::filesystem::absolute(options.program);
+  return std::make_shared<launch_detail::slurm_impl>(std::move(options));
+}
+
+}  // namespace typeflow
