@@ -28,8 +28,9 @@ struct slurm_options {
   /// Jobs whose recorded ids these runs' job files hold are adopted rather than submitted
   /// again: the runs a retry re-attaches to (their job files, `jobs/RUN/...`).
   std::vector<std::string> adopt_from;
-  std::chrono::milliseconds poll_min{100};   ///< squeue's first interval, after a submission
-  std::chrono::milliseconds poll_max{2000};  ///< the interval backs off up to this
+  /// How often result files are looked at, and squeue's first interval after a submission.
+  std::chrono::milliseconds poll_min{100};
+  std::chrono::milliseconds poll_max{2000};  ///< squeue's interval backs off up to this
   std::chrono::seconds cancel_wait{60};      ///< after scancel, how long to wait for the job's end
 };
 

@@ -469,13 +469,21 @@ class slurm_impl final : public slurm_launcher {
             std::move(why)};
   }
 
+  /// Looks at the pending jobs' result files every poll_min (a stat each: cheap, and how most
+  /// jobs are seen to end), and asks squeue about the rest at intervals that start at
+  /// poll_min after a submission or an end and grow by half up to poll_max.
   void poll_loop() {
+    using clock = std::chrono::steady_clock;
     auto interval = o_.poll_min;
+    auto next_squeue = clock::now();
     std::unique_lock lock(m_);
     for (;;) {
-      poll_cv_.wait_for(lock, interval, [&] { return stopping_ || woken_; });
+      poll_cv_.wait_for(lock, o_.poll_min, [&] { return stopping_ || woken_; });
       if (stopping_) return;
-      if (woken_) interval = o_.poll_min;
+      if (woken_) {
+        interval = o_.poll_min;
+        next_squeue = std::min(next_squeue, clock::now() + interval);
+      }
       woken_ = false;
       std::vector<std::shared_ptr<watched_job>> pending;
       for (const auto& j : watched_) {
@@ -486,28 +494,32 @@ class slurm_impl final : public slurm_launcher {
         poll_cv_.wait(lock, [&] { return stopping_ || woken_; });
         continue;
       }
+      const bool ask = clock::now() >= next_squeue;
       lock.unlock();
-      const auto ended = poll_once(pending);
+      const auto ended = poll_once(pending, ask);
       lock.lock();
-      if (ended) {
-        done_cv_.notify_all();
-        interval = o_.poll_min;
-      } else {
-        interval = std::min(
-            o_.poll_max, std::chrono::duration_cast<std::chrono::milliseconds>(interval * 3 / 2));
+      if (ended) done_cv_.notify_all();
+      if (ask) {
+        interval =
+            ended
+                ? o_.poll_min
+                : std::min(o_.poll_max,
+                           std::chrono::duration_cast<std::chrono::milliseconds>(interval * 3 / 2));
+        next_squeue = clock::now() + interval;
       }
       std::erase_if(watched_, [](const auto& j) { return j->done; });
     }
   }
 
-  /// One look at the pending jobs; true when one ended. Marks ended jobs done under m_.
-  bool poll_once(const std::vector<std::shared_ptr<watched_job>>& pending) {
+  /// One look at the pending jobs' result files, and with `ask` at Slurm's queue for the rest;
+  /// true when one ended. Marks ended jobs done under m_.
+  bool poll_once(const std::vector<std::shared_ptr<watched_job>>& pending, bool ask) {
     std::vector<std::shared_ptr<watched_job>> ended, rest;
     std::error_code ec;
     for (const auto& j : pending) {
       (fs::exists(j->result, ec) ? ended : rest).push_back(j);
     }
-    if (!rest.empty()) {
+    if (ask && !rest.empty()) {
       std::string ids;
       for (const auto& j : rest) ids += (ids.empty() ? "" : ",") + j->id;
       const auto q = run_command({"squeue", "-h", "-r", "-j", ids, "-o", "%i|%T|%r"});
