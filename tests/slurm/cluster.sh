@@ -279,6 +279,7 @@ do_start() {
     # Leftovers of a cluster that died: stop what lives, start afresh.
     stop_daemons
     local listener
+    # (ss is in iproute2, which a bare container may lack: then slurmctld's log says it.)
     listener=$(ss -Hltnp "sport = :$ctld_port or sport = :$slurmd_port" 2>/dev/null || true)
     [[ -z "$listener" ]] || unavailable "port $ctld_port or $slurmd_port is taken by another program (another Slurm? set TYPEFLOW_SLURM_PORT): $listener"
     mkdir -p "$dir/state" "$dir/spool" "$dir/run" "$dir/log" "$dir/users"
@@ -342,10 +343,11 @@ stop_daemons() {
     fi
   done
   # Batch jobs' step processes (slurmstepd) outlive slurmd for a moment; they are the cluster's.
-  local stepd
-  for stepd in $(pgrep -f "^slurmstepd: \[" 2>/dev/null || true); do
-    if tr '\0' '\n' <"/proc/$stepd/environ" 2>/dev/null | grep -qx "SLURM_CONF=$conf"; then
-      kill -KILL "$stepd" 2>/dev/null || true
+  local proc
+  for proc in /proc/[0-9]*; do
+    [[ "$(head -c 11 "$proc/cmdline" 2>/dev/null | tr '\0' ' ')" == "slurmstepd:" ]] || continue
+    if tr '\0' '\n' <"$proc/environ" 2>/dev/null | grep -qx "SLURM_CONF=$conf"; then
+      kill -KILL "${proc#/proc/}" 2>/dev/null || true
     fi
   done
   return 0
