@@ -80,9 +80,10 @@ slurm_env() {
   env SLURM_CONF="$conf" "$@"
 }
 
-# The node's state as sinfo shows it (idle, mix, alloc, down, drain...), or nothing.
+# The node's state as sinfo shows it (idle, mix, alloc, down, drain...; "idle*": idle but not
+# responding), or nothing.
 node_state() {
-  slurm_env timeout 10 sinfo -h -n "$node" -o %t 2>/dev/null | head -n 1 | tr -d '* ~#$@'
+  slurm_env timeout 10 sinfo -h -n "$node" -o %t 2>/dev/null | head -n 1 | tr -d ' '
 }
 
 node=$(hostname -s)
