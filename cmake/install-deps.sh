@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages typeflow needs to build, test and run its examples.
+# Installs the Debian 12 packages typeflow needs to build, test and run its examples (slurm-wlm
+# and munge: the Slurm tests' one-node cluster, tests/slurm/cluster.sh).
 # Idempotent: installs only what is missing, and runs apt-get update only then.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ packages=(
   libtbb-dev libbenchmark-dev libsqlite3-dev nlohmann-json3-dev libxxhash-dev zlib1g-dev
   libcli11-dev libfmt-dev
   doxygen clang-format-14
+  slurm-wlm munge
   dataset-fashion-mnist
 )
 
