@@ -333,6 +333,14 @@ TEST_CASE("slurm: bad input is refused by name") {
   REQUIRE(partition.code == 1);
   REQUIRE_THAT(partition.out, Catch::Contains("sbatch refused attempt 1 of step 'make'"));
   REQUIRE_THAT(partition.out, Catch::Contains("no-such-partition"));
+  // A job Slurm would keep pending forever (more CPUs than the node has) is cancelled, and
+  // its step fails saying why; the rest of the run goes on.
+  auto greedy = run(w, {"run", "--quiet", "--executor", "slurm"}, {"SLURMY_GREEDY=1"});
+  INFO(greedy.out << greedy.err);
+  REQUIRE(greedy.code == 1);
+  REQUIRE_THAT(greedy.out, Catch::Contains("greedy      failed"));
+  REQUIRE_THAT(greedy.out, Catch::Contains("(pending, reason: PartitionConfig)"));
+  REQUIRE_THAT(greedy.out, Catch::Contains("publish     succeeded"));
   auto element = run(w, {"run-step", "square", "--run", "nope", "--attempt", "1"});
   REQUIRE(element.code == 2);
   REQUIRE_THAT(element.err,

@@ -92,5 +92,8 @@ int main(int argc, char** argv) {
       },
       hold);
   if (std::getenv("SLURMY_EXTRA") != nullptr) p.step("extra", [] { return 1; });
+  if (std::getenv("SLURMY_GREEDY") != nullptr) {
+    p.step("greedy", [] { return 1; }).resources({{"cpus", 4096}});
+  }
   return tyf::main(argc, argv, p);
 }

@@ -106,7 +106,15 @@ struct watched_job {
   std::string state;   ///< Slurm's: PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT, ...
   std::string reason;  ///< Slurm's reason, when it gives one
   std::string exit_code;
+  std::string never;  ///< pending for a reason it can never leave: the reason
 };
+
+/// Whether a pending job's reason says it will never run (Slurm keeps such a job pending:
+/// more CPUs or memory than any node of the partition has, constraints no node meets).
+inline bool never_runs(std::string_view reason) {
+  return reason == "PartitionConfig" || reason == "BadConstraints" ||
+         reason == "PartitionNodeLimit" || reason == "QOSMaxCpuPerJobLimit";
+}
 
 /// `Key=Value` fields of `scontrol show job -o` output.
 inline std::map<std::string, std::string> scontrol_fields(const std::string& text) {
@@ -296,7 +304,9 @@ class slurm_impl final : public slurm_launcher {
   std::vector<std::string> sbatch_command(const detail::definition& d, const launch_request& r,
                                           const fs::path& dir, bool array) {
     const std::string step(d.nodes[r.node].name);
-    std::vector<std::string> cmd{"sbatch", "--parsable",
+    // --no-requeue: a job whose node is lost ends NODE_FAIL (the driver retries it as a new
+    // attempt) instead of being requeued under the same id behind the driver's back.
+    std::vector<std::string> cmd{"sbatch", "--parsable", "--no-requeue",
                                  "--job-name=typeflow:" + pipeline_ + ":" + step};
     if (array) {
       cmd.push_back("--array=0-" + std::to_string(r.elements - 1));
@@ -418,6 +428,14 @@ class slurm_impl final : public slurm_launcher {
       text = read_small_file(job.result);
     } catch (const std::exception& e) {
       return {attempt_result::how::failed, e.what()};
+    }
+    if (!text && !job.never.empty()) {
+      run_command({"scancel", job.id});
+      std::lock_guard lock(m_);
+      ++calls_.scancel;
+      return {attempt_result::how::failed,
+              "Slurm would never run job " + job.id + " (pending, reason: " + job.never +
+                  "): it asks for more than the partition's nodes have; it was cancelled"};
     }
     if (!text) return ended_without_result(job);
     step_result result;
@@ -542,6 +560,10 @@ class slurm_impl final : public slurm_launcher {
             std::lock_guard lock(m_);
             j->state = it->second.first;
             j->reason = it->second.second;
+            if (j->state == "PENDING" && never_runs(j->reason) && j->never.empty()) {
+              j->never = j->reason;  // wait() cancels it and fails the attempt, naming why
+              ended.push_back(j);
+            }
             continue;
           }
           // Left the queue: how it ended, from Slurm's memory of finished jobs.
