@@ -256,6 +256,44 @@ TEST_CASE("slurm: a job cancelled from outside fails its step with Slurm's state
   REQUIRE(statuses(show(w, id))["total"] == "succeeded");  // the rest went on
 }
 
+TEST_CASE("slurm: a job whose node is lost ends NODE_FAIL; the driver retries it as a new job") {
+  workspace w("node");
+  const auto release = w.dir / "release";
+  tt::process_options o;
+  o.env = {"SLURMY_WAIT_RETRY=1"};
+  tt::process driver(w.dir / "io", program,
+                     {"run", "--executor", "slurm", "--param", "hold-file=" + release.string(),
+                      "--store", w.store()},
+                     o);
+  std::string id, job;
+  REQUIRE(eventually([&] {
+    if (id.empty()) id = newest_run(w);
+    if (!id.empty() && job.empty()) job = recorded_job(w, id, "wait");
+    return !job.empty() && job_state(job) == "RUNNING";
+  }));
+  auto node = output_of("squeue -h -j " + job + " -o %N");
+  while (!node.empty() && node.back() == '\n') node.pop_back();
+  REQUIRE_FALSE(node.empty());
+  REQUIRE(std::system(
+              ("scontrol update nodename=" + node + " state=down reason=typeflow-test").c_str()) ==
+          0);
+  const bool failed = eventually([&] { return job_state(job) == "NODE_FAIL"; });
+  // The node back in service (slurmd re-registers; resume in case it has not yet).
+  (void)std::system(("scontrol update nodename=" + node + " state=resume 2>/dev/null").c_str());
+  REQUIRE(failed);
+  REQUIRE(eventually([&] { return !recorded_job(w, id, "wait", 2).empty(); }));
+  std::ofstream(release) << "go\n";
+  const auto ended = driver.finish();
+  INFO(ended.out << ended.err);
+  REQUIRE(ended.code == 0);
+  REQUIRE_THAT(ended.out, Catch::Contains("wait retried: Slurm job " + job +
+                                          " ended NODE_FAIL (reason: NodeDown"));
+  REQUIRE(recorded_job(w, id, "wait", 2) != job);
+  for (const auto& s : show(w, id)["steps"]) {
+    if (s["name"] == "wait") REQUIRE(s["attempts"] == 2);
+  }
+}
+
 TEST_CASE("slurm: a driver killed mid-run; retry adopts its running job, submits nothing twice") {
   workspace w("adopt");
   const auto release = w.dir / "release";

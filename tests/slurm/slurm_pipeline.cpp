@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
        },
        slow)
       .timeout(std::chrono::seconds(2));
-  p.step(
+  auto waited = p.step(
       "wait",
       [](const std::string& file) {
         const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(5);
@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
         return file.empty() ? 0 : 1;
       },
       hold);
+  if (std::getenv("SLURMY_WAIT_RETRY") != nullptr) waited.retry(1);
   if (std::getenv("SLURMY_EXTRA") != nullptr) p.step("extra", [] { return 1; });
   if (std::getenv("SLURMY_GREEDY") != nullptr) {
     p.step("greedy", [] { return 1; }).resources({{"cpus", 4096}});

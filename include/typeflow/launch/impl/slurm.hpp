@@ -28,6 +28,7 @@
 #include <typeflow/detail/threads.hpp>
 #include <typeflow/exec/launcher.hpp>
 #include <typeflow/launch/detail/process.hpp>
+#include <typeflow/launch/detail/slurm_jobs.hpp>
 #include <typeflow/launch/job_files.hpp>
 #include <typeflow/launch/slurm.hpp>
 #include <typeflow/store/detail/files.hpp>
@@ -96,58 +97,6 @@ TYPEFLOW_INLINE std::vector<std::string> slurm_step_args(const detail::definitio
 namespace launch_detail {
 
 namespace fs = std::filesystem;
-
-/// A job (or array task) the poller watches until it has ended.
-struct watched_job {
-  std::string id;  ///< 123, or 123_4 for an array task
-  fs::path result;
-  fs::path log;
-  bool done = false;
-  std::string state;   ///< Slurm's: PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT, ...
-  std::string reason;  ///< Slurm's reason, when it gives one
-  std::string exit_code;
-  std::string never;  ///< pending for a reason it can never leave: the reason
-};
-
-/// Whether a pending job's reason says it will never run (Slurm keeps such a job pending:
-/// more CPUs or memory than any node of the partition has, constraints no node meets).
-inline bool never_runs(std::string_view reason) {
-  return reason == "PartitionConfig" || reason == "BadConstraints" ||
-         reason == "PartitionNodeLimit" || reason == "QOSMaxCpuPerJobLimit";
-}
-
-/// `Key=Value` fields of `scontrol show job -o` output.
-inline std::map<std::string, std::string> scontrol_fields(const std::string& text) {
-  std::map<std::string, std::string> out;
-  std::istringstream in(text);
-  std::string word;
-  while (in >> word) {
-    const auto eq = word.find('=');
-    if (eq != std::string::npos && eq > 0) out.emplace(word.substr(0, eq), word.substr(eq + 1));
-  }
-  return out;
-}
-
-/// The last lines of a job's output, for a message.
-inline std::string log_tail(const fs::path& log, std::size_t lines = 5) {
-  std::optional<std::string> text;
-  try {
-    text = read_small_file(log);
-  } catch (const std::exception&) {
-    return {};
-  }
-  if (!text || text->empty()) return {};
-  std::vector<std::string> all;
-  std::istringstream in(*text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) all.push_back(line);
-  }
-  std::string out;
-  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) {
-    out += (out.empty() ? "" : " | ") + all[i];
-  }
-  return out;
-}
 
 class slurm_impl final : public slurm_launcher {
  public:
@@ -437,7 +386,7 @@ class slurm_impl final : public slurm_launcher {
               "Slurm would never run job " + job.id + " (pending, reason: " + job.never +
                   "): it asks for more than the partition's nodes have; it was cancelled"};
     }
-    if (!text) return ended_without_result(job);
+    if (!text) return job_ended(job);
     step_result result;
     try {
       result = parse_result(*text, job.result.string());
@@ -471,20 +420,6 @@ class slurm_impl final : public slurm_launcher {
       out.end = attempt_result::how::failed;
     }
     return out;
-  }
-
-  attempt_result ended_without_result(const watched_job& job) {
-    std::string why =
-        "Slurm job " + job.id + " ended " +
-        (job.state.empty() ? std::string("(its state is no longer known)") : job.state);
-    if (!job.reason.empty() && job.reason != "None") why += " (reason: " + job.reason + ")";
-    if (!job.exit_code.empty() && job.exit_code != "0:0") why += ", exit code " + job.exit_code;
-    why += " without a result";
-    const auto tail = log_tail(job.log);
-    why += tail.empty() ? "; its output '" + job.log.string() + "' is empty"
-                        : "; its output ends: " + tail;
-    return {job.state == "TIMEOUT" ? attempt_result::how::timed_out : attempt_result::how::failed,
-            std::move(why)};
   }
 
   /// Looks at the pending jobs' result files every poll_min (a stat each: cheap, and how most
