@@ -96,6 +96,9 @@ struct command_args {
   std::string help_on;
   // answer
   std::string assignment;  ///< NAME=VALUE
+  // logs
+  std::string step;                        ///< STEP or STEP[I]
+  std::string attempt_text, element_text;  ///< --attempt N, --element I (checked by the command)
 };
 
 /// What a command's handler works with.
