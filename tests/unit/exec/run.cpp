@@ -87,8 +87,9 @@ TEST_CASE("parameters take their default or a parsed override") {
   auto r = tyf::run(d.p, tyf::run_options{}.set("lr", "2"));
   // train = {0, 2} * 2 = {0, 4}: (0 + 1) + (4 + 3) = 8
   REQUIRE(r.get(d.score).accuracy == 8.0);
-  REQUIRE_THROWS_WITH(tyf::run(d.p, tyf::run_options{}.set("lr", "fast")),
-                      Catch::Contains("parameter 'lr' (double) got 'fast', expected a finite number"));
+  REQUIRE_THROWS_WITH(
+      tyf::run(d.p, tyf::run_options{}.set("lr", "fast")),
+      Catch::Contains("parameter 'lr' (double) got 'fast', expected a finite number"));
   REQUIRE_THROWS_WITH(
       tyf::run(d.p, tyf::run_options{}.set("Lr", "1")),
       Catch::Contains("unknown parameter 'Lr'") && Catch::Contains("did you mean 'lr'?"));
