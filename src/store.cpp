@@ -9,6 +9,7 @@
 
 #include <typeflow/notify/impl/notify.hpp>
 #include <typeflow/report/impl/html.hpp>
+#include <typeflow/store/impl/logs.hpp>
 #include <typeflow/store/impl/param_requests.hpp>
 #include <typeflow/store/impl/records.hpp>
 #include <typeflow/store/impl/store.hpp>

@@ -6,6 +6,7 @@
 #include <typeflow/core/codec.hpp>
 #include <typeflow/graph/slice.hpp>
 #include <typeflow/store/errors.hpp>
+#include <typeflow/store/logs.hpp>
 #include <typeflow/store/options.hpp>
 #include <typeflow/store/records.hpp>
 #include <typeflow/store/store.hpp>

@@ -8,7 +8,9 @@
 // $CLICHILD_DELAYED set, a step `ship` reads a delayed parameter `cutoff` (0..1). With
 // $TYPEFLOW_FAULT_VFS set, SQLite calls fail on purpose (fault_vfs.hpp, tests/faults/). With
 // $CLICHILD_SCALE=K, load makes K values per row (an output stored as a file, not inline) and
-// train logs one loss per row still.
+// train logs one loss per row still. With $CLICHILD_LOG set, steps write log lines
+// (context::log): `flaky` logs in its attempts 1 and 3 (it fails the first two), and the map
+// `shards` logs in each of its 3 elements.
 
 #include <chrono>
 #include <cstdlib>
@@ -101,6 +103,24 @@ int main(int argc, char** argv) {
           return text;
         },
         note);
+  }
+  if (std::getenv("CLICHILD_LOG") != nullptr) {
+    using namespace std::chrono_literals;
+    auto flaky = p.step("flaky", [](tyf::context& ctx) {
+                    if (ctx.attempt() != 2) {
+                      ctx.log("flaky attempt " + std::to_string(ctx.attempt()));
+                    }
+                    if (ctx.attempt() < 3) throw std::runtime_error("not yet");
+                    ctx.log("flaky done\nwith two lines");
+                    return std::vector<int>{10, 20, 30};
+                  }).retry(2, 1ms);
+    p.map(
+        "shards",
+        [](int x, tyf::context& ctx) {
+          ctx.log(std::string(ctx.step_name()) + " holds " + std::to_string(x));
+          return x;
+        },
+        flaky);
   }
   if (std::getenv("CLICHILD_DELAYED") != nullptr) {
     // Asked for when `ship` is about to run: on the terminal, or through `answer`.

@@ -175,6 +175,18 @@ TEST_CASE("slurm: a run with a map, a condition and a gate gives the local run's
     INFO(step);
     REQUIRE_FALSE(fs::exists(fs::path(w.store()) / "jobs" / id / step));
   }
+  // A job's ctx.log lines (and its own output) are the attempt's log, as a local run's lines.
+  for (const auto& [run_id, job_output] : {std::pair{run_id_in(local.out), false}, {id, true}}) {
+    auto total_log = run(w, {"logs", run_id, "total"});
+    INFO(total_log.out << total_log.err);
+    REQUIRE(total_log.code == 0);
+    REQUIRE_THAT(total_log.out, Catch::Contains("total 30\n"));
+    REQUIRE((total_log.out.find("typeflow: run-step: step 'total'") != std::string::npos) ==
+            job_output);
+    auto element_log = run(w, {"logs", run_id, "square[2]"});
+    REQUIRE(element_log.code == 0);
+    REQUIRE_THAT(element_log.out, Catch::Contains("squaring 3\n"));
+  }
 
   SECTION("cached steps are not submitted at all") {
     auto again = run(w, {"run", "--quiet", "--executor", "slurm"});

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
       "square",
       [](int x, tyf::context& ctx) {
         ctx.log_metric("x", x, x);
+        ctx.log("squaring " + std::to_string(x));
         return static_cast<long>(x) * x;
       },
       values);
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
         long sum = 0;
         for (long x : v) sum += x;
         ctx.log_metric("total", static_cast<double>(sum));
+        ctx.log("total " + std::to_string(sum));
         return sum;
       },
       squares);

@@ -1,6 +1,6 @@
 #pragma once
-// What a running step may see of its run: ids, its stop token, and channels for metrics and
-// progress. A step takes `typeflow::context&` as any parameter; it is not an edge.
+// What a running step may see of its run: ids, its stop token, and channels for metrics,
+// progress and log lines. A step takes `typeflow::context&` as any parameter; it is not an edge.
 
 #include <cstdint>
 #include <stop_token>
@@ -12,12 +12,14 @@ namespace typeflow {
 class context;
 
 namespace detail {
-/// Where a context's metrics and progress go; the executor implements it.
+/// Where a context's metrics, progress and log lines go; the executor implements it.
 class context_sink {
  public:
   virtual void metric(const context& ctx, std::string_view name, double value,
                       std::int64_t index) = 0;
   virtual void progress(const context& ctx, std::uint64_t done, std::uint64_t total) = 0;
+  /// `text`: one line, or several separated by '\n' (context::log).
+  virtual void log(const context& ctx, std::string_view text) = 0;
 
  protected:
   ~context_sink() = default;
@@ -47,6 +49,13 @@ class context {
   /// Reports progress through the step's work, e.g. progress(batch, batches).
   void progress(std::uint64_t done, std::uint64_t total) {
     if (sink_ != nullptr) sink_->progress(*this, done, total);
+  }
+  /// Writes a line to the step's own log, e.g. log("epoch 3: 1200 batches"). Observers get it
+  /// as a step_log event; the run store keeps each attempt's lines in a file of their own,
+  /// which `prog logs RUN STEP` prints. Text with embedded '\n' is several lines (one final
+  /// '\n' ends the last line and adds none). A step that never logs pays nothing for it.
+  void log(std::string_view line) {
+    if (sink_ != nullptr) sink_->log(*this, line);
   }
 
   [[nodiscard]] std::uint32_t node() const noexcept { return node_; }

@@ -23,6 +23,7 @@ enum class event_kind : std::uint8_t {
   metric,
   progress,
   param_requested,  ///< a delayed parameter's value is being asked for (step: its name)
+  step_log,         ///< a line the step wrote with context::log (message: the line)
 };
 
 [[nodiscard]] constexpr std::string_view to_string(event_kind k) noexcept {
@@ -39,6 +40,7 @@ enum class event_kind : std::uint8_t {
     case event_kind::metric: return "metric";
     case event_kind::progress: return "progress";
     case event_kind::param_requested: return "param_requested";
+    case event_kind::step_log: return "step_log";
   }
   return "unknown";
 }
@@ -48,11 +50,11 @@ struct event {
   event_kind kind{};
   std::string_view run_id;
   std::string_view pipeline;
-  std::string_view step;     ///< empty for run events
+  std::string_view step;     ///< empty for run events; a map element's own name, `train[3]`
   std::uint32_t node = ~0u;  ///< the step's node id
   unsigned attempt = 0;      ///< 1-based, for step events
   std::chrono::system_clock::time_point time;
-  std::string_view message;                 ///< error text, skip reason or retry reason
+  std::string_view message;  ///< error text, skip or retry reason; step_log: the line
   run_status status = run_status::running;  ///< for run_finished
   std::string_view metric;                  ///< metric name
   double value = 0;                         ///< metric value

@@ -8,7 +8,7 @@
 //   <store>/jobs/<run>/<step>/<attempt>/task.json        what to run (a map's elements share it)
 //   <store>/jobs/<run>/<step>/<attempt>/result.json      how it ended (a map element: result.<i>.json)
 //   <store>/jobs/<run>/<step>/<attempt>/job              the Slurm job id (an element: job.<i>)
-//   <store>/jobs/<run>/<step>/<attempt>/log              the job's output (an element: log.<i>)
+//   <store>/logs/<run>/<step>[.<i>]/<attempt>.log        the job's output (store/logs.hpp)
 
 #include <cstdint>
 #include <filesystem>
@@ -51,13 +51,11 @@ struct step_result {
                                                             std::string_view run,
                                                             std::string_view step,
                                                             unsigned attempt);
-/// The result, job id and log files in `dir` of a step (element: none) or of one element.
+/// The result and job id files in `dir` of a step (element: none) or of one element.
 [[nodiscard]] TYPEFLOW_INLINE std::filesystem::path result_file(const std::filesystem::path& dir,
                                                                 std::optional<std::size_t> element);
 [[nodiscard]] TYPEFLOW_INLINE std::filesystem::path job_id_file(const std::filesystem::path& dir,
                                                                 std::optional<std::size_t> element);
-[[nodiscard]] TYPEFLOW_INLINE std::filesystem::path job_log_file(
-    const std::filesystem::path& dir, std::optional<std::size_t> element);
 
 /// Writes a file by rename (a reader never sees half of it); throws std::runtime_error
 /// naming the file.

@@ -484,7 +484,7 @@ TEST_CASE("cli: help lists the commands and each command's flags") {
   temp_dir dir;
   auto all = cli(dir, {"help"});
   CHECK(all.code == 0);
-  for (const auto* c : {"run", "debug", "runs", "show", "compare", "retry", "copy", "stop",
+  for (const auto* c : {"run", "debug", "runs", "show", "compare", "logs", "retry", "copy", "stop",
                         "delete", "graph", "describe", "schedule"}) {
     CHECK(all.out.find(c) != std::string::npos);
   }

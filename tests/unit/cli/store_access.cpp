@@ -66,6 +66,7 @@ TEST_CASE("cli: only a run creates a store; the other commands say so and create
                                                        {"show", "latest"},
                                                        {"show", "latest", "--json"},
                                                        {"compare", "a", "b"},
+                                                       {"logs", "latest", "train"},
                                                        {"stop", "latest"},
                                                        {"delete", "latest", "--yes"},
                                                        {"retry", "latest"},

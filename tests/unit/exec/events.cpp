@@ -2,7 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <stdexcept>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "../support.hpp"
@@ -78,4 +82,62 @@ TEST_CASE("metrics and progress of map elements are reported under the element's
     REQUIRE(rec.count(tyf::event_kind::progress, element) == 1);
   }
   REQUIRE(rec.count(tyf::event_kind::metric, "train") == 0);
+}
+
+TEST_CASE("context::log: observers see step_log events with the step, attempt and line") {
+  using namespace std::chrono_literals;
+  tyf::pipeline p{"logs"};
+  auto a = p.step("a", [](tyf::context& ctx) {
+              ctx.log("attempt " + std::to_string(ctx.attempt()));
+              if (ctx.attempt() == 1) {
+                ctx.log("two\nlines\n");  // one final newline adds no empty line
+                throw std::runtime_error("first try fails");
+              }
+              ctx.log("");  // an empty line is a line
+              return 1;
+            }).retry(1, 1ms);
+  auto items = p.step(
+      "items",
+      [](int) {
+        return std::vector<int>{1, 2};
+      },
+      a);
+  p.map(
+      "each",
+      [](int x, tyf::context& ctx) {
+        ctx.log("x=" + std::to_string(x));
+        return x;
+      },
+      items);
+  p.step("quiet", [] { return 0; });
+  tyf::test::recorder rec;
+  auto r = tyf::run(p, tyf::run_options{}.observe(rec));
+  REQUIRE(r.ok());
+  std::vector<std::tuple<std::string, unsigned, std::string>> lines;
+  for (const auto& e : rec.entries()) {
+    if (e.kind == tyf::event_kind::step_log) lines.emplace_back(e.step, e.attempt, e.message);
+  }
+  // One attempt's lines come in the order it wrote them.
+  std::vector<std::string> first;
+  for (const auto& [step, attempt, line] : lines) {
+    if (step == "a" && attempt == 1) first.push_back(line);
+  }
+  REQUIRE(first == std::vector<std::string>{"attempt 1", "two", "lines"});
+  std::sort(lines.begin(), lines.end());
+  const std::vector<std::tuple<std::string, unsigned, std::string>> expected{
+      {"a", 1, "attempt 1"}, {"a", 1, "lines"},     {"a", 1, "two"},      {"a", 2, ""},
+      {"a", 2, "attempt 2"}, {"each[0]", 1, "x=1"}, {"each[1]", 1, "x=2"}};
+  REQUIRE(lines == expected);
+  REQUIRE(tyf::to_string(tyf::event_kind::step_log) == "step_log");
+}
+
+TEST_CASE("context::log without observers goes nowhere, and the step runs as before") {
+  tyf::pipeline p{"logs-unobserved"};
+  auto a = p.step("a", [](tyf::context& ctx) {
+    ctx.log("nobody reads this");
+    return 7;
+  });
+  auto r = tyf::run(p);
+  REQUIRE(r.ok());
+  REQUIRE(r.get(a) == 7);
 }

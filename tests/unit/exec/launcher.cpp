@@ -52,7 +52,9 @@ class metric_buffer final : public tyf::detail::context_sink {
     points.emplace_back(std::string(name), value, index);
   }
   void progress(const tyf::context&, std::uint64_t, std::uint64_t) override {}
+  void log(const tyf::context&, std::string_view text) override { lines.emplace_back(text); }
   std::vector<std::tuple<std::string, double, std::int64_t>> points;
+  std::vector<std::string> lines;
 };
 
 /// Runs the attempts of every step but those named `here` on a thread of its own.
@@ -93,6 +95,7 @@ class thread_launcher final : public tyf::launcher {
     });
     auto result = job.get();
     for (const auto& [metric, value, index] : sink.points) r.ctx.log_metric(metric, value, index);
+    for (const auto& line : sink.lines) r.ctx.log(line);
     if (result.succeeded() && out.get() != nullptr) {
       const auto* codec = r.element == tyf::detail::none ? nd.codec : nd.map->element_codec;
       REQUIRE(codec != nullptr);

@@ -1,10 +1,20 @@
 #pragma once
 // The commands that read or change the run store without starting a run: runs, show, compare,
-// stop, answer and delete. None creates a store; runs, show and compare open it read-only.
+// logs, stop, answer and delete. None creates a store; runs, show, compare and logs open it
+// read-only.
 // Each is declared by a function that adds its options and done by its
 // handler; cli/main.hpp lists them in its command table.
 
+#include <algorithm>
+#include <charconv>
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <set>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -16,8 +26,11 @@
 #include <typeflow/cli/detail/text.hpp>
 #include <typeflow/cli/progress.hpp>
 #include <typeflow/core/duration_text.hpp>
+#include <typeflow/core/name.hpp>
+#include <typeflow/core/params.hpp>
 #include <typeflow/detail/json_text.hpp>
 #include <typeflow/report/html.hpp>
+#include <typeflow/store/logs.hpp>
 #include <typeflow/store/store.hpp>
 
 namespace typeflow::cli_detail {
@@ -124,6 +137,130 @@ inline int compare_command(const command_context& ctx) {
     ctx.io.out << detail::json_text(comparison_json(c), 2) << '\n';
   else
     ctx.io.out << c.table();
+  return exit_ok;
+}
+
+// ----------------------------------------------------------------------------------- logs
+inline void declare_logs(CLI::App& c, command_args& a) {
+  c.add_option("RUN", a.target, "a run id, a unique prefix of one, or 'latest'")->required();
+  c.add_option("STEP", a.step, "a step, or STEP[I] for element I of a map step")->required();
+  c.add_option("--attempt", a.attempt_text,
+               "this attempt (1, 2, ...); default: the last attempt that logged");
+  c.add_option("--element", a.element_text, "element I of a map step (the same as STEP[I])");
+  add_store_flag(c, a);
+}
+
+/// `text` as a whole number for `flag`, or a usage error saying what it expects.
+template <class T>
+T whole_number_flag(const std::string& text, std::string_view flag, std::string_view expects) {
+  const bool digits = !text.empty() && std::all_of(text.begin(), text.end(),
+                                                   [](char c) { return c >= '0' && c <= '9'; });
+  T v{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (!digits || ec != std::errc{} || end != text.data() + text.size()) {
+    throw usage_error(
+        "typeflow: " + std::string(flag) + " '" + text + "' is not " + std::string(expects),
+        "write " + std::string(flag) + " N with N a whole number");
+  }
+  return v;
+}
+
+/// The step names `logs` knows: the pipeline's steps, and those the run logged under (a step
+/// of an earlier version of the program).
+inline std::vector<std::string> loggable_steps(const pipeline& p, const std::filesystem::path& dir,
+                                               const std::string& run) {
+  std::set<std::string> names;
+  for (auto& n : step_names(p)) names.insert(std::move(n));
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(run_log_dir(dir, run), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    auto name = it->path().filename().string();
+    name = name.substr(0, name.find('.'));  // train.3: element 3 of train
+    if (is_valid_name(name)) names.insert(std::move(name));
+  }
+  return {names.begin(), names.end()};
+}
+
+inline int logs_command(const command_context& ctx) {
+  const auto& a = ctx.args;
+  auto& io = ctx.io;
+  const auto ref = parse_step_ref(a.step);
+  if (!ref) {
+    throw usage_error("typeflow: '" + a.step +
+                          "' names no step: write STEP, or STEP[I] for element I of a map step",
+                      "run '" + io.prog + " describe' for the steps");
+  }
+  std::optional<std::size_t> element = ref->element;
+  if (!a.element_text.empty()) {
+    const auto i = whole_number_flag<std::size_t>(a.element_text, "--element",
+                                                  "an element index (0, 1, 2, ...)");
+    if (element && *element != i) {
+      throw usage_error(
+          "typeflow: two elements given: '" + a.step + "' and --element " + a.element_text,
+          "give the element once: STEP[I] or --element I");
+    }
+    element = i;
+  }
+  std::optional<unsigned> attempt;
+  if (!a.attempt_text.empty()) {
+    attempt = whole_number_flag<unsigned>(a.attempt_text, "--attempt", "an attempt (1, 2, ...)");
+    if (*attempt == 0) {
+      throw usage_error("typeflow: --attempt 0: attempts count from 1",
+                        "write --attempt 1 for the first attempt");
+    }
+  }
+  auto st = open_store(a.store, io, store_access::read);
+  const auto id = st.resolve(a.target);
+  const std::string step(ref->step);
+  const auto known = loggable_steps(ctx.p, st.path(), id);
+  if (std::find(known.begin(), known.end(), step) == known.end()) {
+    std::string best;
+    std::size_t best_distance = 3;
+    for (const auto& k : known) {
+      if (auto d = detail::edit_distance(step, k); d < best_distance) {
+        best_distance = d;
+        best = k;
+      }
+    }
+    throw usage_error("typeflow: no step '" + step + "' in pipeline '" + std::string(ctx.p.name()) +
+                          "'" + (best.empty() ? std::string{} : "; did you mean '" + best + "'?"),
+                      "its steps are: " + join(known));
+  }
+  const std::string shown_name = element ? step + "[" + std::to_string(*element) + "]" : step;
+  const auto logged = logged_attempts(st.path(), id, step, element);
+  const bool found =
+      attempt ? std::find(logged.begin(), logged.end(), *attempt) != logged.end() : !logged.empty();
+  if (!found) {
+    std::vector<std::string> numbers;
+    for (auto n : logged) numbers.push_back(std::to_string(n));
+    io.err << "typeflow: step '" << shown_name << "' of run " << id << " wrote no log"
+           << (attempt ? " in attempt " + std::to_string(*attempt) : std::string{});
+    if (!logged.empty()) io.err << "; attempts with logs: " << join(numbers);
+    io.err << '\n';
+    if (const auto elements =
+            element ? std::vector<std::size_t>{} : logged_elements(st.path(), id, step);
+        !elements.empty()) {
+      std::string list;
+      for (std::size_t i = 0; i < elements.size() && i < 10; ++i) {
+        list += (i == 0 ? "" : ", ") + step + "[" + std::to_string(elements[i]) + "]";
+      }
+      if (elements.size() > 10) list += ", ... (" + std::to_string(elements.size()) + " in all)";
+      io.err << "  hint: it is a map step; its elements with logs: " << list
+             << " (write STEP[I] or --element I)\n";
+    } else if (logged.empty()) {
+      io.err << "  hint: a step's log holds the lines it wrote with context::log; run '" << io.prog
+             << " show " << id << "' for what the steps did\n";
+    }
+    return exit_failed;
+  }
+  const auto path =
+      attempt_log_path(st.path(), id, step, element, attempt ? *attempt : logged.back());
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> buf(1 << 16);
+  while (in && (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)) {
+    io.out.write(buf.data(), in.gcount());
+  }
+  if (!in.eof()) throw store_error("typeflow: run store: cannot read '" + path.string() + "'");
   return exit_ok;
 }
 

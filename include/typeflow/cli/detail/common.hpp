@@ -99,10 +99,12 @@ struct command_args {
   std::string help_on;
   // answer
   std::string assignment;  ///< NAME=VALUE
-  // run-step
-  std::string step, run_id;
-  std::optional<std::size_t> element;
-  unsigned attempt = 1;
+  // run-step, logs
+  std::string step;  ///< STEP (run-step); STEP or STEP[I] (logs)
+  std::string run_id;
+  std::optional<std::size_t> element;      ///< run-step --element
+  unsigned attempt = 1;                    ///< run-step --attempt
+  std::string attempt_text, element_text;  ///< logs: --attempt N, --element I (checked by it)
 };
 
 /// What a command's handler works with.

@@ -60,6 +60,8 @@ inline constexpr command commands[] = {
     {"show", "a run: parameters, steps, metrics", declare_show, show_command},
     {"compare", "runs side by side: parameters and final metrics", declare_compare,
      compare_command},
+    {"logs", "what a step wrote with context::log in one attempt of a run", declare_logs,
+     logs_command},
     {"retry", "re-run what did not succeed in a run, reuse the rest", declare_retry, retry_command},
     {"copy", "a new run with the parameters of RUN, overrides applied", declare_copy, copy_command},
     {"stop", "ask a running run to stop", declare_stop, stop_command},

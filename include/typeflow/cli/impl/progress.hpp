@@ -198,6 +198,7 @@ TYPEFLOW_INLINE std::optional<std::string> progress_view::plain_line(const event
              (e.index != 0 ? " (" + std::to_string(e.index) + ")" : std::string{});
     case event_kind::progress: return std::nullopt;
     case event_kind::param_requested: return t + "waiting for parameter " + step;
+    case event_kind::step_log: return t + step + " log: " + std::string(e.message);
   }
   return std::nullopt;
 }
@@ -223,6 +224,10 @@ TYPEFLOW_INLINE nlohmann::json progress_view::json_line(const event& e) {
       break;
     case event_kind::run_started:
     case event_kind::param_requested: break;
+    case event_kind::step_log:
+      j["attempt"] = e.attempt;
+      j["line"] = std::string(e.message);
+      break;
     default:
       j["attempt"] = e.attempt;
       if (e.kind != event_kind::step_started) {

@@ -212,6 +212,22 @@ class engine final : public detail::context_sink {
     e.total = total;
     events_.send(e);
   }
+  /// One step_log event per line of `text`; nothing when the run has no observers (the run
+  /// itself keeps no log lines: the run store's observer does).
+  void log(const context& ctx, std::string_view text) override {
+    if (!events_.any()) return;
+    event e = events_.about(event_kind::step_log, ctx.node());
+    e.step = ctx.step_name();
+    e.attempt = ctx.attempt();
+    e.time = stamp();
+    for (;;) {
+      const auto end = text.find('\n');
+      e.message = text.substr(0, end);
+      events_.send(e);
+      if (end == std::string_view::npos || end + 1 == text.size()) return;
+      text.remove_prefix(end + 1);
+    }
+  }
 
  private:
   struct stop_forwarder {

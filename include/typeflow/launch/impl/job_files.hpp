@@ -96,10 +96,6 @@ TYPEFLOW_INLINE std::filesystem::path job_id_file(const std::filesystem::path& d
                                                   std::optional<std::size_t> element) {
   return dir / launch_detail::suffixed("job", element, "");
 }
-TYPEFLOW_INLINE std::filesystem::path job_log_file(const std::filesystem::path& dir,
-                                                   std::optional<std::size_t> element) {
-  return dir / launch_detail::suffixed("log", element, "");
-}
 
 TYPEFLOW_INLINE void write_file_atomically(const std::filesystem::path& path,
                                            std::string_view text) {

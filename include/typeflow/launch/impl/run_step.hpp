@@ -38,7 +38,14 @@ class job_sink final : public detail::context_sink {
     points.emplace_back(std::string(name), value, index);
   }
   void progress(const context&, std::uint64_t, std::uint64_t) override {}
+  /// A line the step logs goes to the job's stdout: the attempt's log file (sbatch --output).
+  void log(const context&, std::string_view text) override {
+    std::lock_guard lock(m_);
+    out_ << text << '\n' << std::flush;
+  }
 
+  explicit job_sink(std::ostream& out) : out_(out) {}
+  std::ostream& out_;
   std::mutex m_;
   std::vector<std::tuple<std::string, double, std::int64_t>> points;
 };
@@ -143,7 +150,7 @@ TYPEFLOW_INLINE int run_step(const pipeline& p, const run_step_request& rq, std:
       codec->decode(bytes, inputs[i]);
       pointers[i] = &inputs[i];
     }
-    launch_detail::job_sink sink;
+    launch_detail::job_sink sink(out);
     detail::box output;
     std::stop_source never;
     const auto started = std::chrono::steady_clock::now();

@@ -33,6 +33,7 @@
 #include <typeflow/launch/slurm.hpp>
 #include <typeflow/store/detail/files.hpp>
 #include <typeflow/store/detail/hash.hpp>
+#include <typeflow/store/logs.hpp>
 #include <typeflow/store/structure_hash.hpp>
 
 namespace typeflow {
@@ -210,7 +211,7 @@ class slurm_impl final : public slurm_launcher {
       }
       auto job = std::make_shared<watched_job>();
       job->result = result_file(dir, element);
-      job->log = job_log_file(dir, element);
+      job->log = attempt_log_path(o_.store, old_run, task.step, element, last);
       if (auto text = read_small_file(job->result)) {
         try {
           if (parse_result(*text, job->result.string()).status == "succeeded") {
@@ -257,13 +258,23 @@ class slurm_impl final : public slurm_launcher {
     // attempt) instead of being requeued under the same id behind the driver's back.
     std::vector<std::string> cmd{"sbatch", "--parsable", "--no-requeue",
                                  "--job-name=typeflow:" + pipeline_ + ":" + step};
+    // The job's stdout and stderr (its ctx.log lines among them) go to the attempt's log file,
+    // where `prog logs` finds them as for a local run. Slurm does not create directories.
     if (array) {
+      for (std::size_t i = 0; i < r.elements; ++i) {
+        fs::create_directories(
+            attempt_log_path(o_.store, run_id_, step, i, r.attempt).parent_path());
+      }
       cmd.push_back("--array=0-" + std::to_string(r.elements - 1));
-      cmd.push_back("--output=" + (dir / "log.%a").string());
+      cmd.push_back("--output=" + (run_log_dir(o_.store, run_id_) / (step + ".%a") /
+                                   (std::to_string(r.attempt) + ".log"))
+                                      .string());
     } else {
       const std::optional<std::size_t> element =
           r.element == detail::none ? std::nullopt : std::optional<std::size_t>(r.element);
-      cmd.push_back("--output=" + job_log_file(dir, element).string());
+      const auto log = attempt_log_path(o_.store, run_id_, step, element, r.attempt);
+      fs::create_directories(log.parent_path());
+      cmd.push_back("--output=" + log.string());
     }
     for (auto& a : slurm_step_args(d, r.node, r.limit)) cmd.push_back(std::move(a));
     cmd.insert(cmd.end(), o_.sbatch_args.begin(), o_.sbatch_args.end());
@@ -303,7 +314,7 @@ class slurm_impl final : public slurm_launcher {
     const std::string step(d.nodes[r.node].name);
     auto job = std::make_shared<watched_job>();
     job->result = result_file(dir, element);
-    job->log = job_log_file(dir, element);
+    job->log = attempt_log_path(o_.store, run_id_, step, element, r.attempt);
     if (element && r.attempt == 1) {
       // A map's first attempts go as one job array, submitted by the first element to come.
       std::string base;

@@ -89,6 +89,40 @@ inline const std::string& checked_hash(const std::string& hash, const std::strin
   return hash;
 }
 
+/// Appends `text` to the file at `path`, creating the file and its directories when needed.
+/// Throws store_error naming the file.
+inline void append_file(const fs::path& path, std::string_view text) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) {
+    throw store_error("typeflow: run store: cannot create '" + path.parent_path().string() +
+                      "': " + ec.message());
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) io_fail("cannot open '" + path.string() + "' to append to it", errno);
+  while (!text.empty()) {
+    const auto n = ::write(fd, text.data(), text.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      io_fail("cannot write to '" + path.string() + "'", err);
+    }
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (::close(fd) != 0 && errno != EINTR) io_fail("cannot write to '" + path.string() + "'", errno);
+}
+
+/// A run id read back from runs.db (or given to a run): never empty, '.' or '..', no '/',
+/// '\\' or control characters, so that it can never name a path but a directory of its own
+/// (the run's logs are in logs/<run id>/).
+inline bool usable_run_id(std::string_view id) noexcept {
+  return !id.empty() && id.size() <= 256 && id != "." && id != ".." &&
+         std::none_of(id.begin(), id.end(), [](char c) {
+           return c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+         });
+}
+
 class artifact_files {
  public:
   /// `create`: makes the directories (a store opened read-only creates nothing).

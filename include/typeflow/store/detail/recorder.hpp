@@ -33,6 +33,7 @@
 #include <typeflow/store/detail/state.hpp>
 #include <typeflow/store/detail/structure.hpp>
 #include <typeflow/store/detail/type_names.hpp>
+#include <typeflow/store/logs.hpp>
 
 namespace typeflow::store_detail {
 
@@ -313,6 +314,18 @@ class recorder final : public run_hooks, public observer {
         st_->w.push(op_metric{run_id_, std::string(e.step), std::string(e.metric), e.value, e.index,
                               to_us(e.time)});
         break;
+      case event_kind::step_log: {
+        // A map element's lines come under its own name, train[3]: they go to train.3/.
+        std::optional<std::size_t> element;
+        if (e.node < def_->nodes.size() && def_->nodes[e.node].name != e.step) {
+          if (auto ref = parse_step_ref(e.step)) element = ref->element;
+        }
+        const auto step = e.node < def_->nodes.size() ? def_->nodes[e.node].name : e.step;
+        st_->w.push(op_log{run_id_,
+                           attempt_log_path(st_->dir, run_id_, step, element, e.attempt).string(),
+                           std::string(e.message)});
+        break;
+      }
       case event_kind::run_finished:
         record_delayed_params();
         st_->w.push(op_run_end{run_id_, std::string(to_string(e.status)), {}, to_us(e.time)});

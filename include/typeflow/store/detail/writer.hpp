@@ -1,7 +1,8 @@
 #pragma once
 // The store's writer: one thread with its own connection takes records from a queue and
 // commits them in batches, one transaction per batch, so workers only ever pay for a queue
-// push. Artifact files are written (and synced) before the rows that point to them. A record
+// push. Artifact files are written (and synced) before the rows that point to them; steps' log
+// lines are appended to their attempt's file (store/logs.hpp), never to runs.db. A record
 // of a run whose row is gone (deleted while its process was paused) is not written: no row
 // outlives its run. A batch waits for another process's lock for store_config::busy_timeout
 // in all; then its records are counted as not stored, and said so.
@@ -20,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
@@ -81,12 +83,17 @@ struct op_metric {
   double value = 0;
   std::int64_t index = 0, time = 0;
 };
+struct op_log {  ///< a line a step logged: appended to its attempt's file (store/logs.hpp)
+  std::string run;
+  std::string path;  ///< attempt_log_path()
+  std::string line;  ///< without its '\n'
+};
 struct op_barrier {
   std::shared_ptr<std::promise<void>> done;
 };
 
 using write_op = std::variant<op_run_params, op_run_discard, op_run_end, op_heartbeat, op_step,
-                              op_artifact, op_metric, op_barrier>;
+                              op_artifact, op_metric, op_log, op_barrier>;
 
 class writer {
  public:
@@ -192,6 +199,7 @@ class writer {
         }
       }
     }
+    write_logs(batch, ok);
     // A step that started and finished within one batch needs only its final row.
     std::unordered_set<std::string> finished;
     for (const auto& op : batch) {
@@ -239,6 +247,35 @@ class writer {
     }
     for (auto& op : batch) {
       if (auto* b = std::get_if<op_barrier>(&op)) b->done->set_value();
+    }
+  }
+
+  /// Appends the batch's log lines to their files, each file opened once per batch (and
+  /// closed, so a crash loses at most the lines still queued); log lines have no rows.
+  void write_logs(const std::vector<write_op>& batch, std::vector<char>& ok) {
+    struct file_lines {
+      const op_log* first;
+      std::string text;
+      std::size_t lines = 0;
+    };
+    std::vector<file_lines> files;
+    std::unordered_map<std::string_view, std::size_t> index;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto* l = std::get_if<op_log>(&batch[i]);
+      if (l == nullptr) continue;
+      ok[i] = 0;
+      auto [it, added] = index.try_emplace(l->path, files.size());
+      if (added) files.push_back({l, {}, 0});
+      auto& f = files[it->second];
+      f.text.append(l->line).push_back('\n');
+      ++f.lines;
+    }
+    for (const auto& f : files) {
+      try {
+        append_file(f.first->path, f.text);
+      } catch (const std::exception& e) {
+        for (std::size_t n = 0; n < f.lines; ++n) record_error(f.first->run, e.what(), "log line");
+      }
     }
   }
 
@@ -371,6 +408,7 @@ class writer {
     if (std::holds_alternative<op_step>(op)) return "step record";
     if (std::holds_alternative<op_artifact>(op)) return "output";
     if (std::holds_alternative<op_metric>(op)) return "metric";
+    if (std::holds_alternative<op_log>(op)) return "log line";
     return "record";
   }
 
@@ -388,7 +426,7 @@ class writer {
         [this](const auto& o) {
           using O = std::decay_t<decltype(o)>;
           if constexpr (std::is_same_v<O, op_heartbeat> || std::is_same_v<O, op_run_discard> ||
-                        std::is_same_v<O, op_barrier>) {
+                        std::is_same_v<O, op_barrier> || std::is_same_v<O, op_log>) {
             apply_one(o);
           } else {
             const std::string run = run_of(o);
@@ -479,6 +517,7 @@ class writer {
         .run();
   }
   void apply_one(const op_barrier&) {}
+  void apply_one(const op_log&) {}  // written by write_logs, outside runs.db
 
   std::optional<database> db_;  ///< none when the writer is off
   const artifact_files& files_;

@@ -15,6 +15,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -30,6 +31,7 @@
 #include <typeflow/store/detail/recorder.hpp>
 #include <typeflow/store/detail/state.hpp>
 #include <typeflow/store/errors.hpp>
+#include <typeflow/store/logs.hpp>
 #include <typeflow/store/options.hpp>
 #include <typeflow/store/records.hpp>
 #include <typeflow/store/store.hpp>
@@ -42,6 +44,38 @@ namespace store_detail {
 inline constexpr const char* run_columns =
     "id, pipeline, structure_hash, status, started, ended, heartbeat, host, pid, experiment, "
     "kind, coalesce(origin, ''), message, stop_requested";
+
+/// The directories a run has under the store's, named by its id: its steps' logs (logs/, see
+/// store/logs.hpp) and its jobs' task and result files (jobs/, launch/job_files.hpp).
+inline constexpr const char* run_dirs[] = {"logs", "jobs"};
+
+/// Removes the per-run directories (logs/<run id>/, jobs/<run id>/) of runs that have no row:
+/// deleted by a process that could not remove them, or written by a run deleted while it ran.
+/// A run's row is committed before it can write there, so the listing is made first, then the
+/// rows are read.
+inline void remove_orphan_logs(store_state& st) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  for (const char* kind : run_dirs) {
+    for (fs::directory_iterator it(st.dir / kind, ec), end; !ec && it != end; it.increment(ec)) {
+      dirs.push_back(it->path());
+    }
+    ec.clear();
+  }
+  if (dirs.empty()) return;
+  std::unordered_set<std::string> ids;
+  {
+    std::lock_guard lock(st.db_mutex);
+    auto q = st.db.prepare("SELECT id FROM runs");
+    while (q.step()) ids.insert(q.text(0));
+  }
+  for (const auto& d : dirs) {
+    const auto id = d.filename().string();
+    if (ids.count(id) != 0 || !usable_run_id(id)) continue;
+    fs::remove_all(d, ec);
+  }
+}
 
 /// Seconds since a time in the store, for messages.
 inline std::string seconds_ago(std::int64_t us) {
@@ -59,14 +93,6 @@ inline step_status checked_step_status(const std::string& text, const std::strin
   auto st = parse_status<step_status>(text);
   if (!st) damaged(step_row(run, step), "has an unknown status '" + shown(text) + "'");
   return *st;
-}
-
-/// A run id read back from runs.db (or given to a run): never empty, no '/', '\\' or control
-/// characters, so that it can never name a path.
-inline bool usable_run_id(std::string_view id) noexcept {
-  return !id.empty() && id.size() <= 256 && std::none_of(id.begin(), id.end(), [](char c) {
-    return c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-  });
 }
 
 inline run_info read_run(const statement& s) {
@@ -181,7 +207,8 @@ inline stored_run launch_run(const std::shared_ptr<store_state>& st, const pipel
   if (!chosen) ro.run_id(make_run_id());
   if (!usable_run_id(ro.run_id())) {
     throw store_error("typeflow: run id '" + shown(ro.run_id()) +
-                      "' cannot be stored: it is empty or has '/', '\\' or control characters");
+                      "' cannot be stored: it is empty, '.' or '..', or has '/', '\\' or control "
+                      "characters");
   }
   for (const auto& [k, v] : overrides) ro.set(k, v);
   // The run stops on a request recorded in the store, and on the caller's own token.
@@ -625,6 +652,13 @@ TYPEFLOW_INLINE removal store::remove(const std::vector<std::string>& runs) {
       drop_rows();
     }
   }
+  // Their logs and job files go with them (a directory left behind, e.g. unreadable, goes with the next
+  // collection of garbage once it can).
+  for (const auto& id : ids) {
+    std::error_code ec;
+    std::filesystem::remove_all(run_log_dir(st_->dir, id), ec);
+    if (store_detail::usable_run_id(id)) std::filesystem::remove_all(st_->dir / "jobs" / id, ec);
+  }
   auto gc = collect_garbage();
   st_->keep_reserve();
   out.artifacts = gc.artifacts;
@@ -688,6 +722,7 @@ TYPEFLOW_INLINE removal store::collect_garbage() {
     if (is_file) st_->files.remove(hash);
   }
   out.artifacts = files.size();
+  store_detail::remove_orphan_logs(*st_);
   // Files without a row: their row could not be stored (a full disk), or a process died
   // between the file and its row. Only old ones: a young one's row may be on its way.
   const auto cutoff = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
