@@ -252,7 +252,7 @@ class slurm_impl final : public slurm_launcher {
   }
 
   std::vector<std::string> sbatch_command(const detail::definition& d, const launch_request& r,
-                                          const fs::path& dir, bool array) {
+                                          bool array) {
     const std::string step(d.nodes[r.node].name);
     // --no-requeue: a job whose node is lost ends NODE_FAIL (the driver retries it as a new
     // attempt) instead of being requeued under the same id behind the driver's back.
@@ -322,8 +322,7 @@ class slurm_impl final : public slurm_launcher {
         std::unique_lock lock(array_mutex_);
         auto it = arrays_.find(r.node);
         if (it == arrays_.end()) {
-          base =
-              sbatch(sbatch_command(d, r, dir, true), "the job array of map step '" + step + "'");
+          base = sbatch(sbatch_command(d, r, true), "the job array of map step '" + step + "'");
           arrays_.emplace(r.node, base);
           for (std::size_t i = 0; i < task.elements; ++i) {
             write_file_atomically(job_id_file(dir, i), base + "_" + std::to_string(i) + "\n");
@@ -337,7 +336,7 @@ class slurm_impl final : public slurm_launcher {
       job->id = base + "_" + std::to_string(*element);
     } else {
       const auto unit = element ? step + "[" + std::to_string(*element) + "]" : step;
-      job->id = sbatch(sbatch_command(d, r, dir, false),
+      job->id = sbatch(sbatch_command(d, r, false),
                        "attempt " + std::to_string(r.attempt) + " of step '" + unit + "'");
       write_file_atomically(job_id_file(dir, element), job->id + "\n");
       std::lock_guard count(m_);
