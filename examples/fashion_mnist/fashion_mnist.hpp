@@ -442,6 +442,27 @@ inline std::size_t nonzero(const float* x, std::uint16_t* at) {
 
 }  // namespace detail
 
+/// Checks that the sizes of m's arrays fit its kind and hidden units (a Model made by hand or
+/// decoded from damaged bytes may not); throws std::invalid_argument naming the array.
+inline void check_model(const Model& m) {
+  const bool mlp = m.kind == model_kind::mlp;
+  if (mlp && (m.hidden < 1 || m.hidden > max_hidden)) {
+    throw std::invalid_argument("model: an MLP needs 1 to " + std::to_string(max_hidden) +
+                                " hidden units, has " + std::to_string(m.hidden));
+  }
+  const std::size_t hp = mlp ? padded(m.hidden) : 0;
+  const auto expect = [](const char* what, std::size_t got, std::size_t want) {
+    if (got != want) {
+      throw std::invalid_argument(std::string("model: ") + what + " has " + std::to_string(got) +
+                                  " values, expected " + std::to_string(want));
+    }
+  };
+  expect("w", m.w.size(), pixels * (mlp ? hp : lanes));
+  expect("b", m.b.size(), mlp ? hp : lanes);
+  expect("w2", m.w2.size(), mlp ? hp * lanes : 0);
+  expect("b2", m.b2.size(), mlp ? lanes : 0);
+}
+
 /// Softmax regression's logits[0..lanes) = b + x * w; a fixed-length inner loop, vectorised.
 inline void logits(const Model& m, const float* x, float* z) {
   std::copy_n(m.b.data(), lanes, z);
@@ -486,7 +507,9 @@ inline float softmax_loss(float* z, std::uint8_t label) {
 /// Classifies images with a model of either kind, reusing its scratch buffers.
 class predictor {
  public:
-  explicit predictor(const Model& m) : m_(m), h_(m.kind == model_kind::mlp ? m.b.size() : 0) {}
+  explicit predictor(const Model& m) : m_(m), h_(m.kind == model_kind::mlp ? m.b.size() : 0) {
+    check_model(m);
+  }
   std::uint8_t operator()(const float* x) {
     alignas(64) float z[lanes];
     if (m_.kind == model_kind::mlp) {
@@ -758,6 +781,7 @@ inline float get_f32(const std::string& in, std::size_t at) {
 
 /// The bytes of the model file (formats at the top of this header).
 inline std::string model_bytes(const Model& m) {
+  check_model(m);
   if (m.kind == model_kind::mlp) {
     const std::size_t h = m.hidden, hp = m.b.size();
     std::string out(mlp_magic, sizeof mlp_magic);

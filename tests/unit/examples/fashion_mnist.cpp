@@ -478,6 +478,14 @@ TEST_CASE("an MLP's model file round-trips and is checked when read", "[examples
   bytes[16] = 21;
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   CHECK_THROWS_WITH(fashion::read_model(path), Contains("bytes, expected"));
+
+  // A model whose arrays do not fit its kind is refused, not read out of bounds.
+  auto bad = m;
+  bad.w2.pop_back();
+  CHECK_THROWS_WITH(fashion::model_bytes(bad), Contains("w2 has 511 values, expected 512"));
+  CHECK_THROWS_WITH(fashion::predict(bad, m.w.data()), Contains("w2 has 511 values"));
+  bad = fashion::Model{};
+  CHECK_THROWS_WITH(fashion::accuracy(bad, {}), Contains("model: w has 0 values, expected 12544"));
 }
 
 TEST_CASE("the flagship sweeps softmax regression and the MLP, gated at 0.88",
