@@ -326,6 +326,18 @@ TEST_CASE("normalise maps pixels to [0, 1] and split is seeded and complete",
   CHECK(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }));
 
   CHECK_THROWS_WITH(fashion::split(f, 1.0, 1), Contains("val_fraction"));
+
+  // The split the pipeline stores keeps the bytes and picks the same rows.
+  const auto images = fashion::split_images(im, 0.2, 42);
+  CHECK(images.validation.count() == 10);
+  CHECK(images.train.count() == 40);
+  CHECK(images.train.rows == 28);
+  const auto same = fashion::normalise_split(images);
+  CHECK(same.train.x == a.train.x);
+  CHECK(same.train.y == a.train.y);
+  CHECK(same.validation.x == a.validation.x);
+  CHECK(same.validation.y == a.validation.y);
+  CHECK_THROWS_WITH(fashion::split_images(im, 0.0, 1), Contains("val_fraction"));
 }
 
 TEST_CASE("training learns a separable problem, reports every epoch and honours stop",
@@ -596,12 +608,13 @@ TEST_CASE("the flagship pipeline runs on generated data, gates and is served fro
   REQUIRE(fs::exists(model));
   CHECK(fashion::read_model(model).b.size() == fashion::lanes);
 
-  // Same parameters: everything after the (unstored) data steps comes from the cache, and
-  // the model file is written again.
+  // Same parameters: everything after the (unstored) training images comes from the cache,
+  // and the model file is written again.
   fs::remove(model);
   auto second = st.run(p, opts);
   REQUIRE(second.ok());
   CHECK(second.step("load-test").status == tyf::step_status::cached);
+  CHECK(second.step("split").status == tyf::step_status::cached);  // stored: the sweep reads it
   CHECK(second.step("train").status == tyf::step_status::cached);
   CHECK(second.step("evaluate").status == tyf::step_status::cached);
   CHECK(second.step("load-train").status == tyf::step_status::succeeded);  // .persist(false)
