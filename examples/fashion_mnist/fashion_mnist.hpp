@@ -1,17 +1,29 @@
 #pragma once
 // Fashion-MNIST for the flagship pipeline: reading and checking the gzip'd IDX files,
-// normalising, a seeded train/validation split, a softmax-regression classifier trained by
-// mini-batch SGD, its evaluation, and the exported model file. Plain C++ with zlib; the
-// pipeline (pipeline.hpp) wires these functions into typed steps.
+// normalising, a seeded train/validation split, two classifiers trained by mini-batch SGD
+// (softmax regression, and a small MLP with one hidden ReLU layer), their evaluation, and the
+// exported model file. Plain C++ with zlib; the pipeline (pipeline.hpp) wires these functions
+// into typed steps.
 //
-// Model file format ("TFSMX1", little-endian, written atomically: temporary file, fsync,
-// rename):
+// Model files (little-endian, written atomically: temporary file, fsync, rename; an input x is
+// pixel / 255, row-major, 784 = 28x28 values):
+// softmax regression, "TFSMX1":
 //   offset  0  8 bytes  magic "TFSMX1\0\0"
 //   offset  8  u32      classes C (10)
-//   offset 12  u32      inputs D (784 = 28x28; input = pixel / 255, row-major)
+//   offset 12  u32      inputs D (784)
 //   offset 16  f32[C]   biases b
 //   offset ..  f32[C*D] weights, class-major: w[c*D + k]
-// class = argmax_c (b[c] + sum_k w[c*D+k] * x[k]).
+//   class = argmax_c (b[c] + sum_k w[c*D+k] * x[k]).
+// MLP, "TFMLP1":
+//   offset  0  8 bytes  magic "TFMLP1\0\0"
+//   offset  8  u32      classes C (10)
+//   offset 12  u32      inputs D (784)
+//   offset 16  u32      hidden units H
+//   offset 20  f32[H]   hidden biases b1
+//   offset ..  f32[H*D] hidden weights, unit-major: w1[j*D + k]
+//   offset ..  f32[C]   output biases b2
+//   offset ..  f32[C*H] output weights, class-major: w2[c*H + j]
+//   h[j] = max(0, b1[j] + sum_k w1[j*D+k] * x[k]); class = argmax_c (b2[c] + sum_j w2[c*H+j] * h[j]).
 
 #include <algorithm>
 #include <array>
@@ -78,17 +90,84 @@ struct Split {
   Features train, validation;
 };
 
-/// Softmax regression: w is D x lanes (input-major, lanes >= classes padded with zeros).
+/// The training images split as `split` splits their features, still as bytes: what the
+/// pipeline stores (47 MB for the 60,000 images, a quarter of the floats), so that each
+/// training reads it from the store and normalises it itself (normalise_split).
+struct ImageSplit {
+  BOOST_HANA_DEFINE_STRUCT(ImageSplit, (Images, train), (Images, validation));
+};
+
+/// The kinds of classifier the sweep trains; a parameter names them ("softmax", "mlp").
+enum class model_kind : std::uint8_t { softmax, mlp };
+
+inline const char* name_of(model_kind k) noexcept {
+  return k == model_kind::mlp ? "mlp" : "softmax";
+}
+
+/// Hidden units are kept in blocks of this many (the hidden axis is padded with units whose
+/// weights are zero, and stay zero: their activation is 0, so is their gradient).
+inline constexpr std::size_t block = 16;
+/// The most hidden units an MLP may have.
+inline constexpr std::uint32_t max_hidden = 4096;
+
+inline constexpr std::size_t padded(std::size_t hidden) noexcept {
+  return (hidden + block - 1) / block * block;
+}
+
+/// A classifier. Softmax regression (kind softmax, hidden 0): w is D x lanes (input-major,
+/// lanes >= classes padded with zeros), b has lanes entries; w2 and b2 are empty.
+/// MLP (kind mlp): w is D x padded(hidden) and b padded(hidden) (the hidden layer,
+/// input-major), w2 is padded(hidden) x lanes and b2 lanes (the output layer, unit-major).
 struct Model {
-  BOOST_HANA_DEFINE_STRUCT(Model, (std::vector<float>, w), (std::vector<float>, b));
+  BOOST_HANA_DEFINE_STRUCT(Model, (model_kind, kind), (std::uint32_t, hidden),
+                           (std::vector<float>, w), (std::vector<float>, b),
+                           (std::vector<float>, w2), (std::vector<float>, b2));
+  /// Softmax regression with every weight 0.
   static Model zeros() {
-    return Model{std::vector<float>(pixels * lanes, 0.0f), std::vector<float>(lanes, 0.0f)};
+    return Model{model_kind::softmax,
+                 0,
+                 std::vector<float>(pixels * lanes, 0.0f),
+                 std::vector<float>(lanes, 0.0f),
+                 {},
+                 {}};
+  }
+  /// An MLP with `hidden` units, every weight 0.
+  static Model mlp_zeros(std::size_t hidden) {
+    const std::size_t hp = padded(hidden);
+    return Model{model_kind::mlp,
+                 static_cast<std::uint32_t>(hidden),
+                 std::vector<float>(pixels * hp, 0.0f),
+                 std::vector<float>(hp, 0.0f),
+                 std::vector<float>(hp * lanes, 0.0f),
+                 std::vector<float>(lanes, 0.0f)};
+  }
+  /// An MLP with `hidden` units and He-uniform weights (U(-a, a), a = sqrt(6 / fan-in)) drawn
+  /// from a mt19937_64 seeded with `seed` (each draw is turned into a double by our own code,
+  /// so the weights are the same with every standard library); biases 0.
+  static Model mlp(std::size_t hidden, std::uint64_t seed) {
+    Model m = mlp_zeros(hidden);
+    std::mt19937_64 rng(seed);
+    const auto draw = [&](double a) {
+      const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;  // [0, 1)
+      return static_cast<float>((2.0 * u - 1.0) * a);
+    };
+    const std::size_t hp = padded(hidden);
+    const double a1 = std::sqrt(6.0 / static_cast<double>(pixels));
+    const double a2 = std::sqrt(6.0 / static_cast<double>(hidden));
+    for (std::size_t k = 0; k < pixels; ++k) {
+      for (std::size_t j = 0; j < hidden; ++j) m.w[k * hp + j] = draw(a1);
+    }
+    for (std::size_t j = 0; j < hidden; ++j) {
+      for (std::size_t c = 0; c < classes; ++c) m.w2[j * lanes + c] = draw(a2);
+    }
+    return m;
   }
 };
 
 /// One configuration of the sweep and what it reached.
 struct Fit {
-  BOOST_HANA_DEFINE_STRUCT(Fit, (double, lr), (double, l2),
+  BOOST_HANA_DEFINE_STRUCT(Fit, (model_kind, kind), (int, hidden),  // hidden: 0 for softmax
+                           (double, lr), (double, l2),
                            (int, epochs),           // the epoch whose model was kept (1-based)
                            (double, loss),          // its mean training loss
                            (double, val_accuracy),  // its validation accuracy
@@ -314,49 +393,147 @@ inline Features normalise(const Images& im) {
   return f;
 }
 
-/// A seeded shuffle, then the first round(n * val_fraction) rows (at least one) are the
-/// validation set and the rest the training set.
-inline Split split(const Features& all, double val_fraction, std::uint64_t seed) {
+namespace detail {
+
+/// A seeded shuffle of 0..n-1 (Fisher-Yates with our own draw: portable), and how many of its
+/// first entries are the validation set: round(n * val_fraction), at least one, at most n-1.
+inline std::pair<std::vector<std::size_t>, std::size_t> split_order(std::size_t n,
+                                                                    double val_fraction,
+                                                                    std::uint64_t seed) {
   if (!(val_fraction > 0.0 && val_fraction < 1.0)) {
     throw std::invalid_argument("val_fraction must lie strictly between 0 and 1, got " +
                                 std::to_string(val_fraction));
   }
-  if (all.n < 2)
-    throw std::invalid_argument("cannot split " + std::to_string(all.n) + " example(s)");
-  std::vector<std::size_t> order(all.n);
+  if (n < 2) throw std::invalid_argument("cannot split " + std::to_string(n) + " example(s)");
+  std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::mt19937_64 rng(seed);
-  for (std::size_t i = order.size() - 1; i > 0; --i) {  // Fisher-Yates with our own draw: portable
-    std::swap(order[i], order[rng() % (i + 1)]);
+  for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[rng() % (i + 1)]);
+  auto n_val = static_cast<std::size_t>(std::llround(static_cast<double>(n) * val_fraction));
+  return {std::move(order), std::clamp<std::size_t>(n_val, 1, n - 1)};
+}
+
+/// The rows order[from..to) of rows of `width` values, and their labels.
+template <class T>
+void take_rows(const std::vector<T>& values, const std::vector<std::uint8_t>& labels,
+               const std::vector<std::size_t>& order, std::size_t from, std::size_t to,
+               std::size_t width, std::vector<T>& out, std::vector<std::uint8_t>& out_labels) {
+  out.resize((to - from) * width);
+  out_labels.resize(to - from);
+  for (std::size_t i = from; i < to; ++i) {
+    std::copy_n(values.begin() + static_cast<std::ptrdiff_t>(order[i] * width), width,
+                out.begin() + static_cast<std::ptrdiff_t>((i - from) * width));
+    out_labels[i - from] = labels[order[i]];
   }
-  auto n_val = static_cast<std::size_t>(std::llround(static_cast<double>(all.n) * val_fraction));
-  n_val = std::clamp<std::size_t>(n_val, 1, all.n - 1);
+}
+
+}  // namespace detail
+
+/// A seeded shuffle, then the first round(n * val_fraction) rows (at least one) are the
+/// validation set and the rest the training set.
+inline Split split(const Features& all, double val_fraction, std::uint64_t seed) {
+  const auto cut = detail::split_order(all.n, val_fraction, seed);
+  const auto& order = cut.first;
+  const std::size_t n_val = cut.second;
   auto take = [&](std::size_t from, std::size_t to) {
     Features f;
     f.n = to - from;
-    f.x.resize(f.n * pixels);
-    f.y.resize(f.n);
-    for (std::size_t i = from; i < to; ++i) {
-      std::copy_n(all.x.begin() + static_cast<std::ptrdiff_t>(order[i] * pixels), pixels,
-                  f.x.begin() + static_cast<std::ptrdiff_t>((i - from) * pixels));
-      f.y[i - from] = all.y[order[i]];
-    }
+    detail::take_rows(all.x, all.y, order, from, to, pixels, f.x, f.y);
     return f;
   };
   return Split{take(n_val, all.n), take(0, n_val)};
 }
 
+/// The same split of the images themselves (same seed, same rows): normalise_split of it
+/// equals split(normalise(all), val_fraction, seed).
+inline ImageSplit split_images(const Images& all, double val_fraction, std::uint64_t seed) {
+  const auto cut = detail::split_order(all.count(), val_fraction, seed);
+  const auto& order = cut.first;
+  const std::size_t n_val = cut.second;
+  auto take = [&](std::size_t from, std::size_t to) {
+    Images im;
+    im.rows = all.rows;
+    im.cols = all.cols;
+    detail::take_rows(all.pixels, all.labels, order, from, to, pixels, im.pixels, im.labels);
+    return im;
+  };
+  return ImageSplit{take(n_val, all.count()), take(0, n_val)};
+}
+
+/// Both parts of an image split as features in [0, 1].
+inline Split normalise_split(const ImageSplit& s) {
+  return Split{normalise(s.train), normalise(s.validation)};
+}
+
 // --------------------------------------------------------------------------------- the model
 
-/// logits[0..lanes) = b + x * w; a fixed-length inner loop, vectorised.
+namespace detail {
+
+/// y[0..n) += a * x[0..n), n a multiple of `block`: fixed-length inner loops that -O2
+/// vectorises (the pointers never alias: weights, activations and gradients are separate
+/// arrays).
+inline void axpy(float a, const float* __restrict x, float* __restrict y, std::size_t n) {
+  for (std::size_t j = 0; j < n; j += block) {
+    for (std::size_t c = 0; c < block; ++c) y[j + c] += a * x[j + c];
+  }
+}
+
+/// The indices of the non-zero inputs of x (about half of the pixels are background).
+inline std::size_t nonzero(const float* x, std::uint16_t* at) {
+  std::size_t n = 0;
+  for (std::size_t k = 0; k < pixels; ++k) {
+    if (x[k] != 0.0f) at[n++] = static_cast<std::uint16_t>(k);
+  }
+  return n;
+}
+
+}  // namespace detail
+
+/// Checks that the sizes of m's arrays fit its kind and hidden units (a Model made by hand or
+/// decoded from damaged bytes may not); throws std::invalid_argument naming the array.
+inline void check_model(const Model& m) {
+  const bool mlp = m.kind == model_kind::mlp;
+  if (mlp && (m.hidden < 1 || m.hidden > max_hidden)) {
+    throw std::invalid_argument("model: an MLP needs 1 to " + std::to_string(max_hidden) +
+                                " hidden units, has " + std::to_string(m.hidden));
+  }
+  const std::size_t hp = mlp ? padded(m.hidden) : 0;
+  const auto expect = [](const char* what, std::size_t got, std::size_t want) {
+    if (got != want) {
+      throw std::invalid_argument(std::string("model: ") + what + " has " + std::to_string(got) +
+                                  " values, expected " + std::to_string(want));
+    }
+  };
+  expect("w", m.w.size(), pixels * (mlp ? hp : lanes));
+  expect("b", m.b.size(), mlp ? hp : lanes);
+  expect("w2", m.w2.size(), mlp ? hp * lanes : 0);
+  expect("b2", m.b2.size(), mlp ? lanes : 0);
+}
+
+/// Softmax regression's logits[0..lanes) = b + x * w; a fixed-length inner loop, vectorised.
 inline void logits(const Model& m, const float* x, float* z) {
   std::copy_n(m.b.data(), lanes, z);
   const float* w = m.w.data();
   for (std::size_t k = 0; k < pixels; ++k) {
     const float xk = x[k];
     if (xk == 0.0f) continue;  // about half of the pixels are background
-    const float* wk = w + k * lanes;
-    for (std::size_t c = 0; c < lanes; ++c) z[c] += xk * wk[c];
+    detail::axpy(xk, w + k * lanes, z, lanes);
+  }
+}
+
+/// The MLP's hidden activations h[0..padded(hidden)) = relu(b + x * w) over the non-zero
+/// inputs at[0..n), and its logits z[0..lanes) = b2 + h * w2.
+inline void mlp_forward(const Model& m, const float* x, const std::uint16_t* at, std::size_t n,
+                        float* h, float* z) {
+  const std::size_t hp = m.b.size();
+  std::copy_n(m.b.data(), hp, h);
+  const float* w = m.w.data();
+  for (std::size_t i = 0; i < n; ++i) detail::axpy(x[at[i]], w + at[i] * hp, h, hp);
+  for (std::size_t j = 0; j < hp; ++j) h[j] = std::max(h[j], 0.0f);
+  std::copy_n(m.b2.data(), lanes, z);
+  const float* w2 = m.w2.data();
+  for (std::size_t j = 0; j < hp; ++j) {
+    if (h[j] != 0.0f) detail::axpy(h[j], w2 + j * lanes, z, lanes);
   }
 }
 
@@ -374,24 +551,48 @@ inline float softmax_loss(float* z, std::uint8_t label) {
   return -std::log(std::max(z[label], 1e-30f));
 }
 
-inline std::uint8_t predict(const Model& m, const float* x) {
-  alignas(64) float z[lanes];
-  logits(m, x, z);
-  return static_cast<std::uint8_t>(std::max_element(z, z + classes) - z);
-}
+/// Classifies images with a model of either kind, reusing its scratch buffers.
+class predictor {
+ public:
+  explicit predictor(const Model& m) : m_(m), h_(m.kind == model_kind::mlp ? m.b.size() : 0) {
+    check_model(m);
+  }
+  std::uint8_t operator()(const float* x) {
+    alignas(64) float z[lanes];
+    if (m_.kind == model_kind::mlp) {
+      const std::size_t n = detail::nonzero(x, at_.data());
+      mlp_forward(m_, x, at_.data(), n, h_.data(), z);
+    } else {
+      logits(m_, x, z);
+    }
+    return static_cast<std::uint8_t>(std::max_element(z, z + classes) - z);
+  }
+
+ private:
+  const Model& m_;
+  std::vector<float> h_;
+  std::array<std::uint16_t, pixels> at_{};
+};
+
+inline std::uint8_t predict(const Model& m, const float* x) { return predictor(m)(x); }
 
 inline double accuracy(const Model& m, const Features& f) {
+  predictor guess(m);
   std::size_t right = 0;
-  for (std::size_t i = 0; i < f.n; ++i) right += predict(m, f.x.data() + i * pixels) == f.y[i];
+  for (std::size_t i = 0; i < f.n; ++i) right += guess(f.x.data() + i * pixels) == f.y[i];
   return f.n == 0 ? 0.0 : static_cast<double>(right) / static_cast<double>(f.n);
 }
 
 struct train_settings {
-  double lr = 0.1;  ///< initial learning rate; epoch e uses lr / (1 + e)
-  double l2 = 0.0;  ///< weight decay
+  model_kind kind = model_kind::softmax;
+  int hidden = 128;       ///< hidden units of an MLP
+  double lr = 0.1;        ///< initial learning rate; epoch e uses lr / (1 + lr_decay * e)
+  double lr_decay = 1.0;  ///< see lr
+  double momentum = 0.0;  ///< SGD momentum (0: plain SGD)
+  double l2 = 0.0;        ///< weight decay
   int epochs = 5;
   int batch = 64;
-  std::uint64_t seed = 1;  ///< the order of the examples in each epoch
+  std::uint64_t seed = 1;  ///< the order of the examples in each epoch, an MLP's initial weights
 };
 
 /// Called after every epoch with (epoch, mean training loss, validation accuracy); after
@@ -403,17 +604,122 @@ struct train_callbacks {
   std::function<bool()> stop_requested;
 };
 
-/// Mini-batch SGD on the softmax cross-entropy with L2 decay and a learning rate decaying as
-/// lr / (1 + epoch). The model returned is the one of the epoch with the best validation
-/// accuracy (a checkpoint, so a noisy last epoch does not cost the sweep its best result).
+namespace detail {
+
+/// The gradient of one model's parameters, summed over a mini-batch, with the scratch
+/// buffers of one example.
+struct gradient {
+  std::vector<float> w, b, w2, b2;
+  std::vector<float> h, dh;
+  std::array<std::uint16_t, pixels> at{};
+
+  explicit gradient(const Model& m)
+      : w(m.w.size()), b(m.b.size()), w2(m.w2.size()), b2(m.b2.size()), h(m.b.size()),
+        dh(m.b.size()) {}
+  void clear() {
+    for (auto* v : {&w, &b, &w2, &b2}) std::fill(v->begin(), v->end(), 0.0f);
+  }
+};
+
+/// Adds one example's gradient of the softmax cross-entropy to g; returns its loss.
+inline float add_gradient(const Model& m, const float* x, std::uint8_t label, gradient& g) {
+  alignas(64) float z[lanes];
+  if (m.kind == model_kind::softmax) {
+    logits(m, x, z);
+    const float loss = softmax_loss(z, label);
+    z[label] -= 1.0f;  // dloss/dlogits = p - onehot
+    for (std::size_t c = 0; c < lanes; ++c) g.b[c] += z[c];
+    for (std::size_t k = 0; k < pixels; ++k) {
+      const float xk = x[k];
+      if (xk == 0.0f) continue;
+      axpy(xk, z, g.w.data() + k * lanes, lanes);
+    }
+    return loss;
+  }
+  const std::size_t hp = m.b.size();
+  const std::size_t n = nonzero(x, g.at.data());
+  float* h = g.h.data();
+  float* dh = g.dh.data();
+  mlp_forward(m, x, g.at.data(), n, h, z);
+  const float loss = softmax_loss(z, label);
+  z[label] -= 1.0f;
+  for (std::size_t c = 0; c < lanes; ++c) g.b2[c] += z[c];
+  // Back through the output layer: dW2[j] += h[j] * dz, dh[j] = W2[j] . dz where h[j] > 0
+  // (the ReLU passes no gradient where it is 0).
+  const float* w2 = m.w2.data();
+  for (std::size_t j = 0; j < hp; ++j) {
+    if (h[j] == 0.0f) {
+      dh[j] = 0.0f;
+      continue;
+    }
+    axpy(h[j], z, g.w2.data() + j * lanes, lanes);
+    float d = 0.0f;
+    for (std::size_t c = 0; c < lanes; ++c) d += w2[j * lanes + c] * z[c];
+    dh[j] = d;
+  }
+  // Into the hidden layer: dW[k] += x[k] * dh over the non-zero inputs.
+  for (std::size_t j = 0; j < hp; ++j) g.b[j] += dh[j];
+  for (std::size_t i = 0; i < n; ++i) axpy(x[g.at[i]], dh, g.w.data() + g.at[i] * hp, hp);
+  return loss;
+}
+
+/// velocity = momentum * velocity + the mean gradient of a batch of `count` examples.
+inline void add_momentum(gradient& velocity, const gradient& g, float momentum, std::size_t count) {
+  const float mean = 1.0f / static_cast<float>(count);
+  const auto mix = [&](std::vector<float>& v, const std::vector<float>& d) {
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = momentum * v[i] + mean * d[i];
+  };
+  mix(velocity.w, g.w);
+  mix(velocity.b, g.b);
+  mix(velocity.w2, g.w2);
+  mix(velocity.b2, g.b2);
+}
+
+/// One SGD step: weights decay by (1 - lr * l2), then move by -lr times the gradient summed
+/// over `count` examples, divided by `count`; biases are not decayed.
+inline void sgd_step(Model& m, const gradient& g, float lr, float l2, std::size_t count) {
+  const float step = lr / static_cast<float>(count);
+  const float decay = 1.0f - lr * l2;
+  const auto weights = [&](std::vector<float>& w, const std::vector<float>& d) {
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = w[i] * decay - step * d[i];
+  };
+  const auto biases = [&](std::vector<float>& b, const std::vector<float>& d) {
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] -= step * d[i];
+  };
+  weights(m.w, g.w);
+  weights(m.w2, g.w2);
+  biases(m.b, g.b);
+  biases(m.b2, g.b2);
+}
+
+}  // namespace detail
+
+/// Mini-batch SGD (with momentum when s.momentum > 0: velocity = momentum * velocity + mean
+/// gradient, step -lr * velocity) on the softmax cross-entropy with L2 decay and a learning
+/// rate decaying as lr / (1 + lr_decay * epoch), for either kind of model: softmax regression starts from zeros, an MLP
+/// from He-uniform weights drawn with the seed (Model::mlp). The model returned is the one of
+/// the epoch with the best validation accuracy (a checkpoint, so a noisy last epoch does not
+/// cost the sweep its best result). Deterministic: the same data and settings give the same
+/// model (one thread, a fixed order of every sum).
 inline Fit train(const Split& data, const train_settings& s, const train_callbacks& cb = {}) {
   if (s.epochs < 1 || s.batch < 1 || !(s.lr > 0.0) || s.l2 < 0.0) {
     throw std::invalid_argument("train: needs epochs >= 1, batch >= 1, lr > 0 and l2 >= 0");
   }
+  if (!(s.momentum >= 0.0 && s.momentum < 1.0) || !(s.lr_decay >= 0.0)) {
+    throw std::invalid_argument("train: needs 0 <= momentum < 1 and lr_decay >= 0, got " +
+                                std::to_string(s.momentum) + " and " + std::to_string(s.lr_decay));
+  }
+  if (s.kind == model_kind::mlp && (s.hidden < 1 || s.hidden > static_cast<int>(max_hidden))) {
+    throw std::invalid_argument("train: an MLP needs 1 to " + std::to_string(max_hidden) +
+                                " hidden units, got " + std::to_string(s.hidden));
+  }
   const Features& tr = data.train;
   if (tr.n == 0) throw std::invalid_argument("train: the training set is empty");
-  Model m = Model::zeros();
-  std::vector<float> grad(pixels * lanes), gb(lanes);
+  Model m = s.kind == model_kind::mlp ? Model::mlp(static_cast<std::size_t>(s.hidden), s.seed)
+                                      : Model::zeros();
+  detail::gradient grad(m), velocity(m);
+  velocity.clear();
+  const auto momentum = static_cast<float>(s.momentum);
   std::vector<std::size_t> order(tr.n);
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::mt19937_64 rng(s.seed);
@@ -421,11 +727,10 @@ inline Fit train(const Split& data, const train_settings& s, const train_callbac
   const std::uint64_t per_epoch = (tr.n + batch - 1) / batch;
   const std::uint64_t total = per_epoch * static_cast<std::uint64_t>(s.epochs);
   std::uint64_t done = 0;
-  Fit fit{s.lr, s.l2, s.epochs, 0.0, -1.0, {}};
-  alignas(64) float z[lanes];
+  Fit fit{s.kind, s.kind == model_kind::mlp ? s.hidden : 0, s.lr, s.l2, s.epochs, 0.0, -1.0, {}};
   for (int epoch = 0; epoch < s.epochs; ++epoch) {
     for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[rng() % (i + 1)]);
-    const auto lr = static_cast<float>(s.lr / (1.0 + epoch));
+    const auto lr = static_cast<float>(s.lr / (1.0 + s.lr_decay * epoch));
     double loss_sum = 0;
     for (std::size_t start = 0; start < tr.n; start += batch) {
       if (cb.stop_requested && cb.stop_requested()) {
@@ -434,26 +739,16 @@ inline Fit train(const Split& data, const train_settings& s, const train_callbac
                                  " batches");
       }
       const std::size_t end = std::min(tr.n, start + batch);
-      std::fill(grad.begin(), grad.end(), 0.0f);
-      std::fill(gb.begin(), gb.end(), 0.0f);
+      grad.clear();
       for (std::size_t j = start; j < end; ++j) {
-        const float* x = tr.x.data() + order[j] * pixels;
-        const auto label = tr.y[order[j]];
-        logits(m, x, z);
-        loss_sum += softmax_loss(z, label);
-        z[label] -= 1.0f;  // dloss/dlogits = p - onehot
-        for (std::size_t c = 0; c < lanes; ++c) gb[c] += z[c];
-        for (std::size_t k = 0; k < pixels; ++k) {
-          const float xk = x[k];
-          if (xk == 0.0f) continue;
-          float* gk = grad.data() + k * lanes;
-          for (std::size_t c = 0; c < lanes; ++c) gk[c] += xk * z[c];
-        }
+        loss_sum += detail::add_gradient(m, tr.x.data() + order[j] * pixels, tr.y[order[j]], grad);
       }
-      const float step = lr / static_cast<float>(end - start);
-      const float decay = 1.0f - lr * static_cast<float>(s.l2);
-      for (std::size_t i = 0; i < m.w.size(); ++i) m.w[i] = m.w[i] * decay - step * grad[i];
-      for (std::size_t c = 0; c < lanes; ++c) m.b[c] -= step * gb[c];
+      if (momentum > 0.0f) {
+        detail::add_momentum(velocity, grad, momentum, end - start);
+        detail::sgd_step(m, velocity, lr, static_cast<float>(s.l2), 1);
+      } else {
+        detail::sgd_step(m, grad, lr, static_cast<float>(s.l2), end - start);
+      }
       ++done;
       if (cb.progress) cb.progress(done, total);
     }
@@ -486,9 +781,10 @@ inline Scores evaluate(const Model& m, const Images& test) {
            std::vector<std::uint32_t>(classes * classes, 0)};
   std::vector<std::size_t> per(classes, 0);
   std::size_t right = 0;
+  predictor predict_one(m);
   for (std::size_t i = 0; i < f.n; ++i) {
     const auto truth = f.y[i];
-    const auto guess = predict(m, f.x.data() + i * pixels);
+    const auto guess = predict_one(f.x.data() + i * pixels);
     ++s.confusion[truth * classes + guess];
     ++per[truth];
     right += truth == guess;
@@ -505,6 +801,7 @@ inline Scores evaluate(const Model& m, const Images& test) {
 // ------------------------------------------------------------------------------- model file
 
 inline constexpr char model_magic[8] = {'T', 'F', 'S', 'M', 'X', '1', '\0', '\0'};
+inline constexpr char mlp_magic[8] = {'T', 'F', 'M', 'L', 'P', '1', '\0', '\0'};
 
 namespace detail {
 inline void put_u32(std::string& out, std::uint32_t v) {
@@ -529,8 +826,25 @@ inline float get_f32(const std::string& in, std::size_t at) {
 }
 }  // namespace detail
 
-/// The bytes of the model file (format at the top of this header).
+/// The bytes of the model file (formats at the top of this header).
 inline std::string model_bytes(const Model& m) {
+  check_model(m);
+  if (m.kind == model_kind::mlp) {
+    const std::size_t h = m.hidden, hp = m.b.size();
+    std::string out(mlp_magic, sizeof mlp_magic);
+    detail::put_u32(out, classes);
+    detail::put_u32(out, pixels);
+    detail::put_u32(out, m.hidden);
+    for (std::size_t j = 0; j < h; ++j) detail::put_f32(out, m.b[j]);
+    for (std::size_t j = 0; j < h; ++j) {
+      for (std::size_t k = 0; k < pixels; ++k) detail::put_f32(out, m.w[k * hp + j]);
+    }
+    for (std::size_t c = 0; c < classes; ++c) detail::put_f32(out, m.b2[c]);
+    for (std::size_t c = 0; c < classes; ++c) {
+      for (std::size_t j = 0; j < h; ++j) detail::put_f32(out, m.w2[j * lanes + c]);
+    }
+    return out;
+  }
   std::string out(model_magic, sizeof model_magic);
   detail::put_u32(out, classes);
   detail::put_u32(out, pixels);
@@ -566,23 +880,43 @@ inline std::size_t write_model(const Model& m, const std::filesystem::path& path
   return bytes.size();
 }
 
-/// Reads a model file back; throws naming the file and the problem.
+/// Reads a model file of either kind back; throws naming the file and the problem.
 inline Model read_model(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw data_error("model file " + path.string() + " cannot be opened");
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::size_t expected = 16 + 4 * (classes + classes * pixels);
-  if (bytes.size() < 16 || std::memcmp(bytes.data(), model_magic, sizeof model_magic) != 0) {
-    throw data_error("model file " + path.string() + " is not a TFSMX1 model (wrong magic)");
-  }
+  const auto fail = [&](const std::string& problem) {
+    throw data_error("model file " + path.string() + " " + problem);
+  };
+  const bool mlp = bytes.size() >= 20 && std::memcmp(bytes.data(), mlp_magic, 8) == 0;
+  if (!mlp && (bytes.size() < 16 || std::memcmp(bytes.data(), model_magic, 8) != 0))
+    fail("is not a TFSMX1 or TFMLP1 model (wrong magic)");
   if (detail::get_u32(bytes, 8) != classes || detail::get_u32(bytes, 12) != pixels) {
-    throw data_error("model file " + path.string() + " is for " +
-                     std::to_string(detail::get_u32(bytes, 8)) + " classes and " +
-                     std::to_string(detail::get_u32(bytes, 12)) + " inputs, expected 10 and 784");
+    fail("is for " + std::to_string(detail::get_u32(bytes, 8)) + " classes and " +
+         std::to_string(detail::get_u32(bytes, 12)) + " inputs, expected 10 and 784");
   }
+  const std::size_t h = mlp ? detail::get_u32(bytes, 16) : 0;
+  if (mlp && (h < 1 || h > max_hidden))
+    fail("has " + std::to_string(h) + " hidden units, expected 1 to " + std::to_string(max_hidden));
+  const std::size_t expected = mlp ? 20 + 4 * (h + h * pixels + classes + classes * h)
+                                   : 16 + 4 * (classes + classes * pixels);
   if (bytes.size() != expected) {
-    throw data_error("model file " + path.string() + " has " + std::to_string(bytes.size()) +
-                     " bytes, expected " + std::to_string(expected));
+    fail("has " + std::to_string(bytes.size()) + " bytes, expected " + std::to_string(expected));
+  }
+  if (mlp) {
+    Model m = Model::mlp_zeros(h);
+    const std::size_t hp = m.b.size();
+    std::size_t at = 20;
+    for (std::size_t j = 0; j < h; ++j, at += 4) m.b[j] = detail::get_f32(bytes, at);
+    for (std::size_t j = 0; j < h; ++j) {
+      for (std::size_t k = 0; k < pixels; ++k, at += 4)
+        m.w[k * hp + j] = detail::get_f32(bytes, at);
+    }
+    for (std::size_t c = 0; c < classes; ++c, at += 4) m.b2[c] = detail::get_f32(bytes, at);
+    for (std::size_t c = 0; c < classes; ++c) {
+      for (std::size_t j = 0; j < h; ++j, at += 4) m.w2[j * lanes + c] = detail::get_f32(bytes, at);
+    }
+    return m;
   }
   Model m = Model::zeros();
   std::size_t at = 16;

@@ -1,8 +1,9 @@
-// The flagship: Fashion-MNIST, from the IDX files to an exported softmax-regression model,
-// through a parallel hyperparameter sweep and a quality gate (the steps: pipeline.hpp).
+// The flagship: Fashion-MNIST, from the IDX files to an exported classifier, through a
+// parallel hyperparameter sweep over softmax regression and a small MLP, and a quality gate
+// (the steps: pipeline.hpp).
 //
 //   fashion-mnist run                 # the whole pipeline, recorded in ./.typeflow
-//   fashion-mnist run --param epochs=3 --param learning_rates=0.1,0.3
+//   fashion-mnist run --param models=mlp --param epochs=5 --param hidden=128
 //   fashion-mnist runs | show latest | compare A B | retry RUN | run --only evaluate
 #include <typeflow/cli.hpp>
 

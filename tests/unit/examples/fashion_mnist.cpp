@@ -6,10 +6,12 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -324,6 +326,18 @@ TEST_CASE("normalise maps pixels to [0, 1] and split is seeded and complete",
   CHECK(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }));
 
   CHECK_THROWS_WITH(fashion::split(f, 1.0, 1), Contains("val_fraction"));
+
+  // The split the pipeline stores keeps the bytes and picks the same rows.
+  const auto images = fashion::split_images(im, 0.2, 42);
+  CHECK(images.validation.count() == 10);
+  CHECK(images.train.count() == 40);
+  CHECK(images.train.rows == 28);
+  const auto same = fashion::normalise_split(images);
+  CHECK(same.train.x == a.train.x);
+  CHECK(same.train.y == a.train.y);
+  CHECK(same.validation.x == a.validation.x);
+  CHECK(same.validation.y == a.validation.y);
+  CHECK_THROWS_WITH(fashion::split_images(im, 0.0, 1), Contains("val_fraction"));
 }
 
 TEST_CASE("training learns a separable problem, reports every epoch and honours stop",
@@ -365,6 +379,137 @@ TEST_CASE("training learns a separable problem, reports every epoch and honours 
 
   s.epochs = 0;
   CHECK_THROWS_WITH(fashion::train(data, s), Contains("epochs >= 1"));
+}
+
+namespace {
+
+/// Two classes that no linear model separates: the upper and the lower half of the image are
+/// each bright or dark, and the class is whether exactly one of them is bright (XOR).
+fashion::Split xor_halves(std::size_t n, std::uint32_t seed) {
+  fashion::Features f;
+  f.n = n;
+  f.x.resize(n * fashion::pixels);
+  f.y.resize(n);
+  std::mt19937 rng(seed);
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool upper = (i & 1u) != 0, lower = (i & 2u) != 0;
+    f.y[i] = static_cast<std::uint8_t>(upper != lower);
+    for (std::size_t k = 0; k < fashion::pixels; ++k) {
+      const bool bright = k < fashion::pixels / 2 ? upper : lower;
+      f.x[i * fashion::pixels + k] =
+          (bright ? 0.8f : 0.1f) + static_cast<float>(rng() % 100) / 1000.0f;
+    }
+  }
+  return fashion::split(f, 0.25, seed);
+}
+
+}  // namespace
+
+TEST_CASE("an MLP learns what softmax regression cannot, the same way every time",
+          "[examples][fashion]") {
+  const auto data = xor_halves(400, 5);
+  fashion::train_settings s;
+  s.lr = 0.05;
+  s.momentum = 0.9;
+  s.lr_decay = 0.3;
+  s.epochs = 4;
+  s.batch = 16;
+  s.seed = 3;
+  const auto linear = fashion::train(data, s);
+  CHECK(linear.kind == fashion::model_kind::softmax);
+  CHECK(linear.hidden == 0);
+  CHECK(linear.val_accuracy <= 0.8);  // a linear model gets at most 3 of the 4 patterns right
+
+  s.kind = fashion::model_kind::mlp;
+  s.hidden = 20;  // padded to 32 units inside
+  int epochs_seen = 0;
+  fashion::train_callbacks cb;
+  cb.epoch_done = [&](int, double, double) { ++epochs_seen; };
+  const auto mlp = fashion::train(data, s, cb);
+  CHECK(epochs_seen == 4);
+  CHECK(mlp.kind == fashion::model_kind::mlp);
+  CHECK(mlp.hidden == 20);
+  CHECK(mlp.model.kind == fashion::model_kind::mlp);
+  CHECK(mlp.model.b.size() == 32);
+  CHECK(mlp.model.w.size() == 32 * fashion::pixels);
+  CHECK(mlp.val_accuracy >= 0.95);
+  CHECK(fashion::accuracy(mlp.model, data.validation) == mlp.val_accuracy);
+  // The padding units never move from zero.
+  for (std::size_t j = 20; j < 32; ++j) {
+    CHECK(mlp.model.b[j] == 0.0f);
+    CHECK(mlp.model.w[5 * 32 + j] == 0.0f);
+    CHECK(mlp.model.w2[j * fashion::lanes + 1] == 0.0f);
+  }
+
+  // Deterministic: the seed fixes the initial weights and the order of the examples.
+  const auto again = fashion::train(data, s);
+  CHECK(again.model.w == mlp.model.w);
+  CHECK(again.model.w2 == mlp.model.w2);
+  CHECK(again.val_accuracy == mlp.val_accuracy);
+  s.seed = 4;
+  CHECK(fashion::train(data, s).model.w != mlp.model.w);
+
+  s.hidden = 0;
+  CHECK_THROWS_WITH(fashion::train(data, s), Contains("hidden units, got 0"));
+  s.hidden = 20;
+  s.momentum = 1.0;
+  CHECK_THROWS_WITH(fashion::train(data, s), Contains("momentum < 1"));
+}
+
+TEST_CASE("an MLP's model file round-trips and is checked when read", "[examples][fashion]") {
+  typeflow::test::temp_dir dir;
+  const auto m = fashion::Model::mlp(20, 9);
+  CHECK(m.kind == fashion::model_kind::mlp);
+  CHECK(m.hidden == 20);
+  const auto path = dir.path() / "mlp.bin";
+  const std::size_t size = 20 + 4 * (20 + 20 * 784 + 10 + 10 * 20);
+  CHECK(fashion::write_model(m, path) == size);
+  CHECK(fs::file_size(path) == size);
+  const auto back = fashion::read_model(path);
+  CHECK(back.kind == fashion::model_kind::mlp);
+  CHECK(back.hidden == 20);
+  CHECK(back.w == m.w);
+  CHECK(back.b == m.b);
+  CHECK(back.w2 == m.w2);
+  CHECK(back.b2 == m.b2);
+  // He-uniform weights: within sqrt(6 / fan-in), not all zero.
+  const auto bound = static_cast<float>(std::sqrt(6.0 / 784.0));
+  CHECK(std::all_of(m.w.begin(), m.w.end(), [&](float v) { return std::abs(v) <= bound; }));
+  CHECK(std::any_of(m.w.begin(), m.w.end(), [](float v) { return v != 0.0f; }));
+
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  CHECK(bytes.substr(0, 6) == "TFMLP1");
+  CHECK(bytes[16] == 20);  // hidden units, little-endian
+  bytes[16] = 0;
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  CHECK_THROWS_WITH(fashion::read_model(path), Contains("has 0 hidden units, expected 1 to 4096"));
+  bytes[16] = 21;
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  CHECK_THROWS_WITH(fashion::read_model(path), Contains("bytes, expected"));
+
+  // A model whose arrays do not fit its kind is refused, not read out of bounds.
+  auto bad = m;
+  bad.w2.pop_back();
+  CHECK_THROWS_WITH(fashion::model_bytes(bad), Contains("w2 has 511 values, expected 512"));
+  CHECK_THROWS_WITH(fashion::predict(bad, m.w.data()), Contains("w2 has 511 values"));
+  bad = fashion::Model{};
+  CHECK_THROWS_WITH(fashion::accuracy(bad, {}), Contains("model: w has 0 values, expected 12544"));
+}
+
+TEST_CASE("the flagship sweeps softmax regression and the MLP, gated at 0.88",
+          "[examples][fashion]") {
+  tyf::pipeline p{"fashion-mnist"};
+  fashion::define(p);
+  std::map<std::string, std::string> defaults;
+  for (const auto& info : p.params()) defaults[info.name] = info.default_value.value_or("");
+  CHECK_THAT(defaults["models"], Contains("softmax") && Contains("mlp"));
+  CHECK(defaults["min_accuracy"] == "0.88");
+  CHECK(defaults["hidden"] == "256");
+  CHECK(defaults["epochs"] == "15");
 }
 
 TEST_CASE("best_of picks the highest validation accuracy, evaluate counts per class",
@@ -441,8 +586,9 @@ TEST_CASE("the flagship pipeline runs on generated data, gates and is served fro
                   .store(dir.path() / "store")
                   .set("data_dir", data.string())
                   .set("epochs", "2")
-                  .set("learning_rates", "0.1,0.3")
+                  .set("learning_rates", "0.01,0.03")
                   .set("l2", "0")
+                  .set("hidden", "16")
                   .set("model_path", model);
 
   tyf::store st{dir.path() / "store"};
@@ -450,6 +596,7 @@ TEST_CASE("the flagship pipeline runs on generated data, gates and is served fro
   INFO(first.summary());
   REQUIRE(first.ok());
   CHECK(first.step("train[1]").status == tyf::step_status::succeeded);
+  CHECK(first.step("train[3]").status == tyf::step_status::succeeded);  // the MLPs: 2 and 3
   double test_accuracy = -1;
   int loss_points = 0;
   for (const auto& m : first.metrics()) {
@@ -457,16 +604,17 @@ TEST_CASE("the flagship pipeline runs on generated data, gates and is served fro
     if (m.name == "loss") ++loss_points;
   }
   CHECK(test_accuracy >= 0.95);
-  CHECK(loss_points == 4);  // 2 configurations x 2 epochs
+  CHECK(loss_points == 8);  // 4 configurations (softmax and mlp x 2 rates) x 2 epochs
   REQUIRE(fs::exists(model));
   CHECK(fashion::read_model(model).b.size() == fashion::lanes);
 
-  // Same parameters: everything after the (unstored) data steps comes from the cache, and
-  // the model file is written again.
+  // Same parameters: everything after the (unstored) training images comes from the cache,
+  // and the model file is written again.
   fs::remove(model);
   auto second = st.run(p, opts);
   REQUIRE(second.ok());
   CHECK(second.step("load-test").status == tyf::step_status::cached);
+  CHECK(second.step("split").status == tyf::step_status::cached);  // stored: the sweep reads it
   CHECK(second.step("train").status == tyf::step_status::cached);
   CHECK(second.step("evaluate").status == tyf::step_status::cached);
   CHECK(second.step("load-train").status == tyf::step_status::succeeded);  // .persist(false)
