@@ -15,11 +15,20 @@ run_id() {  # the run id in a summary's last "run ID STATUS in ..." line
   sed -n 's/^run \([0-9a-z]*\) [a-z]* in .*/\1/p' "$1" | tail -n 1
 }
 
+run() {  # run LABEL FLAGS...: the flagship's run into ./LABEL.txt, its store ./LABEL
+  local label=$1
+  shift
+  if ! "$program" run --store "$work/$label" --quiet "$@" >"$label.txt" 2>&1; then
+    echo "FAILED: the $label run:" >&2
+    cat "$label.txt" >&2
+    exit 1
+  fi
+}
 start=$SECONDS
-"$program" run --store "$work/local" --quiet "$@" >local.txt
+run local "$@"
 local_s=$((SECONDS - start))
 start=$SECONDS
-"$program" run --store "$work/slurm" --quiet --executor slurm "$@" >slurm.txt
+run slurm --executor slurm "$@"
 slurm_s=$((SECONDS - start))
 "$program" show "$(run_id local.txt)" --store "$work/local" --json >local.json
 "$program" show "$(run_id slurm.txt)" --store "$work/slurm" --json >slurm.json
