@@ -99,6 +99,14 @@ namespace launch_detail {
 
 namespace fs = std::filesystem;
 
+/// The request's element, or none for a whole step. (A function: g++ 12 warned that the
+/// conditional's optional "may be used uninitialized".)
+inline std::optional<std::size_t> element_of(const launch_request& r) {
+  std::optional<std::size_t> out;
+  if (r.element != detail::none) out.emplace(r.element);
+  return out;
+}
+
 class slurm_impl final : public slurm_launcher {
  public:
   explicit slurm_impl(slurm_options o) : o_(std::move(o)), files_(o_.store / "artifacts") {}
@@ -134,8 +142,7 @@ class slurm_impl final : public slurm_launcher {
     const auto& d = r.run.definition();
     const auto& nd = d.nodes[r.node];
     const std::string step(nd.name);
-    const std::optional<std::size_t> element =
-        r.element == detail::none ? std::nullopt : std::optional<std::size_t>(r.element);
+    const auto element = element_of(r);
     const auto dir = job_dir(o_.store, run_id_, step, r.attempt);
 
     step_task task;
@@ -270,8 +277,7 @@ class slurm_impl final : public slurm_launcher {
                                    (std::to_string(r.attempt) + ".log"))
                                       .string());
     } else {
-      const std::optional<std::size_t> element =
-          r.element == detail::none ? std::nullopt : std::optional<std::size_t>(r.element);
+      const auto element = element_of(r);
       const auto log = attempt_log_path(o_.store, run_id_, step, element, r.attempt);
       fs::create_directories(log.parent_path());
       cmd.push_back("--output=" + log.string());
