@@ -188,11 +188,16 @@ TEST_CASE("slurm: a run with a map, a condition and a gate gives the local run's
     REQUIRE_THAT(element_log.out, Catch::Contains("squaring 3\n"));
   }
 
-  SECTION("cached steps are not submitted at all") {
-    auto again = run(w, {"run", "--quiet", "--executor", "slurm"});
-    REQUIRE(again.code == 0);
-    REQUIRE_THAT(again.out, Catch::Contains("slurm: 0 jobs submitted, 0 adopted; sbatch 0,"));
-  }
+  // Cached steps are not submitted at all.
+  auto again = run(w, {"run", "--quiet", "--executor", "slurm"});
+  REQUIRE(again.code == 0);
+  REQUIRE_THAT(again.out, Catch::Contains("slurm: 0 jobs submitted, 0 adopted; sbatch 0,"));
+  // delete removes the run's job files with its logs.
+  REQUIRE(fs::exists(fs::path(w.store()) / "jobs" / id));
+  auto removed = run(w, {"delete", id, "--yes"});
+  REQUIRE(removed.code == 0);
+  REQUIRE_FALSE(fs::exists(fs::path(w.store()) / "jobs" / id));
+  REQUIRE_FALSE(fs::exists(fs::path(w.store()) / "logs" / id));
 }
 
 TEST_CASE("slurm: a failing step's retries are jobs of their own; a step over its time limit") {

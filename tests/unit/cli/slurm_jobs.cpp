@@ -4,15 +4,19 @@
 // tests against the real cluster (tests/slurm/executor.cpp) show CANCELLED and NODE_FAIL end to
 // end; a job over Slurm's own time limit takes minutes there (--time is whole minutes), so its
 // mapping is shown here.
+#include <typeflow/core/pipeline.hpp>
 #include <typeflow/launch/detail/slurm_jobs.hpp>
+#include <typeflow/launch/slurm.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace ld = typeflow::launch_detail;
 using how = typeflow::attempt_result::how;
@@ -76,4 +80,24 @@ TEST_CASE("slurm jobs: a job that ended without its result, by Slurm's state") {
   r = ld::job_ended(job);
   CHECK_THAT(r.message, Catch::StartsWith("Slurm job 41_3 ended (its state is no longer known)"));
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("slurm jobs: a step's policies as sbatch options") {
+  using namespace std::chrono_literals;
+  typeflow::pipeline p{"policies"};
+  p.step("plain", [] { return 1; });
+  p.step("gpu", [] { return 1; })
+      .resources({{"gpu", 2}, {"cpus", 4}, {"mem_mb", 7999.5}, {"licence", 1}})
+      .executor_args({"--qos=long", "--constraint=a100"});
+  p.step("timed", [] { return 1; }).timeout(90s);
+  const auto& d = *p.definition();
+  CHECK(typeflow::slurm_step_args(d, d.find("plain"), {}).empty());
+  CHECK(typeflow::slurm_step_args(d, d.find("gpu"), {}) ==
+        std::vector<std::string>{"--cpus-per-task=4", "--mem=8000M", "--gres=gpu:2,licence:1",
+                                 "--qos=long", "--constraint=a100"});
+  // Whole minutes, rounded up, plus one: the job ends the step at its own limit first.
+  CHECK(typeflow::slurm_step_args(d, d.find("timed"), 90s) == std::vector<std::string>{"--time=3"});
+  CHECK(typeflow::slurm_step_args(d, d.find("timed"), 60s) == std::vector<std::string>{"--time=2"});
+  CHECK_THROWS_WITH(p.step("bad", [] { return 1; }).executor_args({"partition=gpu"}),
+                    Catch::Contains("'partition=gpu' is not an option (options start with '-')"));
 }
