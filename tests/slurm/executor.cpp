@@ -17,6 +17,8 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -142,6 +144,18 @@ std::string recorded_job(const workspace& w, const std::string& run_id, const st
   return id;
 }
 
+/// The newest run's id and the job of its step 'wait', once Slurm runs it (the test fails
+/// after a minute otherwise).
+std::pair<std::string, std::string> running_wait_job(const workspace& w) {
+  std::string id, job;
+  REQUIRE(eventually([&] {
+    if (id.empty()) id = newest_run(w);
+    if (!id.empty() && job.empty()) job = recorded_job(w, id, "wait");
+    return !job.empty() && job_state(job) == "RUNNING";
+  }));
+  return {id, job};
+}
+
 }  // namespace
 
 TEST_CASE("slurm: a run with a map, a condition and a gate gives the local run's outputs") {
@@ -237,11 +251,7 @@ TEST_CASE("slurm: stop from a second process cancels the run's jobs and ends it 
                       "hold-file=" + (w.dir / "never").string(), "--store", w.store()},
                      o);
   std::string id, job;
-  REQUIRE(eventually([&] {
-    if (id.empty()) id = newest_run(w);
-    if (!id.empty() && job.empty()) job = recorded_job(w, id, "wait");
-    return !job.empty() && job_state(job) == "RUNNING";
-  }));
+  std::tie(id, job) = running_wait_job(w);
   auto stop = run(w, {"stop", id});
   REQUIRE(stop.code == 0);
   const auto ended = driver.finish();
@@ -259,11 +269,7 @@ TEST_CASE("slurm: a job cancelled from outside fails its step with Slurm's state
                       "hold-file=" + (w.dir / "never").string(), "--store", w.store()},
                      {});
   std::string id, job;
-  REQUIRE(eventually([&] {
-    if (id.empty()) id = newest_run(w);
-    if (!id.empty() && job.empty()) job = recorded_job(w, id, "wait");
-    return !job.empty() && job_state(job) == "RUNNING";
-  }));
+  std::tie(id, job) = running_wait_job(w);
   REQUIRE(std::system(("scancel " + job).c_str()) == 0);
   const auto ended = driver.finish();
   INFO(ended.out << ended.err);
@@ -283,11 +289,7 @@ TEST_CASE("slurm: a job whose node is lost ends NODE_FAIL; the driver retries it
                       "--store", w.store()},
                      o);
   std::string id, job;
-  REQUIRE(eventually([&] {
-    if (id.empty()) id = newest_run(w);
-    if (!id.empty() && job.empty()) job = recorded_job(w, id, "wait");
-    return !job.empty() && job_state(job) == "RUNNING";
-  }));
+  std::tie(id, job) = running_wait_job(w);
   auto node = output_of("squeue -h -j " + job + " -o %N");
   while (!node.empty() && node.back() == '\n') node.pop_back();
   REQUIRE_FALSE(node.empty());
@@ -320,11 +322,7 @@ TEST_CASE("slurm: a driver killed mid-run; retry adopts its running job, submits
                        {"run", "--quiet", "--executor", "slurm", "--param",
                         "hold-file=" + release.string(), "--store", w.store()},
                        {});
-    REQUIRE(eventually([&] {
-      if (id.empty()) id = newest_run(w);
-      if (!id.empty() && job.empty()) job = recorded_job(w, id, "wait");
-      return !job.empty() && job_state(job) == "RUNNING";
-    }));
+    std::tie(id, job) = running_wait_job(w);
     driver.signal(SIGKILL);
     (void)driver.wait();
   }
