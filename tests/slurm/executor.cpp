@@ -214,6 +214,30 @@ TEST_CASE("slurm: a run with a map, a condition and a gate gives the local run's
   REQUIRE_FALSE(fs::exists(fs::path(w.store()) / "logs" / id));
 }
 
+TEST_CASE("slurm: a map bigger than one job array goes as several") {
+  workspace w("arrays");
+  auto local = run(w, {"run", "--quiet", "--param", "n=5"});
+  REQUIRE(local.code == 0);
+  auto slurm = run(w, {"run", "--quiet", "--executor", "slurm", "--no-cache", "--param", "n=5"},
+                   {"TYPEFLOW_SLURM_ARRAY_MAX=2"});
+  INFO(slurm.out << slurm.err);
+  REQUIRE(slurm.code == 0);
+  const auto id = run_id_in(slurm.out);
+  REQUIRE(artifacts(show(w, run_id_in(local.out))) == artifacts(show(w, id)));
+  // Elements 0-1, 2-3 and 4: three arrays, each element's task id counted from its array's
+  // first element; sbatch: 3 arrays and the 7 other jobs.
+  REQUIRE_THAT(slurm.out, Catch::Contains("slurm: 12 jobs submitted, 0 adopted; sbatch 10,"));
+  REQUIRE(recorded_job(w, id, "square", 1, "job.3")
+              .substr(recorded_job(w, id, "square", 1, "job.3").find('_')) == "_1");
+  REQUIRE(recorded_job(w, id, "square", 1, "job.4").find("_0") != std::string::npos);
+  auto log = run(w, {"logs", id, "square[4]"});
+  REQUIRE(log.code == 0);
+  REQUIRE_THAT(log.out, Catch::Contains("squaring 5\n"));
+  auto bad = run(w, {"run", "--quiet", "--executor", "slurm"}, {"TYPEFLOW_SLURM_ARRAY_MAX=0"});
+  REQUIRE(bad.code == 2);
+  REQUIRE_THAT(bad.err, Catch::Contains("TYPEFLOW_SLURM_ARRAY_MAX='0' is not a whole number"));
+}
+
 TEST_CASE("slurm: a failing step's retries are jobs of their own; a step over its time limit") {
   workspace w("retry");
   auto r = run(w, {"run", "--quiet", "--executor", "slurm", "--param", "fail-times=2", "--param",

@@ -32,6 +32,9 @@ struct slurm_options {
   std::chrono::milliseconds poll_min{100};
   std::chrono::milliseconds poll_max{2000};  ///< squeue's interval backs off up to this
   std::chrono::seconds cancel_wait{60};      ///< after scancel, how long to wait for the job's end
+  /// The most elements of a map one job array holds (a bigger map goes as several arrays);
+  /// 0: the cluster's MaxArraySize (scontrol show config), else 1000.
+  std::size_t array_max = 0;
 };
 
 /// How many times the launcher called Slurm's commands (for benchmarks and the run summary).

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <istream>
@@ -343,6 +345,18 @@ inline int launch(const pipeline& p, store& st, launch_kind kind, const std::str
     so.store = st.path();
     so.program = self_program();
     so.sbatch_args = f.slurm_args;
+    if (const char* max = std::getenv("TYPEFLOW_SLURM_ARRAY_MAX"); max != nullptr && *max != 0) {
+      std::size_t n = 0;
+      const auto* end = max + std::strlen(max);
+      const auto [at, ec] = std::from_chars(max, end, n);
+      if (ec != std::errc{} || at != end || n == 0) {
+        throw usage_error("typeflow: TYPEFLOW_SLURM_ARRAY_MAX='" + std::string(max) +
+                              "' is not a whole number of at least 1",
+                          "set it to the most elements one job array may hold, or unset it "
+                          "(the cluster's MaxArraySize)");
+      }
+      so.array_max = n;
+    }
     if (kind == launch_kind::retry) so.adopt_from.push_back(origin);
     slurm = make_slurm_launcher(std::move(so));
     ro.launcher(slurm);

@@ -107,6 +107,12 @@ inline std::optional<std::size_t> element_of(const launch_request& r) {
   return out;
 }
 
+/// Elements of a map step from `first` on, `count` of them, as one job array: count > 0. A
+/// whole step or a single element: count == 0.
+struct array_part {
+  std::size_t first = 0, count = 0;
+};
+
 class slurm_impl final : public slurm_launcher {
  public:
   explicit slurm_impl(slurm_options o) : o_(std::move(o)), files_(o_.store / "artifacts") {}
@@ -195,106 +201,143 @@ class slurm_impl final : public slurm_launcher {
       const auto root = o_.store / "jobs" / old_run / task.step;
       std::error_code ec;
       if (!fs::is_directory(root, ec)) continue;
-      unsigned last = 0;
+      std::vector<unsigned> attempts;
       for (const auto& entry : fs::directory_iterator(root, ec)) {
         const auto name = entry.path().filename().string();
         if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos &&
-            name.size() < 6) {
-          last = std::max(last, static_cast<unsigned>(std::stoul(name)));
+            name.size() < 7) {
+          attempts.push_back(static_cast<unsigned>(std::stoul(name)));
         }
       }
-      if (last == 0) continue;
-      const auto dir = root / std::to_string(last);
-      std::optional<std::string> old_task_text;
-      try {
-        old_task_text = read_small_file(dir / "task.json");
-        if (!old_task_text) continue;
-        auto old_task = parse_task(*old_task_text, (dir / "task.json").string());
-        if (old_task.inputs != task.inputs || old_task.structure_hash != task.structure_hash) {
-          continue;  // it ran on other inputs: not this attempt's job
+      // The unit's newest attempt is the newest directory with a job id or a result of its
+      // own (a map's elements share the directories; an element retried alone has more).
+      std::sort(attempts.rbegin(), attempts.rend());
+      for (const unsigned attempt : attempts) {
+        const auto dir = root / std::to_string(attempt);
+        if (!fs::exists(job_id_file(dir, element), ec) &&
+            !fs::exists(result_file(dir, element), ec)) {
+          continue;
         }
-      } catch (const std::exception&) {
-        continue;
+        if (auto job = adopt_from(dir, old_run, task, element, attempt)) return job;
+        break;
       }
-      auto job = std::make_shared<watched_job>();
-      job->result = result_file(dir, element);
-      job->log = attempt_log_path(o_.store, old_run, task.step, element, last);
-      if (auto text = read_small_file(job->result)) {
-        try {
-          if (parse_result(*text, job->result.string()).status == "succeeded") {
-            job->id = "(adopted)";
-            job->done = true;
-            std::lock_guard lock(m_);
-            ++calls_.adopted;
-            return job;
-          }
-        } catch (const std::exception&) {
-        }
-        continue;  // it ended without success: this attempt runs again
-      }
-      auto id = read_small_file(job_id_file(dir, element));
-      if (!id) continue;
-      job->id = trimmed(*id);
-      const auto q = run_command({"squeue", "-h", "-r", "-j", job->id, "-o", "%i|%T"});
-      {
-        std::lock_guard lock(m_);
-        ++calls_.squeue;
-      }
-      if (q.status != 0 || q.out.find(job->id + "|") == std::string::npos) {
-        // Gone from the queue: its result may have come since, else it ended without one.
-        if (fs::exists(job->result, ec)) {
-          track(job);
-          std::lock_guard lock(m_);
-          ++calls_.adopted;
-          return job;
-        }
-        continue;
-      }
-      track(job);
-      std::lock_guard lock(m_);
-      ++calls_.adopted;
-      return job;
     }
     return nullptr;
   }
 
+  /// Attempt `attempt` of an earlier driver's run `old_run` (its files in `dir`), when it ran on
+  /// the same inputs and either succeeded or Slurm still has its job queued or running.
+  std::shared_ptr<watched_job> adopt_from(const fs::path& dir, const std::string& old_run,
+                                          const step_task& task, std::optional<std::size_t> element,
+                                          unsigned attempt) {
+    try {
+      const auto old_task_text = read_small_file(dir / "task.json");
+      if (!old_task_text) return nullptr;
+      const auto old_task = parse_task(*old_task_text, (dir / "task.json").string());
+      if (old_task.inputs != task.inputs || old_task.structure_hash != task.structure_hash) {
+        return nullptr;  // it ran on other inputs: not this attempt's job
+      }
+    } catch (const std::exception&) {
+      return nullptr;
+    }
+    auto job = std::make_shared<watched_job>();
+    job->result = result_file(dir, element);
+    job->log = attempt_log_path(o_.store, old_run, task.step, element, attempt);
+    const auto count_adopted = [this] {
+      std::lock_guard lock(m_);
+      ++calls_.adopted;
+    };
+    if (auto text = read_small_file(job->result)) {
+      try {
+        if (parse_result(*text, job->result.string()).status != "succeeded") return nullptr;
+      } catch (const std::exception&) {
+        return nullptr;  // ended without success (or unreadable): this attempt runs again
+      }
+      job->id = "(adopted)";
+      job->done = true;
+      count_adopted();
+      return job;
+    }
+    auto id = read_small_file(job_id_file(dir, element));
+    if (!id) return nullptr;
+    job->id = trimmed(*id);
+    const auto q = run_command({"squeue", "-h", "-r", "-j", job->id, "-o", "%i|%T"});
+    {
+      std::lock_guard lock(m_);
+      ++calls_.squeue;
+    }
+    std::error_code ec;
+    if (q.status != 0 || q.out.find(job->id + "|") == std::string::npos) {
+      // Gone from the queue: its result may have come since, else it ended without one.
+      if (!fs::exists(job->result, ec)) return nullptr;
+    }
+    track(job);
+    count_adopted();
+    return job;
+  }
+
   std::vector<std::string> sbatch_command(const detail::definition& d, const launch_request& r,
-                                          bool array) {
+                                          array_part part = array_part{}) {
     const std::string step(d.nodes[r.node].name);
     // --no-requeue: a job whose node is lost ends NODE_FAIL (the driver retries it as a new
     // attempt) instead of being requeued under the same id behind the driver's back.
     std::vector<std::string> cmd{"sbatch", "--parsable", "--no-requeue",
                                  "--job-name=typeflow:" + pipeline_ + ":" + step};
+    std::string script = shell_quoted(o_.program.string()) + " run-step " + shell_quoted(step) +
+                         " --run " + shell_quoted(run_id_) + " --store " +
+                         shell_quoted(o_.store.string()) + " --attempt " +
+                         std::to_string(r.attempt);
     // The job's stdout and stderr (its ctx.log lines among them) go to the attempt's log file,
-    // where `prog logs` finds them as for a local run. Slurm does not create directories.
-    if (array) {
-      for (std::size_t i = 0; i < r.elements; ++i) {
+    // where `prog logs` finds them as for a local run. Slurm does not create directories. An
+    // array task's element is its task id plus the part's first: the task's script redirects
+    // its own output, as %a in --output would name the task, not the element.
+    if (part.count > 0) {
+      for (std::size_t i = part.first; i < part.first + part.count; ++i) {
         fs::create_directories(
             attempt_log_path(o_.store, run_id_, step, i, r.attempt).parent_path());
       }
-      cmd.push_back("--array=0-" + std::to_string(r.elements - 1));
-      cmd.push_back("--output=" + (run_log_dir(o_.store, run_id_) / (step + ".%a") /
-                                   (std::to_string(r.attempt) + ".log"))
-                                      .string());
+      cmd.push_back("--array=0-" + std::to_string(part.count - 1));
+      cmd.push_back("--output=/dev/null");
+      const auto logs = shell_quoted((run_log_dir(o_.store, run_id_) / step).string());
+      script = "i=$((SLURM_ARRAY_TASK_ID + " + std::to_string(part.first) + "))\nexec " + script +
+               " --element \"$i\" >>" + logs + "\".$i/" + std::to_string(r.attempt) + ".log\" 2>&1";
     } else {
       const auto element = element_of(r);
       const auto log = attempt_log_path(o_.store, run_id_, step, element, r.attempt);
       fs::create_directories(log.parent_path());
       cmd.push_back("--output=" + log.string());
+      script = "exec " + script;
+      if (element) script += " --element " + std::to_string(*element);
     }
     for (auto& a : slurm_step_args(d, r.node, r.limit)) cmd.push_back(std::move(a));
     cmd.insert(cmd.end(), o_.sbatch_args.begin(), o_.sbatch_args.end());
-    std::string script = "exec " + shell_quoted(o_.program.string()) + " run-step " +
-                         shell_quoted(step) + " --run " + shell_quoted(run_id_) + " --store " +
-                         shell_quoted(o_.store.string()) + " --attempt " +
-                         std::to_string(r.attempt);
-    if (array) {
-      script += " --element \"$SLURM_ARRAY_TASK_ID\"";
-    } else if (r.element != detail::none) {
-      script += " --element " + std::to_string(r.element);
-    }
     cmd.push_back("--wrap=" + script);
     return cmd;
+  }
+
+  /// The most elements one job array holds: the options' array_max, else the cluster's
+  /// MaxArraySize (task ids run from 0 to MaxArraySize - 1), else 1000.
+  std::size_t array_max() {
+    if (o_.array_max > 0) return o_.array_max;
+    std::lock_guard lock(m_);
+    if (array_max_ == 0) {
+      array_max_ = 1000;
+      const auto c = run_command({"scontrol", "show", "config"});
+      ++calls_.scontrol;
+      std::istringstream in(c.out);
+      for (std::string line; std::getline(in, line);) {
+        if (line.rfind("MaxArraySize", 0) != 0) continue;
+        const auto eq = line.find('=');
+        if (eq == std::string::npos) break;
+        try {
+          const auto n = std::stoul(line.substr(eq + 1));
+          if (n > 0) array_max_ = n;
+        } catch (const std::exception&) {
+        }
+        break;
+      }
+    }
+    return array_max_;
   }
 
   /// Runs sbatch; the job id it prints.
@@ -322,27 +365,41 @@ class slurm_impl final : public slurm_launcher {
     job->result = result_file(dir, element);
     job->log = attempt_log_path(o_.store, run_id_, step, element, r.attempt);
     if (element && r.attempt == 1) {
-      // A map's first attempts go as one job array, submitted by the first element to come.
+      // A map's first attempts go as job arrays of at most array_max() elements, each
+      // submitted by the first of its elements to come; the others wait for it and share its
+      // job id, or its refusal.
+      const auto max = array_max();
+      const array_part part{*element / max * max,
+                            std::min(max, task.elements - *element / max * max)};
       std::string base;
       {
         std::unique_lock lock(array_mutex_);
-        auto it = arrays_.find(r.node);
-        if (it == arrays_.end()) {
-          base = sbatch(sbatch_command(d, r, true), "the job array of map step '" + step + "'");
-          arrays_.emplace(r.node, base);
-          for (std::size_t i = 0; i < task.elements; ++i) {
-            write_file_atomically(job_id_file(dir, i), base + "_" + std::to_string(i) + "\n");
+        auto [it, first] = arrays_.try_emplace({r.node, part.first});
+        if (first) {
+          try {
+            it->second.id = sbatch(sbatch_command(d, r, part),
+                                   "the job array of map step '" + step + "' (elements " +
+                                       std::to_string(part.first) + " to " +
+                                       std::to_string(part.first + part.count - 1) + ")");
+          } catch (const std::exception& e) {
+            it->second.error = e.what();
           }
-          std::lock_guard count(m_);
-          calls_.jobs += task.elements;
-        } else {
-          base = it->second;
+          if (!it->second.id.empty()) {
+            for (std::size_t i = part.first; i < part.first + part.count; ++i) {
+              write_file_atomically(job_id_file(dir, i),
+                                    it->second.id + "_" + std::to_string(i - part.first) + "\n");
+            }
+            std::lock_guard count(m_);
+            calls_.jobs += part.count;
+          }
         }
+        if (!it->second.error.empty()) throw std::runtime_error(it->second.error);
+        base = it->second.id;
       }
-      job->id = base + "_" + std::to_string(*element);
+      job->id = base + "_" + std::to_string(*element - part.first);
     } else {
       const auto unit = element ? step + "[" + std::to_string(*element) + "]" : step;
-      job->id = sbatch(sbatch_command(d, r, false),
+      job->id = sbatch(sbatch_command(d, r),
                        "attempt " + std::to_string(r.attempt) + " of step '" + unit + "'");
       write_file_atomically(job_id_file(dir, element), job->id + "\n");
       std::lock_guard count(m_);
@@ -558,7 +615,12 @@ class slurm_impl final : public slurm_launcher {
   bool woken_ = false;
   std::mutex task_mutex_;
   std::mutex array_mutex_;
-  std::map<detail::node_id, std::string> arrays_;
+  struct array_submission {
+    std::string id;     ///< the array's job id
+    std::string error;  ///< sbatch's refusal
+  };
+  std::map<std::pair<detail::node_id, std::size_t>, array_submission> arrays_;  ///< by (map, first)
+  std::size_t array_max_ = 0;                                                   ///< guarded by m_
   std::thread poller_;
 };
 
