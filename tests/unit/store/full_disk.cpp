@@ -52,3 +52,38 @@ TEST_CASE("garbage collection removes old artifact files that no row names") {
   // The kept run's output is a file with a row, older or not: it stays readable.
   CHECK(st.load(keep.run_id(), a) == std::vector<int>(100, 1));
 }
+
+TEST_CASE("garbage collection keeps old artifact files that a job's task or result names") {
+  // A Slurm job's inputs and output are files without rows until the driver records them, and
+  // a job may wait in the queue for hours (launch/job_files.hpp): the files under jobs/ keep them.
+  temp_dir dir;
+  tyf::store st{dir.path()};
+  tyf::pipeline p{"queued"};
+  p.step("a", [] { return 1; });
+  auto first = st.run(p);
+  auto second = st.run(p, tyf::store_options{}.no_cache(true));
+  auto write = [&](const std::string& hash) {
+    auto f = dir.path() / "artifacts" / hash.substr(0, 2) / hash.substr(2);
+    fs::create_directories(f.parent_path());
+    std::ofstream(f) << "an input or output of a job";
+    fs::last_write_time(f, fs::file_time_type::clock::now() - std::chrono::hours(5));
+    return f;
+  };
+  const auto input = write("00112233445566778899aabbccddeeff");
+  const auto output = write("ffeeddccbbaa99887766554433221100");
+  const auto orphan = write("0123456789abcdef0123456789abcdef");
+  const auto task = dir.path() / "jobs" / first.run_id() / "a" / "1";
+  fs::create_directories(task);
+  std::ofstream(task / "task.json") << R"({"inputs": ["00112233445566778899aabbccddeeff", null]})";
+  std::ofstream(task / "result.json") << R"({"output": "ffeeddccbbaa99887766554433221100"})";
+  auto r = st.remove({second.run_id()});
+  CHECK(r.runs == 1);
+  CHECK(fs::exists(input));
+  CHECK(fs::exists(output));
+  CHECK_FALSE(fs::exists(orphan));
+  // Once their run is deleted, its job files go, and the next collection takes the artifacts.
+  st.remove({first.run_id()});
+  CHECK_FALSE(fs::exists(task));
+  CHECK_FALSE(fs::exists(input));
+  CHECK_FALSE(fs::exists(output));
+}

@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <memory>
@@ -75,6 +77,27 @@ inline void remove_orphan_logs(store_state& st) {
     if (ids.count(id) != 0 || !usable_run_id(id)) continue;
     fs::remove_all(d, ec);
   }
+}
+
+/// Every artifact hash (32 digits of 0-9a-f standing alone) that a file below `dir` names.
+inline std::unordered_set<std::string> hashes_named_under(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::unordered_set<std::string> out;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec) || it->file_size(ec) > (std::uint64_t{1} << 20)) continue;
+    std::ifstream in(it->path(), std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+    for (std::size_t i = 0; i + 32 <= text.size(); ++i) {
+      if (!hex(text[i]) || (i > 0 && hex(text[i - 1]))) continue;
+      std::size_t n = 0;
+      while (i + n < text.size() && hex(text[i + n])) ++n;
+      if (n == 32) out.insert(text.substr(i, 32));
+      i += n;
+    }
+  }
+  return out;
 }
 
 /// Seconds since a time in the store, for messages.
@@ -734,8 +757,12 @@ TYPEFLOW_INLINE removal store::collect_garbage() {
     auto q = st_->db.prepare("SELECT hash FROM artifacts");
     while (q.step()) rows.insert(q.text(0));
   }
+  // Inputs and outputs of jobs (launch/job_files.hpp) are files without rows until the driver
+  // records them, and a job may wait in a queue for hours: a hash a file under jobs/ names is
+  // kept. Those directories go with their runs.
+  const auto named = store_detail::hashes_named_under(st_->dir / "jobs");
   for (const auto& [hash, bytes] : old_files) {
-    if (rows.count(hash) != 0) continue;
+    if (rows.count(hash) != 0 || named.count(hash) != 0) continue;
     st_->files.remove(hash);
     ++out.artifacts;
     out.bytes += bytes;
