@@ -286,6 +286,22 @@ TEST_CASE("slurm: stop from a second process cancels the run's jobs and ends it 
   REQUIRE(eventually([&] { return job_state(job) == "CANCELLED"; }));
 }
 
+TEST_CASE("slurm: Ctrl-C on the driver cancels the run's jobs and ends it stopped") {
+  workspace w("sigint");
+  tt::process driver(w.dir / "io", program,
+                     {"run", "--quiet", "--executor", "slurm", "--param",
+                      "hold-file=" + (w.dir / "never").string(), "--store", w.store()},
+                     {});
+  std::string id, job;
+  std::tie(id, job) = running_wait_job(w);
+  driver.signal(SIGINT);
+  const auto ended = driver.finish();
+  INFO(ended.out << ended.err);
+  REQUIRE(ended.code == 3);
+  REQUIRE(show(w, id)["status"] == "stopped");
+  REQUIRE(eventually([&] { return job_state(job) == "CANCELLED"; }));
+}
+
 TEST_CASE("slurm: a job cancelled from outside fails its step with Slurm's state") {
   workspace w("scancel");
   tt::process driver(w.dir / "io", program,
