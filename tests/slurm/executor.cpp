@@ -348,7 +348,8 @@ TEST_CASE("slurm: a job whose node is lost ends NODE_FAIL; the driver retries it
   REQUIRE_THAT(ended.out, Catch::Contains("wait retried: Slurm job " + job +
                                           " ended NODE_FAIL (reason: NodeDown"));
   REQUIRE(recorded_job(w, id, "wait", 2) != job);
-  for (const auto& s : show(w, id)["steps"]) {
+  const auto shown = show(w, id);  // a range-for over a temporary's member would dangle
+  for (const auto& s : shown["steps"]) {
     if (s["name"] == "wait") REQUIRE(s["attempts"] == 2);
   }
 }

@@ -154,7 +154,8 @@ TEST_CASE("manifest: where each step runs with --executor slurm, in every render
   CHECK(placement["each"] == "job");
   CHECK(placement["reads-memo"] == "driver");
   CHECK(placement["big"] == "driver");
-  for (const auto& node : cli::graph_json(m)["nodes"]) {
+  const auto graph = cli::graph_json(m);  // a range-for over a temporary's member dangles
+  for (const auto& node : graph["nodes"]) {
     if (node["kind"] == "step") CHECK(node["placement"] == placement[node["name"]]);
   }
 }
