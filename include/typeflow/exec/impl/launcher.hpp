@@ -1,8 +1,8 @@
 #pragma once
 // The definitions of exec/launcher.hpp: run_attempt(), one attempt of a step in this thread.
 
-#include <array>
 #include <chrono>
+#include <memory>
 #include <span>
 #include <stop_token>
 #include <vector>
@@ -35,7 +35,7 @@ TYPEFLOW_INLINE attempt_result run_attempt(const detail::definition& d, detail::
     return result;
   }
   std::vector<void*> resolved(nd.input_count);
-  std::vector<char> movable(nd.input_count, 0);  // the caller keeps its inputs
+  const auto movable = std::make_unique<bool[]>(nd.input_count);  // false: the caller keeps them
   for (std::uint32_t i = 0; i < nd.input_count; ++i) {
     void* whole = inputs[i] == nullptr ? nullptr : inputs[i]->get();
     resolved[i] = whole == nullptr ? nullptr : d.resolve(d.inputs[nd.first_input + i], whole);
@@ -49,9 +49,7 @@ TYPEFLOW_INLINE attempt_result run_attempt(const detail::definition& d, detail::
     }
     resolved[0] = nd.map->element(resolved[0], element);
   }
-  static_assert(sizeof(bool) == sizeof(char));
-  const detail::invocation call{resolved.data(), reinterpret_cast<const bool*>(movable.data()),
-                                &out, nullptr, nullptr};
+  const detail::invocation call{resolved.data(), movable.get(), &out, nullptr, nullptr};
   std::stop_source stop;
   auto relay = [&stop]() noexcept { stop.request_stop(); };
   std::stop_callback<decltype(relay)> link(who.stop, relay);

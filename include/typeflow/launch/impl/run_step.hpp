@@ -20,10 +20,10 @@
 #include <typeflow/core/codec.hpp>
 #include <typeflow/core/context.hpp>
 #include <typeflow/exec/launcher.hpp>
+#include <typeflow/launch/detail/artifacts.hpp>
 #include <typeflow/launch/job_files.hpp>
 #include <typeflow/launch/run_step.hpp>
 #include <typeflow/store/detail/files.hpp>
-#include <typeflow/store/detail/hash.hpp>
 #include <typeflow/store/structure_hash.hpp>
 
 namespace typeflow {
@@ -139,15 +139,9 @@ TYPEFLOW_INLINE int run_step(const pipeline& p, const run_step_request& rq, std:
                                  rq.step + "' comes from '" + std::string(d.nodes[producer].name) +
                                  "', whose type has no codec: it cannot travel to a job");
       }
-      auto bytes = files.read(task.inputs[i]);
-      if (store_detail::hash128(bytes) != task.inputs[i]) {
-        throw std::runtime_error("typeflow: the artifact '" +
-                                 files.path_of(task.inputs[i]).string() + "' (input " +
-                                 std::to_string(i + 1) + " of step '" + rq.step + "', from '" +
-                                 std::string(d.nodes[producer].name) +
-                                 "') is damaged: its content does not match its hash");
-      }
-      codec->decode(bytes, inputs[i]);
+      launch_detail::read_artifact(files, task.inputs[i], *codec, inputs[i],
+                                   "input " + std::to_string(i + 1) + " of step '" + rq.step +
+                                       "', from '" + std::string(d.nodes[producer].name) + "'");
       pointers[i] = &inputs[i];
     }
     launch_detail::job_sink sink(out);
@@ -173,10 +167,7 @@ TYPEFLOW_INLINE int run_step(const pipeline& p, const run_step_request& rq, std:
         throw std::runtime_error("typeflow: the output of step '" + unit +
                                  "' has no codec: it cannot travel back to the driver");
       }
-      std::vector<std::byte> bytes;
-      codec->encode(output.get(), bytes);
-      result.output = store_detail::hash128(bytes);
-      files.write(result.output, std::span<const std::byte>(bytes));
+      result.output = launch_detail::write_artifact(files, *codec, output.get());
     }
   } catch (const std::exception& e) {
     result.status = "failed";

@@ -27,6 +27,7 @@
 #include <typeflow/core/duration_text.hpp>
 #include <typeflow/detail/threads.hpp>
 #include <typeflow/exec/launcher.hpp>
+#include <typeflow/launch/detail/artifacts.hpp>
 #include <typeflow/launch/detail/process.hpp>
 #include <typeflow/launch/detail/slurm_jobs.hpp>
 #include <typeflow/launch/job_files.hpp>
@@ -185,10 +186,7 @@ class slurm_impl final : public slurm_launcher {
       std::lock_guard lock(m_);
       if (auto it = artifacts_.find(u); it != artifacts_.end()) return it->second;
     }
-    std::vector<std::byte> bytes;
-    d.nodes[u].codec->encode(b.get(), bytes);
-    auto hash = store_detail::hash128(bytes);
-    files_.write(hash, std::span<const std::byte>(bytes));
+    auto hash = write_artifact(files_, *d.nodes[u].codec, b.get());
     std::lock_guard lock(m_);
     artifacts_.emplace(u, hash);
     return hash;
@@ -261,11 +259,8 @@ class slurm_impl final : public slurm_launcher {
     auto id = read_small_file(job_id_file(dir, element));
     if (!id) return nullptr;
     job->id = trimmed(*id);
-    const auto q = run_command({"squeue", "-h", "-r", "-j", job->id, "-o", "%i|%T"});
-    {
-      std::lock_guard lock(m_);
-      ++calls_.squeue;
-    }
+    const auto q =
+        slurm(&slurm_calls::squeue, {"squeue", "-h", "-r", "-j", job->id, "-o", "%i|%T"});
     std::error_code ec;
     if (q.status != 0 || q.out.find(job->id + "|") == std::string::npos) {
       // Gone from the queue: its result may have come since, else it ended without one.
@@ -319,34 +314,39 @@ class slurm_impl final : public slurm_launcher {
   /// MaxArraySize (task ids run from 0 to MaxArraySize - 1), else 1000.
   std::size_t array_max() {
     if (o_.array_max > 0) return o_.array_max;
-    std::lock_guard lock(m_);
-    if (array_max_ == 0) {
-      array_max_ = 1000;
-      const auto c = run_command({"scontrol", "show", "config"});
-      ++calls_.scontrol;
+    std::call_once(array_max_once_, [this] {
+      std::size_t n = 1000;
+      const auto c = slurm(&slurm_calls::scontrol, {"scontrol", "show", "config"});
       std::istringstream in(c.out);
       for (std::string line; std::getline(in, line);) {
         if (line.rfind("MaxArraySize", 0) != 0) continue;
         const auto eq = line.find('=');
         if (eq == std::string::npos) break;
         try {
-          const auto n = std::stoul(line.substr(eq + 1));
-          if (n > 0) array_max_ = n;
+          if (const auto max = std::stoul(line.substr(eq + 1)); max > 0) n = max;
         } catch (const std::exception&) {
         }
         break;
       }
-    }
+      array_max_ = n;
+    });
     return array_max_;
   }
 
+  /// Runs one of Slurm's commands and counts the call under `counter`. Not under m_.
+  command_output slurm(std::uint64_t slurm_calls::*counter, const std::vector<std::string>& argv) {
+    auto out = run_command(argv);
+    std::lock_guard lock(m_);
+    ++(calls_.*counter);
+    return out;
+  }
+
+  /// Cancels job `id` (scancel), counted.
+  void cancel(const std::string& id) { (void)slurm(&slurm_calls::scancel, {"scancel", id}); }
+
   /// Runs sbatch; the job id it prints.
   std::string sbatch(const std::vector<std::string>& cmd, std::string_view what) {
-    const auto out = run_command(cmd);
-    {
-      std::lock_guard lock(m_);
-      ++calls_.sbatch;
-    }
+    const auto out = slurm(&slurm_calls::sbatch, cmd);
     auto id = trimmed(out.out);
     if (auto semi = id.find(';'); semi != std::string::npos) id.resize(semi);
     if (out.status != 0 || id.empty() || id.find_first_not_of("0123456789") != std::string::npos) {
@@ -433,9 +433,8 @@ class slurm_impl final : public slurm_launcher {
       done_cv_.wait(lock, [&] { return job.done || r.ctx.stop_requested(); });
       if (!job.done) {
         lock.unlock();
-        run_command({"scancel", job.id});
+        cancel(job.id);
         lock.lock();
-        ++calls_.scancel;
         woken_ = true;
         poll_cv_.notify_all();
         done_cv_.wait_for(lock, o_.cancel_wait, [&] { return job.done; });
@@ -452,9 +451,7 @@ class slurm_impl final : public slurm_launcher {
       return {attempt_result::how::failed, e.what()};
     }
     if (!text && !job.never.empty()) {
-      run_command({"scancel", job.id});
-      std::lock_guard lock(m_);
-      ++calls_.scancel;
+      cancel(job.id);
       return {attempt_result::how::failed,
               "Slurm would never run job " + job.id + " (pending, reason: " + job.never +
                   "): it asks for more than the partition's nodes have; it was cancelled"};
@@ -474,15 +471,12 @@ class slurm_impl final : public slurm_launcher {
       if (!result.output.empty()) {
         const auto* codec = element ? nd.map->element_codec : nd.codec;
         try {
-          auto bytes = files_.read(result.output);
-          if (store_detail::hash128(bytes) != result.output) {
-            throw std::runtime_error("the artifact '" + files_.path_of(result.output).string() +
-                                     "' does not match its hash");
-          }
-          codec->decode(bytes, r.out);
+          read_artifact(files_, result.output, *codec, r.out,
+                        "the output of step '" + std::string(nd.name) +
+                            (element ? "[" + std::to_string(*element) + "]" : "") +
+                            "', from Slurm job " + job.id);
         } catch (const std::exception& e) {
-          return {attempt_result::how::failed,
-                  "the output of Slurm job " + job.id + " cannot be read: " + e.what()};
+          return {attempt_result::how::failed, e.what()};
         }
       }
     } else if (result.status == "skipped") {
@@ -548,11 +542,8 @@ class slurm_impl final : public slurm_launcher {
     if (ask && !rest.empty()) {
       std::string ids;
       for (const auto& j : rest) ids += (ids.empty() ? "" : ",") + j->id;
-      const auto q = run_command({"squeue", "-h", "-r", "-j", ids, "-o", "%i|%T|%r"});
-      {
-        std::lock_guard lock(m_);
-        ++calls_.squeue;
-      }
+      const auto q =
+          slurm(&slurm_calls::squeue, {"squeue", "-h", "-r", "-j", ids, "-o", "%i|%T|%r"});
       const bool none_known = q.status != 0 && q.err.find("Invalid job id") != std::string::npos;
       if (q.status == 0 || none_known) {
         std::map<std::string, std::pair<std::string, std::string>> live;
@@ -575,10 +566,9 @@ class slurm_impl final : public slurm_launcher {
             continue;
           }
           // Left the queue: how it ended, from Slurm's memory of finished jobs.
-          const auto s = run_command({"scontrol", "show", "job", "-o", j->id});
+          const auto s = slurm(&slurm_calls::scontrol, {"scontrol", "show", "job", "-o", j->id});
           auto fields = scontrol_fields(s.out);
           std::lock_guard lock(m_);
-          ++calls_.scontrol;
           if (s.status == 0) {
             const auto state = fields["JobState"];
             if (state == "PENDING" || state == "RUNNING" || state == "CONFIGURING" ||
@@ -620,7 +610,8 @@ class slurm_impl final : public slurm_launcher {
     std::string error;  ///< sbatch's refusal
   };
   std::map<std::pair<detail::node_id, std::size_t>, array_submission> arrays_;  ///< by (map, first)
-  std::size_t array_max_ = 0;                                                   ///< guarded by m_
+  std::once_flag array_max_once_;
+  std::size_t array_max_ = 0;  ///< set once, under array_max_once_
   std::thread poller_;
 };
 
