@@ -20,15 +20,12 @@
 #include <nlohmann/json.hpp>
 
 #include <typeflow/config.hpp>
+#include <typeflow/detail/number_text.hpp>
 #include <typeflow/launch/job_files.hpp>
 
 namespace typeflow {
 
 namespace launch_detail {
-
-/// A step's name as a path component: step names are letters, digits, '_' and '-' already
-/// (core/name.hpp), so the name itself.
-inline std::string_view component(std::string_view name) { return name; }
 
 inline std::string suffixed(std::string_view base, std::optional<std::size_t> element,
                             std::string_view ext) {
@@ -38,9 +35,10 @@ inline std::string suffixed(std::string_view base, std::optional<std::size_t> el
   return out;
 }
 
+/// A metric's value as the command line's JSON writes it (cli/detail/json.hpp's json_number):
+/// itself when finite, else "nan", "inf" or "-inf".
 inline nlohmann::json number(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (const char* word = detail::non_finite_text(v)) return word;
   return v;
 }
 
@@ -84,8 +82,8 @@ inline nlohmann::json parse_object(std::string_view text, std::string_view where
 TYPEFLOW_INLINE std::filesystem::path job_dir(const std::filesystem::path& store,
                                               std::string_view run, std::string_view step,
                                               unsigned attempt) {
-  return store / "jobs" / std::string(run) / std::string(launch_detail::component(step)) /
-         std::to_string(attempt);
+  // Step names are letters, digits, '_' and '-' (core/name.hpp): a path component as they are.
+  return store / "jobs" / std::string(run) / std::string(step) / std::to_string(attempt);
 }
 
 TYPEFLOW_INLINE std::filesystem::path result_file(const std::filesystem::path& dir,
