@@ -41,6 +41,9 @@ struct server_options {
   std::string token;
   std::size_t max_body = 64 * 1024;  ///< a larger request body is refused with 413
   std::size_t page_size = 50;        ///< runs per page (GET /api/runs?limit= at most 500)
+  /// The program's own run options: runs started from the page begin with them, as with
+  /// `prog run` (null: none). Must outlive the server.
+  const run_options* program = nullptr;
 };
 
 /// True for 127.0.0.0/8, ::1 and "localhost".
@@ -60,7 +63,8 @@ class server {
   [[nodiscard]] TYPEFLOW_INLINE unsigned port() const noexcept;
   /// "http://HOST:PORT/".
   [[nodiscard]] TYPEFLOW_INLINE std::string url() const;
-  /// Serves requests (on a pool of threads) until stop(); returns then.
+  /// Serves requests (on a pool of threads) until stop(); then stops the runs started through
+  /// it (POST /api/runs) and returns once they ended.
   TYPEFLOW_INLINE void run();
   /// Ends run() (from any thread); requests in progress finish first.
   TYPEFLOW_INLINE void stop();

@@ -271,12 +271,16 @@ TEST_CASE("ui: unknown paths, other methods, oversize and malformed requests are
   REQUIRE(r->status == 404);
   REQUIRE(body_json(r)["error"].get<std::string>().find("/api/nothing") != std::string::npos);
   REQUIRE(c.Get("/nothing")->status == 404);
-  // GETs change nothing, and nothing else is served yet.
-  r = c.Post("/api/runs", "{}", "application/json");
+  // GETs change nothing; a change is a POST to a route that takes one (changes.cpp).
+  r = c.Post("/api/nothing", "{}", "application/json");
   REQUIRE(r);
   REQUIRE(r->status == 405);
   REQUIRE(r->get_header_value("Allow") == "GET");
-  REQUIRE(body_json(r)["error"].get<std::string>().find("POST is not served") != std::string::npos);
+  REQUIRE(body_json(r)["error"].get<std::string>().find("POST /api/nothing is not served") !=
+          std::string::npos);
+  r = c.Post("/api/runs", "{}", "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 403);  // no session, no CSRF token
   r = c.Delete(("/api/runs/" + s.ids[0]).c_str());
   REQUIRE(r);
   REQUIRE(r->status == 405);

@@ -11,10 +11,17 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <exception>
+#include <future>
 #include <iostream>
+#include <list>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -28,6 +35,7 @@
 
 #include <typeflow/cli/detail/common.hpp>
 #include <typeflow/cli/detail/json.hpp>
+#include <typeflow/cli/detail/launch.hpp>
 #include <typeflow/cli/detail/manifest.hpp>
 #include <typeflow/cli/detail/run_document.hpp>
 #include <typeflow/cli/detail/signals.hpp>
@@ -35,6 +43,7 @@
 #include <typeflow/config.hpp>
 #include <typeflow/core/duration_text.hpp>
 #include <typeflow/detail/json_text.hpp>
+#include <typeflow/exec/event.hpp>
 #include <typeflow/report/html.hpp>
 #include <typeflow/report/html_parts.hpp>
 #include <typeflow/store/errors.hpp>
@@ -158,6 +167,40 @@ inline run_details show_run(const store& st, const std::string& run) {
   return st.show(id);
 }
 
+/// `bytes` random bytes as hex (std::random_device: the kernel's random source on Linux).
+inline std::string random_hex(std::size_t bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::random_device rd;
+  std::string out;
+  while (out.size() < 2 * bytes) {
+    auto v = rd();
+    for (int i = 0; i < 4 && out.size() < 2 * bytes; ++i, v >>= 8) {
+      out += digits[(v >> 4) & 0xf];
+      out += digits[v & 0xf];
+    }
+  }
+  return out;
+}
+
+/// Learns the store's id of a run the server started from its run_started event; the runner
+/// thread gives the exception of a run that ended before it started.
+class id_observer : public observer {
+ public:
+  void on_event(const event& e) override {
+    if (e.kind == event_kind::run_started) {
+      std::call_once(once_, [&] { id_.set_value(std::string(e.run_id)); });
+    }
+  }
+  void fail(std::exception_ptr ep) {
+    std::call_once(once_, [&] { id_.set_exception(std::move(ep)); });
+  }
+  std::future<std::string> id() { return id_.get_future(); }
+
+ private:
+  std::once_flag once_;
+  std::promise<std::string> id_;
+};
+
 /// A page of runs: the filters and paging of GET /api/runs and GET /.
 struct runs_page {
   std::vector<run_info> runs;
@@ -269,9 +312,25 @@ inline std::string runs_html(const pipeline& p, const runs_page& pg) {
 }  // namespace ui_detail
 
 struct server::state {
+  /// A run this server started: it runs on a thread of its own and stops with the server.
+  struct own_run {
+    std::string id;
+    std::stop_source stop;
+    std::thread thread;
+    std::atomic<bool> done{false};
+    bool claimed = false;  ///< the request that started it is done with it (under runs_m)
+  };
+  static constexpr std::size_t max_sessions = 4096;
+
   const pipeline* p;
   server_options o;
   store st;
+  std::mutex sessions_m;
+  std::map<std::string, std::string> sessions;  ///< session cookie -> its CSRF token
+  std::deque<std::string> session_order;        ///< the oldest session is forgotten first
+  std::mutex runs_m;
+  std::list<own_run> runs;
+  bool closing = false;  ///< no more runs start
   std::string manifest;  ///< GET /api/pipeline, built once
   httplib::Server http;
   unsigned port = 0;
@@ -285,6 +344,156 @@ struct server::state {
         manifest(detail::json_text(cli_detail::manifest_json(cli_detail::make_manifest(pl)), 2) +
                  "\n") {}
 };
+
+namespace ui_detail {
+
+/// The CSRF token of `req`'s session (cookie typeflow_session); a new session, its cookie set
+/// on `res`, when it has none the server knows.
+inline std::string session_token(server::state& s, const httplib::Request& req,
+                                 httplib::Response& res) {
+  const auto id = cookie(req.get_header_value("Cookie"), "typeflow_session");
+  std::lock_guard lock(s.sessions_m);
+  if (id) {
+    if (auto it = s.sessions.find(*id); it != s.sessions.end()) return it->second;
+  }
+  auto fresh = random_hex(16);
+  auto token = random_hex(16);
+  if (s.sessions.size() >= server::state::max_sessions) {
+    s.sessions.erase(s.session_order.front());
+    s.session_order.pop_front();
+  }
+  s.sessions.emplace(fresh, token);
+  s.session_order.push_back(fresh);
+  res.set_header("Set-Cookie", "typeflow_session=" + fresh + "; Path=/; HttpOnly; SameSite=Strict");
+  return token;
+}
+
+/// What every request that changes state passes first (docs/ui.md, Security): from this
+/// server's own origin (Origin, else Referer, when the client sends one), with the CSRF token
+/// of its session cookie (header X-CSRF-Token, or the form field csrf).
+inline void check_post(server::state& s, const httplib::Request& req) {
+  const auto self = "http://" + req.get_header_value("Host");
+  const auto origin = req.get_header_value("Origin");
+  if (!origin.empty() && origin != self) {
+    throw http_error{
+        403, "typeflow: a request from another origin ('" + origin + "') may change nothing here"};
+  }
+  const auto referer = req.get_header_value("Referer");
+  if (origin.empty() && !referer.empty() && referer != self && referer.rfind(self + "/", 0) != 0) {
+    throw http_error{
+        403, "typeflow: a request from another page ('" + referer + "') may change nothing here"};
+  }
+  const auto id = cookie(req.get_header_value("Cookie"), "typeflow_session");
+  std::string expected;
+  if (id) {
+    std::lock_guard lock(s.sessions_m);
+    if (auto it = s.sessions.find(*id); it != s.sessions.end()) expected = it->second;
+  }
+  if (expected.empty()) {
+    throw http_error{403,
+                     "typeflow: no session: GET /api/session (or any page) first, for the "
+                     "session cookie and its CSRF token"};
+  }
+  auto given = req.get_header_value("X-CSRF-Token");
+  if (given.empty() && req.has_param("csrf")) given = req.get_param_value("csrf");
+  if (given.empty() || !same_secret(given, expected)) {
+    throw http_error{403,
+                     "typeflow: a missing or wrong CSRF token (header X-CSRF-Token or form "
+                     "field csrf, from GET /api/session)"};
+  }
+}
+
+/// The run flags of a POST /api/runs: the command line's, from the form fields.
+inline cli_detail::run_flags run_fields(const httplib::Request& req) {
+  cli_detail::run_flags f;
+  for (const auto& [name, value] : req.params) {
+    if (name == "param")
+      f.params.push_back(value);
+    else if (name == "tag")
+      f.tags.push_back(value);
+    else if (name == "scene")
+      f.scenes.push_back(value);
+    else if (name == "only")
+      f.only.push_back(value);
+    else if (name == "experiment")
+      f.experiment = value;
+    else if (name != "csrf") {
+      throw http_error{400, "typeflow: unknown field '" + name +
+                                "'; fields are: param (NAME=VALUE), tag (KEY=VALUE), "
+                                "experiment, scene, only, csrf"};
+    }
+  }
+  return f;
+}
+
+/// Starts `o` on a thread of its own; returns the store's id of the run once it started.
+inline std::string start_run(server::state& s, store_options o) {
+  auto ids = std::make_shared<id_observer>();
+  auto id = ids->id();
+  o.observe(ids);
+  server::state::own_run* r = nullptr;
+  {
+    std::lock_guard lock(s.runs_m);
+    if (s.closing) throw http_error{503, "typeflow: the server is stopping"};
+    for (auto it = s.runs.begin(); it != s.runs.end();) {  // forget the runs that ended
+      if (it->done && it->claimed) {
+        it->thread.join();
+        it = s.runs.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    r = &s.runs.emplace_back();
+    auto base = o.base();
+    base.stop_token(r->stop.get_token());
+    o.base(std::move(base));
+    r->thread = std::thread([&s, r, ids, o = std::move(o)] {
+      try {
+        (void)s.st.run(*s.p, o);
+        ids->fail(std::make_exception_ptr(
+            run_error("typeflow: the run ended without starting")));  // no-op once started
+      } catch (...) {
+        ids->fail(std::current_exception());
+      }
+      r->done = true;
+    });
+  }
+  std::string started;
+  // Until `r` is claimed no other request forgets it, whatever this one ends with.
+  struct claim {
+    server::state& s;
+    server::state::own_run* r;
+    std::string& id;
+    ~claim() {
+      std::lock_guard lock(s.runs_m);
+      r->id = id;
+      r->claimed = true;
+    }
+  } guard{s, r, started};
+  if (id.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+    throw http_error{500, "typeflow: the run did not start within 30 s"};
+  try {
+    started = id.get();
+  } catch (const store_error&) {
+    throw;  // about the store: a 500 with its message
+  } catch (const run_error& e) {
+    throw http_error{400, e.what()};
+  }
+  return started;
+}
+
+/// Asks the server's own runs to stop, then waits for them; no run starts afterwards.
+inline void stop_runs(server::state& s) {
+  std::lock_guard lock(s.runs_m);
+  s.closing = true;
+  for (auto& r : s.runs) r.stop.request_stop();
+  for (auto& r : s.runs) {
+    if (r.thread.joinable()) r.thread.join();
+  }
+  s.runs.clear();
+}
+
+}  // namespace ui_detail
 
 TYPEFLOW_INLINE bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
@@ -396,13 +605,58 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
     json_reply(res, 200, cli_detail::details_json(doc));
   });
 
-  // Nothing changes state yet (docs/ui.md): every other method is refused, its body read first
-  // (so that an oversize one is a 413).
+  // ------------------------------------------------------------------ changes (POST)
+  http.Get("/api/session", [sp](const httplib::Request& req, httplib::Response& res) {
+    json_reply(res, 200, nlohmann::json{{"csrf", session_token(*sp, req, res)}});
+  });
+  http.Post("/api/runs", [sp](const httplib::Request& req, httplib::Response& res) {
+    check_post(*sp, req);
+    store_options o;
+    try {
+      // The command line's own checks of --param, --tag, --scene, --only: the same messages.
+      o = cli_detail::make_options(*sp->p, run_fields(req), true, sp->o.program);
+    } catch (const store_error&) {
+      throw;
+    } catch (const run_error& e) {
+      throw http_error{400, e.what()};
+    } catch (const cli_detail::usage_error& e) {
+      throw http_error{400, e.what()};
+    }
+    const auto id = start_run(*sp, std::move(o));
+    res.set_header("Location", "/runs/" + id);
+    json_reply(res, 202, nlohmann::json{{"id", id}});
+  });
+  http.Post(R"(/api/runs/([^/]+)/stop)", [sp](const httplib::Request& req, httplib::Response& res) {
+    check_post(*sp, req);
+    const auto id = show_run(sp->st, req.matches[1].str()).run.id;
+    bool own = false;
+    {
+      std::lock_guard lock(sp->runs_m);
+      for (auto& r : sp->runs) {
+        if (r.id == id && !r.done) {
+          r.stop.request_stop();
+          own = true;
+        }
+      }
+    }
+    if (!own) {
+      try {
+        sp->st.stop(id);  // a run of another process: through its record, as `prog stop`
+      } catch (const unknown_run_error&) {
+        throw;
+      } catch (const store_error& e) {
+        throw http_error{409, e.what()};
+      }
+    }
+    json_reply(res, 202, nlohmann::json{{"id", id}, {"stopping", true}});
+  });
+
+  // Every other change is refused, its body read first (so that an oversize one is a 413).
   auto refuse = [](const httplib::Request& req, httplib::Response& res) {
     res.set_header("Allow", "GET");
-    error_reply(
-        req, res, 405,
-        "typeflow: " + req.method + " is not served: this server only shows runs (GET) so far");
+    error_reply(req, res, 405,
+                "typeflow: " + req.method + " " + req.path +
+                    " is not served (docs/ui.md lists the routes)");
   };
   http.Post(".*", refuse);
   http.Put(".*", refuse);
@@ -439,7 +693,10 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
 }
 
 TYPEFLOW_INLINE server::~server() {
-  if (st_) st_->http.stop();
+  if (st_) {
+    st_->http.stop();
+    ui_detail::stop_runs(*st_);
+  }
 }
 
 TYPEFLOW_INLINE unsigned server::port() const noexcept { return st_->port; }
@@ -474,6 +731,7 @@ TYPEFLOW_INLINE void server::run() {
   }
   lock.unlock();
   listener.join();
+  ui_detail::stop_runs(s);  // the runs started from the page end with the server
 }
 
 TYPEFLOW_INLINE void server::stop() {
@@ -482,14 +740,14 @@ TYPEFLOW_INLINE void server::stop() {
   st_->cv.notify_all();
 }
 
-TYPEFLOW_INLINE int command(const pipeline& p, const run_options* /*program*/,
-                            const ui_flags& flags, std::ostream& out, std::ostream& err,
-                            bool handle_sigint) {
+TYPEFLOW_INLINE int command(const pipeline& p, const run_options* program, const ui_flags& flags,
+                            std::ostream& out, std::ostream& err, bool handle_sigint) {
   server_options o;
   o.store = cli_detail::store_dir(flags.store);
   o.host = flags.host;
   o.port = flags.port;
   o.token = flags.token;
+  o.program = program;
   if (o.token.empty()) {
     if (const char* env = std::getenv("TYPEFLOW_UI_TOKEN")) o.token = env;
   }
