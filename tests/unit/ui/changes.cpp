@@ -137,7 +137,7 @@ TEST_CASE("ui changes: a session's CSRF token and the own origin are required to
 TEST_CASE("ui changes: a bad parameter is a 400 with --param's message, and nothing is recorded") {
   temp_dir dir;
   ui_process ui(dir);
-  for (const std::string& bad : {"lr=5", "lr=abc", "nope=1", "lr"}) {
+  for (const std::string bad : {"lr=5", "lr=abc", "nope=1", "lr"}) {
     auto r = ui.post("/api/runs", {{"param", bad}}, ui.session());
     REQUIRE(r->status == 400);
     const auto message = error_of(r);
