@@ -46,7 +46,8 @@ struct server_options {
   const run_options* program = nullptr;
 };
 
-/// True for 127.0.0.0/8, ::1 and "localhost".
+/// True for an IPv4 address in 127.0.0.0/8, "::1" and "localhost" (not for a name that starts
+/// with "127.").
 TYPEFLOW_INLINE bool is_loopback(const std::string& host);
 
 /// The HTTP server of one pipeline's runs. Construction checks the options, opens (or

@@ -341,6 +341,17 @@ TEST_CASE("ui: a request addressed to another host is refused (DNS rebinding)") 
   REQUIRE(r->status == 403);
   REQUIRE(body_json(r)["error"].get<std::string>().find("evil.example") != std::string::npos);
   REQUIRE(c.Get("/api/runs", httplib::Headers{{"Host", "localhost:1"}})->status == 200);
+  REQUIRE(c.Get("/api/runs", httplib::Headers{{"Host", "127.0.0.1"}})->status == 200);
+  REQUIRE(c.Get("/api/runs", httplib::Headers{{"Host", "[::1]:8321"}})->status == 200);
+  // A name that only looks like a loopback address is a name.
+  REQUIRE(c.Get("/api/runs", httplib::Headers{{"Host", "127.0.0.1.evil.example"}})->status == 403);
+  REQUIRE(c.Get("/api/runs", httplib::Headers{{"Host", "127.evil.example:8321"}})->status == 403);
+  REQUIRE(tyf::ui::is_loopback("127.0.0.1"));
+  REQUIRE(tyf::ui::is_loopback("127.1.2.3"));
+  REQUIRE(tyf::ui::is_loopback("::1"));
+  REQUIRE_FALSE(tyf::ui::is_loopback("127.evil.example"));
+  REQUIRE_FALSE(tyf::ui::is_loopback("0.0.0.0"));
+  REQUIRE_FALSE(tyf::ui::is_loopback("128.0.0.1"));
 }
 
 TEST_CASE("ui: with a token every request needs it; off loopback a token is required") {

@@ -28,6 +28,8 @@
 #include <utility>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <httplib.h>
@@ -496,7 +498,11 @@ inline void stop_runs(server::state& s) {
 }  // namespace ui_detail
 
 TYPEFLOW_INLINE bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (host == "localhost" || host == "::1") return true;
+  // An IPv4 address in 127.0.0.0/8, written as one: not a name that starts with "127." (which a
+  // rebinding attacker's DNS may point anywhere).
+  in_addr a{};
+  return ::inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
