@@ -243,16 +243,11 @@ inline runs_page query_runs(const store& st, const httplib::Request& req, std::s
   }
   pg.limit = count_param(req, "limit", page_size, 1, max_page_size);
   pg.offset = count_param(req, "offset", 0, 0, 100000000);
-  // The store has no offset yet: read offset + limit + 1 runs and keep the page (docs/ui.md).
-  q.limit(pg.offset + pg.limit + 1);
-  auto all = st.runs(q, pg.refused);
-  pg.more = all.size() > pg.offset + pg.limit;
-  if (pg.offset < all.size()) {
-    auto first = all.begin() + static_cast<std::ptrdiff_t>(pg.offset);
-    auto last =
-        all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), pg.offset + pg.limit));
-    pg.runs.assign(std::make_move_iterator(first), std::make_move_iterator(last));
-  }
+  // One more than the page: whether an older page exists.
+  q.offset(pg.offset).limit(pg.limit + 1);
+  pg.runs = st.runs(q, pg.refused);
+  pg.more = pg.runs.size() > pg.limit;
+  if (pg.more) pg.runs.pop_back();
   return pg;
 }
 
@@ -634,7 +629,11 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
   });
   http.Post(R"(/api/runs/([^/]+)/stop)", [sp](const httplib::Request& req, httplib::Response& res) {
     check_post(*sp, req);
-    const auto id = show_run(sp->st, req.matches[1].str()).run.id;
+    const auto run = show_run(sp->st, req.matches[1].str()).run;
+    const auto& id = run.id;
+    // By the record, which the run ends before its thread here is done.
+    if (run.status != run_status::running && run.status != run_status::pending)
+      throw http_error{409, "typeflow: run " + id + " is not running"};
     bool own = false;
     {
       std::lock_guard lock(sp->runs_m);
