@@ -8,7 +8,7 @@ packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev
   libboost-dev libboost-graph-dev librange-v3-dev catch2
   libtbb-dev libbenchmark-dev libsqlite3-dev nlohmann-json3-dev libxxhash-dev zlib1g-dev
-  libcli11-dev libfmt-dev
+  libcli11-dev libfmt-dev libcpp-httplib-dev pkg-config
   doxygen clang-format-14
   slurm-wlm munge
   dataset-fashion-mnist

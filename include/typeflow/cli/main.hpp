@@ -16,12 +16,26 @@
 
 #include <iosfwd>
 #include <optional>
+#include <string>
 
 #include <typeflow/config.hpp>
 #include <typeflow/core/pipeline.hpp>
 #include <typeflow/exec/options.hpp>
 
 namespace typeflow {
+
+/// What `prog ui` was given: the browser run mode's flags (docs/ui.md).
+struct ui_flags {
+  std::string store;               ///< --store (default: $TYPEFLOW_STORE, else ./.typeflow)
+  std::string host = "127.0.0.1";  ///< --host: the address to listen on
+  unsigned port = 8321;            ///< --port (0: a free port, printed)
+  std::string token;               ///< --token, else $TYPEFLOW_UI_TOKEN: needed off loopback
+};
+
+/// The `ui` command, which the ui layer (above cli: <typeflow/ui/server.hpp>, target
+/// typeflow::ui) supplies: typeflow::ui::main sets it. Returns the exit code.
+using ui_entry = int (*)(const pipeline& p, const run_options* program, const ui_flags& flags,
+                         std::ostream& out, std::ostream& err, bool handle_sigint);
 
 /// Where the command line reads and writes; the defaults are the process's own streams. Tests
 /// inject streams here; programs call typeflow::main(argc, argv, p).
@@ -32,6 +46,9 @@ struct cli_options {
   std::optional<bool> terminal;        ///< stdout is a terminal (live view); default isatty(1)
   std::optional<bool> stdin_terminal;  ///< default isatty(0)
   bool handle_sigint = true;           ///< Ctrl-C or SIGTERM stops a run (first), quits (second)
+  /// `prog ui`: the browser run mode, from the ui layer (typeflow::ui::main sets it); null:
+  /// `prog ui` says how to get it.
+  ui_entry ui = nullptr;
 };
 
 /// The command line of a pipeline program: parses argv, does the command, returns the exit

@@ -124,6 +124,11 @@ class run_query {
     limit_ = n;
     return *this;
   }
+  /// Leaves out the first `n` matching runs (the newest): with limit(), one page of the history.
+  run_query& offset(std::size_t n) {
+    offset_ = n;
+    return *this;
+  }
 
   [[nodiscard]] const std::optional<run_status>& status() const noexcept { return status_; }
   [[nodiscard]] const std::optional<std::string>& pipeline() const noexcept { return pipeline_; }
@@ -143,6 +148,7 @@ class run_query {
     return until_;
   }
   [[nodiscard]] std::size_t limit() const noexcept { return limit_; }
+  [[nodiscard]] std::size_t offset() const noexcept { return offset_; }
 
  private:
   std::optional<run_status> status_;
@@ -152,6 +158,7 @@ class run_query {
   std::vector<std::pair<std::string, std::string>> params_;
   std::optional<std::chrono::system_clock::time_point> since_, until_;
   std::size_t limit_ = 0;
+  std::size_t offset_ = 0;
 };
 
 /// Runs side by side: their parameters and the final value of each metric.

@@ -485,7 +485,7 @@ TEST_CASE("cli: help lists the commands and each command's flags") {
   auto all = cli(dir, {"help"});
   CHECK(all.code == 0);
   for (const auto* c : {"run", "debug", "runs", "show", "compare", "logs", "retry", "copy", "stop",
-                        "delete", "graph", "describe", "schedule"}) {
+                        "delete", "graph", "describe", "schedule", "ui"}) {
     CHECK(all.out.find(c) != std::string::npos);
   }
   auto run = cli(dir, {"help", "run"});

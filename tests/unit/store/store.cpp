@@ -293,6 +293,14 @@ TEST_CASE("runs are listed newest first, filtered by status, experiment, tag, pa
   REQUIRE(st.runs(tyf::run_query{}.until(between)).front().id == r1.run_id());
   REQUIRE(st.runs(tyf::run_query{}.until(before - std::chrono::hours(1))).empty());
   REQUIRE(st.runs(tyf::run_query{}.limit(2)).size() == 2);
+  // Pages: offset leaves out the newest runs, with or without a limit.
+  auto page = st.runs(tyf::run_query{}.limit(2).offset(1));
+  REQUIRE(page.size() == 2);
+  REQUIRE(page[0].id == r2.run_id());
+  REQUIRE(page[1].id == r1.run_id());
+  REQUIRE(st.runs(tyf::run_query{}.offset(2)).front().id == r1.run_id());
+  REQUIRE(st.runs(tyf::run_query{}.offset(3)).empty());
+  REQUIRE(st.runs(tyf::run_query{}.experiment("a").offset(1)).size() == 1);
   auto show = st.show(r3.run_id());
   REQUIRE(show.step("boom")->status == tyf::step_status::failed);
   REQUIRE(show.step("boom")->message == "no");

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include <typeflow/cli/main.hpp>
 #include <typeflow/core/pipeline.hpp>
 #include <typeflow/exec/options.hpp>
 #include <typeflow/exec/status.hpp>
@@ -62,6 +63,8 @@ struct cli_io {
   /// The program's own run options (typeflow::main's run_options); null: none. A run starts
   /// from them, and the command line's flags override them (make_options).
   const run_options* program = nullptr;
+  /// The `ui` command's server (cli_options::ui); null: not linked in.
+  ui_entry ui = nullptr;
 };
 
 /// The flags of the commands that start runs (run, debug, retry, copy, schedule).
@@ -105,6 +108,8 @@ struct command_args {
   std::optional<std::size_t> element;      ///< run-step --element
   unsigned attempt = 1;                    ///< run-step --attempt
   std::string attempt_text, element_text;  ///< logs: --attempt N, --element I (checked by it)
+  // ui
+  ui_flags ui;
 };
 
 /// What a command's handler works with.

@@ -32,6 +32,25 @@ namespace cli_detail {
 /// Refuses a name that is no command, naming the commands (defined after the table).
 inline void check_command(std::string_view name, const cli_io& io);
 
+// ------------------------------------------------------------------------------------- ui
+inline void declare_ui(CLI::App& c, command_args& a) {
+  c.add_option("--store", a.ui.store, "the run store's directory (created when missing)");
+  c.add_option("--host", a.ui.host, "the address to listen on (default 127.0.0.1)");
+  c.add_option("--port", a.ui.port, "the port (default 8321; 0: a free one)")
+      ->check(CLI::Range(0u, 65535u));
+  c.add_option("--token", a.ui.token,
+               "a secret every request must carry (default $TYPEFLOW_UI_TOKEN); needed for an "
+               "address other than loopback");
+}
+inline int ui_command(const command_context& ctx) {
+  if (ctx.io.ui == nullptr) {
+    throw usage_error("typeflow: this program was built without the browser run mode",
+                      "link typeflow::ui and return typeflow::ui::main(argc, argv, p) from main "
+                      "(<typeflow/ui/server.hpp>, docs/ui.md)");
+  }
+  return ctx.io.ui(ctx.p, ctx.io.program, ctx.args.ui, ctx.io.out, ctx.io.err, ctx.io.signals);
+}
+
 // ----------------------------------------------------------------------------------- help
 inline void declare_help(CLI::App& c, command_args& a) {
   c.add_option("COMMAND", a.help_on, "a command");
@@ -74,6 +93,7 @@ inline constexpr command commands[] = {
      describe_command},
     {"schedule", "start a run at each cron time, in the foreground", declare_schedule,
      schedule_command},
+    {"ui", "serve the run mode in a browser (docs/ui.md), until Ctrl-C", declare_ui, ui_command},
     {"help", "help on the commands", declare_help, help_command},
 };
 
@@ -130,7 +150,8 @@ inline int run_main(int argc, char** argv, pipeline& p, const run_options* progr
       opts.stdin_terminal.value_or(opts.in == nullptr && ::isatty(STDIN_FILENO) != 0),
       opts.handle_sigint,
       prog,
-      program};
+      program,
+      opts.ui};
   try {
     return cli_detail::dispatch(argc, argv, p, io);
   } catch (const cli_detail::usage_error& e) {

@@ -467,9 +467,11 @@ TYPEFLOW_INLINE std::vector<run_info> store::runs(const run_query& q,
     args.push_back(std::to_string(store_detail::to_us(*q.until())));
   }
   sql += " ORDER BY id DESC";
-  if (q.limit() != 0) {
-    sql += " LIMIT CAST(? AS INTEGER)";
-    args.push_back(std::to_string(q.limit()));
+  if (q.limit() != 0 || q.offset() != 0) {
+    // SQLite's OFFSET needs a LIMIT; -1 is none.
+    sql += " LIMIT CAST(? AS INTEGER) OFFSET CAST(? AS INTEGER)";
+    args.push_back(q.limit() != 0 ? std::to_string(q.limit()) : std::string("-1"));
+    args.push_back(std::to_string(q.offset()));
   }
   std::lock_guard lock(st_->db_mutex);
   auto stmt = st_->db.prepare(sql);

@@ -1,0 +1,795 @@
+#pragma once
+// The browser run mode's server (ui/server.hpp): included by that header in header-only mode,
+// compiled once into typeflow::ui (src/ui.cpp) in compiled mode. cpp-httplib is named here only.
+//
+// Routes (docs/ui.md): GET / (the runs page), GET /runs/ID (a run's page: the HTML report),
+// GET /api/runs, GET /api/runs/ID, GET /api/pipeline. Every response carries a
+// Content-Security-Policy; every error is a 4xx/5xx with a message (JSON under /api/).
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <exception>
+#include <future>
+#include <iostream>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <typeflow/cli/detail/common.hpp>
+#include <typeflow/cli/detail/json.hpp>
+#include <typeflow/cli/detail/launch.hpp>
+#include <typeflow/cli/detail/manifest.hpp>
+#include <typeflow/cli/detail/run_document.hpp>
+#include <typeflow/cli/detail/signals.hpp>
+#include <typeflow/cli/main.hpp>
+#include <typeflow/config.hpp>
+#include <typeflow/core/duration_text.hpp>
+#include <typeflow/detail/json_text.hpp>
+#include <typeflow/exec/event.hpp>
+#include <typeflow/report/html.hpp>
+#include <typeflow/report/html_parts.hpp>
+#include <typeflow/store/errors.hpp>
+#include <typeflow/store/store.hpp>
+#include <typeflow/ui/server.hpp>
+
+namespace typeflow::ui {
+
+namespace ui_detail {
+
+/// What every response carries: nothing may be loaded from anywhere else, or run, or framed.
+inline constexpr const char* content_security_policy =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'";
+
+inline constexpr std::size_t max_page_size = 500;
+
+/// A request the server refuses: its status and message.
+struct http_error {
+  int status;
+  std::string message;
+};
+
+inline void json_reply(httplib::Response& res, int status, const nlohmann::json& j) {
+  res.status = status;
+  res.set_content(detail::json_text(j, 2) + "\n", "application/json; charset=utf-8");
+}
+
+inline void json_error(httplib::Response& res, int status, const std::string& message) {
+  json_reply(res, status, nlohmann::json{{"error", message}});
+}
+
+inline std::string page(const std::string& title, const std::string& body) {
+  return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
+         report_detail::escape(title) + "</title>\n<style>" + std::string(report_detail::css) +
+         "nav{margin:0 0 12px}nav a{margin-right:16px}form.filter input,form.filter "
+         "select{margin-right:8px}</style>\n</head>\n<body>\n"
+         "<nav><a href=\"/\">runs</a><a href=\"/api/pipeline\">pipeline (JSON)</a></nav>\n" +
+         body + "</body>\n</html>\n";
+}
+
+inline void html_error(httplib::Response& res, int status, const std::string& message) {
+  res.status = status;
+  res.set_content(page("error " + std::to_string(status),
+                       "<h1>" + std::to_string(status) + "</h1>\n<p class=\"msg\">" +
+                           report_detail::escape(message) + "</p>\n"),
+                  "text/html; charset=utf-8");
+}
+
+inline bool is_api(const httplib::Request& req) { return req.path.rfind("/api/", 0) == 0; }
+
+inline void error_reply(const httplib::Request& req, httplib::Response& res, int status,
+                        const std::string& message) {
+  if (is_api(req))
+    json_error(res, status, message);
+  else
+    html_error(res, status, message);
+}
+
+/// Compares secrets in time independent of where they differ.
+inline bool same_secret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  return diff == 0;
+}
+
+/// The value of cookie `name` in a Cookie header, if any.
+inline std::optional<std::string> cookie(const std::string& header, std::string_view name) {
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    auto end = header.find(';', pos);
+    if (end == std::string::npos) end = header.size();
+    auto part = std::string_view(header).substr(pos, end - pos);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.size() > name.size() && part.substr(0, name.size()) == name &&
+        part[name.size()] == '=')
+      return std::string(part.substr(name.size() + 1));
+    pos = end + 1;
+  }
+  return std::nullopt;
+}
+
+/// The host part of a Host header: "127.0.0.1:8321" -> "127.0.0.1", "[::1]:80" -> "::1".
+inline std::string host_name(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    auto close = host.find(']');
+    return std::string(host.substr(1, close == std::string_view::npos ? 0 : close - 1));
+  }
+  return std::string(host.substr(0, host.find(':')));
+}
+
+/// A count from a query parameter: digits only, at most `max`.
+inline std::size_t count_param(const httplib::Request& req, const char* name, std::size_t fallback,
+                               std::size_t min, std::size_t max) {
+  if (!req.has_param(name)) return fallback;
+  const auto text = req.get_param_value(name);
+  std::size_t v = 0;
+  bool ok = !text.empty() && text.size() <= 9;
+  for (char c : text) {
+    if (c < '0' || c > '9') ok = false;
+    if (ok) v = v * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (!ok || v < min || v > max) {
+    throw http_error{400, "typeflow: '" + std::string(name) + "' must be a whole number from " +
+                              std::to_string(min) + " to " + std::to_string(max) + ", not '" +
+                              text + "'"};
+  }
+  return v;
+}
+
+/// store::show of `run` (an id, a unique prefix, `latest`); a run the store cannot name (none
+/// yet, no such id, an ambiguous prefix) is a 404.
+inline run_details show_run(const store& st, const std::string& run) {
+  std::string id;
+  try {
+    id = st.resolve(run);
+  } catch (const store_error& e) {
+    throw http_error{404, e.what()};
+  }
+  return st.show(id);
+}
+
+/// `bytes` random bytes as hex (std::random_device: the kernel's random source on Linux).
+inline std::string random_hex(std::size_t bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::random_device rd;
+  std::string out;
+  while (out.size() < 2 * bytes) {
+    auto v = rd();
+    for (int i = 0; i < 4 && out.size() < 2 * bytes; ++i, v >>= 8) {
+      out += digits[(v >> 4) & 0xf];
+      out += digits[v & 0xf];
+    }
+  }
+  return out;
+}
+
+/// Learns the store's id of a run the server started from its run_started event; the runner
+/// thread gives the exception of a run that ended before it started.
+class id_observer : public observer {
+ public:
+  void on_event(const event& e) override {
+    if (e.kind == event_kind::run_started) {
+      std::call_once(once_, [&] { id_.set_value(std::string(e.run_id)); });
+    }
+  }
+  void fail(std::exception_ptr ep) {
+    std::call_once(once_, [&] { id_.set_exception(std::move(ep)); });
+  }
+  std::future<std::string> id() { return id_.get_future(); }
+
+ private:
+  std::once_flag once_;
+  std::promise<std::string> id_;
+};
+
+/// A page of runs: the filters and paging of GET /api/runs and GET /.
+struct runs_page {
+  std::vector<run_info> runs;
+  std::vector<std::string> refused;  ///< damaged rows left out (the store's messages)
+  std::size_t offset = 0, limit = 0;
+  bool more = false;
+  std::string status, experiment;
+  std::vector<std::string> tags;  ///< KEY=VALUE
+};
+
+inline runs_page query_runs(const store& st, const httplib::Request& req, std::size_t page_size) {
+  runs_page pg;
+  run_query q;
+  if (req.has_param("status")) {
+    pg.status = req.get_param_value("status");
+    if (!pg.status.empty()) {
+      auto s = parse_status<run_status>(pg.status);
+      if (!s) {
+        throw http_error{400, "typeflow: unknown run status '" + pg.status +
+                                  "'; statuses are: pending, running, succeeded, failed, "
+                                  "stopped, interrupted"};
+      }
+      q.status(*s);
+    }
+  }
+  if (req.has_param("experiment")) {
+    pg.experiment = req.get_param_value("experiment");
+    if (!pg.experiment.empty()) q.experiment(pg.experiment);
+  }
+  for (std::size_t i = 0, n = req.get_param_value_count("tag"); i < n; ++i) {
+    auto kv = req.get_param_value("tag", i);
+    if (kv.empty()) continue;
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw http_error{400, "typeflow: tag '" + kv + "' is not KEY=VALUE"};
+    q.tag(kv.substr(0, eq), kv.substr(eq + 1));
+    pg.tags.push_back(std::move(kv));
+  }
+  pg.limit = count_param(req, "limit", page_size, 1, max_page_size);
+  pg.offset = count_param(req, "offset", 0, 0, 100000000);
+  // One more than the page: whether an older page exists.
+  q.offset(pg.offset).limit(pg.limit + 1);
+  pg.runs = st.runs(q, pg.refused);
+  pg.more = pg.runs.size() > pg.limit;
+  if (pg.more) pg.runs.pop_back();
+  return pg;
+}
+
+/// "/?status=..&experiment=..&tag=..&offset=N" with every value percent-encoded.
+inline std::string page_link(const runs_page& pg, std::size_t offset) {
+  std::string q = "/?limit=" + std::to_string(pg.limit) + "&offset=" + std::to_string(offset);
+  if (!pg.status.empty()) q += "&status=" + httplib::detail::encode_query_param(pg.status);
+  if (!pg.experiment.empty())
+    q += "&experiment=" + httplib::detail::encode_query_param(pg.experiment);
+  for (const auto& t : pg.tags) q += "&tag=" + httplib::detail::encode_query_param(t);
+  return q;
+}
+
+inline std::string runs_html(const pipeline& p, const runs_page& pg) {
+  using report_detail::escape;
+  std::string b = "<h1>" + escape(p.name()) + " &#8212; runs</h1>\n";
+  b += "<form class=\"filter\" method=\"get\" action=\"/\">status <select name=\"status\">"
+       "<option value=\"\">any</option>";
+  for (const char* s : {"pending", "running", "succeeded", "failed", "stopped", "interrupted"}) {
+    b += "<option" + std::string(pg.status == s ? " selected" : "") + ">" + s + "</option>";
+  }
+  b += "</select> experiment <input name=\"experiment\" value=\"" + escape(pg.experiment) +
+       "\"> tag <input name=\"tag\" placeholder=\"KEY=VALUE\" value=\"" +
+       escape(pg.tags.empty() ? std::string{} : pg.tags.front()) +
+       "\"> <button type=\"submit\">filter</button></form>\n";
+  for (const auto& r : pg.refused) b += "<p class=\"not-drawn\">" + escape(r) + "</p>\n";
+  if (pg.runs.empty()) {
+    b += "<p>no runs" + std::string(pg.offset > 0 ? " on this page" : "") + "</p>\n";
+  } else {
+    b += "<table class=\"runs\">\n<thead><tr><th>run</th><th>status</th><th>started</th>"
+         "<th>duration</th><th>kind</th><th>experiment</th><th>tags</th><th>message</th></tr>"
+         "</thead>\n<tbody>\n";
+    for (const auto& r : pg.runs) {
+      const std::string status(to_string(r.status));
+      std::string tags;
+      for (const auto& [k, v] : r.tags)
+        tags += (tags.empty() ? "" : ", ") + escape(k) + "=" + escape(v);
+      b += "<tr><td><a href=\"/runs/" + httplib::detail::encode_query_param(r.id) + "\"><code>" +
+           escape(r.id) + "</code></a></td><td><span class=\"badge run-" + escape(status) + "\">" +
+           escape(status) + "</span></td><td>" + escape(cli_detail::iso_time(r.started)) +
+           "</td><td class=\"num\">" +
+           (r.ended ? escape(format_duration(r.duration())) : std::string("-")) + "</td><td>" +
+           escape(r.kind) + "</td><td>" + escape(r.experiment) + "</td><td>" + tags +
+           "</td><td class=\"msg\">" + escape(r.message) + "</td></tr>\n";
+    }
+    b += "</tbody>\n</table>\n";
+  }
+  b += "<p>";
+  if (pg.offset > 0) {
+    b += "<a href=\"" + escape(page_link(pg, pg.offset > pg.limit ? pg.offset - pg.limit : 0)) +
+         "\">&#8592; newer</a> ";
+  }
+  if (pg.more)
+    b += "<a href=\"" + escape(page_link(pg, pg.offset + pg.limit)) + "\">older &#8594;</a>";
+  b += "</p>\n";
+  return page(std::string(p.name()) + " runs", b);
+}
+
+}  // namespace ui_detail
+
+struct server::state {
+  /// A run this server started: it runs on a thread of its own and stops with the server.
+  struct own_run {
+    std::string id;
+    std::stop_source stop;
+    std::thread thread;
+    std::atomic<bool> done{false};
+    bool claimed = false;  ///< the request that started it is done with it (under runs_m)
+  };
+  static constexpr std::size_t max_sessions = 4096;
+
+  const pipeline* p;
+  server_options o;
+  store st;
+  std::mutex sessions_m;
+  std::map<std::string, std::string> sessions;  ///< session cookie -> its CSRF token
+  std::deque<std::string> session_order;        ///< the oldest session is forgotten first
+  std::mutex runs_m;
+  std::list<own_run> runs;
+  bool closing = false;  ///< no more runs start
+  std::string manifest;  ///< GET /api/pipeline, built once
+  httplib::Server http;
+  unsigned port = 0;
+  std::mutex m;
+  std::condition_variable cv;
+  bool stop_requested = false;
+  bool listening_done = false;
+
+  state(const pipeline& pl, server_options opts)
+      : p(&pl), o(std::move(opts)), st(o.store),
+        manifest(detail::json_text(cli_detail::manifest_json(cli_detail::make_manifest(pl)), 2) +
+                 "\n") {}
+};
+
+namespace ui_detail {
+
+/// The CSRF token of `req`'s session (cookie typeflow_session); a new session, its cookie set
+/// on `res`, when it has none the server knows.
+inline std::string session_token(server::state& s, const httplib::Request& req,
+                                 httplib::Response& res) {
+  const auto id = cookie(req.get_header_value("Cookie"), "typeflow_session");
+  std::lock_guard lock(s.sessions_m);
+  if (id) {
+    if (auto it = s.sessions.find(*id); it != s.sessions.end()) return it->second;
+  }
+  auto fresh = random_hex(16);
+  auto token = random_hex(16);
+  if (s.sessions.size() >= server::state::max_sessions) {
+    s.sessions.erase(s.session_order.front());
+    s.session_order.pop_front();
+  }
+  s.sessions.emplace(fresh, token);
+  s.session_order.push_back(fresh);
+  res.set_header("Set-Cookie", "typeflow_session=" + fresh + "; Path=/; HttpOnly; SameSite=Strict");
+  return token;
+}
+
+/// What every request that changes state passes first (docs/ui.md, Security): from this
+/// server's own origin (Origin, else Referer, when the client sends one), with the CSRF token
+/// of its session cookie (header X-CSRF-Token, or the form field csrf).
+inline void check_post(server::state& s, const httplib::Request& req) {
+  const auto self = "http://" + req.get_header_value("Host");
+  const auto origin = req.get_header_value("Origin");
+  if (!origin.empty() && origin != self) {
+    throw http_error{
+        403, "typeflow: a request from another origin ('" + origin + "') may change nothing here"};
+  }
+  const auto referer = req.get_header_value("Referer");
+  if (origin.empty() && !referer.empty() && referer != self && referer.rfind(self + "/", 0) != 0) {
+    throw http_error{
+        403, "typeflow: a request from another page ('" + referer + "') may change nothing here"};
+  }
+  const auto id = cookie(req.get_header_value("Cookie"), "typeflow_session");
+  std::string expected;
+  if (id) {
+    std::lock_guard lock(s.sessions_m);
+    if (auto it = s.sessions.find(*id); it != s.sessions.end()) expected = it->second;
+  }
+  if (expected.empty()) {
+    throw http_error{403,
+                     "typeflow: no session: GET /api/session (or any page) first, for the "
+                     "session cookie and its CSRF token"};
+  }
+  auto given = req.get_header_value("X-CSRF-Token");
+  if (given.empty() && req.has_param("csrf")) given = req.get_param_value("csrf");
+  if (given.empty() || !same_secret(given, expected)) {
+    throw http_error{403,
+                     "typeflow: a missing or wrong CSRF token (header X-CSRF-Token or form "
+                     "field csrf, from GET /api/session)"};
+  }
+}
+
+/// The run flags of a POST /api/runs: the command line's, from the form fields.
+inline cli_detail::run_flags run_fields(const httplib::Request& req) {
+  cli_detail::run_flags f;
+  for (const auto& [name, value] : req.params) {
+    if (name == "param")
+      f.params.push_back(value);
+    else if (name == "tag")
+      f.tags.push_back(value);
+    else if (name == "scene")
+      f.scenes.push_back(value);
+    else if (name == "only")
+      f.only.push_back(value);
+    else if (name == "experiment")
+      f.experiment = value;
+    else if (name != "csrf") {
+      throw http_error{400, "typeflow: unknown field '" + name +
+                                "'; fields are: param (NAME=VALUE), tag (KEY=VALUE), "
+                                "experiment, scene, only, csrf"};
+    }
+  }
+  return f;
+}
+
+/// Starts `o` on a thread of its own; returns the store's id of the run once it started.
+inline std::string start_run(server::state& s, store_options o) {
+  auto ids = std::make_shared<id_observer>();
+  auto id = ids->id();
+  o.observe(ids);
+  server::state::own_run* r = nullptr;
+  {
+    std::lock_guard lock(s.runs_m);
+    if (s.closing) throw http_error{503, "typeflow: the server is stopping"};
+    for (auto it = s.runs.begin(); it != s.runs.end();) {  // forget the runs that ended
+      if (it->done && it->claimed) {
+        it->thread.join();
+        it = s.runs.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    r = &s.runs.emplace_back();
+    auto base = o.base();
+    base.stop_token(r->stop.get_token());
+    o.base(std::move(base));
+    r->thread = std::thread([&s, r, ids, o = std::move(o)] {
+      try {
+        (void)s.st.run(*s.p, o);
+        ids->fail(std::make_exception_ptr(
+            run_error("typeflow: the run ended without starting")));  // no-op once started
+      } catch (...) {
+        ids->fail(std::current_exception());
+      }
+      r->done = true;
+    });
+  }
+  std::string started;
+  // Until `r` is claimed no other request forgets it, whatever this one ends with.
+  struct claim {
+    server::state& s;
+    server::state::own_run* r;
+    std::string& id;
+    ~claim() {
+      std::lock_guard lock(s.runs_m);
+      r->id = id;
+      r->claimed = true;
+    }
+  } guard{s, r, started};
+  if (id.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+    throw http_error{500, "typeflow: the run did not start within 30 s"};
+  try {
+    started = id.get();
+  } catch (const store_error&) {
+    throw;  // about the store: a 500 with its message
+  } catch (const run_error& e) {
+    throw http_error{400, e.what()};
+  }
+  return started;
+}
+
+/// Asks the server's own runs to stop, then waits for them; no run starts afterwards.
+inline void stop_runs(server::state& s) {
+  std::lock_guard lock(s.runs_m);
+  s.closing = true;
+  for (auto& r : s.runs) r.stop.request_stop();
+  for (auto& r : s.runs) {
+    if (r.thread.joinable()) r.thread.join();
+  }
+  s.runs.clear();
+}
+
+}  // namespace ui_detail
+
+TYPEFLOW_INLINE bool is_loopback(const std::string& host) {
+  if (host == "localhost" || host == "::1") return true;
+  // An IPv4 address in 127.0.0.0/8, written as one: not a name that starts with "127." (which a
+  // rebinding attacker's DNS may point anywhere).
+  in_addr a{};
+  return ::inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
+  using namespace ui_detail;
+  if (!is_loopback(o.host) && o.token.empty()) {
+    throw ui_error("typeflow: listening on '" + o.host +
+                   "' (not a loopback address) needs a token: --token SECRET or "
+                   "$TYPEFLOW_UI_TOKEN; every request must then carry it");
+  }
+  if (o.page_size == 0 || o.page_size > max_page_size) {
+    throw ui_error("typeflow: the page size must be from 1 to " + std::to_string(max_page_size));
+  }
+  st_ = std::make_unique<state>(p, std::move(o));
+  auto& s = *st_;
+  auto* sp = st_.get();  // what the handlers use: the state, which never moves
+  auto& http = s.http;
+
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server (another
+  // `prog ui`) would share this port and be handed half the connections.
+  http.set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  http.set_payload_max_length(s.o.max_body);
+  http.set_default_headers({{"Content-Security-Policy", content_security_policy},
+                            {"X-Content-Type-Options", "nosniff"},
+                            {"Referrer-Policy", "no-referrer"},
+                            {"Cache-Control", "no-store"}});
+
+  // Before any route: the Host header (a page of another site reached through DNS rebinding
+  // names its own host), then the token.
+  http.set_pre_routing_handler([sp](const httplib::Request& req, httplib::Response& res) {
+    auto& s = *sp;
+    if (s.o.token.empty()) {
+      const auto host = host_name(req.get_header_value("Host"));
+      if (!is_loopback(host)) {
+        error_reply(req, res, 403,
+                    "typeflow: this server answers only requests addressed to a loopback host "
+                    "(127.0.0.1, localhost, [::1]), not '" +
+                        host + "'");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    const auto auth = req.get_header_value("Authorization");
+    const bool bearer = auth.rfind("Bearer ", 0) == 0 && same_secret(auth.substr(7), s.o.token);
+    const auto c = cookie(req.get_header_value("Cookie"), "typeflow_token");
+    if (bearer || (c && same_secret(*c, s.o.token)))
+      return httplib::Server::HandlerResponse::Unhandled;
+    if (req.method == "GET" && req.path == "/" && req.has_param("token") &&
+        same_secret(req.get_param_value("token"), s.o.token)) {
+      res.set_header("Set-Cookie",
+                     "typeflow_token=" + s.o.token + "; Path=/; HttpOnly; SameSite=Strict");
+      res.set_redirect("/", 303);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    error_reply(req, res, 401,
+                "typeflow: this server needs its token: the header 'Authorization: Bearer "
+                "TOKEN', or open /?token=TOKEN once");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
+  // Statuses >= 400 without a body (no route, a request httplib refused) get a message.
+  http.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string message = res.status == 404   ? "typeflow: no such page: " + req.path
+                              : res.status == 413 ? "typeflow: the request body is too large"
+                              : res.status == 414 ? "typeflow: the request line is too long"
+                                                  : "typeflow: malformed request";
+        error_reply(req, res, res.status, message);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+
+  http.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        try {
+          std::rethrow_exception(ep);
+        } catch (const http_error& e) {
+          error_reply(req, res, e.status, e.message);
+        } catch (const unknown_run_error& e) {
+          error_reply(req, res, 404, e.what());
+        } catch (const std::exception& e) {
+          error_reply(req, res, 500, e.what());
+        } catch (...) {
+          error_reply(req, res, 500, "typeflow: an unknown error");
+        }
+      });
+
+  // ------------------------------------------------------------------ the JSON API
+  http.Get("/api/pipeline", [sp](const httplib::Request&, httplib::Response& res) {
+    res.set_content(sp->manifest, "application/json; charset=utf-8");
+  });
+  http.Get("/api/runs", [sp](const httplib::Request& req, httplib::Response& res) {
+    auto pg = query_runs(sp->st, req, sp->o.page_size);
+    nlohmann::json j{{"runs", nlohmann::json::array()},
+                     {"offset", pg.offset},
+                     {"limit", pg.limit},
+                     {"more", pg.more}};
+    for (const auto& r : pg.runs) j["runs"].push_back(cli_detail::run_json(r));
+    if (!pg.refused.empty()) j["refused"] = pg.refused;
+    json_reply(res, 200, j);
+  });
+  http.Get(R"(/api/runs/([^/]+))", [sp](const httplib::Request& req, httplib::Response& res) {
+    const auto doc = cli_detail::make_run_document(show_run(sp->st, req.matches[1].str()));
+    json_reply(res, 200, cli_detail::details_json(doc));
+  });
+
+  // ------------------------------------------------------------------ changes (POST)
+  http.Get("/api/session", [sp](const httplib::Request& req, httplib::Response& res) {
+    json_reply(res, 200, nlohmann::json{{"csrf", session_token(*sp, req, res)}});
+  });
+  http.Post("/api/runs", [sp](const httplib::Request& req, httplib::Response& res) {
+    check_post(*sp, req);
+    store_options o;
+    try {
+      // The command line's own checks of --param, --tag, --scene, --only: the same messages.
+      o = cli_detail::make_options(*sp->p, run_fields(req), true, sp->o.program);
+    } catch (const store_error&) {
+      throw;
+    } catch (const run_error& e) {
+      throw http_error{400, e.what()};
+    } catch (const cli_detail::usage_error& e) {
+      throw http_error{400, e.what()};
+    }
+    const auto id = start_run(*sp, std::move(o));
+    res.set_header("Location", "/runs/" + id);
+    json_reply(res, 202, nlohmann::json{{"id", id}});
+  });
+  http.Post(R"(/api/runs/([^/]+)/stop)", [sp](const httplib::Request& req, httplib::Response& res) {
+    check_post(*sp, req);
+    const auto run = show_run(sp->st, req.matches[1].str()).run;
+    const auto& id = run.id;
+    // By the record, which the run ends before its thread here is done.
+    if (run.status != run_status::running && run.status != run_status::pending)
+      throw http_error{409, "typeflow: run " + id + " is not running"};
+    bool own = false;
+    {
+      std::lock_guard lock(sp->runs_m);
+      for (auto& r : sp->runs) {
+        if (r.id == id && !r.done) {
+          r.stop.request_stop();
+          own = true;
+        }
+      }
+    }
+    if (!own) {
+      try {
+        sp->st.stop(id);  // a run of another process: through its record, as `prog stop`
+      } catch (const unknown_run_error&) {
+        throw;
+      } catch (const store_error& e) {
+        throw http_error{409, e.what()};
+      }
+    }
+    json_reply(res, 202, nlohmann::json{{"id", id}, {"stopping", true}});
+  });
+
+  // Every other change is refused, its body read first (so that an oversize one is a 413).
+  auto refuse = [](const httplib::Request& req, httplib::Response& res) {
+    res.set_header("Allow", "GET");
+    error_reply(req, res, 405,
+                "typeflow: " + req.method + " " + req.path +
+                    " is not served (docs/ui.md lists the routes)");
+  };
+  http.Post(".*", refuse);
+  http.Put(".*", refuse);
+  http.Patch(".*", refuse);
+  http.Delete(".*", refuse);
+
+  // ------------------------------------------------------------------ pages
+  http.Get("/", [sp](const httplib::Request& req, httplib::Response& res) {
+    auto pg = query_runs(sp->st, req, sp->o.page_size);
+    res.set_content(runs_html(*sp->p, pg), "text/html; charset=utf-8");
+  });
+  http.Get(R"(/runs/([^/]+))", [sp](const httplib::Request& req, httplib::Response& res) {
+    auto html = html_report(*sp->p, show_run(sp->st, req.matches[1].str()));
+    // The report, with the UI's way back to the runs.
+    const std::string body = "<body>\n";
+    if (auto at = html.find(body); at != std::string::npos)
+      html.insert(at + body.size(), "<nav><a href=\"/\">&#8592; runs</a></nav>\n");
+    res.set_content(html, "text/html; charset=utf-8");
+  });
+
+  if (s.o.port == 0) {
+    const int port = http.bind_to_any_port(s.o.host);
+    if (port <= 0) throw ui_error("typeflow: cannot listen on '" + s.o.host + "' (any port)");
+    s.port = static_cast<unsigned>(port);
+  } else {
+    if (s.o.port > 65535) throw ui_error("typeflow: no port " + std::to_string(s.o.port));
+    if (!http.bind_to_port(s.o.host, static_cast<int>(s.o.port))) {
+      throw ui_error("typeflow: cannot listen on " + s.o.host + " port " +
+                     std::to_string(s.o.port) +
+                     " (in use, or not an address of this machine); --port 0 picks a free one");
+    }
+    s.port = s.o.port;
+  }
+}
+
+TYPEFLOW_INLINE server::~server() {
+  if (st_) {
+    st_->http.stop();
+    ui_detail::stop_runs(*st_);
+  }
+}
+
+TYPEFLOW_INLINE unsigned server::port() const noexcept { return st_->port; }
+
+TYPEFLOW_INLINE std::string server::url() const {
+  const auto& h = st_->o.host;
+  return "http://" + (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" +
+         std::to_string(st_->port) + "/";
+}
+
+TYPEFLOW_INLINE void server::run() {
+  auto& s = *st_;
+  {
+    std::lock_guard lock(s.m);
+    if (s.stop_requested) return;
+    s.listening_done = false;
+  }
+  std::thread listener([&s] {
+    s.http.listen_after_bind();
+    std::lock_guard lock(s.m);
+    s.listening_done = true;
+    s.cv.notify_all();
+  });
+  std::unique_lock lock(s.m);
+  s.cv.wait(lock, [&] { return s.stop_requested || s.listening_done; });
+  // httplib's stop() does nothing before its loop has started: ask until the loop has ended.
+  while (!s.listening_done) {
+    lock.unlock();
+    s.http.stop();
+    lock.lock();
+    s.cv.wait_for(lock, std::chrono::milliseconds(10), [&] { return s.listening_done; });
+  }
+  lock.unlock();
+  listener.join();
+  ui_detail::stop_runs(s);  // the runs started from the page end with the server
+}
+
+TYPEFLOW_INLINE void server::stop() {
+  std::lock_guard lock(st_->m);
+  st_->stop_requested = true;
+  st_->cv.notify_all();
+}
+
+TYPEFLOW_INLINE int command(const pipeline& p, const run_options* program, const ui_flags& flags,
+                            std::ostream& out, std::ostream& err, bool handle_sigint) {
+  server_options o;
+  o.store = cli_detail::store_dir(flags.store);
+  o.host = flags.host;
+  o.port = flags.port;
+  o.token = flags.token;
+  o.program = program;
+  if (o.token.empty()) {
+    if (const char* env = std::getenv("TYPEFLOW_UI_TOKEN")) o.token = env;
+  }
+  std::atomic<server*> running{nullptr};
+  std::atomic<bool> interrupted{false};
+  // Before the store's threads and the server's start (cli/detail/signals.hpp).
+  cli_detail::sigint_watch watch{[&] {
+                                   interrupted = true;
+                                   if (auto* s = running.load()) s->stop();
+                                 },
+                                 handle_sigint};
+  std::optional<server> srv;
+  try {
+    srv.emplace(p, std::move(o));
+  } catch (const ui_error& e) {
+    err << e.what() << '\n';
+    return cli_detail::exit_usage;
+  }
+  running = &*srv;
+  if (interrupted) srv->stop();
+  out << "typeflow: serving pipeline '" << p.name() << "' at " << srv->url() << " (store "
+      << cli_detail::store_dir(flags.store).string() << "); Ctrl-C ends" << std::endl;
+  srv->run();
+  running = nullptr;
+  out << "typeflow: stopped serving" << std::endl;
+  return cli_detail::exit_ok;
+}
+
+TYPEFLOW_INLINE int main(int argc, char** argv, pipeline& p, cli_options opts) {
+  opts.ui = &command;
+  return typeflow::main(argc, argv, p, opts);
+}
+
+TYPEFLOW_INLINE int main(int argc, char** argv, pipeline& p, const run_options& program,
+                         cli_options opts) {
+  opts.ui = &command;
+  return typeflow::main(argc, argv, p, program, opts);
+}
+
+}  // namespace typeflow::ui

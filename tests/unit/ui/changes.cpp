@@ -1,0 +1,222 @@
+// Changing state through the browser run mode, against `prog ui` as a real child process
+// (tests/helpers/ui_child.cpp): a session and its CSRF token, POSTs refused without them or
+// from another origin, a bad parameter refused with the command line's own message and nothing
+// recorded, a run started from the API seen by `prog runs` in another process, a held run
+// stopped from the API, and Ctrl-C on `prog ui` stopping the run it started.
+#include <httplib.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include <child_process.hpp>
+#include <store_testing.hpp>
+
+namespace tyf = typeflow;
+using tyf::test::temp_dir;
+using json = nlohmann::json;
+
+namespace {
+
+/// Polls `ready` (every 10 ms) until it holds; false after `bound`.
+bool wait_until(const std::function<bool()>& ready,
+                std::chrono::seconds bound = std::chrono::seconds(30)) {
+  const auto end = std::chrono::steady_clock::now() + bound;
+  while (std::chrono::steady_clock::now() < end) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return ready();
+}
+
+/// `prog ui` on a free port over `dir`/store, and a client with a session.
+struct ui_process {
+  temp_dir& dir;
+  std::string store = (dir.path() / "store").string();
+  tyf::test::process proc{dir.path(), TYPEFLOW_UI_CHILD, {"ui", "--store", store, "--port", "0"}};
+  int port = 0;
+  std::string cookie, csrf;
+
+  explicit ui_process(temp_dir& d) : dir(d) {
+    REQUIRE(proc.wait_for_out("Ctrl-C ends"));
+    const std::string at = "http://127.0.0.1:";
+    const auto out = proc.out();
+    port = std::stoi(out.substr(out.find(at) + at.size()));
+    auto c = client();
+    auto r = c.Get("/api/session");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    const auto set = r->get_header_value("Set-Cookie");
+    REQUIRE(set.rfind("typeflow_session=", 0) == 0);
+    REQUIRE(set.find("HttpOnly") != std::string::npos);
+    REQUIRE(set.find("SameSite=Strict") != std::string::npos);
+    cookie = set.substr(0, set.find(';'));
+    csrf = json::parse(r->body)["csrf"].get<std::string>();
+    REQUIRE(csrf.size() == 32);
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(std::chrono::seconds(30));
+    return c;
+  }
+  httplib::Headers session() const { return {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}; }
+  json get(const std::string& path) const {
+    auto r = client().Get(path.c_str());
+    REQUIRE(r);
+    INFO(r->body);
+    REQUIRE(r->status == 200);
+    return json::parse(r->body);
+  }
+  httplib::Result post(const std::string& path, const httplib::Params& fields,
+                       const httplib::Headers& headers) const {
+    return client().Post(path.c_str(), headers, fields);
+  }
+  std::string start(const httplib::Params& fields) const {
+    auto r = post("/api/runs", fields, session());
+    REQUIRE(r);
+    INFO(r->body);
+    REQUIRE(r->status == 202);
+    const auto id = json::parse(r->body)["id"].get<std::string>();
+    REQUIRE(r->get_header_value("Location") == "/runs/" + id);
+    return id;
+  }
+  std::string status(const std::string& id) const {
+    return get("/api/runs/" + id)["status"].get<std::string>();
+  }
+};
+
+std::string error_of(const httplib::Result& r) {
+  REQUIRE(r);
+  return json::parse(r->body)["error"].get<std::string>();
+}
+
+}  // namespace
+
+TEST_CASE("ui changes: a session's CSRF token and the own origin are required to POST") {
+  temp_dir dir;
+  ui_process ui(dir);
+  // The same session keeps its token and gets no new cookie.
+  auto again = ui.client().Get("/api/session", httplib::Headers{{"Cookie", ui.cookie}});
+  REQUIRE(json::parse(again->body)["csrf"] == ui.csrf);
+  REQUIRE(again->get_header_value("Set-Cookie").empty());
+
+  const httplib::Params fields{{"param", "lr=0.5"}};
+  auto r = ui.post("/api/runs", fields, {});
+  REQUIRE(r->status == 403);
+  REQUIRE(error_of(r).find("no session") != std::string::npos);
+  r = ui.post("/api/runs", fields, {{"Cookie", ui.cookie}});
+  REQUIRE(r->status == 403);
+  REQUIRE(error_of(r).find("CSRF token") != std::string::npos);
+  r = ui.post("/api/runs", fields, {{"Cookie", ui.cookie}, {"X-CSRF-Token", "0" + ui.csrf}});
+  REQUIRE(r->status == 403);
+  r = ui.post("/api/runs", fields,
+              {{"Cookie", "typeflow_session=forged"}, {"X-CSRF-Token", ui.csrf}});
+  REQUIRE(r->status == 403);
+  auto other = ui.session();
+  other.emplace("Origin", "http://evil.example");
+  r = ui.post("/api/runs", fields, other);
+  REQUIRE(r->status == 403);
+  REQUIRE(error_of(r).find("another origin ('http://evil.example')") != std::string::npos);
+  auto referred = ui.session();
+  referred.emplace("Referer", "http://evil.example/page");
+  REQUIRE(ui.post("/api/runs", fields, referred)->status == 403);
+  // The token as a form field does as well as the header, from the page's own origin.
+  auto own = httplib::Headers{{"Cookie", ui.cookie},
+                              {"Origin", "http://127.0.0.1:" + std::to_string(ui.port)}};
+  r = ui.post("/api/runs", {{"param", "lr=0.5"}, {"csrf", ui.csrf}}, own);
+  INFO(r->body);
+  REQUIRE(r->status == 202);
+  // Only that one run was recorded.
+  REQUIRE(ui.get("/api/runs")["runs"].size() == 1);
+}
+
+TEST_CASE("ui changes: a bad parameter is a 400 with --param's message, and nothing is recorded") {
+  temp_dir dir;
+  ui_process ui(dir);
+  for (const std::string bad : {"lr=5", "lr=abc", "nope=1", "lr"}) {
+    auto r = ui.post("/api/runs", {{"param", bad}}, ui.session());
+    REQUIRE(r->status == 400);
+    const auto message = error_of(r);
+    // The command line refuses the same value with the same first line (exit 2).
+    tyf::test::process cli(dir.path(), TYPEFLOW_UI_CHILD,
+                           {"run", "--store", (dir.path() / "other").string(), "--param", bad});
+    auto end = cli.finish();
+    REQUIRE(end.code == 2);
+    INFO(bad);
+    REQUIRE(end.err.substr(0, end.err.find('\n')) == message);
+  }
+  auto r = ui.post("/api/runs", {{"tag", "novalue"}}, ui.session());
+  REQUIRE(r->status == 400);
+  REQUIRE(error_of(r).find("KEY=VALUE") != std::string::npos);
+  r = ui.post("/api/runs", {{"colour", "red"}}, ui.session());
+  REQUIRE(r->status == 400);
+  REQUIRE(error_of(r).find("unknown field 'colour'") != std::string::npos);
+  r = ui.post("/api/runs", {{"only", "trian"}}, ui.session());
+  REQUIRE(r->status == 400);
+  REQUIRE(error_of(r).find("unknown step 'trian'") != std::string::npos);
+  REQUIRE(ui.get("/api/runs")["runs"].empty());
+}
+
+TEST_CASE("ui changes: a run started from the API is in the store `prog runs` reads") {
+  temp_dir dir;
+  ui_process ui(dir);
+  const auto id = ui.start({{"param", "lr=0.5"}, {"tag", "who=page"}, {"experiment", "web"}});
+  REQUIRE(wait_until([&] { return ui.status(id) == "succeeded"; }));
+  auto doc = ui.get("/api/runs/" + id);
+  REQUIRE(doc["params"]["lr"] == "0.5");
+  REQUIRE(doc["tags"]["who"] == "page");
+  REQUIRE(doc["experiment"] == "web");
+  REQUIRE(doc["final_metrics"]["train.loss"].get<double>() == Approx(1.0 / 1.5));
+
+  tyf::test::process runs(dir.path(), TYPEFLOW_UI_CHILD, {"runs", "--store", ui.store, "--json"});
+  auto end = runs.finish();
+  REQUIRE(end.code == 0);
+  auto listed = json::parse(end.out);
+  REQUIRE(listed["runs"].size() == 1);
+  REQUIRE(listed["runs"][0]["id"] == id);
+}
+
+TEST_CASE("ui changes: stop a held run from the API; stopping it again is a 409") {
+  temp_dir dir;
+  ui_process ui(dir);
+  const auto id = ui.start({{"param", "hold=true"}});
+  REQUIRE(wait_until([&] {
+    auto doc = ui.get("/api/runs/" + id);
+    for (const auto& s : doc["steps"])
+      if (s["name"] == "train" && s["status"] == "running") return true;
+    return false;
+  }));
+  REQUIRE(ui.status(id) == "running");
+  auto r = ui.post("/api/runs/" + id + "/stop", {}, ui.session());
+  INFO(r->body);
+  REQUIRE(r->status == 202);
+  REQUIRE(wait_until([&] { return ui.status(id) == "stopped"; }));
+  r = ui.post("/api/runs/" + id + "/stop", {}, ui.session());
+  REQUIRE(r->status == 409);
+  REQUIRE(error_of(r).find("not running") != std::string::npos);
+  r = ui.post("/api/runs/nosuchrun/stop", {}, ui.session());
+  REQUIRE(r->status == 404);
+  REQUIRE(ui.post("/api/runs/" + id + "/stop", {}, {})->status == 403);
+}
+
+#if TYPEFLOW_TEST_SIGNALS  // child_process.hpp: not under ThreadSanitizer
+TEST_CASE("ui changes: Ctrl-C on prog ui stops the run it started, then it exits 0") {
+  temp_dir dir;
+  ui_process ui(dir);
+  const auto id = ui.start({{"param", "hold=true"}});
+  REQUIRE(wait_until([&] { return ui.status(id) == "running"; }));
+  ui.proc.signal(SIGINT);
+  auto end = ui.proc.finish();
+  INFO(end.err);
+  REQUIRE(end.code == 0);
+  tyf::test::process show(dir.path(), TYPEFLOW_UI_CHILD,
+                          {"show", id, "--store", ui.store, "--json"});
+  auto shown = show.finish();
+  REQUIRE(shown.code == 0);
+  REQUIRE(json::parse(shown.out)["status"] == "stopped");
+}
+#endif
