@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -46,6 +47,7 @@
 #include <typeflow/config.hpp>
 #include <typeflow/core/duration_text.hpp>
 #include <typeflow/detail/json_text.hpp>
+#include <typeflow/detail/number_text.hpp>
 #include <typeflow/exec/event.hpp>
 #include <typeflow/report/html.hpp>
 #include <typeflow/report/html_parts.hpp>
@@ -66,8 +68,64 @@ inline constexpr std::size_t max_page_size = 500;
 
 /// A request the server refuses: its status and message.
 struct http_error {
+  http_error(int s, std::string m, std::string f = {})
+      : status(s), message(std::move(m)), field(std::move(f)) {}
   int status;
   std::string message;
+  std::string field;  ///< the form field at fault ("param:lr", "tag"), or none (API: "field")
+};
+
+/// A token bucket per client address (the POST rate bound, docs/ui.md Security): `burst`
+/// requests at once, then `rate` a second.
+class rate_bound {
+ public:
+  static constexpr std::size_t max_clients = 4096;
+
+  rate_bound(double rate, std::size_t burst) : rate_(rate), burst_(static_cast<double>(burst)) {}
+
+  /// 0 when `client` may go on (it spent a token), else the whole seconds until it may.
+  std::size_t take(const std::string& client) {
+    if (burst_ <= 0) return 0;  // unbounded
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(m_);
+    auto it = buckets_.find(client);
+    if (it == buckets_.end()) {
+      if (buckets_.size() >= max_clients) forget_full(now);
+      it = buckets_.emplace(client, bucket{burst_, now}).first;
+    }
+    auto& b = it->second;
+    b.tokens = std::min(burst_, b.tokens + rate_ * seconds(now - b.at));
+    b.at = now;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    const double wait = std::ceil((1 - b.tokens) / rate_);
+    return wait >= 86400 ? 86400 : std::max<std::size_t>(1, static_cast<std::size_t>(wait));
+  }
+
+ private:
+  struct bucket {
+    double tokens;
+    std::chrono::steady_clock::time_point at;
+  };
+  static double seconds(std::chrono::steady_clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+  }
+  /// Forgets the clients whose bucket has filled up again (as good as new); all when none has.
+  void forget_full(std::chrono::steady_clock::time_point now) {
+    for (auto it = buckets_.begin(); it != buckets_.end();) {
+      if (it->second.tokens + rate_ * seconds(now - it->second.at) >= burst_)
+        it = buckets_.erase(it);
+      else
+        ++it;
+    }
+    if (buckets_.size() >= max_clients) buckets_.clear();
+  }
+
+  double rate_, burst_;
+  std::mutex m_;
+  std::map<std::string, bucket> buckets_;
 };
 
 inline void json_reply(httplib::Response& res, int status, const nlohmann::json& j) {
@@ -303,6 +361,7 @@ struct server::state {
   const pipeline* p;
   server_options o;
   store st;
+  ui_detail::rate_bound posts;  ///< POSTs per client address
   std::mutex sessions_m;
   std::map<std::string, std::string> sessions;  ///< session cookie -> its CSRF token
   std::deque<std::string> session_order;        ///< the oldest session is forgotten first
@@ -318,7 +377,7 @@ struct server::state {
   bool listening_done = false;
 
   state(const pipeline& pl, server_options opts)
-      : p(&pl), o(std::move(opts)), st(o.store),
+      : p(&pl), o(std::move(opts)), st(o.store), posts(o.post_rate, o.post_burst),
         manifest(detail::json_text(cli_detail::manifest_json(cli_detail::make_manifest(pl)), 2) +
                  "\n") {}
 };
@@ -401,6 +460,27 @@ inline void stop_runs(server::state& s) {
 
 namespace typeflow::ui {
 
+namespace ui_detail {
+
+/// The POST rate bound, after the Host and token checks: a client that has spent its POSTs
+/// gets 429 with Retry-After (before its body is read).
+inline httplib::Server::HandlerResponse within_rate(server::state& s, const httplib::Request& req,
+                                                    httplib::Response& res) {
+  if (req.method != "POST") return httplib::Server::HandlerResponse::Unhandled;
+  if (const auto wait = s.posts.take(req.remote_addr); wait != 0) {
+    res.set_header("Retry-After", std::to_string(wait));
+    error_reply(req, res, 429,
+                "typeflow: too many changes asked from " + req.remote_addr + "; at most " +
+                    std::to_string(s.o.post_burst) + " at once, then " +
+                    detail::number_text(s.o.post_rate) + " a second: try again in " +
+                    std::to_string(wait) + " s");
+    return httplib::Server::HandlerResponse::Handled;
+  }
+  return httplib::Server::HandlerResponse::Unhandled;
+}
+
+}  // namespace ui_detail
+
 TYPEFLOW_INLINE bool is_loopback(const std::string& host) {
   if (host == "localhost" || host == "::1") return true;
   // An IPv4 address in 127.0.0.0/8, written as one: not a name that starts with "127." (which a
@@ -418,6 +498,10 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
   }
   if (o.page_size == 0 || o.page_size > max_page_size) {
     throw ui_error("typeflow: the page size must be from 1 to " + std::to_string(max_page_size));
+  }
+  if (o.post_burst != 0 && !(o.post_rate > 0)) {
+    throw ui_error(
+        "typeflow: the POST rate must be more than 0 a second (or the burst 0: no bound)");
   }
   st_ = std::make_unique<state>(p, std::move(o));
   auto& s = *st_;
@@ -449,13 +533,12 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
                         host + "'");
         return httplib::Server::HandlerResponse::Handled;
       }
-      return httplib::Server::HandlerResponse::Unhandled;
+      return within_rate(s, req, res);
     }
     const auto auth = req.get_header_value("Authorization");
     const bool bearer = auth.rfind("Bearer ", 0) == 0 && same_secret(auth.substr(7), s.o.token);
     const auto c = cookie(req.get_header_value("Cookie"), "typeflow_token");
-    if (bearer || (c && same_secret(*c, s.o.token)))
-      return httplib::Server::HandlerResponse::Unhandled;
+    if (bearer || (c && same_secret(*c, s.o.token))) return within_rate(s, req, res);
     if (req.method == "GET" && req.path == "/" && req.has_param("token") &&
         same_secret(req.get_param_value("token"), s.o.token)) {
       res.set_header("Set-Cookie",
@@ -486,7 +569,11 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
         try {
           std::rethrow_exception(ep);
         } catch (const http_error& e) {
-          error_reply(req, res, e.status, e.message);
+          if (!e.field.empty() && is_api(req)) {
+            json_reply(res, e.status, nlohmann::json{{"error", e.message}, {"field", e.field}});
+          } else {
+            error_reply(req, res, e.status, e.message);
+          }
         } catch (const unknown_run_error& e) {
           error_reply(req, res, 404, e.what());
         } catch (const std::exception& e) {
