@@ -165,8 +165,19 @@ TEST_CASE("ui api: a start's errors name the form field; from, to, no_cache and 
   for (const auto& s : doc["steps"]) {
     if (s["name"] == "report") REQUIRE(s["status"] != "succeeded");
   }
-  const auto uncached = ui.start({{"param", "lr=0.3"}, {"no_cache", "1"}});
+  // Empty fields (a form's empty inputs) are fields not given.
+  const auto uncached = ui.start({{"param", "lr=0.3"},
+                                  {"no_cache", "1"},
+                                  {"only", ""},
+                                  {"from", ""},
+                                  {"to", ""},
+                                  {"scene", ""},
+                                  {"tag", ""},
+                                  {"threads", ""},
+                                  {"param", ""},
+                                  {"experiment", ""}});
   REQUIRE(wait_end(ui, uncached) == "succeeded");
+  REQUIRE(ui.show(uncached)["kind"] == "run");
   const auto cached = ui.start({{"param", "lr=0.3"}, {"from", "train"}});
   REQUIRE(wait_end(ui, cached) == "succeeded");
   auto train_hit = [&](const std::string& id) {

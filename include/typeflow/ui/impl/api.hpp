@@ -89,6 +89,13 @@ inline std::string error_field(const std::string& m) {
 inline cli_detail::run_flags run_fields(const httplib::Request& req, bool selection) {
   cli_detail::run_flags f;
   for (const auto& [name, value] : req.params) {
+    // An empty field is one not given (a form posts its empty inputs), once its name is known.
+    if (value.empty() &&
+        (name == "tag" || name == "experiment" || name == "no_cache" || name == "threads" ||
+         (selection && (name == "param" || name == "scene" || name == "only" || name == "from" ||
+                        name == "to")))) {
+      continue;
+    }
     if (selection && name == "param") {
       f.params.push_back(value);
     } else if (name == "tag") {
@@ -111,7 +118,7 @@ inline cli_detail::run_flags run_fields(const httplib::Request& req, bool select
     } else if (name == "no_cache") {
       if (value == "1" || value == "true" || value == "on") {
         f.no_cache = true;
-      } else if (value == "0" || value == "false" || value.empty()) {
+      } else if (value == "0" || value == "false") {
         f.no_cache = false;
       } else {
         throw http_error{400, "typeflow: 'no_cache' must be 1 or 0, not '" + value + "'",
