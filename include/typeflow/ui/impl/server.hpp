@@ -56,10 +56,11 @@ namespace typeflow::ui {
 
 namespace ui_detail {
 
-/// What every response carries: nothing may be loaded from anywhere else, or run, or framed.
+/// What every response carries: nothing may be loaded from anywhere else or framed; scripts
+/// only from the program itself (/static/ui.js), never inline.
 inline constexpr const char* content_security_policy =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'";
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 inline constexpr std::size_t max_page_size = 500;
 
@@ -83,7 +84,7 @@ inline std::string page(const std::string& title, const std::string& body) {
          report_detail::escape(title) + "</title>\n<style>" + std::string(report_detail::css) +
          "nav{margin:0 0 12px}nav a{margin-right:16px}form.filter input,form.filter "
          "select{margin-right:8px}</style>\n</head>\n<body>\n"
-         "<nav><a href=\"/\">runs</a><a href=\"/api/pipeline\">pipeline (JSON)</a></nav>\n" +
+         "<nav><a href=\"/\">runs</a><a href=\"/pipeline\">pipeline</a></nav>\n" +
          body + "</body>\n</html>\n";
 }
 
