@@ -256,7 +256,7 @@ inline constexpr std::string_view ui_js = R"js('use strict';
       var f = new URLSearchParams();
       // A parameter is sent when it differs from what the form showed first (the default, or
       // the copied run's value): as on the command line, the rest keep theirs.
-      Array.prototype.forEach.call(form.querySelectorAll('[data-param]'), function (el) {
+      Array.prototype.forEach.call(form.querySelectorAll('input[data-param], select[data-param]'), function (el) {
         var v = el.type === 'checkbox' ? (el.checked ? 'true' : 'false') : el.value;
         if (v !== el.getAttribute('data-initial')) f.append('param', el.getAttribute('data-param') + '=' + v);
       });

@@ -53,7 +53,7 @@ inline std::string ui_page(server::state& s, const httplib::Request& req, httpli
   using report_detail::escape;
   const auto csrf = session_token(s, req, res);
   return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-         "<meta name=\"csrf-token\" content=\"" +
+         "<link rel=\"icon\" href=\"data:,\">\n<meta name=\"csrf-token\" content=\"" +
          escape(csrf) + "\">\n<title>" + escape(title) + "</title>\n<style>" +
          std::string(report_detail::css) + std::string(pages_css) +
          "</style>\n<script src=\"/static/ui.js\" defer></script>\n</head>\n<body data-page=\"" +
