@@ -16,7 +16,9 @@
 #include <optional>
 #include <regex>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store_testing.hpp"
@@ -301,4 +303,82 @@ TEST_CASE("ui pages: the pipeline page shows the manifest") {
   REQUIRE(has(html, "sgd, adam"));
   REQUIRE(has(html, "learning &lt;b&gt;rate&lt;/b&gt;"));
   REQUIRE(has(html, "<tr data-scene=\"fit\"><td>fit</td><td>train</td></tr>"));
+}
+
+TEST_CASE("ui pages: a run waiting for a delayed parameter shows the prompt form#answer") {
+  temp_dir dir;
+  tyf::pipeline p{"asking"};
+  auto threshold = p.param<double>("threshold", 0.5).delayed().describe("<cut>");
+  p.step(
+      "decide", [](double t) { return t > 0.4; }, threshold);
+  const auto store_dir = dir.path() / "store";
+  tyf::store st{store_dir};
+  const auto id = tyf::make_run_id();
+  std::stop_source stop;
+  // The run asks through the store, as `prog run` does when no terminal can answer.
+  std::thread runner([&] {
+    tyf::run_options ro;
+    ro.run_id(id);
+    ro.param_provider([&](const tyf::param_info& info) {
+      st.request_param(id, info);
+      auto answer = st.await_param(id, info.name, stop.get_token());
+      if (!answer) throw std::runtime_error("stopped while waiting");
+      return *answer;
+    });
+    try {
+      (void)st.run(p, tyf::store_options{}.base(std::move(ro)));
+    } catch (...) {  // the test fails on the page's state below
+    }
+  });
+  struct join {
+    std::stop_source& stop;
+    std::thread& t;
+    ~join() {
+      stop.request_stop();
+      t.join();
+    }
+  } joined{stop, runner};
+
+  tyf::ui::server_options o;
+  o.store = store_dir;
+  o.port = 0;
+  tyf::ui::server srv(p, std::move(o));
+  auto serving = std::async(std::launch::async, [&] { srv.run(); });
+  struct stopper {
+    tyf::ui::server& srv;
+    std::future<void>& f;
+    ~stopper() {
+      srv.stop();
+      if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) std::abort();
+    }
+  } stopped{srv, serving};
+  httplib::Client c("127.0.0.1", static_cast<int>(srv.port()));
+  c.set_read_timeout(std::chrono::seconds(30));
+
+  auto page = [&] {
+    auto r = c.Get(("/runs/" + id).c_str());
+    return r && r->status == 200 ? r->body : std::string{};
+  };
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string html;
+  while (std::chrono::steady_clock::now() < until) {
+    html = page();
+    if (has(html, "id=\"answer\"")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  INFO(html);
+  REQUIRE(has(html, "<form id=\"answer\">"));
+  REQUIRE(has(html, "<select id=\"answer-param\"><option value=\"threshold\">threshold</option>"));
+  REQUIRE(has(html, "<input id=\"answer-value\">"));
+  REQUIRE(has(html, "<button type=\"submit\" id=\"answer-submit\">"));
+  REQUIRE(has(html, "class=\"field-error\" id=\"error-answer\""));
+  REQUIRE(has(html, "<span id=\"run-status\" class=\"badge run-running\">running</span>"));
+  served::check_safe(html);
+
+  (void)st.answer_param(p, id, "threshold", "0.7");
+  runner.join();  // the run goes on with its answer and ends
+  runner = std::thread([] {});  // joined again by `joined`
+  html = page();
+  REQUIRE_FALSE(has(html, "id=\"answer\""));
+  REQUIRE(has(html, "<span id=\"run-status\" class=\"badge run-succeeded\">succeeded</span>"));
 }

@@ -146,8 +146,8 @@ inline std::string run_html(const pipeline& p, const run_details& r) {
     for (const auto& name : r.run.waiting_for)
       b += "<option value=\"" + escape(name) + "\">" + escape(name) + "</option>";
     b += "</select></label> value <input id=\"answer-value\"><button type=\"submit\" "
-         "id=\"answer-submit\">answer</button><span id=\"error-answer\" "
-         "class=\"field-error\"></span></form>\n";
+         "id=\"answer-submit\">answer</button><span class=\"field-error\" "
+         "id=\"error-answer\"></span></form>\n";
   }
   b += "<p id=\"run-ended\" class=\"hint\"></p>\n";
   b += html_report_body(p, r, o);
