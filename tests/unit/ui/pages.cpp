@@ -376,7 +376,7 @@ TEST_CASE("ui pages: a run waiting for a delayed parameter shows the prompt form
   served::check_safe(html);
 
   (void)st.answer_param(p, id, "threshold", "0.7");
-  runner.join();  // the run goes on with its answer and ends
+  runner.join();                // the run goes on with its answer and ends
   runner = std::thread([] {});  // joined again by `joined`
   html = page();
   REQUIRE_FALSE(has(html, "id=\"answer\""));
