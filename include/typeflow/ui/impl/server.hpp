@@ -763,7 +763,7 @@ TYPEFLOW_INLINE int command(const pipeline& p, const run_options* program, const
                                    interrupted = true;
                                    if (auto* s = running.load()) s->stop();
                                  },
-                                 handle_sigint};
+                                 handle_sigint, "the server and its runs"};
   std::optional<server> srv;
   try {
     srv.emplace(p, std::move(o));
