@@ -59,10 +59,11 @@ namespace typeflow::ui {
 
 namespace ui_detail {
 
-/// What every response carries: nothing may be loaded from anywhere else, or run, or framed.
+/// What every response carries: nothing may be loaded from anywhere else or framed; scripts
+/// only from the program itself (/static/ui.js), never inline.
 inline constexpr const char* content_security_policy =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'";
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 inline constexpr std::size_t max_page_size = 500;
 
@@ -142,7 +143,7 @@ inline std::string page(const std::string& title, const std::string& body) {
          report_detail::escape(title) + "</title>\n<style>" + std::string(report_detail::css) +
          "nav{margin:0 0 12px}nav a{margin-right:16px}form.filter input,form.filter "
          "select{margin-right:8px}</style>\n</head>\n<body>\n"
-         "<nav><a href=\"/\">runs</a><a href=\"/api/pipeline\">pipeline (JSON)</a></nav>\n" +
+         "<nav><a href=\"/\">runs</a><a href=\"/pipeline\">pipeline</a></nav>\n" +
          body + "</body>\n</html>\n";
 }
 
@@ -290,61 +291,6 @@ inline runs_page query_runs(const store& st, const httplib::Request& req, std::s
   return pg;
 }
 
-/// "/?status=..&experiment=..&tag=..&offset=N" with every value percent-encoded.
-inline std::string page_link(const runs_page& pg, std::size_t offset) {
-  std::string q = "/?limit=" + std::to_string(pg.limit) + "&offset=" + std::to_string(offset);
-  if (!pg.status.empty()) q += "&status=" + httplib::detail::encode_query_param(pg.status);
-  if (!pg.experiment.empty())
-    q += "&experiment=" + httplib::detail::encode_query_param(pg.experiment);
-  for (const auto& t : pg.tags) q += "&tag=" + httplib::detail::encode_query_param(t);
-  return q;
-}
-
-inline std::string runs_html(const pipeline& p, const runs_page& pg) {
-  using report_detail::escape;
-  std::string b = "<h1>" + escape(p.name()) + " &#8212; runs</h1>\n";
-  b += "<form class=\"filter\" method=\"get\" action=\"/\">status <select name=\"status\">"
-       "<option value=\"\">any</option>";
-  for (const char* s : {"pending", "running", "succeeded", "failed", "stopped", "interrupted"}) {
-    b += "<option" + std::string(pg.status == s ? " selected" : "") + ">" + s + "</option>";
-  }
-  b += "</select> experiment <input name=\"experiment\" value=\"" + escape(pg.experiment) +
-       "\"> tag <input name=\"tag\" placeholder=\"KEY=VALUE\" value=\"" +
-       escape(pg.tags.empty() ? std::string{} : pg.tags.front()) +
-       "\"> <button type=\"submit\">filter</button></form>\n";
-  for (const auto& r : pg.refused) b += "<p class=\"not-drawn\">" + escape(r) + "</p>\n";
-  if (pg.runs.empty()) {
-    b += "<p>no runs" + std::string(pg.offset > 0 ? " on this page" : "") + "</p>\n";
-  } else {
-    b += "<table class=\"runs\">\n<thead><tr><th>run</th><th>status</th><th>started</th>"
-         "<th>duration</th><th>kind</th><th>experiment</th><th>tags</th><th>message</th></tr>"
-         "</thead>\n<tbody>\n";
-    for (const auto& r : pg.runs) {
-      const std::string status(to_string(r.status));
-      std::string tags;
-      for (const auto& [k, v] : r.tags)
-        tags += (tags.empty() ? "" : ", ") + escape(k) + "=" + escape(v);
-      b += "<tr><td><a href=\"/runs/" + httplib::detail::encode_query_param(r.id) + "\"><code>" +
-           escape(r.id) + "</code></a></td><td><span class=\"badge run-" + escape(status) + "\">" +
-           escape(status) + "</span></td><td>" + escape(cli_detail::iso_time(r.started)) +
-           "</td><td class=\"num\">" +
-           (r.ended ? escape(format_duration(r.duration())) : std::string("-")) + "</td><td>" +
-           escape(r.kind) + "</td><td>" + escape(r.experiment) + "</td><td>" + tags +
-           "</td><td class=\"msg\">" + escape(r.message) + "</td></tr>\n";
-    }
-    b += "</tbody>\n</table>\n";
-  }
-  b += "<p>";
-  if (pg.offset > 0) {
-    b += "<a href=\"" + escape(page_link(pg, pg.offset > pg.limit ? pg.offset - pg.limit : 0)) +
-         "\">&#8592; newer</a> ";
-  }
-  if (pg.more)
-    b += "<a href=\"" + escape(page_link(pg, pg.offset + pg.limit)) + "\">older &#8594;</a>";
-  b += "</p>\n";
-  return page(std::string(p.name()) + " runs", b);
-}
-
 }  // namespace ui_detail
 
 struct server::state {
@@ -455,8 +401,10 @@ inline void stop_runs(server::state& s) {
 
 }  // namespace typeflow::ui
 
-// The JSON API's routes (ui_detail::add_api_routes), which use the state and helpers above.
-#include <typeflow/ui/impl/api.hpp>  // IWYU pragma: keep
+// The JSON API's routes (ui_detail::add_api_routes) and the pages (GET /, /runs/ID, ...):
+// after server::state and the helpers above, which their handlers use.
+#include <typeflow/ui/impl/api.hpp>    // IWYU pragma: keep
+#include <typeflow/ui/impl/pages.hpp>  // IWYU pragma: keep
 
 namespace typeflow::ui {
 
@@ -597,19 +545,8 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
   http.Patch(".*", refuse);
   http.Delete(".*", refuse);
 
-  // ------------------------------------------------------------------ pages
-  http.Get("/", [sp](const httplib::Request& req, httplib::Response& res) {
-    auto pg = query_runs(sp->st, req, sp->o.page_size);
-    res.set_content(runs_html(*sp->p, pg), "text/html; charset=utf-8");
-  });
-  http.Get(R"(/runs/([^/]+))", [sp](const httplib::Request& req, httplib::Response& res) {
-    auto html = html_report(*sp->p, show_run(sp->st, req.matches[1].str()));
-    // The report, with the UI's way back to the runs.
-    const std::string body = "<body>\n";
-    if (auto at = html.find(body); at != std::string::npos)
-      html.insert(at + body.size(), "<nav><a href=\"/\">&#8592; runs</a></nav>\n");
-    res.set_content(html, "text/html; charset=utf-8");
-  });
+  // ------------------------------------------------------------------ pages (ui/impl/pages.hpp)
+  register_pages(http, sp);
 
   if (s.o.port == 0) {
     const int port = http.bind_to_any_port(s.o.host);
