@@ -151,9 +151,10 @@ class Browser:
         self.driver = None
 
     # ------------------------------------------------------------------ the program
-    def prog(self, *args, expect=0):
-        """Runs the pipeline program (a command other than ui) on the store; its stdout."""
-        argv = [self.child] + list(args) + ["--store", self.store]
+    def prog(self, *args, expect=0, store=True):
+        """Runs the pipeline program (a command other than ui; on the store unless store is
+        False); its stdout."""
+        argv = [self.child] + list(args) + (["--store", self.store] if store else [])
         try:
             p = subprocess.run(argv, env=self.env, text=True, capture_output=True,
                                stdin=subprocess.DEVNULL, timeout=WAIT_S)
