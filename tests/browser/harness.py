@@ -38,6 +38,7 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--disable-extensions",
     "--window-size=1280,900",
+    "--hide-scrollbars",         # screenshots without them
 ]
 WAIT_S = float(os.environ.get("TYPEFLOW_BROWSER_WAIT", "30"))
 
@@ -288,7 +289,10 @@ class Browser:
         d = self.driver
         height = d.execute_script(
             "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
-        d.set_window_size(1280, min(max(int(height) + 120, 600), 4000))
+        d.set_window_size(1280, min(max(int(height), 600), 4000))
+        inner = d.execute_script("return window.innerHeight")  # the window less its frame
+        if inner < height:
+            d.set_window_size(1280, min(max(int(height) + (height - inner), 600), 4000))
         path = os.path.join(self.shots, name + ".png")
         d.save_screenshot(path)
         d.set_window_size(1280, 900)
@@ -354,6 +358,10 @@ def run(scenario):
         print("browser test %s: no program %s" % (name, args.child), file=sys.stderr)
         return 2
 
+    for stale in ("png", "html"):  # a failure's page from an earlier run of this scenario
+        path = os.path.join(args.screenshots, "FAILED-%s.%s" % (name, stale))
+        if os.path.exists(path):
+            os.remove(path)
     tmp = tempfile.mkdtemp(prefix="typeflow-browser-")
     t = Browser(name, os.path.abspath(args.child), os.path.abspath(args.screenshots), tmp)
     failed = True
