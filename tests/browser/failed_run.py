@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """A run that fails, started from the form: the selects of the enum `optimizer` and of the
 string with choices `schedule` offer exactly their values; with schedule=diverge the run's page
-shows evaluate's node turn st-failed (train st-succeeded), span#run-status failed, and the
-step's error message, on the same page; the store records the run failed with that value."""
+shows train running (held until the test opens its gate, TYPEFLOW_BROWSER_GATE), then
+evaluate's node turn st-failed (train st-succeeded), span#run-status failed, and the step's
+error message, on the same page; the store records the run failed with that value."""
+import os
 import sys
 
 from harness import check, run
@@ -10,7 +12,8 @@ from harness import check, run
 
 def scenario(t):
     from selenium.webdriver.support.ui import Select
-    t.serve()
+    gate = os.path.join(t.tmp, "gate")
+    t.serve(TYPEFLOW_BROWSER_GATE=gate)
     t.open_browser()
     t.get("/runs/new")
     t.find("form#start")
@@ -30,6 +33,8 @@ def scenario(t):
     run_id = m.group(1)
     t.wait_loaded()
     t.mark_page()
+    t.wait_node("train", "running")  # held at the gate until the page has shown it
+    open(gate, "w").close()
     t.wait_node("evaluate", "failed")
     t.wait_node("train", "succeeded")
     t.wait_run_status("failed")
