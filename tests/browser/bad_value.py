@@ -63,7 +63,8 @@ def scenario(t):
           "#error-param-lr still shows lr's error after lr was corrected")
     check(t.path() == "/runs/new" and t.page_kept(), "the form's page was left or reloaded")
     after = [r["id"] for r in t.runs()]
-    check(after == before, "batch=48 recorded runs: the store holds %s, before %s" % (after, before))
+    check(after == before,
+          "batch=48 recorded runs: the store holds %s, before %s" % (after, before))
 
 
 if __name__ == "__main__":

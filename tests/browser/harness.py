@@ -56,7 +56,7 @@ def find_missing():
     """What the browser tests need and this machine lacks, each with its Debian package."""
     missing = []
     try:
-        import selenium  # noqa: F401
+        import selenium.webdriver  # noqa: F401  (whether it is there)
     except ImportError:
         missing.append("Selenium for " + sys.executable + " (Debian package python3-selenium)")
     if not chromium_binary():
@@ -338,7 +338,8 @@ def run(scenario):
     name = os.path.splitext(os.path.basename(sys.argv[0]))[0]
     ap = argparse.ArgumentParser(description=scenario.__doc__)
     ap.add_argument("--child", required=True,
-                    help="the pipeline program (build/<preset>/tests/browser/typeflow-browser-child)")
+                    help="the pipeline program: "
+                         "build/<preset>/tests/browser/typeflow-browser-child")
     ap.add_argument("--screenshots", default=os.path.join(os.getcwd(), "screenshots"),
                     help="where the pages' screenshots go (default: ./screenshots)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary store, and say where")

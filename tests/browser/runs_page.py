@@ -22,7 +22,8 @@ def scenario(t):
           % (order, [bad, ok]))
     for run_id, status in ((ok, "succeeded"), (bad, "failed")):
         row = t.find('tr.run[data-run="%s"]' % run_id)
-        check(status in row.text, "the row of run %s does not say %r: %r" % (run_id, status, row.text))
+        check(status in row.text,
+              "the row of run %s does not say %r: %r" % (run_id, status, row.text))
         pick = t.all('tr.run[data-run="%s"] input.pick[type="checkbox"]' % run_id)
         check(len(pick) == 1 and pick[0].get_attribute("value") == run_id,
               "the row of run %s has no checkbox input.pick with value %s" % (run_id, run_id))
