@@ -1,10 +1,13 @@
 // A pipeline program with the browser run mode (typeflow::ui::main): `ui_child ui --port 0`
 // serves its store; the other commands are typeflow::main's. For tests/unit/ui. `lr` has a
 // range (a bad value is refused the same way by --param and by POST /api/runs), `fail` makes
-// `report` throw a message holding <script>, and `hold` makes `train` wait until the run is
-// stopped.
+// `report` throw a message holding <script>, `hold` makes `train` wait until the run is
+// stopped, and `train` logs one line ("lr=VALUE", for `logs`). With UICHILD_ASK set (the
+// environment), a step `gate` also reads a delayed parameter `cutoff` (a double from 0 to 1),
+// so that every run waits for its answer (`prog answer`, POST /api/runs/ID/answer).
 
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -28,6 +31,7 @@ int main(int argc, char** argv) {
           std::unique_lock lock(m);
           cv.wait(lock, ctx.stop_token(), [] { return false; });
         }
+        ctx.log("lr=" + std::to_string(rate));
         ctx.log_metric("loss", 1.0 / (1.0 + rate));
         return rate;
       },
@@ -39,5 +43,10 @@ int main(int argc, char** argv) {
         return static_cast<int>(w);
       },
       model, fail);
+  if (std::getenv("UICHILD_ASK") != nullptr) {
+    auto cutoff = p.param<double>("cutoff").describe("asked for").range(0.0, 1.0).delayed();
+    p.step(
+        "gate", [](double w, double c) { return w > c; }, model, cutoff);
+  }
   return tyf::ui::main(argc, argv, p);
 }

@@ -41,6 +41,10 @@ struct server_options {
   std::string token;
   std::size_t max_body = 64 * 1024;  ///< a larger request body is refused with 413
   std::size_t page_size = 50;        ///< runs per page (GET /api/runs?limit= at most 500)
+  /// The POST rate bound per client address (a token bucket): `post_burst` POSTs at once, then
+  /// `post_rate` a second; beyond, 429 with Retry-After. post_burst 0: no bound.
+  std::size_t post_burst = 60;
+  double post_rate = 10;
   /// The program's own run options: runs started from the page begin with them, as with
   /// `prog run` (null: none). Must outlive the server.
   const run_options* program = nullptr;

@@ -16,85 +16,14 @@
 #include <child_process.hpp>
 #include <store_testing.hpp>
 
+#include "ui_process.hpp"
+
 namespace tyf = typeflow;
 using tyf::test::temp_dir;
+using tyf::test::ui_process;
+using tyf::test::wait_until;
 using json = nlohmann::json;
-
-namespace {
-
-/// Polls `ready` (every 10 ms) until it holds; false after `bound`.
-bool wait_until(const std::function<bool()>& ready,
-                std::chrono::seconds bound = std::chrono::seconds(30)) {
-  const auto end = std::chrono::steady_clock::now() + bound;
-  while (std::chrono::steady_clock::now() < end) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return ready();
-}
-
-/// `prog ui` on a free port over `dir`/store, and a client with a session.
-struct ui_process {
-  temp_dir& dir;
-  std::string store = (dir.path() / "store").string();
-  tyf::test::process proc{dir.path(), TYPEFLOW_UI_CHILD, {"ui", "--store", store, "--port", "0"}};
-  int port = 0;
-  std::string cookie, csrf;
-
-  explicit ui_process(temp_dir& d) : dir(d) {
-    REQUIRE(proc.wait_for_out("Ctrl-C ends"));
-    const std::string at = "http://127.0.0.1:";
-    const auto out = proc.out();
-    port = std::stoi(out.substr(out.find(at) + at.size()));
-    auto c = client();
-    auto r = c.Get("/api/session");
-    REQUIRE(r);
-    REQUIRE(r->status == 200);
-    const auto set = r->get_header_value("Set-Cookie");
-    REQUIRE(set.rfind("typeflow_session=", 0) == 0);
-    REQUIRE(set.find("HttpOnly") != std::string::npos);
-    REQUIRE(set.find("SameSite=Strict") != std::string::npos);
-    cookie = set.substr(0, set.find(';'));
-    csrf = json::parse(r->body)["csrf"].get<std::string>();
-    REQUIRE(csrf.size() == 32);
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_read_timeout(std::chrono::seconds(30));
-    return c;
-  }
-  httplib::Headers session() const { return {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}; }
-  json get(const std::string& path) const {
-    auto r = client().Get(path.c_str());
-    REQUIRE(r);
-    INFO(r->body);
-    REQUIRE(r->status == 200);
-    return json::parse(r->body);
-  }
-  httplib::Result post(const std::string& path, const httplib::Params& fields,
-                       const httplib::Headers& headers) const {
-    return client().Post(path.c_str(), headers, fields);
-  }
-  std::string start(const httplib::Params& fields) const {
-    auto r = post("/api/runs", fields, session());
-    REQUIRE(r);
-    INFO(r->body);
-    REQUIRE(r->status == 202);
-    const auto id = json::parse(r->body)["id"].get<std::string>();
-    REQUIRE(r->get_header_value("Location") == "/runs/" + id);
-    return id;
-  }
-  std::string status(const std::string& id) const {
-    return get("/api/runs/" + id)["status"].get<std::string>();
-  }
-};
-
-std::string error_of(const httplib::Result& r) {
-  REQUIRE(r);
-  return json::parse(r->body)["error"].get<std::string>();
-}
-
-}  // namespace
+using tyf::test::error_of;
 
 TEST_CASE("ui changes: a session's CSRF token and the own origin are required to POST") {
   temp_dir dir;
@@ -213,6 +142,9 @@ TEST_CASE("ui changes: Ctrl-C on prog ui stops the run it started, then it exits
   auto end = ui.proc.finish();
   INFO(end.err);
   REQUIRE(end.code == 0);
+  REQUIRE(
+      end.err.find("typeflow: stopping the server and its runs (Ctrl-C again to quit at once)") !=
+      std::string::npos);
   tyf::test::process show(dir.path(), TYPEFLOW_UI_CHILD,
                           {"show", id, "--store", ui.store, "--json"});
   auto shown = show.finish();

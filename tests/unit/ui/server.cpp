@@ -95,10 +95,18 @@ json body_json(const httplib::Result& r) {
   return json::parse(r->body);
 }
 
-/// Sends `bytes` on a new connection to the server and returns all it answers.
-std::string raw(unsigned port, const std::string& bytes) {
+/// Sends `bytes` on a new connection to the server and returns all it answers; `source`: the
+/// client's address (another loopback address is another client), and then the sending side
+/// stays open (httplib answers no POST on a half-closed connection) until the server closes.
+std::string raw(unsigned port, const std::string& bytes, const char* source = nullptr) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);
+  if (source != nullptr) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    REQUIRE(::inet_pton(AF_INET, source, &from.sin_addr) == 1);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0);
+  }
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -112,7 +120,7 @@ std::string raw(unsigned port, const std::string& bytes) {
     if (n <= 0) break;  // the server may close early on a request it refuses
     sent += static_cast<std::size_t>(n);
   }
-  ::shutdown(fd, SHUT_WR);
+  if (source == nullptr) ::shutdown(fd, SHUT_WR);
   std::string out;
   char buf[4096];
   for (;;) {
@@ -122,6 +130,15 @@ std::string raw(unsigned port, const std::string& bytes) {
   }
   ::close(fd);
   return out;
+}
+
+/// A page without its one script element, the program's own /static/ui.js: what is left may
+/// hold no <script> (no inline script) and load nothing.
+std::string own_script_only(std::string page) {
+  const std::string own = "<script src=\"/static/ui.js\" defer></script>";
+  const auto at = page.find(own);
+  if (at != std::string::npos) page.erase(at, own.size());
+  return page;
 }
 
 int status_of(const std::string& response) {
@@ -231,17 +248,17 @@ TEST_CASE("ui: the pages escape what steps and users wrote, load nothing, and ca
   REQUIRE(csp.find("default-src 'none'") != std::string::npos);
   REQUIRE(r->get_header_value("X-Content-Type-Options") == "nosniff");
   for (const auto& id : s.ids) REQUIRE(r->body.find("/runs/" + id) != std::string::npos);
-  REQUIRE(r->body.find("<script") == std::string::npos);
+  REQUIRE(own_script_only(r->body).find("<script") == std::string::npos);
   REQUIRE(r->body.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more") !=
           std::string::npos);  // the first run's tag, in the runs table
-  REQUIRE(r->body.find("src=") == std::string::npos);
+  REQUIRE(own_script_only(r->body).find("src=") == std::string::npos);
   REQUIRE(r->body.find("http://") == std::string::npos);
   REQUIRE(r->body.find("https://") == std::string::npos);
 
   r = c.Get(("/runs/" + s.ids[1]).c_str());
   REQUIRE(r);
   REQUIRE(r->status == 200);
-  REQUIRE(r->body.find("<script") == std::string::npos);
+  REQUIRE(own_script_only(r->body).find("<script") == std::string::npos);
   REQUIRE(r->body.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more") !=
           std::string::npos);
   REQUIRE(r->body.find("<g class=\"node st-failed\" id=\"node-report\">") != std::string::npos);
@@ -250,7 +267,7 @@ TEST_CASE("ui: the pages escape what steps and users wrote, load nothing, and ca
   // A filter value is escaped back into its field.
   r = c.Get("/?experiment=%22%3E%3Cscript%3Ex%3C%2Fscript%3E");
   REQUIRE(r->status == 200);
-  REQUIRE(r->body.find("<script") == std::string::npos);
+  REQUIRE(own_script_only(r->body).find("<script") == std::string::npos);
   REQUIRE(r->body.find("&quot;&gt;&lt;script&gt;") != std::string::npos);
 
   r = c.Get("/runs/latest");
@@ -261,7 +278,7 @@ TEST_CASE("ui: the pages escape what steps and users wrote, load nothing, and ca
   REQUIRE(r->get_header_value("Content-Type").rfind("text/html", 0) == 0);
   r = c.Get("/runs/%3Cscript%3Ealert(1)%3C%2Fscript%3E");
   REQUIRE(r->status == 404);
-  REQUIRE(r->body.find("<script") == std::string::npos);
+  REQUIRE(own_script_only(r->body).find("<script") == std::string::npos);
 }
 
 TEST_CASE("ui: unknown paths, other methods, oversize and malformed requests are 4xx") {
@@ -413,4 +430,43 @@ TEST_CASE("ui: many clients at once get their answers") {
     }));
   }
   for (auto& f : clients) REQUIRE(f.get() == 10);
+}
+
+TEST_CASE("ui: POSTs are bounded per client: 429 with Retry-After beyond the burst") {
+  tyf::ui::server_options o;
+  o.post_burst = 3;
+  o.post_rate = 0.001;  // one more every 1000 s
+  served s(o);
+  auto c = s.client();
+  // Each refused for its missing session (403), which spends a POST all the same.
+  for (int i = 0; i < 3; ++i) REQUIRE(c.Post("/api/runs", httplib::Params{})->status == 403);
+  auto r = c.Post("/api/runs", httplib::Params{});
+  REQUIRE(r->status == 429);
+  REQUIRE(r->get_header_value("Retry-After") == "1000");
+  const auto message = body_json(r)["error"].get<std::string>();
+  REQUIRE(message.find("too many changes asked from 127.0.0.1") != std::string::npos);
+  REQUIRE(message.find("try again in 1000 s") != std::string::npos);
+  REQUIRE(c.Post("/api/runs/latest/stop", httplib::Params{})->status == 429);
+  // GETs are not bounded; another client (address) has its own bucket.
+  REQUIRE(c.Get("/api/runs")->status == 200);
+  const auto other = raw(s.srv->port(),
+                         "POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+                         "0\r\nConnection: close\r\n\r\n",
+                         "127.0.0.2");
+  INFO(other);
+  REQUIRE(status_of(other) == 403);
+  // Nothing was recorded.
+  REQUIRE(body_json(c.Get("/api/runs"))["runs"].size() == 3);
+}
+
+TEST_CASE("ui: a POST rate of 0 with a burst is refused; a burst of 0 bounds nothing") {
+  temp_dir dir;
+  tyf::ui::server_options o;
+  o.store = dir.path() / "store";
+  o.port = 0;
+  o.post_rate = 0;
+  REQUIRE_THROWS_WITH(tyf::ui::server(ui_pipeline(), o),
+                      Catch::Contains("POST rate must be more than 0"));
+  o.post_burst = 0;
+  REQUIRE_NOTHROW(tyf::ui::server(ui_pipeline(), o));
 }

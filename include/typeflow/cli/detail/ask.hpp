@@ -63,6 +63,20 @@ std::optional<std::string> read_terminal_line(const std::stop_token& stop, Idle&
   }
 }
 
+/// Waits for the answer to delayed parameter `name` of run `run` given through the store
+/// (`prog answer`, or the browser's POST /api/runs/ID/answer). When `stop` is triggered or the
+/// run is asked to stop through the store first (`prog stop`), the run stops too and
+/// asking_stopped is thrown.
+inline std::string await_answer(store& st, const std::string& run, const std::string& name,
+                                std::stop_source& stop) {
+  auto answer = st.await_param(run, name, stop.get_token());
+  if (!answer) {
+    stop.request_stop();  // asked through the store (`stop RUN`): the run stops too
+    throw asking_stopped("the run was stopped while it waited for parameter '" + name + "'");
+  }
+  return *answer;
+}
+
 /// The parameter provider of one command-line run (shared by the copies std::function makes).
 class param_asker {
  public:
@@ -169,13 +183,12 @@ class param_asker {
       io_.err << "typeflow: run " << run_id_ << " waits for parameter " << described(info) << ": "
               << how << std::endl;
     }
-    auto answer = st_.await_param(run_id_, info.name, stop_.get_token());
-    view_.waiting(info.name, {});
-    if (!answer) {
-      stop_.request_stop();  // asked through the store (`stop RUN`): the run stops too
-      throw asking_stopped("the run was stopped while it waited for parameter '" + info.name + "'");
-    }
-    return *answer;
+    struct done_waiting {
+      progress_view& v;
+      const std::string& name;
+      ~done_waiting() { v.waiting(name, {}); }
+    } done{view_, info.name};
+    return await_answer(st_, run_id_, info.name, stop_);
   }
 
   const pipeline& p_;

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <ostream>
 #include <set>
 #include <string>
 #include <string_view>
@@ -181,38 +182,68 @@ inline std::vector<std::string> loggable_steps(const pipeline& p, const std::fil
   return {names.begin(), names.end()};
 }
 
-inline int logs_command(const command_context& ctx) {
-  const auto& a = ctx.args;
-  auto& io = ctx.io;
-  const auto ref = parse_step_ref(a.step);
+/// A step named with no log directory and no step of that name in the pipeline (`logs`).
+class unknown_step_error : public usage_error {
+ public:
+  using usage_error::usage_error;
+};
+
+/// What `logs` was asked for: a step, maybe one element of it, maybe one attempt.
+struct log_request {
+  std::string step;
+  std::optional<std::size_t> element;
+  std::optional<unsigned> attempt;
+};
+
+/// Checks `logs`' STEP (or STEP[I]), --attempt and --element texts before the store is opened:
+/// a usage_error naming the one at fault.
+inline log_request parse_log_request(const std::string& step_text, const std::string& attempt_text,
+                                     const std::string& element_text, const std::string& prog) {
+  const auto ref = parse_step_ref(step_text);
   if (!ref) {
-    throw usage_error("typeflow: '" + a.step +
+    throw usage_error("typeflow: '" + step_text +
                           "' names no step: write STEP, or STEP[I] for element I of a map step",
-                      "run '" + io.prog + " describe' for the steps");
+                      "run '" + prog + " describe' for the steps");
   }
-  std::optional<std::size_t> element = ref->element;
-  if (!a.element_text.empty()) {
-    const auto i = whole_number_flag<std::size_t>(a.element_text, "--element",
+  log_request r{std::string(ref->step), ref->element, std::nullopt};
+  if (!element_text.empty()) {
+    const auto i = whole_number_flag<std::size_t>(element_text, "--element",
                                                   "an element index (0, 1, 2, ...)");
-    if (element && *element != i) {
+    if (r.element && *r.element != i) {
       throw usage_error(
-          "typeflow: two elements given: '" + a.step + "' and --element " + a.element_text,
+          "typeflow: two elements given: '" + step_text + "' and --element " + element_text,
           "give the element once: STEP[I] or --element I");
     }
-    element = i;
+    r.element = i;
   }
-  std::optional<unsigned> attempt;
-  if (!a.attempt_text.empty()) {
-    attempt = whole_number_flag<unsigned>(a.attempt_text, "--attempt", "an attempt (1, 2, ...)");
-    if (*attempt == 0) {
+  if (!attempt_text.empty()) {
+    r.attempt = whole_number_flag<unsigned>(attempt_text, "--attempt", "an attempt (1, 2, ...)");
+    if (*r.attempt == 0) {
       throw usage_error("typeflow: --attempt 0: attempts count from 1",
                         "write --attempt 1 for the first attempt");
     }
   }
-  auto st = open_store(a.store, io, store_access::read);
-  const auto id = st.resolve(a.target);
-  const std::string step(ref->step);
-  const auto known = loggable_steps(ctx.p, st.path(), id);
+  return r;
+}
+
+/// Where `logs` finds its text, or why there is none.
+struct log_lookup {
+  std::string id;              ///< the run's full id
+  std::filesystem::path path;  ///< the attempt's log file; empty when there is none
+  std::string message, hint;   ///< when there is none: why ("typeflow: step ..."), a hint or ""
+};
+
+/// The log of `r` in run `target` (an id, a prefix, `latest`): an unknown run is an
+/// unknown_run_error, an unknown step an unknown_step_error; a step that wrote no log (in that
+/// attempt) gives no path and the message saying so. `logs` and the browser's
+/// GET /api/runs/ID/logs/STEP both use it.
+inline log_lookup find_log(const pipeline& p, const store& st, const std::string& target,
+                           const log_request& r, const std::string& prog) {
+  log_lookup out;
+  out.id = st.resolve(target);
+  const auto& id = out.id;
+  const auto& step = r.step;
+  const auto known = loggable_steps(p, st.path(), id);
   if (std::find(known.begin(), known.end(), step) == known.end()) {
     std::string best;
     std::size_t best_distance = 3;
@@ -222,45 +253,65 @@ inline int logs_command(const command_context& ctx) {
         best = k;
       }
     }
-    throw usage_error("typeflow: no step '" + step + "' in pipeline '" + std::string(ctx.p.name()) +
-                          "'" + (best.empty() ? std::string{} : "; did you mean '" + best + "'?"),
-                      "its steps are: " + join(known));
+    throw unknown_step_error("typeflow: no step '" + step + "' in pipeline '" +
+                                 std::string(p.name()) + "'" +
+                                 (best.empty() ? std::string{} : "; did you mean '" + best + "'?"),
+                             "its steps are: " + join(known));
   }
+  const auto& element = r.element;
+  const auto& attempt = r.attempt;
   const std::string shown_name = element ? step + "[" + std::to_string(*element) + "]" : step;
   const auto logged = logged_attempts(st.path(), id, step, element);
   const bool found =
       attempt ? std::find(logged.begin(), logged.end(), *attempt) != logged.end() : !logged.empty();
-  if (!found) {
-    std::vector<std::string> numbers;
-    for (auto n : logged) numbers.push_back(std::to_string(n));
-    io.err << "typeflow: step '" << shown_name << "' of run " << id << " wrote no log"
-           << (attempt ? " in attempt " + std::to_string(*attempt) : std::string{});
-    if (!logged.empty()) io.err << "; attempts with logs: " << join(numbers);
-    io.err << '\n';
-    if (const auto elements =
-            element ? std::vector<std::size_t>{} : logged_elements(st.path(), id, step);
-        !elements.empty()) {
-      std::string list;
-      for (std::size_t i = 0; i < elements.size() && i < 10; ++i) {
-        list += (i == 0 ? "" : ", ") + step + "[" + std::to_string(elements[i]) + "]";
-      }
-      if (elements.size() > 10) list += ", ... (" + std::to_string(elements.size()) + " in all)";
-      io.err << "  hint: it is a map step; its elements with logs: " << list
-             << " (write STEP[I] or --element I)\n";
-    } else if (logged.empty()) {
-      io.err << "  hint: a step's log holds the lines it wrote with context::log; run '" << io.prog
-             << " show " << id << "' for what the steps did\n";
-    }
-    return exit_failed;
+  if (found) {
+    out.path = attempt_log_path(st.path(), id, step, element, attempt ? *attempt : logged.back());
+    return out;
   }
-  const auto path =
-      attempt_log_path(st.path(), id, step, element, attempt ? *attempt : logged.back());
+  std::vector<std::string> numbers;
+  for (auto n : logged) numbers.push_back(std::to_string(n));
+  out.message = "typeflow: step '" + shown_name + "' of run " + id + " wrote no log" +
+                (attempt ? " in attempt " + std::to_string(*attempt) : std::string{});
+  if (!logged.empty()) out.message += "; attempts with logs: " + join(numbers);
+  if (const auto elements =
+          element ? std::vector<std::size_t>{} : logged_elements(st.path(), id, step);
+      !elements.empty()) {
+    std::string list;
+    for (std::size_t i = 0; i < elements.size() && i < 10; ++i) {
+      list += (i == 0 ? "" : ", ") + step + "[" + std::to_string(elements[i]) + "]";
+    }
+    if (elements.size() > 10) list += ", ... (" + std::to_string(elements.size()) + " in all)";
+    out.hint =
+        "it is a map step; its elements with logs: " + list + " (write STEP[I] or --element I)";
+  } else if (logged.empty()) {
+    out.hint = "a step's log holds the lines it wrote with context::log; run '" + prog + " show " +
+               id + "' for what the steps did";
+  }
+  return out;
+}
+
+/// Copies the file at `path` to `out` (a store_error when it cannot be read).
+inline void copy_log(const std::filesystem::path& path, std::ostream& out) {
   std::ifstream in(path, std::ios::binary);
   std::vector<char> buf(1 << 16);
   while (in && (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)) {
-    io.out.write(buf.data(), in.gcount());
+    out.write(buf.data(), in.gcount());
   }
   if (!in.eof()) throw store_error("typeflow: run store: cannot read '" + path.string() + "'");
+}
+
+inline int logs_command(const command_context& ctx) {
+  const auto& a = ctx.args;
+  auto& io = ctx.io;
+  const auto r = parse_log_request(a.step, a.attempt_text, a.element_text, io.prog);
+  auto st = open_store(a.store, io, store_access::read);
+  const auto found = find_log(ctx.p, st, a.target, r, io.prog);
+  if (found.path.empty()) {
+    io.err << found.message << '\n';
+    if (!found.hint.empty()) io.err << "  hint: " << found.hint << '\n';
+    return exit_failed;
+  }
+  copy_log(found.path, io.out);
   return exit_ok;
 }
 

@@ -309,6 +309,18 @@ inline std::filesystem::path self_program() {
   return self;
 }
 
+/// Runs `p` through the store as `kind` says: a new run, or a retry or copy of run `origin`.
+/// The command line's launch() and the browser's POST /api/runs, /retry and /copy start runs
+/// with it.
+inline stored_run start_in_store(const pipeline& p, store& st, launch_kind kind,
+                                 const std::string& origin, const store_options& o) {
+  switch (kind) {
+    case launch_kind::retry: return st.retry(p, origin, o);
+    case launch_kind::copy: return st.copy(p, origin, o);
+    default: return st.run(p, o);
+  }
+}
+
 /// Starts one run through the store with the live view and --json output; `outer` stops it
 /// (the caller's Ctrl-C watch). Returns the exit code. Throws usage_error / run_error for
 /// input the run refused.
@@ -378,11 +390,7 @@ inline int launch(const pipeline& p, store& st, launch_kind kind, const std::str
   view.start();
   std::optional<stored_run> r;
   try {
-    switch (kind) {
-      case launch_kind::retry: r.emplace(st.retry(p, origin, o)); break;
-      case launch_kind::copy: r.emplace(st.copy(p, origin, o)); break;
-      default: r.emplace(st.run(p, o)); break;
-    }
+    r.emplace(start_in_store(p, st, kind, origin, o));
   } catch (...) {
     view.stop();
     throw;

@@ -1,14 +1,16 @@
 #pragma once
 // The browser run mode's server (ui/server.hpp): included by that header in header-only mode,
-// compiled once into typeflow::ui (src/ui.cpp) in compiled mode. cpp-httplib is named here only.
+// compiled once into typeflow::ui (src/ui.cpp) in compiled mode. cpp-httplib is named here and
+// in the other ui/impl/ headers only.
 //
-// Routes (docs/ui.md): GET / (the runs page), GET /runs/ID (a run's page: the HTML report),
-// GET /api/runs, GET /api/runs/ID, GET /api/pipeline. Every response carries a
+// Routes (docs/ui.md): GET / (the runs page), GET /runs/ID (a run's page: the HTML report);
+// the JSON API under /api/ is ui/impl/api.hpp's. Every response carries a
 // Content-Security-Policy; every error is a 4xx/5xx with a message (JSON under /api/).
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -45,6 +47,7 @@
 #include <typeflow/config.hpp>
 #include <typeflow/core/duration_text.hpp>
 #include <typeflow/detail/json_text.hpp>
+#include <typeflow/detail/number_text.hpp>
 #include <typeflow/exec/event.hpp>
 #include <typeflow/report/html.hpp>
 #include <typeflow/report/html_parts.hpp>
@@ -56,17 +59,74 @@ namespace typeflow::ui {
 
 namespace ui_detail {
 
-/// What every response carries: nothing may be loaded from anywhere else, or run, or framed.
+/// What every response carries: nothing may be loaded from anywhere else or framed; scripts
+/// only from the program itself (/static/ui.js), never inline.
 inline constexpr const char* content_security_policy =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'";
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 inline constexpr std::size_t max_page_size = 500;
 
 /// A request the server refuses: its status and message.
 struct http_error {
+  http_error(int s, std::string m, std::string f = {})
+      : status(s), message(std::move(m)), field(std::move(f)) {}
   int status;
   std::string message;
+  std::string field;  ///< the form field at fault ("param:lr", "tag"), or none (API: "field")
+};
+
+/// A token bucket per client address (the POST rate bound, docs/ui.md Security): `burst`
+/// requests at once, then `rate` a second.
+class rate_bound {
+ public:
+  static constexpr std::size_t max_clients = 4096;
+
+  rate_bound(double rate, std::size_t burst) : rate_(rate), burst_(static_cast<double>(burst)) {}
+
+  /// 0 when `client` may go on (it spent a token), else the whole seconds until it may.
+  std::size_t take(const std::string& client) {
+    if (burst_ <= 0) return 0;  // unbounded
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(m_);
+    auto it = buckets_.find(client);
+    if (it == buckets_.end()) {
+      if (buckets_.size() >= max_clients) forget_full(now);
+      it = buckets_.emplace(client, bucket{burst_, now}).first;
+    }
+    auto& b = it->second;
+    b.tokens = std::min(burst_, b.tokens + rate_ * seconds(now - b.at));
+    b.at = now;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    const double wait = std::ceil((1 - b.tokens) / rate_);
+    return wait >= 86400 ? 86400 : std::max<std::size_t>(1, static_cast<std::size_t>(wait));
+  }
+
+ private:
+  struct bucket {
+    double tokens;
+    std::chrono::steady_clock::time_point at;
+  };
+  static double seconds(std::chrono::steady_clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+  }
+  /// Forgets the clients whose bucket has filled up again (as good as new); all when none has.
+  void forget_full(std::chrono::steady_clock::time_point now) {
+    for (auto it = buckets_.begin(); it != buckets_.end();) {
+      if (it->second.tokens + rate_ * seconds(now - it->second.at) >= burst_)
+        it = buckets_.erase(it);
+      else
+        ++it;
+    }
+    if (buckets_.size() >= max_clients) buckets_.clear();
+  }
+
+  double rate_, burst_;
+  std::mutex m_;
+  std::map<std::string, bucket> buckets_;
 };
 
 inline void json_reply(httplib::Response& res, int status, const nlohmann::json& j) {
@@ -83,7 +143,7 @@ inline std::string page(const std::string& title, const std::string& body) {
          report_detail::escape(title) + "</title>\n<style>" + std::string(report_detail::css) +
          "nav{margin:0 0 12px}nav a{margin-right:16px}form.filter input,form.filter "
          "select{margin-right:8px}</style>\n</head>\n<body>\n"
-         "<nav><a href=\"/\">runs</a><a href=\"/api/pipeline\">pipeline (JSON)</a></nav>\n" +
+         "<nav><a href=\"/\">runs</a><a href=\"/pipeline\">pipeline</a></nav>\n" +
          body + "</body>\n</html>\n";
 }
 
@@ -184,26 +244,6 @@ inline std::string random_hex(std::size_t bytes) {
   return out;
 }
 
-/// Learns the store's id of a run the server started from its run_started event; the runner
-/// thread gives the exception of a run that ended before it started.
-class id_observer : public observer {
- public:
-  void on_event(const event& e) override {
-    if (e.kind == event_kind::run_started) {
-      std::call_once(once_, [&] { id_.set_value(std::string(e.run_id)); });
-    }
-  }
-  void fail(std::exception_ptr ep) {
-    std::call_once(once_, [&] { id_.set_exception(std::move(ep)); });
-  }
-  std::future<std::string> id() { return id_.get_future(); }
-
- private:
-  std::once_flag once_;
-  std::promise<std::string> id_;
-};
-
-/// A page of runs: the filters and paging of GET /api/runs and GET /.
 struct runs_page {
   std::vector<run_info> runs;
   std::vector<std::string> refused;  ///< damaged rows left out (the store's messages)
@@ -251,61 +291,6 @@ inline runs_page query_runs(const store& st, const httplib::Request& req, std::s
   return pg;
 }
 
-/// "/?status=..&experiment=..&tag=..&offset=N" with every value percent-encoded.
-inline std::string page_link(const runs_page& pg, std::size_t offset) {
-  std::string q = "/?limit=" + std::to_string(pg.limit) + "&offset=" + std::to_string(offset);
-  if (!pg.status.empty()) q += "&status=" + httplib::detail::encode_query_param(pg.status);
-  if (!pg.experiment.empty())
-    q += "&experiment=" + httplib::detail::encode_query_param(pg.experiment);
-  for (const auto& t : pg.tags) q += "&tag=" + httplib::detail::encode_query_param(t);
-  return q;
-}
-
-inline std::string runs_html(const pipeline& p, const runs_page& pg) {
-  using report_detail::escape;
-  std::string b = "<h1>" + escape(p.name()) + " &#8212; runs</h1>\n";
-  b += "<form class=\"filter\" method=\"get\" action=\"/\">status <select name=\"status\">"
-       "<option value=\"\">any</option>";
-  for (const char* s : {"pending", "running", "succeeded", "failed", "stopped", "interrupted"}) {
-    b += "<option" + std::string(pg.status == s ? " selected" : "") + ">" + s + "</option>";
-  }
-  b += "</select> experiment <input name=\"experiment\" value=\"" + escape(pg.experiment) +
-       "\"> tag <input name=\"tag\" placeholder=\"KEY=VALUE\" value=\"" +
-       escape(pg.tags.empty() ? std::string{} : pg.tags.front()) +
-       "\"> <button type=\"submit\">filter</button></form>\n";
-  for (const auto& r : pg.refused) b += "<p class=\"not-drawn\">" + escape(r) + "</p>\n";
-  if (pg.runs.empty()) {
-    b += "<p>no runs" + std::string(pg.offset > 0 ? " on this page" : "") + "</p>\n";
-  } else {
-    b += "<table class=\"runs\">\n<thead><tr><th>run</th><th>status</th><th>started</th>"
-         "<th>duration</th><th>kind</th><th>experiment</th><th>tags</th><th>message</th></tr>"
-         "</thead>\n<tbody>\n";
-    for (const auto& r : pg.runs) {
-      const std::string status(to_string(r.status));
-      std::string tags;
-      for (const auto& [k, v] : r.tags)
-        tags += (tags.empty() ? "" : ", ") + escape(k) + "=" + escape(v);
-      b += "<tr><td><a href=\"/runs/" + httplib::detail::encode_query_param(r.id) + "\"><code>" +
-           escape(r.id) + "</code></a></td><td><span class=\"badge run-" + escape(status) + "\">" +
-           escape(status) + "</span></td><td>" + escape(cli_detail::iso_time(r.started)) +
-           "</td><td class=\"num\">" +
-           (r.ended ? escape(format_duration(r.duration())) : std::string("-")) + "</td><td>" +
-           escape(r.kind) + "</td><td>" + escape(r.experiment) + "</td><td>" + tags +
-           "</td><td class=\"msg\">" + escape(r.message) + "</td></tr>\n";
-    }
-    b += "</tbody>\n</table>\n";
-  }
-  b += "<p>";
-  if (pg.offset > 0) {
-    b += "<a href=\"" + escape(page_link(pg, pg.offset > pg.limit ? pg.offset - pg.limit : 0)) +
-         "\">&#8592; newer</a> ";
-  }
-  if (pg.more)
-    b += "<a href=\"" + escape(page_link(pg, pg.offset + pg.limit)) + "\">older &#8594;</a>";
-  b += "</p>\n";
-  return page(std::string(p.name()) + " runs", b);
-}
-
 }  // namespace ui_detail
 
 struct server::state {
@@ -322,6 +307,7 @@ struct server::state {
   const pipeline* p;
   server_options o;
   store st;
+  ui_detail::rate_bound posts;  ///< POSTs per client address
   std::mutex sessions_m;
   std::map<std::string, std::string> sessions;  ///< session cookie -> its CSRF token
   std::deque<std::string> session_order;        ///< the oldest session is forgotten first
@@ -337,7 +323,7 @@ struct server::state {
   bool listening_done = false;
 
   state(const pipeline& pl, server_options opts)
-      : p(&pl), o(std::move(opts)), st(o.store),
+      : p(&pl), o(std::move(opts)), st(o.store), posts(o.post_rate, o.post_burst),
         manifest(detail::json_text(cli_detail::manifest_json(cli_detail::make_manifest(pl)), 2) +
                  "\n") {}
 };
@@ -400,85 +386,6 @@ inline void check_post(server::state& s, const httplib::Request& req) {
   }
 }
 
-/// The run flags of a POST /api/runs: the command line's, from the form fields.
-inline cli_detail::run_flags run_fields(const httplib::Request& req) {
-  cli_detail::run_flags f;
-  for (const auto& [name, value] : req.params) {
-    if (name == "param")
-      f.params.push_back(value);
-    else if (name == "tag")
-      f.tags.push_back(value);
-    else if (name == "scene")
-      f.scenes.push_back(value);
-    else if (name == "only")
-      f.only.push_back(value);
-    else if (name == "experiment")
-      f.experiment = value;
-    else if (name != "csrf") {
-      throw http_error{400, "typeflow: unknown field '" + name +
-                                "'; fields are: param (NAME=VALUE), tag (KEY=VALUE), "
-                                "experiment, scene, only, csrf"};
-    }
-  }
-  return f;
-}
-
-/// Starts `o` on a thread of its own; returns the store's id of the run once it started.
-inline std::string start_run(server::state& s, store_options o) {
-  auto ids = std::make_shared<id_observer>();
-  auto id = ids->id();
-  o.observe(ids);
-  server::state::own_run* r = nullptr;
-  {
-    std::lock_guard lock(s.runs_m);
-    if (s.closing) throw http_error{503, "typeflow: the server is stopping"};
-    for (auto it = s.runs.begin(); it != s.runs.end();) {  // forget the runs that ended
-      if (it->done && it->claimed) {
-        it->thread.join();
-        it = s.runs.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    r = &s.runs.emplace_back();
-    auto base = o.base();
-    base.stop_token(r->stop.get_token());
-    o.base(std::move(base));
-    r->thread = std::thread([&s, r, ids, o = std::move(o)] {
-      try {
-        (void)s.st.run(*s.p, o);
-        ids->fail(std::make_exception_ptr(
-            run_error("typeflow: the run ended without starting")));  // no-op once started
-      } catch (...) {
-        ids->fail(std::current_exception());
-      }
-      r->done = true;
-    });
-  }
-  std::string started;
-  // Until `r` is claimed no other request forgets it, whatever this one ends with.
-  struct claim {
-    server::state& s;
-    server::state::own_run* r;
-    std::string& id;
-    ~claim() {
-      std::lock_guard lock(s.runs_m);
-      r->id = id;
-      r->claimed = true;
-    }
-  } guard{s, r, started};
-  if (id.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
-    throw http_error{500, "typeflow: the run did not start within 30 s"};
-  try {
-    started = id.get();
-  } catch (const store_error&) {
-    throw;  // about the store: a 500 with its message
-  } catch (const run_error& e) {
-    throw http_error{400, e.what()};
-  }
-  return started;
-}
-
 /// Asks the server's own runs to stop, then waits for them; no run starts afterwards.
 inline void stop_runs(server::state& s) {
   std::lock_guard lock(s.runs_m);
@@ -488,6 +395,36 @@ inline void stop_runs(server::state& s) {
     if (r.thread.joinable()) r.thread.join();
   }
   s.runs.clear();
+}
+
+}  // namespace ui_detail
+
+}  // namespace typeflow::ui
+
+// The JSON API's routes (ui_detail::add_api_routes) and the pages (GET /, /runs/ID, ...):
+// after server::state and the helpers above, which their handlers use.
+#include <typeflow/ui/impl/api.hpp>    // IWYU pragma: keep
+#include <typeflow/ui/impl/pages.hpp>  // IWYU pragma: keep
+
+namespace typeflow::ui {
+
+namespace ui_detail {
+
+/// The POST rate bound, after the Host and token checks: a client that has spent its POSTs
+/// gets 429 with Retry-After (before its body is read).
+inline httplib::Server::HandlerResponse within_rate(server::state& s, const httplib::Request& req,
+                                                    httplib::Response& res) {
+  if (req.method != "POST") return httplib::Server::HandlerResponse::Unhandled;
+  if (const auto wait = s.posts.take(req.remote_addr); wait != 0) {
+    res.set_header("Retry-After", std::to_string(wait));
+    error_reply(req, res, 429,
+                "typeflow: too many changes asked from " + req.remote_addr + "; at most " +
+                    std::to_string(s.o.post_burst) + " at once, then " +
+                    detail::number_text(s.o.post_rate) + " a second: try again in " +
+                    std::to_string(wait) + " s");
+    return httplib::Server::HandlerResponse::Handled;
+  }
+  return httplib::Server::HandlerResponse::Unhandled;
 }
 
 }  // namespace ui_detail
@@ -509,6 +446,10 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
   }
   if (o.page_size == 0 || o.page_size > max_page_size) {
     throw ui_error("typeflow: the page size must be from 1 to " + std::to_string(max_page_size));
+  }
+  if (o.post_burst != 0 && !(o.post_rate > 0)) {
+    throw ui_error(
+        "typeflow: the POST rate must be more than 0 a second (or the burst 0: no bound)");
   }
   st_ = std::make_unique<state>(p, std::move(o));
   auto& s = *st_;
@@ -540,13 +481,12 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
                         host + "'");
         return httplib::Server::HandlerResponse::Handled;
       }
-      return httplib::Server::HandlerResponse::Unhandled;
+      return within_rate(s, req, res);
     }
     const auto auth = req.get_header_value("Authorization");
     const bool bearer = auth.rfind("Bearer ", 0) == 0 && same_secret(auth.substr(7), s.o.token);
     const auto c = cookie(req.get_header_value("Cookie"), "typeflow_token");
-    if (bearer || (c && same_secret(*c, s.o.token)))
-      return httplib::Server::HandlerResponse::Unhandled;
+    if (bearer || (c && same_secret(*c, s.o.token))) return within_rate(s, req, res);
     if (req.method == "GET" && req.path == "/" && req.has_param("token") &&
         same_secret(req.get_param_value("token"), s.o.token)) {
       res.set_header("Set-Cookie",
@@ -577,7 +517,11 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
         try {
           std::rethrow_exception(ep);
         } catch (const http_error& e) {
-          error_reply(req, res, e.status, e.message);
+          if (!e.field.empty() && is_api(req)) {
+            json_reply(res, e.status, nlohmann::json{{"error", e.message}, {"field", e.field}});
+          } else {
+            error_reply(req, res, e.status, e.message);
+          }
         } catch (const unknown_run_error& e) {
           error_reply(req, res, 404, e.what());
         } catch (const std::exception& e) {
@@ -587,74 +531,7 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
         }
       });
 
-  // ------------------------------------------------------------------ the JSON API
-  http.Get("/api/pipeline", [sp](const httplib::Request&, httplib::Response& res) {
-    res.set_content(sp->manifest, "application/json; charset=utf-8");
-  });
-  http.Get("/api/runs", [sp](const httplib::Request& req, httplib::Response& res) {
-    auto pg = query_runs(sp->st, req, sp->o.page_size);
-    nlohmann::json j{{"runs", nlohmann::json::array()},
-                     {"offset", pg.offset},
-                     {"limit", pg.limit},
-                     {"more", pg.more}};
-    for (const auto& r : pg.runs) j["runs"].push_back(cli_detail::run_json(r));
-    if (!pg.refused.empty()) j["refused"] = pg.refused;
-    json_reply(res, 200, j);
-  });
-  http.Get(R"(/api/runs/([^/]+))", [sp](const httplib::Request& req, httplib::Response& res) {
-    const auto doc = cli_detail::make_run_document(show_run(sp->st, req.matches[1].str()));
-    json_reply(res, 200, cli_detail::details_json(doc));
-  });
-
-  // ------------------------------------------------------------------ changes (POST)
-  http.Get("/api/session", [sp](const httplib::Request& req, httplib::Response& res) {
-    json_reply(res, 200, nlohmann::json{{"csrf", session_token(*sp, req, res)}});
-  });
-  http.Post("/api/runs", [sp](const httplib::Request& req, httplib::Response& res) {
-    check_post(*sp, req);
-    store_options o;
-    try {
-      // The command line's own checks of --param, --tag, --scene, --only: the same messages.
-      o = cli_detail::make_options(*sp->p, run_fields(req), true, sp->o.program);
-    } catch (const store_error&) {
-      throw;
-    } catch (const run_error& e) {
-      throw http_error{400, e.what()};
-    } catch (const cli_detail::usage_error& e) {
-      throw http_error{400, e.what()};
-    }
-    const auto id = start_run(*sp, std::move(o));
-    res.set_header("Location", "/runs/" + id);
-    json_reply(res, 202, nlohmann::json{{"id", id}});
-  });
-  http.Post(R"(/api/runs/([^/]+)/stop)", [sp](const httplib::Request& req, httplib::Response& res) {
-    check_post(*sp, req);
-    const auto run = show_run(sp->st, req.matches[1].str()).run;
-    const auto& id = run.id;
-    // By the record, which the run ends before its thread here is done.
-    if (run.status != run_status::running && run.status != run_status::pending)
-      throw http_error{409, "typeflow: run " + id + " is not running"};
-    bool own = false;
-    {
-      std::lock_guard lock(sp->runs_m);
-      for (auto& r : sp->runs) {
-        if (r.id == id && !r.done) {
-          r.stop.request_stop();
-          own = true;
-        }
-      }
-    }
-    if (!own) {
-      try {
-        sp->st.stop(id);  // a run of another process: through its record, as `prog stop`
-      } catch (const unknown_run_error&) {
-        throw;
-      } catch (const store_error& e) {
-        throw http_error{409, e.what()};
-      }
-    }
-    json_reply(res, 202, nlohmann::json{{"id", id}, {"stopping", true}});
-  });
+  add_api_routes(s);
 
   // Every other change is refused, its body read first (so that an oversize one is a 413).
   auto refuse = [](const httplib::Request& req, httplib::Response& res) {
@@ -668,19 +545,8 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
   http.Patch(".*", refuse);
   http.Delete(".*", refuse);
 
-  // ------------------------------------------------------------------ pages
-  http.Get("/", [sp](const httplib::Request& req, httplib::Response& res) {
-    auto pg = query_runs(sp->st, req, sp->o.page_size);
-    res.set_content(runs_html(*sp->p, pg), "text/html; charset=utf-8");
-  });
-  http.Get(R"(/runs/([^/]+))", [sp](const httplib::Request& req, httplib::Response& res) {
-    auto html = html_report(*sp->p, show_run(sp->st, req.matches[1].str()));
-    // The report, with the UI's way back to the runs.
-    const std::string body = "<body>\n";
-    if (auto at = html.find(body); at != std::string::npos)
-      html.insert(at + body.size(), "<nav><a href=\"/\">&#8592; runs</a></nav>\n");
-    res.set_content(html, "text/html; charset=utf-8");
-  });
+  // ------------------------------------------------------------------ pages (ui/impl/pages.hpp)
+  register_pages(http, sp);
 
   if (s.o.port == 0) {
     const int port = http.bind_to_any_port(s.o.host);
@@ -763,7 +629,7 @@ TYPEFLOW_INLINE int command(const pipeline& p, const run_options* program, const
                                    interrupted = true;
                                    if (auto* s = running.load()) s->stop();
                                  },
-                                 handle_sigint};
+                                 handle_sigint, "the server and its runs"};
   std::optional<server> srv;
   try {
     srv.emplace(p, std::move(o));
