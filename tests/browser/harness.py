@@ -165,6 +165,16 @@ class Browser:
               % (" ".join(argv), p.returncode, expect, p.stdout, p.stderr))
         return p.stdout
 
+    def refusal(self, *args):
+        """The first line the program prints on stderr for a command it refuses (exit 2): the
+        message a page must show for the same refusal."""
+        argv = [self.child] + list(args) + ["--store", self.store]
+        p = subprocess.run(argv, env=self.env, text=True, capture_output=True,
+                           stdin=subprocess.DEVNULL, timeout=WAIT_S)
+        check(p.returncode == 2, "%s exited %d, not 2:\n%s%s"
+              % (" ".join(argv), p.returncode, p.stdout, p.stderr))
+        return p.stderr.splitlines()[0]
+
     def seed(self, *params, expect=0):
         """A run recorded by `prog run --param NAME=VALUE ...` (before or beside the server),
         which exits `expect` (1: a step failed); its id."""
