@@ -212,11 +212,6 @@ class Browser:
         except urllib.error.HTTPError as e:
             return e.code
 
-    def api(self, path):
-        """GET SERVER/path as JSON (GETs need no session)."""
-        with urllib.request.urlopen(self.server.url + path, timeout=WAIT_S) as r:
-            return json.loads(r.read().decode("utf-8"))
-
     # ------------------------------------------------------------------ the browser
     def open_browser(self):
         from selenium import webdriver
@@ -332,7 +327,10 @@ class Browser:
                           % (self.driver.current_url, base, base), file=sys.stderr)
                 except Exception as e:  # the failure itself matters more
                     print("could not save the page: %s" % e, file=sys.stderr)
-            self.driver.quit()
+            try:
+                self.driver.quit()
+            except Exception as e:  # Chromium gone already: the server must still be ended
+                errors.append("ending Chromium failed: %s" % e)
         if self.server is not None:
             try:
                 self.server.stop()
