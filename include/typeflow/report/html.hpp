@@ -1,7 +1,7 @@
 #pragma once
 // The HTML run report: one self-contained page (inline CSS and SVG, no scripts, nothing
 // loaded from anywhere) showing a stored run: its header, the DAG coloured by step status,
-// the steps, the parameters and one chart per metric.
+// the steps, the stored artifacts (type, size, hash), the parameters and one chart per metric.
 //
 //     typeflow::store st;
 //     typeflow::write_html_report("run.html", p, st.show("latest"));
@@ -30,7 +30,7 @@ struct html_report_options {
   std::function<std::string(const std::string& step)> step_log_link;
 };
 
-/// The report's sections (header, graph, steps, parameters, metrics) without the page around
+/// The report's sections (header, graph, steps, artifacts, parameters, metrics) without the page around
 /// them: what html_report() wraps, and what the browser run mode's run page shows. The run's
 /// status badge is span#run-status, each step's row tr[data-step=NAME], each DAG node
 /// g.node.st-STATUS#node-NAME.

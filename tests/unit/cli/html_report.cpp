@@ -123,6 +123,16 @@ TEST_CASE("html report: a stored run with a failing step and metrics over epochs
   // report->publish; each with an arrowhead.
   REQUIRE(count(html, "<path class=\"edge\"") == 7);
   REQUIRE(count(html, "marker-end=\"url(#arrow)\"") == 7);
+
+  // The stored outputs: the type, size and hash of each, in the steps' order.
+  const auto artifacts = html.substr(html.find("<table class=\"artifacts\">"));
+  REQUIRE(artifacts.find("<tr data-step=\"load\"><td>load</td><td><code>std::vector&lt;double") !=
+          std::string::npos);
+  REQUIRE(std::regex_search(artifacts,
+                            std::regex(R"re(<tr data-step="train"><td>train</td><td><code>double)re"
+                                       R"re(</code></td><td class="num">\d+ B</td><td><code>)re"
+                                       R"re([0-9a-f]{32}</code></td></tr>)re")));
+  REQUIRE(artifacts.find("data-step=\"report\"") == std::string::npos);  // it failed: none
   REQUIRE(html.find("<marker id=\"arrow\"") != std::string::npos);
 
   // Every user string is escaped: the step error, the experiment, tags, parameter values

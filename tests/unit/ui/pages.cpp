@@ -212,6 +212,8 @@ TEST_CASE("ui pages: a run's page is its report plus status, buttons and log lin
   REQUIRE(has(html, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more"));
   REQUIRE(has(html, "&quot;&gt;&lt;script&gt;x&lt;/script&gt;"));  // a parameter's default
   REQUIRE(has(html, "<div class=\"chart\" id=\"metric-loss\">"));
+  REQUIRE(has(html, "<table class=\"artifacts\">"));
+  REQUIRE(has(html, "<tr data-step=\"train\"><td>train</td><td><code>double</code></td>"));
   REQUIRE_FALSE(has(html, "id=\"answer\""));  // waits for nothing
   // A report file keeps its own page: no script, its own CSP meta.
   const auto report = tyf::html_report(s.p, tyf::store{s.dir.path() / "store"}.show(failed));

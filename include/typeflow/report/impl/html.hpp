@@ -49,6 +49,19 @@ inline std::string utc_text(std::chrono::system_clock::time_point t) {
   return detail::time_text(t, "%Y-%m-%d %H:%M:%S UTC", detail::time_zone::utc);
 }
 
+/// "512 B", "1.5 KiB", "3.2 MiB", "1.1 GiB".
+inline std::string byte_size(std::uint64_t n) {
+  if (n < 1024) return std::to_string(n) + " B";
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n) / 1024;
+  std::size_t u = 0;
+  while (v >= 1024 && u + 1 < std::size(units)) {
+    v /= 1024;
+    ++u;
+  }
+  return number(v, "%.1f") + " " + units[u];
+}
+
 /// The CSS class of a status; "notrun" for a step without a record (or still pending).
 inline std::string status_class(std::optional<step_status> s) {
   if (!s || *s == step_status::pending) return "notrun";
@@ -393,6 +406,24 @@ TYPEFLOW_INLINE std::string html_report_body(const pipeline& p, const run_detail
   h += "</tbody>\n</table>\n";
 
   // ------------------------------------------------------------------ parameters
+  // ------------------------------------------------------------------ artifacts
+  h += "<h2>Artifacts</h2>\n";
+  std::string artifacts;
+  for (const auto& st : r.steps) {
+    if (!st.artifact) continue;
+    const auto& a = *st.artifact;
+    artifacts += "<tr data-step=\"" + escape(st.name) + "\"><td>" + escape(st.name) +
+                 "</td><td><code>" + escape(a.type) + "</code></td><td class=\"num\">" +
+                 byte_size(a.size) + "</td><td><code>" + escape(a.hash) + "</code></td></tr>\n";
+  }
+  if (artifacts.empty()) {
+    h += "<p>none stored</p>\n";
+  } else {
+    h += "<table class=\"artifacts\">\n<thead><tr><th>step</th><th>type</th><th>size</th>"
+         "<th>hash</th></tr></thead>\n<tbody>\n" +
+         artifacts + "</tbody>\n</table>\n";
+  }
+
   h += "<h2>Parameters</h2>\n";
   std::map<std::string, detail::node_id, std::less<>> declared;
   for (const auto& v : nodes) {
