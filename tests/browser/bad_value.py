@@ -10,15 +10,6 @@ import sys
 from harness import check, run
 
 
-def cli_message(t, kv):
-    """The first line `prog run --param kv` prints (exit 2)."""
-    import subprocess
-    p = subprocess.run([t.child, "run", "--store", t.store, "--param", kv], env=t.env,
-                       text=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
-    check(p.returncode == 2, "prog run --param %s exited %d, not 2" % (kv, p.returncode))
-    return p.stderr.splitlines()[0]
-
-
 def error_text(t, name):
     els = t.all("#error-param-" + name)
     return els[0].text.strip() if els else ""
@@ -33,8 +24,8 @@ def fill(t, name, value):
 def scenario(t):
     t.seed()  # a store with one run: nothing must be added to it
     before = [r["id"] for r in t.runs()]
-    lr_message = cli_message(t, "lr=5")
-    batch_message = cli_message(t, "batch=48")
+    lr_message = t.refusal("run", "--param", "lr=5")
+    batch_message = t.refusal("run", "--param", "batch=48")
     check(lr_message.startswith("typeflow: parameter 'lr' (double) got '5'"), lr_message)
     t.serve()
     t.open_browser()

@@ -13,6 +13,9 @@
 //             PATH exists or the run is stopped: the test creates the file when it has seen
 //             the run page show `train` running, so the page's live update is what it watches.
 //   evaluate  fails when `schedule` is `diverge` (a step that fails on a parameter value).
+//   decide    only with the environment variable TYPEFLOW_BROWSER_ASK set (in every process of
+//             the test: it changes the pipeline): reads `threshold`, a delayed parameter without
+//             a default, so a run waits for its answer (the run page's form#answer).
 
 #include <chrono>
 #include <condition_variable>
@@ -79,12 +82,20 @@ int main(int argc, char** argv) {
         return loss;
       },
       data, lr, optimizer, hold);
-  p.step(
+  auto score = p.step(
       "evaluate",
       [](double loss, const std::string& s) {
         if (s == "diverge") throw std::runtime_error("the loss diverged (schedule 'diverge')");
         return 1.0 - loss;
       },
       model, schedule);
+  if (std::getenv("TYPEFLOW_BROWSER_ASK") != nullptr) {
+    auto threshold = p.param<double>("threshold")
+                         .describe("asked for when decide is about to run")
+                         .range(0.0, 1.0)
+                         .delayed();
+    p.step(
+        "decide", [](double s, double t) { return s >= t; }, score, threshold);
+  }
   return tyf::ui::main(argc, argv, p);
 }

@@ -165,6 +165,16 @@ class Browser:
               % (" ".join(argv), p.returncode, expect, p.stdout, p.stderr))
         return p.stdout
 
+    def refusal(self, *args):
+        """The first line the program prints on stderr for a command it refuses (exit 2): the
+        message a page must show for the same refusal."""
+        argv = [self.child] + list(args) + ["--store", self.store]
+        p = subprocess.run(argv, env=self.env, text=True, capture_output=True,
+                           stdin=subprocess.DEVNULL, timeout=WAIT_S)
+        check(p.returncode == 2, "%s exited %d, not 2:\n%s%s"
+              % (" ".join(argv), p.returncode, p.stdout, p.stderr))
+        return p.stderr.splitlines()[0]
+
     def seed(self, *params, expect=0):
         """A run recorded by `prog run --param NAME=VALUE ...` (before or beside the server),
         which exits `expect` (1: a step failed); its id."""
@@ -201,11 +211,6 @@ class Browser:
                 return r.status
         except urllib.error.HTTPError as e:
             return e.code
-
-    def api(self, path):
-        """GET SERVER/path as JSON (GETs need no session)."""
-        with urllib.request.urlopen(self.server.url + path, timeout=WAIT_S) as r:
-            return json.loads(r.read().decode("utf-8"))
 
     # ------------------------------------------------------------------ the browser
     def open_browser(self):
@@ -322,7 +327,10 @@ class Browser:
                           % (self.driver.current_url, base, base), file=sys.stderr)
                 except Exception as e:  # the failure itself matters more
                     print("could not save the page: %s" % e, file=sys.stderr)
-            self.driver.quit()
+            try:
+                self.driver.quit()
+            except Exception as e:  # Chromium gone already: the server must still be ended
+                errors.append("ending Chromium failed: %s" % e)
         if self.server is not None:
             try:
                 self.server.stop()
