@@ -30,6 +30,7 @@ struct ui_flags {
   std::string host = "127.0.0.1";  ///< --host: the address to listen on
   unsigned port = 8321;            ///< --port (0: a free port, printed)
   std::string token;               ///< --token, else $TYPEFLOW_UI_TOKEN: needed off loopback
+  bool open = false;               ///< --open: the page in a browser ($BROWSER, else xdg-open)
 };
 
 /// The `ui` command, which the ui layer (above cli: <typeflow/ui/server.hpp>, target

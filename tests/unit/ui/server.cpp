@@ -176,6 +176,22 @@ TEST_CASE("ui: GET /api/runs lists the runs as `runs --json` does, newest first,
   REQUIRE(body_json(c.Get("/api/runs?experiment=trial"))["runs"].size() == 2);
   REQUIRE(body_json(c.Get("/api/runs?tag=data%3Dv1"))["runs"].size() == 1);
   REQUIRE(body_json(c.Get("/api/runs?tag=data%3Dv2"))["runs"].empty());
+
+  // Dates (UTC): the day each run started, from its record, so midnight cannot race the test.
+  const auto day = j["runs"][0]["started"].get<std::string>().substr(0, 10);
+  const auto first = j["runs"][2]["started"].get<std::string>().substr(0, 10);
+  INFO(first << " .. " << day);
+  REQUIRE(body_json(c.Get("/api/runs?since=" + first))["runs"].size() == 3);
+  REQUIRE(body_json(c.Get("/api/runs?until=" + day))["runs"].size() == 3);
+  REQUIRE(body_json(c.Get("/api/runs?since=" + first + "&until=" + day))["runs"].size() == 3);
+  REQUIRE(body_json(c.Get("/api/runs?since=2199-12-31"))["runs"].empty());
+  REQUIRE(body_json(c.Get("/api/runs?until=2000-01-01"))["runs"].empty());
+  REQUIRE(body_json(c.Get("/api/runs?since=&until="))["runs"].size() == 3);
+  // The runs page keeps the dates in its form and in its paging links.
+  auto page_html = c.Get("/?limit=1&since=" + first);
+  REQUIRE(page_html->status == 200);
+  REQUIRE(page_html->body.find("name=\"since\" value=\"" + first + "\"") != std::string::npos);
+  REQUIRE(page_html->body.find("&amp;since=" + first) != std::string::npos);
 }
 
 TEST_CASE("ui: bad filters and paging are 400 with a message naming the problem") {
@@ -192,6 +208,20 @@ TEST_CASE("ui: bad filters and paging are 400 with a message naming the problem"
   REQUIRE(c.Get("/api/runs?limit=501")->status == 400);
   REQUIRE(c.Get("/api/runs?offset=-1")->status == 400);
   REQUIRE(c.Get("/api/runs?tag=novalue")->status == 400);
+  for (const char* bad :
+       {"2026-02-30", "2026-13-01", "26-01-01", "yesterday", "2026-1-01x", "2999-01-01"}) {
+    INFO(bad);
+    r = c.Get(std::string("/api/runs?since=") + bad);
+    REQUIRE(r->status == 400);
+    REQUIRE(
+        body_json(r)["error"].get<std::string>() ==
+        std::string("typeflow: 'since' must be a date YYYY-MM-DD (UTC) from 1970 to 2199, not '") +
+            bad + "'");
+  }
+  r = c.Get("/api/runs?since=2026-05-02&until=2026-05-01");
+  REQUIRE(r->status == 400);
+  REQUIRE(body_json(r)["error"] == "typeflow: 'until' (2026-05-01) is before 'since' (2026-05-02)");
+  REQUIRE(c.Get("/?until=garbage")->status == 400);
 }
 
 TEST_CASE("ui: GET /api/runs/ID is `show --json`; an unknown run is 404 with a message") {

@@ -41,6 +41,8 @@ inline void declare_ui(CLI::App& c, command_args& a) {
   c.add_option("--token", a.ui.token,
                "a secret every request must carry (default $TYPEFLOW_UI_TOKEN); needed for an "
                "address other than loopback");
+  c.add_flag("--open", a.ui.open,
+             "open the page in a browser: the first command of $BROWSER, else xdg-open");
 }
 inline int ui_command(const command_context& ctx) {
   if (ctx.io.ui == nullptr) {

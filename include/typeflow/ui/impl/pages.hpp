@@ -32,6 +32,8 @@ inline std::string page_link(const runs_page& pg, std::size_t offset) {
   if (!pg.experiment.empty())
     q += "&experiment=" + httplib::detail::encode_query_param(pg.experiment);
   for (const auto& t : pg.tags) q += "&tag=" + httplib::detail::encode_query_param(t);
+  if (!pg.since.empty()) q += "&since=" + httplib::detail::encode_query_param(pg.since);
+  if (!pg.until.empty()) q += "&until=" + httplib::detail::encode_query_param(pg.until);
   return q;
 }
 
@@ -84,7 +86,9 @@ inline std::string runs_html(const pipeline& p, const runs_page& pg) {
   b += "</select> experiment <input name=\"experiment\" value=\"" + escape(pg.experiment) +
        "\"> tag <input name=\"tag\" placeholder=\"KEY=VALUE\" value=\"" +
        escape(pg.tags.empty() ? std::string{} : pg.tags.front()) +
-       "\"> <button type=\"submit\">filter</button></form>\n";
+       "\"> started from <input type=\"date\" id=\"since\" name=\"since\" value=\"" +
+       escape(pg.since) + "\"> to <input type=\"date\" id=\"until\" name=\"until\" value=\"" +
+       escape(pg.until) + "\"> (UTC) <button type=\"submit\">filter</button></form>\n";
   for (const auto& r : pg.refused) b += "<p class=\"not-drawn\">" + escape(r) + "</p>\n";
   if (pg.runs.empty()) {
     b += "<p>no runs" + std::string(pg.offset > 0 ? " on this page" : "") + "</p>\n";

@@ -49,6 +49,7 @@
 #include <typeflow/detail/json_text.hpp>
 #include <typeflow/detail/number_text.hpp>
 #include <typeflow/exec/event.hpp>
+#include <typeflow/launch/detail/process.hpp>
 #include <typeflow/report/html.hpp>
 #include <typeflow/report/html_parts.hpp>
 #include <typeflow/store/errors.hpp>
@@ -251,7 +252,34 @@ struct runs_page {
   bool more = false;
   std::string status, experiment;
   std::vector<std::string> tags;  ///< KEY=VALUE
+  std::string since, until;       ///< YYYY-MM-DD, as given
 };
+
+/// The day a `since` or `until` filter names (YYYY-MM-DD, a calendar date, UTC, from 1970 to
+/// 2199: the store's clock counts nanoseconds, which end in 2262), or a 400 naming the field
+/// and the value.
+inline std::chrono::sys_days query_day(const std::string& field, const std::string& text) {
+  using namespace std::chrono;
+  auto digits = [&](std::size_t at, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') return -1;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  if (text.size() == 10 && text[4] == '-' && text[7] == '-') {
+    const int y = digits(0, 4), m = digits(5, 2), d = digits(8, 2);
+    if (y >= 1970 && y <= 2199 && m >= 0 && d >= 0) {
+      const year_month_day day{year{y}, month{static_cast<unsigned>(m)},
+                               std::chrono::day{static_cast<unsigned>(d)}};
+      if (day.ok()) return sys_days{day};
+    }
+  }
+  throw http_error{400, "typeflow: '" + field +
+                            "' must be a date YYYY-MM-DD (UTC) from 1970 to 2199, not '" + text +
+                            "'"};
+}
 
 inline runs_page query_runs(const store& st, const httplib::Request& req, std::size_t page_size) {
   runs_page pg;
@@ -280,6 +308,22 @@ inline runs_page query_runs(const store& st, const httplib::Request& req, std::s
       throw http_error{400, "typeflow: tag '" + kv + "' is not KEY=VALUE"};
     q.tag(kv.substr(0, eq), kv.substr(eq + 1));
     pg.tags.push_back(std::move(kv));
+  }
+  // Dates, UTC: since from the day's start, until through the day's end.
+  if (req.has_param("since")) {
+    pg.since = req.get_param_value("since");
+    if (!pg.since.empty()) q.since(query_day("since", pg.since));
+  }
+  if (req.has_param("until")) {
+    pg.until = req.get_param_value("until");
+    if (!pg.until.empty()) {
+      q.until(std::chrono::sys_days{query_day("until", pg.until)} + std::chrono::days{1} -
+              std::chrono::microseconds{1});
+    }
+  }
+  if (!pg.since.empty() && !pg.until.empty() && pg.until < pg.since) {
+    throw http_error{400,
+                     "typeflow: 'until' (" + pg.until + ") is before 'since' (" + pg.since + ")"};
   }
   pg.limit = count_param(req, "limit", page_size, 1, max_page_size);
   pg.offset = count_param(req, "offset", 0, 0, 100000000);
@@ -624,6 +668,39 @@ TYPEFLOW_INLINE void server::stop() {
   st_->cv.notify_all();
 }
 
+namespace ui_detail {
+
+/// Opens `url` (with `token`, its /?token= form) in the user's browser: the first command of
+/// $BROWSER (a colon-separated list, as xdg-utils reads it), else xdg-open, in the background;
+/// when it cannot be started, says so on `err` (serving goes on).
+inline void open_browser(const std::string& url, const std::string& token, std::ostream& err) {
+  std::string opener = "xdg-open";
+  if (const char* b = std::getenv("BROWSER"); b != nullptr && *b != '\0') {
+    const std::string list(b);
+    opener = list.substr(0, list.find(':'));
+  }
+  // With a token, the page's own way in: /?token= sets the cookie and redirects to /.
+  const auto page =
+      token.empty() ? url : url + "?token=" + httplib::detail::encode_query_param(token);
+  // Through sh, in the background: a browser can run for hours, and serving never waits on it;
+  // sh says at once whether the opener exists (127).
+  const auto r = launch_detail::run_command(
+      {"/bin/sh", "-c",
+       "command -v \"$0\" >/dev/null 2>&1 || exit 127; \"$0\" \"$1\" </dev/null >/dev/null 2>&1 &",
+       opener, page});
+  if (r.status == 127) {
+    err << "typeflow: --open: no browser: '" << opener << "' is not a command"
+        << (std::getenv("BROWSER") != nullptr ? " ($BROWSER)" : " (set $BROWSER)") << "; open "
+        << url << " yourself" << std::endl;
+  } else if (r.status != 0) {
+    err << "typeflow: --open: '" << opener << "' could not be started (status " << r.status
+        << (r.err.empty() ? "" : ": " + launch_detail::trimmed(r.err)) << "); open " << url
+        << " yourself" << std::endl;
+  }
+}
+
+}  // namespace ui_detail
+
 TYPEFLOW_INLINE int command(const pipeline& p, const run_options* program, const ui_flags& flags,
                             std::ostream& out, std::ostream& err, bool handle_sigint) {
   server_options o;
@@ -643,6 +720,7 @@ TYPEFLOW_INLINE int command(const pipeline& p, const run_options* program, const
                                    if (auto* s = running.load()) s->stop();
                                  },
                                  handle_sigint, "the server and its runs"};
+  const auto token = o.token;
   std::optional<server> srv;
   try {
     srv.emplace(p, std::move(o));
@@ -654,6 +732,8 @@ TYPEFLOW_INLINE int command(const pipeline& p, const run_options* program, const
   if (interrupted) srv->stop();
   out << "typeflow: serving pipeline '" << p.name() << "' at " << srv->url() << " (store "
       << cli_detail::store_dir(flags.store).string() << "); Ctrl-C ends" << std::endl;
+  // The socket listens already: a browser's first request waits in its backlog.
+  if (flags.open) ui_detail::open_browser(srv->url(), token, err);
   srv->run();
   running = nullptr;
   out << "typeflow: stopped serving" << std::endl;
