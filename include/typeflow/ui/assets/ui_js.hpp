@@ -183,7 +183,10 @@ inline constexpr std::string_view ui_js = R"js('use strict';
     var etag = null;
     var api = '/api/runs/' + encodeURIComponent(id);
     function buttons() {
+      // As the command line refuses them: stop a run that is not live, retry one that is or
+      // that succeeded (nothing to retry: copy runs it again), delete a live one.
       document.getElementById('stop').disabled = !isLive(status);
+      document.getElementById('retry').disabled = isLive(status) || status === 'succeeded';
       document.getElementById('delete').disabled = isLive(status);
     }
     function update(run) {

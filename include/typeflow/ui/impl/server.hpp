@@ -458,11 +458,20 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
 
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server (another
   // `prog ui`) would share this port and be handed half the connections.
-  http.set_socket_options([](int sock) {
+  // Also remembers the socket: see the listen() below.
+  auto listening = std::make_shared<int>(-1);
+  http.set_socket_options([listening](int sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    *listening = sock;
   });
   http.set_payload_max_length(s.o.max_body);
+  // httplib holds a thread per open connection, a kept-alive one until it is idle for the
+  // keep-alive timeout: with its 8 threads and 5 s, 50 pages polling over kept-alive
+  // connections waited up to 26 s (the load check, docs/performance.md). 64 threads serve them
+  // at once; an idle connection gives its thread back after 1 s.
+  http.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  http.set_keep_alive_timeout(1);
   http.set_default_headers({{"Content-Security-Policy", content_security_policy},
                             {"X-Content-Type-Options", "nosniff"},
                             {"Referrer-Policy", "no-referrer"},
@@ -561,6 +570,10 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
     }
     s.port = s.o.port;
   }
+  // Debian's httplib listens with a backlog of 5: 50 pages polling at once overflowed it, and
+  // each dropped connection was retried by its client after 1 s (p99 1 s in the load check,
+  // docs/performance.md). listen() again on the bound socket raises the backlog.
+  if (*listening >= 0) ::listen(*listening, SOMAXCONN);
 }
 
 TYPEFLOW_INLINE server::~server() {
