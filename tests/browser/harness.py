@@ -150,6 +150,7 @@ class Browser:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("TYPEFLOW_")}
         self.server = None
         self.driver = None
+        self.profile = None
 
     # ------------------------------------------------------------------ the program
     def prog(self, *args, expect=0, store=True):
@@ -220,9 +221,15 @@ class Browser:
         options.binary_location = chromium_binary()
         for flag in CHROMIUM_FLAGS:
             options.add_argument(flag)
-        options.add_argument("--user-data-dir=" + os.path.join(self.tmp, "chromium"))
+        # Everything Chromium writes (its profile, the singleton socket it puts under TMPDIR)
+        # goes into the test's temporary directory, removed at the end.
+        self.profile = os.path.join(self.tmp, "chromium")
+        scratch = os.path.join(self.tmp, "chromium-tmp")
+        os.makedirs(scratch)
+        options.add_argument("--user-data-dir=" + self.profile)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        self.driver = webdriver.Chrome(service=Service(driver_binary()), options=options)
+        env = dict(os.environ, TMPDIR=scratch)
+        self.driver = webdriver.Chrome(service=Service(driver_binary(), env=env), options=options)
         self.driver.set_page_load_timeout(WAIT_S)
         return self.driver
 
@@ -313,6 +320,33 @@ class Browser:
         return [e["message"] for e in entries
                 if e.get("level") == "SEVERE" and "Failed to load resource" not in e["message"]]
 
+    def chromium_processes(self):
+        """The processes of this test's Chromium: those whose command line names its profile."""
+        mine = []
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    if self.profile.encode() in f.read():
+                        mine.append(int(pid))
+            except OSError:  # ended meanwhile
+                pass
+        return mine
+
+    def end_chromium(self):
+        """Waits (bounded) until the browser's processes have ended after quit(), so that none
+        writes into the temporary directory while it is removed; kills those left, by id."""
+        deadline = time.monotonic() + WAIT_S
+        while self.chromium_processes() and time.monotonic() < deadline:
+            time.sleep(0.05)  # polls the processes' end: they are not this process's children
+        for pid in self.chromium_processes():
+            print("Chromium process %d outlived quit(): killed" % pid, file=sys.stderr)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
     def close(self, failed):
         errors = []
         if self.driver is not None:
@@ -331,6 +365,7 @@ class Browser:
                 self.driver.quit()
             except Exception as e:  # Chromium gone already: the server must still be ended
                 errors.append("ending Chromium failed: %s" % e)
+            self.end_chromium()
         if self.server is not None:
             try:
                 self.server.stop()
