@@ -500,3 +500,19 @@ TEST_CASE("ui: a POST rate of 0 with a burst is refused; a burst of 0 bounds not
   o.post_burst = 0;
   REQUIRE_NOTHROW(tyf::ui::server(ui_pipeline(), o));
 }
+
+TEST_CASE("ui: an unknown executor, or sbatch options without Slurm, are refused") {
+  temp_dir dir;
+  tyf::ui::server_options o;
+  o.store = dir.path() / "store";
+  o.port = 0;
+  o.executor = "k8s";
+  REQUIRE_THROWS_WITH(tyf::ui::server(ui_pipeline(), o),
+                      "typeflow: unknown executor 'k8s'; executors are: local, slurm");
+  o.executor = "local";
+  o.slurm_args = {"--partition=gpu"};
+  REQUIRE_THROWS_WITH(tyf::ui::server(ui_pipeline(), o),
+                      "typeflow: --slurm-arg is for --executor slurm");
+  o.executor = "slurm";  // served; its runs' steps go to sbatch (tests/slurm/ui.py)
+  REQUIRE_NOTHROW(tyf::ui::server(ui_pipeline(), o));
+}

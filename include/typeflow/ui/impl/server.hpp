@@ -491,6 +491,12 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
   if (o.page_size == 0 || o.page_size > max_page_size) {
     throw ui_error("typeflow: the page size must be from 1 to " + std::to_string(max_page_size));
   }
+  if (o.executor != "local" && o.executor != "slurm") {
+    throw ui_error("typeflow: unknown executor '" + o.executor + "'; executors are: local, slurm");
+  }
+  if (o.executor != "slurm" && !o.slurm_args.empty()) {
+    throw ui_error("typeflow: --slurm-arg is for --executor slurm");
+  }
   if (o.post_burst != 0 && !(o.post_rate > 0)) {
     throw ui_error(
         "typeflow: the POST rate must be more than 0 a second (or the burst 0: no bound)");
@@ -709,6 +715,8 @@ TYPEFLOW_INLINE int command(const pipeline& p, const run_options* program, const
   o.port = flags.port;
   o.token = flags.token;
   o.program = program;
+  o.executor = flags.executor;
+  o.slurm_args = flags.slurm_args;
   if (o.token.empty()) {
     if (const char* env = std::getenv("TYPEFLOW_UI_TOKEN")) o.token = env;
   }
@@ -731,7 +739,9 @@ TYPEFLOW_INLINE int command(const pipeline& p, const run_options* program, const
   running = &*srv;
   if (interrupted) srv->stop();
   out << "typeflow: serving pipeline '" << p.name() << "' at " << srv->url() << " (store "
-      << cli_detail::store_dir(flags.store).string() << "); Ctrl-C ends" << std::endl;
+      << cli_detail::store_dir(flags.store).string()
+      << (flags.executor == "slurm" ? "; runs' steps as Slurm jobs" : "") << "); Ctrl-C ends"
+      << std::endl;
   // The socket listens already: a browser's first request waits in its backlog.
   if (flags.open) ui_detail::open_browser(srv->url(), token, err);
   srv->run();
