@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages typeflow needs to build, test and run its examples (slurm-wlm
-# and munge: the Slurm tests' one-node cluster, tests/slurm/cluster.sh).
+# and munge: the Slurm tests' one-node cluster, tests/slurm/cluster.sh; chromium,
+# chromium-driver, python3-selenium and fonts-liberation (a text font, which --no-install-recommends
+# would leave out): the browser tests in headless Chromium, tests/browser/).
 # Idempotent: installs only what is missing, and runs apt-get update only then.
 set -euo pipefail
 
@@ -11,6 +13,7 @@ packages=(
   libcli11-dev libfmt-dev libcpp-httplib-dev pkg-config
   doxygen clang-format-14
   slurm-wlm munge
+  chromium chromium-driver python3-selenium fonts-liberation
   dataset-fashion-mnist
 )
 

@@ -3,7 +3,7 @@
 # (examples/fashion_mnist), passing the arguments through; with none, `run`.
 #   bash examples/run.sh                          # fashion-mnist run
 #   bash examples/run.sh run --param epochs=3     # any command of the pipeline's command line
-#   bash examples/run.sh runs | show latest | compare A B | retry RUN | help
+#   bash examples/run.sh runs | show latest | compare A B | retry RUN | ui --open | help
 # Build output goes to stderr, so stdout is the pipeline's own. Runs are recorded in
 # ./.typeflow (or $TYPEFLOW_STORE) of the directory it is started from.
 set -euo pipefail

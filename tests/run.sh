@@ -6,8 +6,9 @@
 # (configure, build, ctest). Default presets: gcc clang asan tsan fuzz (the sanitizer presets run
 # only the unit and example tests; fuzz runs each libFuzzer target over its corpus and then for
 # TYPEFLOW_FUZZ_SECONDS, docs/fuzzing.md; gcc and clang also run the Slurm tests on a one-node
-# cluster that they start, which needs root: tests/slurm/README.md). Pass preset names to run
-# fewer: tests/run.sh gcc
+# cluster that they start, which needs root: tests/slurm/README.md, and the browser tests in
+# headless Chromium: tests/browser/README.md). Under CI=true a Slurm or browser test that cannot
+# run fails instead of skipping. Pass preset names to run fewer: tests/run.sh gcc
 # A failed check fails the run at the end, like a failed preset; the presets run regardless.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -5,12 +5,14 @@
 //   fashion-mnist run                 # the whole pipeline, recorded in ./.typeflow
 //   fashion-mnist run --param models=mlp --param epochs=5 --param hidden=128
 //   fashion-mnist runs | show latest | compare A B | retry RUN | run --only evaluate
+//   fashion-mnist ui                  # the runs in a browser: http://127.0.0.1:8321/
 #include <typeflow/cli.hpp>
+#include <typeflow/ui/server.hpp>
 
 #include "pipeline.hpp"
 
 int main(int argc, char** argv) {
   typeflow::pipeline p{"fashion-mnist"};
   fashion::define(p);
-  return typeflow::main(argc, argv, p);
+  return typeflow::ui::main(argc, argv, p);  // typeflow::main's commands, plus `ui`
 }

@@ -26,10 +26,13 @@ namespace typeflow {
 
 /// What `prog ui` was given: the browser run mode's flags (docs/ui.md).
 struct ui_flags {
-  std::string store;               ///< --store (default: $TYPEFLOW_STORE, else ./.typeflow)
-  std::string host = "127.0.0.1";  ///< --host: the address to listen on
-  unsigned port = 8321;            ///< --port (0: a free port, printed)
-  std::string token;               ///< --token, else $TYPEFLOW_UI_TOKEN: needed off loopback
+  std::string store;                    ///< --store (default: $TYPEFLOW_STORE, else ./.typeflow)
+  std::string host = "127.0.0.1";       ///< --host: the address to listen on
+  unsigned port = 8321;                 ///< --port (0: a free port, printed)
+  std::string token;                    ///< --token, else $TYPEFLOW_UI_TOKEN: needed off loopback
+  bool open = false;                    ///< --open: the page in a browser ($BROWSER, else xdg-open)
+  std::string executor = "local";       ///< --executor: where the steps of the page's runs run
+  std::vector<std::string> slurm_args;  ///< --slurm-arg (repeatable), with --executor slurm
 };
 
 /// The `ui` command, which the ui layer (above cli: <typeflow/ui/server.hpp>, target

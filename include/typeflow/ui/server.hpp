@@ -16,6 +16,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <typeflow/cli/main.hpp>
 #include <typeflow/config.hpp>
@@ -48,6 +49,11 @@ struct server_options {
   /// The program's own run options: runs started from the page begin with them, as with
   /// `prog run` (null: none). Must outlive the server.
   const run_options* program = nullptr;
+  /// Where the steps of runs started from the page run: "local" (this process's threads) or
+  /// "slurm" (a job each, as `prog run --executor slurm`, docs/slurm.md), with `slurm_args`
+  /// given to sbatch for every job.
+  std::string executor = "local";
+  std::vector<std::string> slurm_args;
 };
 
 /// True for an IPv4 address in 127.0.0.0/8, "::1" and "localhost" (not for a name that starts

@@ -107,7 +107,8 @@ TEST_CASE("html report: a stored run with a failing step and metrics over epochs
   REQUIRE(html.rfind("<!DOCTYPE html>", 0) == 0);
   REQUIRE(html.find("</html>") != std::string::npos);
   REQUIRE(count(html, r.run_id()) >= 2);  // title and header
-  REQUIRE(html.find("<span class=\"badge run-failed\">failed</span>") != std::string::npos);
+  REQUIRE(html.find("<span id=\"run-status\" class=\"badge run-failed\">failed</span>") !=
+          std::string::npos);
   REQUIRE(html.find("<svg class=\"dag-graph\"") != std::string::npos);
 
   // One node per step, coloured by its status; parameters drawn apart.
@@ -122,6 +123,16 @@ TEST_CASE("html report: a stored run with a failing step and metrics over epochs
   // report->publish; each with an arrowhead.
   REQUIRE(count(html, "<path class=\"edge\"") == 7);
   REQUIRE(count(html, "marker-end=\"url(#arrow)\"") == 7);
+
+  // The stored outputs: the type, size and hash of each, in the steps' order.
+  const auto artifacts = html.substr(html.find("<table class=\"artifacts\">"));
+  REQUIRE(artifacts.find("<tr data-step=\"load\"><td>load</td><td><code>std::vector&lt;double") !=
+          std::string::npos);
+  REQUIRE(std::regex_search(artifacts,
+                            std::regex(R"re(<tr data-step="train"><td>train</td><td><code>double)re"
+                                       R"re(</code></td><td class="num">\d+ B</td><td><code>)re"
+                                       R"re([0-9a-f]{32}</code></td></tr>)re")));
+  REQUIRE(artifacts.find("data-step=\"report\"") == std::string::npos);  // it failed: none
   REQUIRE(html.find("<marker id=\"arrow\"") != std::string::npos);
 
   // Every user string is escaped: the step error, the experiment, tags, parameter values
@@ -137,11 +148,10 @@ TEST_CASE("html report: a stored run with a failing step and metrics over epochs
   REQUIRE(html.find("<i>\"quoted") == std::string::npos);
 
   // The steps table has every step with its status; the parameters table every parameter.
-  REQUIRE(html.find("<tr><td>report</td><td><span class=\"badge st-failed\">failed</span></td>") !=
-          std::string::npos);
-  REQUIRE(
-      html.find("<tr><td>publish</td><td><span class=\"badge st-skipped\">skipped</span></td>") !=
-      std::string::npos);
+  REQUIRE(html.find("<tr data-step=\"report\"><td>report</td><td><span class=\"badge "
+                    "st-failed\">failed</span></td>") != std::string::npos);
+  REQUIRE(html.find("<tr data-step=\"publish\"><td>publish</td><td><span class=\"badge "
+                    "st-skipped\">skipped</span></td>") != std::string::npos);
   REQUIRE(html.find("<tr><td>lr</td><td class=\"msg\">0.1</td><td>double</td>") !=
           std::string::npos);
 
@@ -210,15 +220,15 @@ TEST_CASE("html report: map elements roll up into their step; steps without a re
   REQUIRE(count(html, "<path class=\"edge order\"") == 1);
   REQUIRE(html.find("use &#8594; slow (runs after)") != std::string::npos);
   // Elements are listed under their step, by index; an unknown record still shows.
-  const auto w0 = html.find("<tr><td>work[0]</td>");
-  const auto w1 = html.find("<tr><td>work[1]</td>");
-  const auto w10 = html.find("<tr><td>work[10]</td>");
+  const auto w0 = html.find("<tr data-step=\"work[0]\"><td>work[0]</td>");
+  const auto w1 = html.find("<tr data-step=\"work[1]\"><td>work[1]</td>");
+  const auto w10 = html.find("<tr data-step=\"work[10]\"><td>work[10]</td>");
   REQUIRE(w0 != std::string::npos);
   REQUIRE(w0 < w1);
   REQUIRE(w1 < w10);
-  REQUIRE(html.find("<tr><td>gone</td>") != std::string::npos);
-  REQUIRE(html.find("<tr><td>use</td><td><span class=\"badge st-notrun\">not run</span></td>") !=
-          std::string::npos);
+  REQUIRE(html.find("<tr data-step=\"gone\"><td>gone</td>") != std::string::npos);
+  REQUIRE(html.find("<tr data-step=\"use\"><td>use</td><td><span class=\"badge st-notrun\">not "
+                    "run</span></td>") != std::string::npos);
   // A one-point metric: a polyline of one point, a dot, and no NaN from a zero span.
   const auto only = chart(html, "only");
   REQUIRE(points_of(only, "slow") == 1);

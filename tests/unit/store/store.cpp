@@ -359,7 +359,16 @@ TEST_CASE("run ids: a unique prefix names a run; an ambiguous or unknown one is 
   REQUIRE_THROWS_WITH(st.resolve("zzzzzz"), Catch::Contains("no run 'zzzzzz'"));
   // Ids made within a few seconds share their first characters.
   REQUIRE_THROWS_WITH(st.resolve(a.run_id().substr(0, 3)), Catch::Contains("is ambiguous"));
-  (void)b;
+  // The shortest prefix of each that the other does not share names it (a range of the
+  // primary key, then the exact test: store::resolve).
+  std::size_t common = 0;
+  while (a.run_id()[common] == b.run_id()[common]) ++common;
+  REQUIRE(st.resolve(a.run_id().substr(0, common + 1)) == a.run_id());
+  REQUIRE(st.resolve(b.run_id().substr(0, common + 1)) == b.run_id());
+  REQUIRE(st.resolve(b.run_id()) == b.run_id());
+  char other = 'z';  // a character neither id has there
+  while (other == a.run_id()[common] || other == b.run_id()[common]) --other;
+  REQUIRE_THROWS_WITH(st.resolve(a.run_id().substr(0, common) + other), Catch::Contains("no run"));
 }
 
 TEST_CASE("the schema has a version; a store from a newer typeflow is refused") {

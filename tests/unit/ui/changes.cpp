@@ -142,6 +142,9 @@ TEST_CASE("ui changes: Ctrl-C on prog ui stops the run it started, then it exits
   auto end = ui.proc.finish();
   INFO(end.err);
   REQUIRE(end.code == 0);
+  REQUIRE(
+      end.err.find("typeflow: stopping the server and its runs (Ctrl-C again to quit at once)") !=
+      std::string::npos);
   tyf::test::process show(dir.path(), TYPEFLOW_UI_CHILD,
                           {"show", id, "--store", ui.store, "--json"});
   auto shown = show.finish();

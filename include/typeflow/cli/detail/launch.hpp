@@ -321,6 +321,40 @@ inline stored_run start_in_store(const pipeline& p, store& st, launch_kind kind,
   }
 }
 
+/// The Slurm launcher of a run with `f` (--executor slurm, --slurm-arg, and
+/// $TYPEFLOW_SLURM_ARRAY_MAX), a retry adopting the jobs of run `origin`; none for --executor
+/// local. Throws usage_error for --slurm-arg without --executor slurm or a bad
+/// TYPEFLOW_SLURM_ARRAY_MAX. The command line's launch() and the browser run mode's runs use it.
+inline std::shared_ptr<slurm_launcher> slurm_launcher_for(const store& st, const run_flags& f,
+                                                          launch_kind kind,
+                                                          const std::string& origin) {
+  if (f.executor != "slurm") {
+    if (!f.slurm_args.empty()) {
+      throw usage_error("typeflow: --slurm-arg is for --executor slurm",
+                        "add --executor slurm, or drop --slurm-arg");
+    }
+    return nullptr;
+  }
+  slurm_options so;
+  so.store = st.path();
+  so.program = self_program();
+  so.sbatch_args = f.slurm_args;
+  if (const char* max = std::getenv("TYPEFLOW_SLURM_ARRAY_MAX"); max != nullptr && *max != 0) {
+    std::size_t n = 0;
+    const auto* end = max + std::strlen(max);
+    const auto [at, ec] = std::from_chars(max, end, n);
+    if (ec != std::errc{} || at != end || n == 0) {
+      throw usage_error("typeflow: TYPEFLOW_SLURM_ARRAY_MAX='" + std::string(max) +
+                            "' is not a whole number of at least 1",
+                        "set it to the most elements one job array may hold, or unset it "
+                        "(the cluster's MaxArraySize)");
+    }
+    so.array_max = n;
+  }
+  if (kind == launch_kind::retry) so.adopt_from.push_back(origin);
+  return make_slurm_launcher(std::move(so));
+}
+
 /// Starts one run through the store with the live view and --json output; `outer` stops it
 /// (the caller's Ctrl-C watch). Returns the exit code. Throws usage_error / run_error for
 /// input the run refused.
@@ -345,37 +379,14 @@ inline int launch(const pipeline& p, store& st, launch_kind kind, const std::str
   ro.stop_token(stop.get_token()).observe(view);
   ask_for_delayed_params(ro, p, st, io, view, mode, stop);
   std::shared_ptr<breakpoints> bp;
-  std::shared_ptr<slurm_launcher> slurm;
-  if (f.executor == "slurm") {
-    if (kind == launch_kind::debug) {
-      throw usage_error(
-          "typeflow: debug runs its steps in this process, one at a time; it "
-          "takes no --executor slurm",
-          "use '" + io.prog + " run --executor slurm'");
-    }
-    slurm_options so;
-    so.store = st.path();
-    so.program = self_program();
-    so.sbatch_args = f.slurm_args;
-    if (const char* max = std::getenv("TYPEFLOW_SLURM_ARRAY_MAX"); max != nullptr && *max != 0) {
-      std::size_t n = 0;
-      const auto* end = max + std::strlen(max);
-      const auto [at, ec] = std::from_chars(max, end, n);
-      if (ec != std::errc{} || at != end || n == 0) {
-        throw usage_error("typeflow: TYPEFLOW_SLURM_ARRAY_MAX='" + std::string(max) +
-                              "' is not a whole number of at least 1",
-                          "set it to the most elements one job array may hold, or unset it "
-                          "(the cluster's MaxArraySize)");
-      }
-      so.array_max = n;
-    }
-    if (kind == launch_kind::retry) so.adopt_from.push_back(origin);
-    slurm = make_slurm_launcher(std::move(so));
-    ro.launcher(slurm);
-  } else if (!f.slurm_args.empty()) {
-    throw usage_error("typeflow: --slurm-arg is for --executor slurm",
-                      "add --executor slurm, or drop --slurm-arg");
+  if (f.executor == "slurm" && kind == launch_kind::debug) {
+    throw usage_error(
+        "typeflow: debug runs its steps in this process, one at a time; it "
+        "takes no --executor slurm",
+        "use '" + io.prog + " run --executor slurm'");
   }
+  const auto slurm = slurm_launcher_for(st, f, kind, origin);
+  if (slurm) ro.launcher(slurm);
   if (kind == launch_kind::debug) {
     ro.threads(1);
     o.sequential();

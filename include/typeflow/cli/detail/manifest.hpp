@@ -172,7 +172,9 @@ inline std::string describe_text(const pipeline_manifest& m) {
     out += "  " + i.name + ": " + i.type;
     out += i.default_value ? " = " + *i.default_value : std::string(" (required)");
     if (!i.constraints.empty()) out += "; " + i.constraints;
-    if (!i.choices.empty()) out += "; one of " + join(i.choices);
+    // A choices() constraint says its values itself; an enum's values have no constraint text.
+    if (!i.choices.empty() && i.constraints.find("one of") == std::string::npos)
+      out += "; one of " + join(i.choices);
     if (i.delayed) out += "; delayed";
     if (!i.description.empty()) out += "  -- " + i.description;
     out += "\n";

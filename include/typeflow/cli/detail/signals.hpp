@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <csignal>
 #include <functional>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -32,12 +33,15 @@ extern "C" inline void on_sigint(int sig) {
   errno = saved;
 }
 
-/// While alive, SIGINT or SIGTERM calls `first` (from the watcher thread) once, and a second
-/// one ends the process with status 128 + that signal (130 for SIGINT, 143 for SIGTERM). Create it before the threads of the run (and of the store)
-/// start; it restores the previous handler and signal mask when destroyed, on the same thread.
+/// While alive, SIGINT or SIGTERM calls `first` (from the watcher thread) once, printing
+/// "typeflow: stopping WHAT (Ctrl-C again to quit at once)" (`what`: "the run", "the server and
+/// its runs"), and a second one ends the process with status 128 + that signal (130 for SIGINT,
+/// 143 for SIGTERM). Create it before the threads of the run (and of the store) start; it
+/// restores the previous handler and signal mask when destroyed, on the same thread.
 class sigint_watch {
  public:
-  explicit sigint_watch(std::function<void()> first, bool enabled = true)
+  explicit sigint_watch(std::function<void()> first, bool enabled = true,
+                        std::string what = "the run")
       : first_(std::move(first)) {
     if (!enabled || ::pipe(fds_) != 0) return;
     ::fcntl(fds_[0], F_SETFD, FD_CLOEXEC);
@@ -59,29 +63,30 @@ class sigint_watch {
     ::sigaction(SIGTERM, &sa, &old_term_);
     installed_ = true;
     try {
-      watcher_ = detail::start_thread("the Ctrl-C watcher thread", [this, block] {
-        ::pthread_sigmask(SIG_UNBLOCK, &block, nullptr);
-        int count = 0;
-        char c = 0;
-        for (;;) {
-          auto n = ::read(fds_[0], &c, 1);
-          if (n < 0 && errno == EINTR) continue;
-          if (n <= 0 || c == 'q') return;
-          if (++count == 1) {
-            static constexpr char msg[] =
-                "\ntypeflow: stopping the run (Ctrl-C again to quit at once)\n";
-            static constexpr char term[] =
-                "\ntypeflow: SIGTERM: stopping the run (SIGTERM again to quit at once)\n";
-            [[maybe_unused]] auto w = c == 't' ? ::write(STDERR_FILENO, term, sizeof term - 1)
-                                               : ::write(STDERR_FILENO, msg, sizeof msg - 1);
-            if (first_) first_();
-          } else {
-            static constexpr char msg[] = "\ntypeflow: quitting at once\n";
-            [[maybe_unused]] auto w = ::write(STDERR_FILENO, msg, sizeof msg - 1);
-            ::_exit(c == 't' ? 128 + SIGTERM : 128 + SIGINT);
-          }
-        }
-      });
+      // Written by the watcher thread, not the handler: a std::string is fine here.
+      watcher_ =
+          detail::start_thread("the Ctrl-C watcher thread", [this, block, what = std::move(what)] {
+            ::pthread_sigmask(SIG_UNBLOCK, &block, nullptr);
+            int count = 0;
+            char c = 0;
+            for (;;) {
+              auto n = ::read(fds_[0], &c, 1);
+              if (n < 0 && errno == EINTR) continue;
+              if (n <= 0 || c == 'q') return;
+              if (++count == 1) {
+                const std::string msg =
+                    c == 't' ? "\ntypeflow: SIGTERM: stopping " + what +
+                                   " (SIGTERM again to quit at once)\n"
+                             : "\ntypeflow: stopping " + what + " (Ctrl-C again to quit at once)\n";
+                [[maybe_unused]] auto w = ::write(STDERR_FILENO, msg.data(), msg.size());
+                if (first_) first_();
+              } else {
+                static constexpr char msg[] = "\ntypeflow: quitting at once\n";
+                [[maybe_unused]] auto w = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+                ::_exit(c == 't' ? 128 + SIGTERM : 128 + SIGINT);
+              }
+            }
+          });
     } catch (...) {
       restore();
       throw;

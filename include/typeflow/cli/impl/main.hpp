@@ -41,6 +41,15 @@ inline void declare_ui(CLI::App& c, command_args& a) {
   c.add_option("--token", a.ui.token,
                "a secret every request must carry (default $TYPEFLOW_UI_TOKEN); needed for an "
                "address other than loopback");
+  c.add_option("--executor", a.ui.executor,
+               "where the steps of runs started from the page run: local (this process's "
+               "threads) or slurm (a job each, as run --executor slurm; docs/slurm.md)")
+      ->check(CLI::IsMember({"local", "slurm"}));
+  c.add_option("--slurm-arg", a.ui.slurm_args,
+               "an sbatch option for every job, written --slurm-arg=--partition=gpu "
+               "(repeatable; with --executor slurm)");
+  c.add_flag("--open", a.ui.open,
+             "open the page in a browser: the first command of $BROWSER, else xdg-open");
 }
 inline int ui_command(const command_context& ctx) {
   if (ctx.io.ui == nullptr) {

@@ -49,6 +49,19 @@ inline std::string utc_text(std::chrono::system_clock::time_point t) {
   return detail::time_text(t, "%Y-%m-%d %H:%M:%S UTC", detail::time_zone::utc);
 }
 
+/// "512 B", "1.5 KiB", "3.2 MiB", "1.1 GiB".
+inline std::string byte_size(std::uint64_t n) {
+  if (n < 1024) return std::to_string(n) + " B";
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n) / 1024;
+  std::size_t u = 0;
+  while (v >= 1024 && u + 1 < std::size(units)) {
+    v /= 1024;
+    ++u;
+  }
+  return number(v, "%.1f") + " " + units[u];
+}
+
 /// The CSS class of a status; "notrun" for a step without a record (or still pending).
 inline std::string status_class(std::optional<step_status> s) {
   if (!s || *s == step_status::pending) return "notrun";
@@ -214,53 +227,76 @@ inline std::string dag_svg(const detail::definition& d, std::vector<node_view>& 
 }
 
 inline std::string step_row(const std::string& name, const step_info* s,
-                            std::optional<step_status> status) {
-  std::string row = "<tr><td>" + escape(name) + "</td><td><span class=\"badge st-" +
-                    status_class(status) + "\">" + escape(status_label(status)) + "</span></td>";
-  if (s == nullptr)
-    return row +
-           "<td class=\"num\">0</td><td class=\"num\">-</td><td>no</td><td "
-           "class=\"msg\"></td></tr>\n";
-  row += "<td class=\"num\">" + std::to_string(s->attempts) + "</td><td class=\"num\">" +
-         (s->started && s->ended ? format_duration(*s->ended - *s->started) : "-") + "</td><td>" +
-         (s->cache_hit ? "yes" : "no") + "</td><td class=\"msg\">" + escape(s->message) +
-         "</td></tr>\n";
-  return row;
+                            std::optional<step_status> status, const html_report_options& o) {
+  std::string row = "<tr data-step=\"" + escape(name) + "\"><td>" + escape(name) +
+                    "</td><td><span class=\"badge st-" + status_class(status) + "\">" +
+                    escape(status_label(status)) + "</span></td>";
+  if (s == nullptr) {
+    row += "<td class=\"num\">0</td><td class=\"num\">-</td><td>no</td><td class=\"msg\"></td>";
+  } else {
+    row += "<td class=\"num\">" + std::to_string(s->attempts) + "</td><td class=\"num\">" +
+           (s->started && s->ended ? format_duration(*s->ended - *s->started) : "-") + "</td><td>" +
+           (s->cache_hit ? "yes" : "no") + "</td><td class=\"msg\">" + escape(s->message) + "</td>";
+  }
+  if (o.step_log_link) {
+    row += s == nullptr
+               ? std::string("<td></td>")
+               : "<td><a class=\"log\" href=\"" + escape(o.step_log_link(name)) + "\">log</a></td>";
+  }
+  return row + "</tr>\n";
 }
 
-/// One line chart: x = index, y = value, one polyline per step that logged the metric. Points
-/// whose value is not finite (NaN, +-inf: a diverging loss) have no place on the y axis: they
-/// are left out of the lines and the y range, and listed as text under the chart.
+/// One line chart of a metric: one series per step that logged it (html_chart).
 inline std::string metric_chart(std::string_view metric,
                                 const std::vector<const metric_record*>& points) {
-  constexpr double w = 480, h = 240, left = 64, right = 16, top = 12, bottom = 36;
-  std::map<std::string, std::vector<const metric_record*>> series;  // by step, finite points
-  std::vector<const metric_record*> not_drawn;
-  double x_min = static_cast<double>(points.front()->index), x_max = x_min;
-  double y_min = 0, y_max = 0;
-  bool any_drawn = false;
-  for (const auto* m : points) {
-    x_min = std::min(x_min, static_cast<double>(m->index));
-    x_max = std::max(x_max, static_cast<double>(m->index));
-    if (!std::isfinite(m->value)) {
-      not_drawn.push_back(m);
-      continue;
-    }
-    series[m->step].push_back(m);
-    y_min = any_drawn ? std::min(y_min, m->value) : m->value;
-    y_max = any_drawn ? std::max(y_max, m->value) : m->value;
-    any_drawn = true;
+  std::map<std::string, std::vector<const metric_record*>> by_step;
+  for (const auto* m : points) by_step[m->step].push_back(m);
+  std::vector<chart_series> series;
+  for (auto& [step, pts] : by_step) {
+    std::stable_sort(pts.begin(), pts.end(), [](const metric_record* a, const metric_record* b) {
+      return a->index < b->index;
+    });
+    auto& one = series.emplace_back();
+    one.name = step;
+    for (const auto* m : pts) one.points.emplace_back(m->index, m->value);
   }
+  return html_chart("metric-" + std::string(metric), metric, series, "step");
+}
+
+}  // namespace report_detail
+
+/// x = index, y = value. Points whose value is not finite (NaN, +-inf: a diverging loss) have no
+/// place on the y axis: they are left out of the lines and the y range, and listed as text
+/// under the chart.
+TYPEFLOW_INLINE std::string html_chart(std::string_view id, std::string_view title,
+                                       const std::vector<chart_series>& series,
+                                       std::string_view series_attribute) {
+  using namespace report_detail;
+  constexpr double w = 480, h = 240, left = 64, right = 16, top = 12, bottom = 36;
+  bool any = false, any_drawn = false;
+  double x_min = 0, x_max = 0, y_min = 0, y_max = 0;
+  for (const auto& one : series) {
+    for (const auto& [index, value] : one.points) {
+      const auto x = static_cast<double>(index);
+      x_min = any ? std::min(x_min, x) : x;
+      x_max = any ? std::max(x_max, x) : x;
+      any = true;
+      if (!std::isfinite(value)) continue;
+      y_min = any_drawn ? std::min(y_min, value) : value;
+      y_max = any_drawn ? std::max(y_max, value) : value;
+      any_drawn = true;
+    }
+  }
+  if (!any) return {};
   const double x_span = x_max > x_min ? x_max - x_min : 1,
                y_span = y_max > y_min ? y_max - y_min : 1;
   auto px = [&](double x) { return left + (x - x_min) / x_span * (w - left - right); };
   auto py = [&](double y) { return h - bottom - (y - y_min) / y_span * (h - top - bottom); };
 
-  std::string s =
-      "<div class=\"chart\" id=\"metric-" + escape(metric) + "\"><h3>" + escape(metric) + "</h3>\n";
+  std::string s = "<div class=\"chart\" id=\"" + escape(id) + "\"><h3>" + escape(title) + "</h3>\n";
   s += "<svg width=\"480\" height=\"240\" viewBox=\"0 0 480 240\" role=\"img\" "
        "aria-label=\"metric " +
-       escape(metric) + "\">\n";
+       escape(title) + "\">\n";
   s += "<line class=\"axis\" x1=\"" + number(left) + "\" y1=\"" + number(h - bottom) + "\" x2=\"" +
        number(w - right) + "\" y2=\"" + number(h - bottom) + "\"/>";
   s += "<line class=\"axis\" x1=\"" + number(left) + "\" y1=\"" + number(top) + "\" x2=\"" +
@@ -275,59 +311,52 @@ inline std::string metric_chart(std::string_view metric,
        "\" text-anchor=\"end\">" + number(x_max) + "</text>";
   s += "<text x=\"" + number((left + w - right) / 2) + "\" y=\"" + number(h - 4) +
        "\" text-anchor=\"middle\" font-size=\"10\">index</text>\n";
-  std::string legend = "<div class=\"legend\">";
+  std::string legend = "<div class=\"legend\">", note;
   std::size_t colour = 0;
-  for (auto& [step, pts] : series) {
-    std::stable_sort(pts.begin(), pts.end(), [](const metric_record* a, const metric_record* b) {
-      return a->index < b->index;
-    });
-    const char* c = palette[colour++ % std::size(palette)];
+  for (const auto& one : series) {
     std::string coords;
-    for (const auto* m : pts) {
-      coords += (coords.empty() ? "" : " ") + number(px(static_cast<double>(m->index)), "%.1f") +
-                "," + number(py(m->value), "%.1f");
+    std::size_t drawn = 0;
+    std::pair<std::int64_t, double> lone{};
+    for (const auto& [index, value] : one.points) {
+      if (!std::isfinite(value)) {
+        note += " <span>" + escape(one.name) + " [" + std::to_string(index) + "] = <b>" +
+                number(value) + "</b></span>";
+        continue;
+      }
+      coords += (coords.empty() ? "" : " ") + number(px(static_cast<double>(index)), "%.1f") + "," +
+                number(py(value), "%.1f");
+      lone = {index, value};
+      ++drawn;
     }
-    s += "<polyline class=\"series\" data-step=\"" + escape(step) + "\" stroke=\"" + c +
-         "\" points=\"" + coords + "\"><title>" + escape(step) + "</title></polyline>\n";
-    if (pts.size() == 1) {  // a lone point draws no line
-      s += "<circle cx=\"" + number(px(static_cast<double>(pts[0]->index)), "%.1f") + "\" cy=\"" +
-           number(py(pts[0]->value), "%.1f") + "\" r=\"3\" fill=\"" + c + "\"/>\n";
+    if (drawn == 0) continue;
+    const char* c = palette[colour++ % std::size(palette)];
+    s += "<polyline class=\"series\" data-" + std::string(series_attribute) + "=\"" +
+         escape(one.name) + "\" stroke=\"" + c + "\" points=\"" + coords + "\"><title>" +
+         escape(one.name) + "</title></polyline>\n";
+    if (drawn == 1) {  // a lone point draws no line
+      s += "<circle cx=\"" + number(px(static_cast<double>(lone.first)), "%.1f") + "\" cy=\"" +
+           number(py(lone.second), "%.1f") + "\" r=\"3\" fill=\"" + c + "\"/>\n";
     }
     legend +=
-        "<span><i style=\"background:" + std::string(c) + "\"></i>" + escape(step) + "</span>";
+        "<span><i style=\"background:" + std::string(c) + "\"></i>" + escape(one.name) + "</span>";
   }
-  std::string note;
-  if (!not_drawn.empty()) {
-    note = "<div class=\"not-drawn\">not drawn:";
-    for (const auto* m : not_drawn) {
-      note += " <span>" + escape(m->step) + " [" + std::to_string(m->index) + "] = <b>" +
-              number(m->value) + "</b></span>";
-    }
-    note += "</div>";
-  }
+  if (!note.empty()) note = "<div class=\"not-drawn\">not drawn:" + note + "</div>";
   return s + "</svg>\n" + legend + "</div>" + note + "</div>\n";
 }
 
-}  // namespace report_detail
-
-TYPEFLOW_INLINE std::string html_report(const pipeline& p, const run_details& r) {
+TYPEFLOW_INLINE std::string html_report_body(const pipeline& p, const run_details& r,
+                                             const html_report_options& o) {
   using namespace report_detail;
   const auto& d = *p.definition();
   auto nodes = node_views(d, r);
   const std::string status(to_string(r.run.status));
-
-  std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-  // Belt and braces: even a browser asked to load something from this page may not.
-  h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
-       "'unsafe-inline'\">\n";
-  h += "<title>" + escape(r.run.pipeline) + " run " + escape(r.run.id) + " (" + escape(status) +
-       ")</title>\n<style>" + std::string(css) + "</style>\n</head>\n<body>\n";
+  std::string h;
 
   // ------------------------------------------------------------------ header
   h +=
       "<h1>" + escape(r.run.pipeline) + " &#8212; run <code>" + escape(r.run.id) + "</code></h1>\n";
-  h += "<dl class=\"run\">\n<dt>status</dt><dd><span class=\"badge run-" + escape(status) + "\">" +
-       escape(status) + "</span></dd>\n";
+  h += "<dl class=\"run\">\n<dt>status</dt><dd><span id=\"run-status\" class=\"badge run-" +
+       escape(status) + "\">" + escape(status) + "</span></dd>\n";
   h += "<dt>started</dt><dd>" + utc_text(r.run.started) + "</dd>\n";
   h += "<dt>duration</dt><dd>" +
        (r.run.ended ? format_duration(r.run.duration()) : std::string("(not finished)")) +
@@ -356,26 +385,45 @@ TYPEFLOW_INLINE std::string html_report(const pipeline& p, const run_details& r)
   // ------------------------------------------------------------------ steps
   h += "<h2>Steps</h2>\n<table "
        "class=\"steps\">\n<thead><tr><th>step</th><th>status</th><th>attempts</th>"
-       "<th>duration</th><th>cache hit</th><th>error / message</th></tr></thead>\n<tbody>\n";
+       "<th>duration</th><th>cache hit</th><th>error / message</th>" +
+       std::string(o.step_log_link ? "<th>log</th>" : "") + "</tr></thead>\n<tbody>\n";
   std::vector<bool> shown(r.steps.size(), false);
   auto mark = [&](const step_info* s) {
     if (s != nullptr) shown[static_cast<std::size_t>(s - r.steps.data())] = true;
   };
   for (const auto& v : nodes) {
     if (v.is_param) continue;
-    h += step_row(v.name, v.own, v.status);
+    h += step_row(v.name, v.own, v.status, o);
     mark(v.own);
     for (const auto* e : v.elements) {
-      h += step_row(e->name, e, e->status);
+      h += step_row(e->name, e, e->status, o);
       mark(e);
     }
   }
   for (std::size_t i = 0; i < r.steps.size(); ++i) {  // records of steps the pipeline lacks
-    if (!shown[i]) h += step_row(r.steps[i].name, &r.steps[i], r.steps[i].status);
+    if (!shown[i]) h += step_row(r.steps[i].name, &r.steps[i], r.steps[i].status, o);
   }
   h += "</tbody>\n</table>\n";
 
   // ------------------------------------------------------------------ parameters
+  // ------------------------------------------------------------------ artifacts
+  h += "<h2>Artifacts</h2>\n";
+  std::string artifacts;
+  for (const auto& st : r.steps) {
+    if (!st.artifact) continue;
+    const auto& a = *st.artifact;
+    artifacts += "<tr data-step=\"" + escape(st.name) + "\"><td>" + escape(st.name) +
+                 "</td><td><code>" + escape(a.type) + "</code></td><td class=\"num\">" +
+                 byte_size(a.size) + "</td><td><code>" + escape(a.hash) + "</code></td></tr>\n";
+  }
+  if (artifacts.empty()) {
+    h += "<p>none stored</p>\n";
+  } else {
+    h += "<table class=\"artifacts\">\n<thead><tr><th>step</th><th>type</th><th>size</th>"
+         "<th>hash</th></tr></thead>\n<tbody>\n" +
+         artifacts + "</tbody>\n</table>\n";
+  }
+
   h += "<h2>Parameters</h2>\n";
   std::map<std::string, detail::node_id, std::less<>> declared;
   for (const auto& v : nodes) {
@@ -413,6 +461,19 @@ TYPEFLOW_INLINE std::string html_report(const pipeline& p, const run_details& r)
   if (by_name.empty()) h += "<p>none</p>\n";
   for (const auto& [name, points] : by_name) h += metric_chart(name, points);
 
+  return h;
+}
+
+TYPEFLOW_INLINE std::string html_report(const pipeline& p, const run_details& r) {
+  using report_detail::escape;
+  const std::string status(to_string(r.run.status));
+  std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  // Belt and braces: even a browser asked to load something from this page may not.
+  h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
+       "'unsafe-inline'\">\n";
+  h += "<title>" + escape(r.run.pipeline) + " run " + escape(r.run.id) + " (" + escape(status) +
+       ")</title>\n<style>" + std::string(report_detail::css) + "</style>\n</head>\n<body>\n";
+  h += html_report_body(p, r);
   h += "<p style=\"color:#888;font-size:.8em\">typeflow run report</p>\n</body>\n</html>\n";
   return h;
 }

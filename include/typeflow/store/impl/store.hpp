@@ -399,8 +399,13 @@ TYPEFLOW_INLINE std::string store::resolve(std::string_view run) const {
         "typeflow: '" + std::string(run) +
         "' is not a run id (12 characters of 0-9 and a-z, a prefix, or 'latest')");
   }
-  auto& q = st_->db.cached("SELECT id FROM runs WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT 3");
-  q.bind_all(static_cast<std::int64_t>(run.size()), run);
+  // A range of the primary key, then the exact test: the ids that start with the prefix sort
+  // from it up to it + '{' (the character after 'z'). Not a scan of every run (1.4 ms a
+  // request with 10,000 runs, the UI's load check: docs/performance.md).
+  auto& q = st_->db.cached(
+      "SELECT id FROM runs WHERE id >= ?2 AND id < ?3 AND substr(id, 1, ?1) = ?2 ORDER BY id "
+      "LIMIT 3");
+  q.bind_all(static_cast<std::int64_t>(run.size()), run, std::string(run) + "{");
   std::vector<std::string> found;
   while (q.step()) found.push_back(q.text(0));
   q.reset();

@@ -153,7 +153,9 @@ inline cli_detail::run_flags run_fields(const httplib::Request& req, bool select
 inline store_options run_options_of(const server::state& s, const cli_detail::run_flags& f,
                                     bool check_params) {
   try {
-    return cli_detail::make_options(*s.p, f, check_params, s.o.program);
+    auto g = f;  // the server's executor: make_options gives a Slurm run its threads
+    g.executor = s.o.executor;
+    return cli_detail::make_options(*s.p, g, check_params, s.o.program);
   } catch (const store_error&) {
     throw;
   } catch (const run_error& e) {
@@ -179,6 +181,19 @@ inline std::string resolve_run(const store& st, const std::string& run) {
 inline std::string start_run(server::state& s, store_options o,
                              cli_detail::launch_kind kind = cli_detail::launch_kind::run,
                              const std::string& origin = {}) {
+  // As `prog run --executor slurm`: a job each (a retry adopts the jobs of its origin).
+  auto jobs = [&] {
+    cli_detail::run_flags f;
+    f.executor = s.o.executor;
+    f.slurm_args = s.o.slurm_args;
+    try {
+      return cli_detail::slurm_launcher_for(s.st, f, kind, origin);
+    } catch (const cli_detail::usage_error& e) {  // $TYPEFLOW_SLURM_ARRAY_MAX
+      throw http_error{500, e.what()};
+    } catch (const std::runtime_error& e) {  // this program's file not found
+      throw http_error{500, e.what()};
+    }
+  }();
   auto ids = std::make_shared<id_observer>();
   auto id = ids->id();
   o.observe(ids);
@@ -198,6 +213,7 @@ inline std::string start_run(server::state& s, store_options o,
     auto base = o.base();
     base.stop_token(r->stop.get_token());
     if (base.run_id().empty()) base.run_id(make_run_id());
+    if (jobs) base.launcher(jobs);
     base.param_provider([&s, r, run = base.run_id()](const param_info& info) {
       s.st.request_param(run, info);
       return cli_detail::await_answer(s.st, run, info.name, r->stop);

@@ -49,6 +49,7 @@
 #include <typeflow/detail/json_text.hpp>
 #include <typeflow/detail/number_text.hpp>
 #include <typeflow/exec/event.hpp>
+#include <typeflow/launch/detail/process.hpp>
 #include <typeflow/report/html.hpp>
 #include <typeflow/report/html_parts.hpp>
 #include <typeflow/store/errors.hpp>
@@ -59,10 +60,11 @@ namespace typeflow::ui {
 
 namespace ui_detail {
 
-/// What every response carries: nothing may be loaded from anywhere else, or run, or framed.
+/// What every response carries: nothing may be loaded from anywhere else or framed; scripts
+/// only from the program itself (/static/ui.js), never inline.
 inline constexpr const char* content_security_policy =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'";
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 inline constexpr std::size_t max_page_size = 500;
 
@@ -142,7 +144,7 @@ inline std::string page(const std::string& title, const std::string& body) {
          report_detail::escape(title) + "</title>\n<style>" + std::string(report_detail::css) +
          "nav{margin:0 0 12px}nav a{margin-right:16px}form.filter input,form.filter "
          "select{margin-right:8px}</style>\n</head>\n<body>\n"
-         "<nav><a href=\"/\">runs</a><a href=\"/api/pipeline\">pipeline (JSON)</a></nav>\n" +
+         "<nav><a href=\"/\">runs</a><a href=\"/pipeline\">pipeline</a></nav>\n" +
          body + "</body>\n</html>\n";
 }
 
@@ -250,7 +252,34 @@ struct runs_page {
   bool more = false;
   std::string status, experiment;
   std::vector<std::string> tags;  ///< KEY=VALUE
+  std::string since, until;       ///< YYYY-MM-DD, as given
 };
+
+/// The day a `since` or `until` filter names (YYYY-MM-DD, a calendar date, UTC, from 1970 to
+/// 2199: the store's clock counts nanoseconds, which end in 2262), or a 400 naming the field
+/// and the value.
+inline std::chrono::sys_days query_day(const std::string& field, const std::string& text) {
+  using namespace std::chrono;
+  auto digits = [&](std::size_t at, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') return -1;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  if (text.size() == 10 && text[4] == '-' && text[7] == '-') {
+    const int y = digits(0, 4), m = digits(5, 2), d = digits(8, 2);
+    if (y >= 1970 && y <= 2199 && m >= 0 && d >= 0) {
+      const year_month_day day{year{y}, month{static_cast<unsigned>(m)},
+                               std::chrono::day{static_cast<unsigned>(d)}};
+      if (day.ok()) return sys_days{day};
+    }
+  }
+  throw http_error{400, "typeflow: '" + field +
+                            "' must be a date YYYY-MM-DD (UTC) from 1970 to 2199, not '" + text +
+                            "'"};
+}
 
 inline runs_page query_runs(const store& st, const httplib::Request& req, std::size_t page_size) {
   runs_page pg;
@@ -280,6 +309,22 @@ inline runs_page query_runs(const store& st, const httplib::Request& req, std::s
     q.tag(kv.substr(0, eq), kv.substr(eq + 1));
     pg.tags.push_back(std::move(kv));
   }
+  // Dates, UTC: since from the day's start, until through the day's end.
+  if (req.has_param("since")) {
+    pg.since = req.get_param_value("since");
+    if (!pg.since.empty()) q.since(query_day("since", pg.since));
+  }
+  if (req.has_param("until")) {
+    pg.until = req.get_param_value("until");
+    if (!pg.until.empty()) {
+      q.until(std::chrono::sys_days{query_day("until", pg.until)} + std::chrono::days{1} -
+              std::chrono::microseconds{1});
+    }
+  }
+  if (!pg.since.empty() && !pg.until.empty() && pg.until < pg.since) {
+    throw http_error{400,
+                     "typeflow: 'until' (" + pg.until + ") is before 'since' (" + pg.since + ")"};
+  }
   pg.limit = count_param(req, "limit", page_size, 1, max_page_size);
   pg.offset = count_param(req, "offset", 0, 0, 100000000);
   // One more than the page: whether an older page exists.
@@ -288,61 +333,6 @@ inline runs_page query_runs(const store& st, const httplib::Request& req, std::s
   pg.more = pg.runs.size() > pg.limit;
   if (pg.more) pg.runs.pop_back();
   return pg;
-}
-
-/// "/?status=..&experiment=..&tag=..&offset=N" with every value percent-encoded.
-inline std::string page_link(const runs_page& pg, std::size_t offset) {
-  std::string q = "/?limit=" + std::to_string(pg.limit) + "&offset=" + std::to_string(offset);
-  if (!pg.status.empty()) q += "&status=" + httplib::detail::encode_query_param(pg.status);
-  if (!pg.experiment.empty())
-    q += "&experiment=" + httplib::detail::encode_query_param(pg.experiment);
-  for (const auto& t : pg.tags) q += "&tag=" + httplib::detail::encode_query_param(t);
-  return q;
-}
-
-inline std::string runs_html(const pipeline& p, const runs_page& pg) {
-  using report_detail::escape;
-  std::string b = "<h1>" + escape(p.name()) + " &#8212; runs</h1>\n";
-  b += "<form class=\"filter\" method=\"get\" action=\"/\">status <select name=\"status\">"
-       "<option value=\"\">any</option>";
-  for (const char* s : {"pending", "running", "succeeded", "failed", "stopped", "interrupted"}) {
-    b += "<option" + std::string(pg.status == s ? " selected" : "") + ">" + s + "</option>";
-  }
-  b += "</select> experiment <input name=\"experiment\" value=\"" + escape(pg.experiment) +
-       "\"> tag <input name=\"tag\" placeholder=\"KEY=VALUE\" value=\"" +
-       escape(pg.tags.empty() ? std::string{} : pg.tags.front()) +
-       "\"> <button type=\"submit\">filter</button></form>\n";
-  for (const auto& r : pg.refused) b += "<p class=\"not-drawn\">" + escape(r) + "</p>\n";
-  if (pg.runs.empty()) {
-    b += "<p>no runs" + std::string(pg.offset > 0 ? " on this page" : "") + "</p>\n";
-  } else {
-    b += "<table class=\"runs\">\n<thead><tr><th>run</th><th>status</th><th>started</th>"
-         "<th>duration</th><th>kind</th><th>experiment</th><th>tags</th><th>message</th></tr>"
-         "</thead>\n<tbody>\n";
-    for (const auto& r : pg.runs) {
-      const std::string status(to_string(r.status));
-      std::string tags;
-      for (const auto& [k, v] : r.tags)
-        tags += (tags.empty() ? "" : ", ") + escape(k) + "=" + escape(v);
-      b += "<tr><td><a href=\"/runs/" + httplib::detail::encode_query_param(r.id) + "\"><code>" +
-           escape(r.id) + "</code></a></td><td><span class=\"badge run-" + escape(status) + "\">" +
-           escape(status) + "</span></td><td>" + escape(cli_detail::iso_time(r.started)) +
-           "</td><td class=\"num\">" +
-           (r.ended ? escape(format_duration(r.duration())) : std::string("-")) + "</td><td>" +
-           escape(r.kind) + "</td><td>" + escape(r.experiment) + "</td><td>" + tags +
-           "</td><td class=\"msg\">" + escape(r.message) + "</td></tr>\n";
-    }
-    b += "</tbody>\n</table>\n";
-  }
-  b += "<p>";
-  if (pg.offset > 0) {
-    b += "<a href=\"" + escape(page_link(pg, pg.offset > pg.limit ? pg.offset - pg.limit : 0)) +
-         "\">&#8592; newer</a> ";
-  }
-  if (pg.more)
-    b += "<a href=\"" + escape(page_link(pg, pg.offset + pg.limit)) + "\">older &#8594;</a>";
-  b += "</p>\n";
-  return page(std::string(p.name()) + " runs", b);
 }
 
 }  // namespace ui_detail
@@ -455,8 +445,10 @@ inline void stop_runs(server::state& s) {
 
 }  // namespace typeflow::ui
 
-// The JSON API's routes (ui_detail::add_api_routes), which use the state and helpers above.
-#include <typeflow/ui/impl/api.hpp>  // IWYU pragma: keep
+// The JSON API's routes (ui_detail::add_api_routes) and the pages (GET /, /runs/ID, ...):
+// after server::state and the helpers above, which their handlers use.
+#include <typeflow/ui/impl/api.hpp>    // IWYU pragma: keep
+#include <typeflow/ui/impl/pages.hpp>  // IWYU pragma: keep
 
 namespace typeflow::ui {
 
@@ -499,6 +491,12 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
   if (o.page_size == 0 || o.page_size > max_page_size) {
     throw ui_error("typeflow: the page size must be from 1 to " + std::to_string(max_page_size));
   }
+  if (o.executor != "local" && o.executor != "slurm") {
+    throw ui_error("typeflow: unknown executor '" + o.executor + "'; executors are: local, slurm");
+  }
+  if (o.executor != "slurm" && !o.slurm_args.empty()) {
+    throw ui_error("typeflow: --slurm-arg is for --executor slurm");
+  }
   if (o.post_burst != 0 && !(o.post_rate > 0)) {
     throw ui_error(
         "typeflow: the POST rate must be more than 0 a second (or the burst 0: no bound)");
@@ -510,14 +508,23 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
 
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server (another
   // `prog ui`) would share this port and be handed half the connections.
-  http.set_socket_options([](int sock) {
+  // Also remembers the socket: see the listen() below.
+  auto listening = std::make_shared<int>(-1);
+  http.set_socket_options([listening](int sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    *listening = sock;
   });
   http.set_payload_max_length(s.o.max_body);
   // httplib writes a response's head and body apart: with Nagle's algorithm the body waits for
   // the client's delayed ACK of the head (40 ms a response on a kept-alive connection, measured).
   http.set_tcp_nodelay(true);
+  // httplib holds a thread per open connection, a kept-alive one until it is idle for the
+  // keep-alive timeout: with its 8 threads and 5 s, 50 pages polling over kept-alive
+  // connections waited up to 26 s (the load check, docs/performance.md). 64 threads serve them
+  // at once; an idle connection gives its thread back after 1 s.
+  http.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  http.set_keep_alive_timeout(1);
   http.set_default_headers({{"Content-Security-Policy", content_security_policy},
                             {"X-Content-Type-Options", "nosniff"},
                             {"Referrer-Policy", "no-referrer"},
@@ -600,19 +607,8 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
   http.Patch(".*", refuse);
   http.Delete(".*", refuse);
 
-  // ------------------------------------------------------------------ pages
-  http.Get("/", [sp](const httplib::Request& req, httplib::Response& res) {
-    auto pg = query_runs(sp->st, req, sp->o.page_size);
-    res.set_content(runs_html(*sp->p, pg), "text/html; charset=utf-8");
-  });
-  http.Get(R"(/runs/([^/]+))", [sp](const httplib::Request& req, httplib::Response& res) {
-    auto html = html_report(*sp->p, show_run(sp->st, req.matches[1].str()));
-    // The report, with the UI's way back to the runs.
-    const std::string body = "<body>\n";
-    if (auto at = html.find(body); at != std::string::npos)
-      html.insert(at + body.size(), "<nav><a href=\"/\">&#8592; runs</a></nav>\n");
-    res.set_content(html, "text/html; charset=utf-8");
-  });
+  // ------------------------------------------------------------------ pages (ui/impl/pages.hpp)
+  register_pages(http, sp);
 
   if (s.o.port == 0) {
     const int port = http.bind_to_any_port(s.o.host);
@@ -627,6 +623,10 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
     }
     s.port = s.o.port;
   }
+  // Debian's httplib listens with a backlog of 5: 50 pages polling at once overflowed it, and
+  // each dropped connection was retried by its client after 1 s (p99 1 s in the load check,
+  // docs/performance.md). listen() again on the bound socket raises the backlog.
+  if (*listening >= 0) ::listen(*listening, SOMAXCONN);
 }
 
 TYPEFLOW_INLINE server::~server() {
@@ -677,6 +677,39 @@ TYPEFLOW_INLINE void server::stop() {
   st_->cv.notify_all();
 }
 
+namespace ui_detail {
+
+/// Opens `url` (with `token`, its /?token= form) in the user's browser: the first command of
+/// $BROWSER (a colon-separated list, as xdg-utils reads it), else xdg-open, in the background;
+/// when it cannot be started, says so on `err` (serving goes on).
+inline void open_browser(const std::string& url, const std::string& token, std::ostream& err) {
+  std::string opener = "xdg-open";
+  if (const char* b = std::getenv("BROWSER"); b != nullptr && *b != '\0') {
+    const std::string list(b);
+    opener = list.substr(0, list.find(':'));
+  }
+  // With a token, the page's own way in: /?token= sets the cookie and redirects to /.
+  const auto page =
+      token.empty() ? url : url + "?token=" + httplib::detail::encode_query_param(token);
+  // Through sh, in the background: a browser can run for hours, and serving never waits on it;
+  // sh says at once whether the opener exists (127).
+  const auto r = launch_detail::run_command(
+      {"/bin/sh", "-c",
+       "command -v \"$0\" >/dev/null 2>&1 || exit 127; \"$0\" \"$1\" </dev/null >/dev/null 2>&1 &",
+       opener, page});
+  if (r.status == 127) {
+    err << "typeflow: --open: no browser: '" << opener << "' is not a command"
+        << (std::getenv("BROWSER") != nullptr ? " ($BROWSER)" : " (set $BROWSER)") << "; open "
+        << url << " yourself" << std::endl;
+  } else if (r.status != 0) {
+    err << "typeflow: --open: '" << opener << "' could not be started (status " << r.status
+        << (r.err.empty() ? "" : ": " + launch_detail::trimmed(r.err)) << "); open " << url
+        << " yourself" << std::endl;
+  }
+}
+
+}  // namespace ui_detail
+
 TYPEFLOW_INLINE int command(const pipeline& p, const run_options* program, const ui_flags& flags,
                             std::ostream& out, std::ostream& err, bool handle_sigint) {
   server_options o;
@@ -685,6 +718,8 @@ TYPEFLOW_INLINE int command(const pipeline& p, const run_options* program, const
   o.port = flags.port;
   o.token = flags.token;
   o.program = program;
+  o.executor = flags.executor;
+  o.slurm_args = flags.slurm_args;
   if (o.token.empty()) {
     if (const char* env = std::getenv("TYPEFLOW_UI_TOKEN")) o.token = env;
   }
@@ -695,7 +730,8 @@ TYPEFLOW_INLINE int command(const pipeline& p, const run_options* program, const
                                    interrupted = true;
                                    if (auto* s = running.load()) s->stop();
                                  },
-                                 handle_sigint};
+                                 handle_sigint, "the server and its runs"};
+  const auto token = o.token;
   std::optional<server> srv;
   try {
     srv.emplace(p, std::move(o));
@@ -706,7 +742,11 @@ TYPEFLOW_INLINE int command(const pipeline& p, const run_options* program, const
   running = &*srv;
   if (interrupted) srv->stop();
   out << "typeflow: serving pipeline '" << p.name() << "' at " << srv->url() << " (store "
-      << cli_detail::store_dir(flags.store).string() << "); Ctrl-C ends" << std::endl;
+      << cli_detail::store_dir(flags.store).string()
+      << (flags.executor == "slurm" ? "; runs' steps as Slurm jobs" : "") << "); Ctrl-C ends"
+      << std::endl;
+  // The socket listens already: a browser's first request waits in its backlog.
+  if (flags.open) ui_detail::open_browser(srv->url(), token, err);
   srv->run();
   running = nullptr;
   out << "typeflow: stopped serving" << std::endl;
