@@ -152,3 +152,33 @@ TEST_CASE("ui changes: Ctrl-C on prog ui stops the run it started, then it exits
   REQUIRE(json::parse(shown.out)["status"] == "stopped");
 }
 #endif
+
+TEST_CASE("ui changes: a POST body that is not a form is refused (415), never ignored") {
+  // httplib reads fields only from an application/x-www-form-urlencoded body: a JSON or
+  // multipart body's fields were dropped, and the run started with the defaults (202).
+  temp_dir dir;
+  ui_process ui(dir);
+  auto c = ui.client();
+  auto r = c.Post("/api/runs", ui.session(), R"({"param": "lr=0.5"})", "application/json");
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 415);
+  REQUIRE(error_of(r).find("application/json") != std::string::npos);
+  REQUIRE(error_of(r).find("application/x-www-form-urlencoded") != std::string::npos);
+  httplib::MultipartFormDataItems items{{"param", "lr=0.5", "", ""}};
+  r = c.Post("/api/runs", ui.session(), items);
+  REQUIRE(r);
+  REQUIRE(r->status == 415);
+  REQUIRE(error_of(r).find("multipart/form-data") != std::string::npos);
+  r = c.Post("/api/runs", ui.session(), "param=lr%3D0.5", "text/plain");
+  REQUIRE(r->status == 415);
+  REQUIRE(ui.get("/api/runs")["runs"].empty());
+  // A form (the page's), a form with its charset, and no body at all are fine.
+  r = c.Post("/api/runs", ui.session(), "param=lr%3D0.5",
+             "application/x-www-form-urlencoded;charset=UTF-8");
+  REQUIRE(r->status == 202);
+  const auto id = json::parse(r->body)["id"].get<std::string>();
+  REQUIRE(ui.get("/api/runs/" + id)["params"]["lr"] == "0.5");
+  REQUIRE(wait_until([&] { return ui.status(id) == "succeeded"; }));
+  REQUIRE(c.Post("/api/runs", ui.session())->status == 202);
+}

@@ -428,6 +428,15 @@ inline void check_post(server::state& s, const httplib::Request& req) {
                      "typeflow: a missing or wrong CSRF token (header X-CSRF-Token or form "
                      "field csrf, from GET /api/session)"};
   }
+  // Fields are read from a form body only (httplib parses no other): a JSON or multipart body's
+  // fields would be dropped unread and the change made without them.
+  const auto type = req.get_header_value("Content-Type");
+  if ((!req.body.empty() || !req.files.empty() || req.is_multipart_form_data()) &&
+      type.rfind("application/x-www-form-urlencoded", 0) != 0) {
+    throw http_error{415, "typeflow: the request's body is '" +
+                              (type.empty() ? std::string("(no Content-Type)") : type) +
+                              "'; fields are read from application/x-www-form-urlencoded only"};
+  }
 }
 
 /// Asks the server's own runs to stop, then waits for them; no run starts afterwards.
