@@ -429,6 +429,23 @@ TEST_CASE("ui: with a token every request needs it; off loopback a token is requ
   open.port = 0;
   REQUIRE_THROWS_WITH(tyf::ui::server(p, open),
                       Catch::Contains("not a loopback address") && Catch::Contains("--token"));
+  // A token a cookie cannot hold (/?token= would set a cookie cut at the ';' or space, and the
+  // browser would get 401 for ever) is refused at the start, naming why.
+  for (const std::string bad :
+       {"pass word", "a;b", "a,b", "quo\"te", "back\\slash", "caf\xC3\xA9", "tab\there"}) {
+    tyf::ui::server_options o;
+    o.store = dir.path() / "store";
+    o.port = 0;
+    o.token = bad;
+    INFO(bad);
+    REQUIRE_THROWS_WITH(tyf::ui::server(p, o),
+                        Catch::Contains("token") && Catch::Contains("cookie"));
+  }
+  tyf::ui::server_options fine;
+  fine.store = dir.path() / "store";
+  fine.port = 0;
+  fine.token = "Az09-._~!#$%&'()*+/:<=>?@[]^`{|}";
+  REQUIRE_NOTHROW(tyf::ui::server(p, fine));
 }
 
 TEST_CASE("ui: a port in use is refused with a message; stop() before run() ends run() at once") {

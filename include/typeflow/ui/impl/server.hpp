@@ -497,6 +497,16 @@ TYPEFLOW_INLINE server::server(const pipeline& p, server_options o) {
                    "' (not a loopback address) needs a token: --token SECRET or "
                    "$TYPEFLOW_UI_TOKEN; every request must then carry it");
   }
+  // The token goes into a cookie (/?token= sets typeflow_token=TOKEN): a character a cookie
+  // cannot hold would cut it there, and the browser would never get in.
+  for (const char c : o.token) {
+    if (c <= ' ' || c == '\x7f' || (c & 0x80) != 0 || c == '"' || c == ',' || c == ';' ||
+        c == '\\') {
+      throw ui_error(
+          "typeflow: the token may hold printable ASCII characters other than space, '\"', ',', "
+          "';' and '\\' only (a browser keeps it in a cookie); pick another");
+    }
+  }
   if (o.page_size == 0 || o.page_size > max_page_size) {
     throw ui_error("typeflow: the page size must be from 1 to " + std::to_string(max_page_size));
   }
