@@ -200,22 +200,42 @@ inline constexpr std::string_view ui_js = R"js('use strict';
       if (!isLive(status)) say('run-ended', 'the run ended: reload the page for its final metrics');
       buttons();
     }
+    // Once a second while the run is live; after a failure 2, 4 ... 60 s apart (a server that
+    // is down is not asked 3,600 times an hour by each open page); never again once the run is
+    // gone (404: deleted elsewhere).
+    var failures = 0;
     function poll() {
       var headers = {};
       if (etag) headers['If-None-Match'] = etag;
       fetch(api, {headers: headers, credentials: 'same-origin', cache: 'no-store'})
         .then(function (r) {
           if (r.status === 304) return null;
-          if (!r.ok) throw new Error('HTTP ' + r.status);
+          if (!r.ok) {
+            return r.text().then(function (t) {
+              var e = new Error('HTTP ' + r.status);
+              try { e.message = JSON.parse(t).error || e.message; } catch (x) { /* not JSON */ }
+              e.gone = r.status === 404;
+              throw e;
+            });
+          }
           etag = r.headers.get('ETag');
           return r.json();
         })
         .then(function (run) {
+          if (failures > 0) say('action-error', '');
+          failures = 0;
           if (run) update(run);
           if (isLive(status)) setTimeout(poll, 1000);
         }, function (e) {
-          say('action-error', 'typeflow: live update failed (' + e.message + '); retrying');
-          setTimeout(poll, 1000);
+          if (e.gone) {
+            say('action-error', e.message + '; live updates stopped');
+            return;
+          }
+          failures += 1;
+          var wait = Math.min(60, Math.pow(2, failures));
+          say('action-error', 'typeflow: live update failed (' + e.message + '); retrying in ' +
+              wait + ' s');
+          setTimeout(poll, wait * 1000);
         });
     }
     buttons();
