@@ -182,3 +182,27 @@ TEST_CASE("ui changes: a POST body that is not a form is refused (415), never ig
   REQUIRE(wait_until([&] { return ui.status(id) == "succeeded"; }));
   REQUIRE(c.Post("/api/runs", ui.session())->status == 202);
 }
+
+TEST_CASE("ui changes: a run whose process died while the server serves shows interrupted") {
+  // The store marks dead runs interrupted when it is opened (recover()): `prog runs` in a new
+  // process does; the server's store, opened once, showed such a run running for ever (its
+  // page polling, its stop answered 202 and nothing done).
+  temp_dir dir;
+  ui_process ui(dir);
+  tyf::test::process run(dir.path(), TYPEFLOW_UI_CHILD,
+                         {"run", "--store", ui.store, "--param", "hold=true"});
+  std::string id;
+  REQUIRE(wait_until([&] {
+    auto runs = ui.get("/api/runs")["runs"];
+    if (runs.size() != 1 || runs[0]["status"] != "running") return false;
+    id = runs[0]["id"].get<std::string>();
+    return true;
+  }));
+  run.signal(SIGKILL);
+  REQUIRE(run.wait() == 128 + SIGKILL);
+  REQUIRE(wait_until([&] { return ui.status(id) == "interrupted"; }));
+  REQUIRE(ui.get("/api/runs")["runs"][0]["status"] == "interrupted");
+  auto r = ui.post("/api/runs/" + id + "/stop", {}, ui.session());
+  REQUIRE(r->status == 409);
+  REQUIRE(error_of(r).find("not running") != std::string::npos);
+}

@@ -330,6 +330,7 @@ inline void add_api_routes(server::state& s) {
     res.set_content(sp->manifest, "application/json; charset=utf-8");
   });
   http.Get("/api/runs", [sp](const httplib::Request& req, httplib::Response& res) {
+    recover_dead(*sp);
     auto pg = query_runs(sp->st, req, sp->o.page_size);
     nlohmann::json j{{"runs", nlohmann::json::array()},
                      {"offset", pg.offset},
@@ -342,6 +343,7 @@ inline void add_api_routes(server::state& s) {
   // The `show --json` document, with an ETag (a hash of it): a client polling a run sends
   // If-None-Match and gets a bodiless 304 while nothing changed.
   http.Get(R"(/api/runs/([^/]+))", [sp](const httplib::Request& req, httplib::Response& res) {
+    recover_dead(*sp);
     const auto doc = cli_detail::make_run_document(show_run(sp->st, req.matches[1].str()));
     auto text = detail::json_text(cli_detail::details_json(doc), 2) + "\n";
     const auto etag = "\"" + text_hash(text) + "\"";
@@ -492,6 +494,7 @@ inline void add_api_routes(server::state& s) {
   });
   http.Post(R"(/api/runs/([^/]+)/stop)", [sp](const httplib::Request& req, httplib::Response& res) {
     check_post(*sp, req);
+    recover_dead(*sp);
     const auto run = show_run(sp->st, req.matches[1].str()).run;
     const auto& id = run.id;
     // By the record, which the run ends before its thread here is done.

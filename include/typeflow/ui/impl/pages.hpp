@@ -441,6 +441,7 @@ inline void register_pages(httplib::Server& http, server::state* sp) {
     res.set_content(std::string(ui_js), "text/javascript; charset=utf-8");
   });
   http.Get("/", [sp](const httplib::Request& req, httplib::Response& res) {
+    recover_dead(*sp);
     auto pg = query_runs(sp->st, req, sp->o.page_size);
     html_reply(res, ui_page(*sp, req, res, std::string(sp->p->name()) + " runs", "runs", "",
                             runs_html(*sp->p, pg)));
@@ -459,6 +460,7 @@ inline void register_pages(httplib::Server& http, server::state* sp) {
                             "new", "", start_html(m, d)));
   });
   http.Get(R"(/runs/([^/]+))", [sp](const httplib::Request& req, httplib::Response& res) {
+    recover_dead(*sp);
     const auto r = show_run(sp->st, req.matches[1].str());
     const std::string status(to_string(r.run.status));
     html_reply(

@@ -365,6 +365,8 @@ struct server::state {
   std::condition_variable cv;
   bool stop_requested = false;
   bool listening_done = false;
+  std::mutex recover_m;
+  std::chrono::steady_clock::time_point recovered{};  ///< the last recover_dead()
 
   state(const pipeline& pl, server_options opts)
       : p(&pl), o(std::move(opts)), st(o.store), posts(o.post_rate, o.post_burst),
@@ -373,6 +375,25 @@ struct server::state {
 };
 
 namespace ui_detail {
+
+/// Marks the runs whose process has died as interrupted (store::recover(), which a store does
+/// when it is opened: the server's stays open), at most once a second; before the runs are
+/// read, so that a run killed while the server serves does not show running for ever.
+inline void recover_dead(server::state& s) {
+  {
+    std::lock_guard lock(s.recover_m);
+    const auto now = std::chrono::steady_clock::now();
+    if (s.recovered != std::chrono::steady_clock::time_point{} &&
+        now - s.recovered < std::chrono::seconds(1))
+      return;
+    s.recovered = now;
+  }
+  try {
+    (void)s.st.recover();
+  } catch (const std::exception&) {
+    // A full disk or a store that cannot be written: the runs are read as they are recorded.
+  }
+}
 
 /// The CSRF token of `req`'s session (cookie typeflow_session); a new session, its cookie set
 /// on `res`, when it has none the server knows.
