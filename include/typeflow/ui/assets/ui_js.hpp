@@ -15,8 +15,12 @@ inline constexpr std::string_view ui_js = R"js('use strict';
   var csrf = meta ? meta.getAttribute('content') : '';
   var page = document.body.getAttribute('data-page');
 
-  // POST url with the session's CSRF token; resolves to {status, json}.
-  function post(url, fields) {
+  // POST url with the session's CSRF token; resolves to {status, json}. The session may have
+  // changed since the page was served (another tab opened from a link on another site gets a
+  // new one: the SameSite=Strict cookie is not sent with it; the server forgot the oldest of
+  // 4096): refused for its session or token (403, nothing done), the page fetches its
+  // session's token again and posts once more.
+  function post(url, fields, again) {
     return fetch(url, {
       method: 'POST',
       credentials: 'same-origin',
@@ -26,7 +30,16 @@ inline constexpr std::string_view ui_js = R"js('use strict';
       return r.text().then(function (t) {
         var j = null;
         try { j = JSON.parse(t); } catch (e) { j = {error: t}; }
-        return {status: r.status, json: j || {}};
+        j = j || {};
+        if (r.status === 403 && !again && /no session|CSRF token/.test(String(j.error))) {
+          return fetch('/api/session', {credentials: 'same-origin', cache: 'no-store'})
+            .then(function (s) { return s.json(); })
+            .then(function (s) {
+              csrf = s.csrf;
+              return post(url, fields, true);
+            });
+        }
+        return {status: r.status, json: j};
       });
     });
   }
