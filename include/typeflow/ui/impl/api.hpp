@@ -242,8 +242,14 @@ inline std::string start_run(server::state& s, store_options o,
       r->claimed = true;
     }
   } guard{s, r, started};
-  if (id.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
-    throw http_error{500, "typeflow: the run did not start within 30 s"};
+  if (id.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    // The answer says it failed: the run may not go on to start unseen (the store busy, say),
+    // nor run to its end while the user, told so, starts it again.
+    r->stop.request_stop();
+    throw http_error{500,
+                     "typeflow: the run did not start within 30 s (the run store busy?); it was "
+                     "stopped: try again"};
+  }
   try {
     started = id.get();
   } catch (const unknown_run_error& e) {
