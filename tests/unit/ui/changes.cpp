@@ -206,3 +206,30 @@ TEST_CASE("ui changes: a run whose process died while the server serves shows in
   REQUIRE(r->status == 409);
   REQUIRE(error_of(r).find("not running") != std::string::npos);
 }
+
+TEST_CASE(
+    "ui changes: a page served over https by a reverse proxy may POST (Origin https://HOST)") {
+  // docs/ui.md puts the server behind a TLS reverse proxy off one machine: the browser then
+  // sends Origin https://HOST, which was refused as another origin (every button failed).
+  temp_dir dir;
+  ui_process ui(dir);
+  const auto host = "127.0.0.1:" + std::to_string(ui.port);
+  auto h = ui.session();
+  h.emplace("Origin", "https://" + host);
+  auto r = ui.post("/api/runs", {{"param", "lr=0.5"}}, h);
+  INFO(r->body);
+  REQUIRE(r->status == 202);
+  const auto id = json::parse(r->body)["id"].get<std::string>();
+  REQUIRE(wait_until([&] { return ui.status(id) == "succeeded"; }));
+  auto referred = ui.session();
+  referred.emplace("Referer", "https://" + host + "/runs/new");
+  REQUIRE(ui.post("/api/runs", {{"param", "lr=0.5"}}, referred)->status == 202);
+  // Another host, or another scheme than http and https, is still another origin.
+  for (const auto& other : {std::string("https://evil.example"),
+                            "https://" + host + ".evil.example", "ftp://" + host}) {
+    auto o = ui.session();
+    o.emplace("Origin", other);
+    INFO(other);
+    REQUIRE(ui.post("/api/runs", {{"param", "lr=0.5"}}, o)->status == 403);
+  }
+}

@@ -420,14 +420,22 @@ inline std::string session_token(server::state& s, const httplib::Request& req,
 /// server's own origin (Origin, else Referer, when the client sends one), with the CSRF token
 /// of its session cookie (header X-CSRF-Token, or the form field csrf).
 inline void check_post(server::state& s, const httplib::Request& req) {
-  const auto self = "http://" + req.get_header_value("Host");
+  // http://HOST, or https://HOST: a page served through a TLS reverse proxy (docs/ui.md).
+  const auto host = req.get_header_value("Host");
+  auto own = [&](const std::string& url, bool page) {
+    for (const char* scheme : {"http://", "https://"}) {
+      const auto self = scheme + host;
+      if (url == self || (page && url.rfind(self + "/", 0) == 0)) return true;
+    }
+    return false;
+  };
   const auto origin = req.get_header_value("Origin");
-  if (!origin.empty() && origin != self) {
+  if (!origin.empty() && !own(origin, false)) {
     throw http_error{
         403, "typeflow: a request from another origin ('" + origin + "') may change nothing here"};
   }
   const auto referer = req.get_header_value("Referer");
-  if (origin.empty() && !referer.empty() && referer != self && referer.rfind(self + "/", 0) != 0) {
+  if (origin.empty() && !referer.empty() && !own(referer, true)) {
     throw http_error{
         403, "typeflow: a request from another page ('" + referer + "') may change nothing here"};
   }
