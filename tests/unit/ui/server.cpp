@@ -192,6 +192,13 @@ TEST_CASE("ui: GET /api/runs lists the runs as `runs --json` does, newest first,
   REQUIRE(page_html->status == 200);
   REQUIRE(page_html->body.find("name=\"since\" value=\"" + first + "\"") != std::string::npos);
   REQUIRE(page_html->body.find("&amp;since=" + first) != std::string::npos);
+  // Every tag filter keeps a field of its own in the form (sent again, none is dropped).
+  auto tagged = c.Get("/?tag=data%3Dv1&tag=owner%3Dme");
+  REQUIRE(tagged->status == 200);
+  REQUIRE(tagged->body.find("name=\"tag\" placeholder=\"KEY=VALUE\" value=\"data=v1\"") !=
+          std::string::npos);
+  REQUIRE(tagged->body.find("name=\"tag\" placeholder=\"KEY=VALUE\" value=\"owner=me\"") !=
+          std::string::npos);
 }
 
 TEST_CASE("ui: bad filters and paging are 400 with a message naming the problem") {

@@ -84,9 +84,13 @@ inline std::string runs_html(const pipeline& p, const runs_page& pg) {
     b += "<option" + std::string(pg.status == s ? " selected" : "") + ">" + s + "</option>";
   }
   b += "</select> experiment <input name=\"experiment\" value=\"" + escape(pg.experiment) +
-       "\"> tag <input name=\"tag\" placeholder=\"KEY=VALUE\" value=\"" +
-       escape(pg.tags.empty() ? std::string{} : pg.tags.front()) +
-       "\"> started from <input type=\"date\" id=\"since\" name=\"since\" value=\"" +
+       "\"> tag";
+  // One field per tag filter (all of them kept when the form is sent again), at least one.
+  for (std::size_t i = 0; i < std::max<std::size_t>(pg.tags.size(), 1); ++i) {
+    b += " <input name=\"tag\" placeholder=\"KEY=VALUE\" value=\"" +
+         escape(i < pg.tags.size() ? pg.tags[i] : std::string{}) + "\">";
+  }
+  b += " started from <input type=\"date\" id=\"since\" name=\"since\" value=\"" +
        escape(pg.since) + "\"> to <input type=\"date\" id=\"until\" name=\"until\" value=\"" +
        escape(pg.until) + "\"> (UTC) <button type=\"submit\">filter</button></form>\n";
   for (const auto& r : pg.refused) b += "<p class=\"not-drawn\">" + escape(r) + "</p>\n";
