@@ -36,6 +36,7 @@
 #include <typeflow/detail/json_text.hpp>
 #include <typeflow/exec/event.hpp>
 #include <typeflow/exec/run_id.hpp>
+#include <typeflow/store/detail/hash.hpp>
 #include <typeflow/store/errors.hpp>
 #include <typeflow/store/store.hpp>
 
@@ -265,19 +266,6 @@ inline std::string start_run(server::state& s, store_options o,
   return started;
 }
 
-/// 64-bit FNV-1a of `text`, as 16 hex digits (an ETag).
-inline std::string text_hash(std::string_view text) {
-  std::uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = digits[h & 0xf];
-  return out;
-}
-
 /// True when an If-None-Match header ("\"a\", W/\"b\"", or "*") names `etag`.
 inline bool etag_matches(const std::string& header, const std::string& etag) {
   std::size_t pos = 0;
@@ -352,7 +340,7 @@ inline void add_api_routes(server::state& s) {
     recover_dead(*sp);
     const auto doc = cli_detail::make_run_document(show_run(sp->st, req.matches[1].str()));
     auto text = detail::json_text(cli_detail::details_json(doc), 2) + "\n";
-    const auto etag = "\"" + text_hash(text) + "\"";
+    const auto etag = "\"" + store_detail::hash64(text) + "\"";
     res.set_header("ETag", etag);
     if (etag_matches(req.get_header_value("If-None-Match"), etag)) {
       res.status = 304;
